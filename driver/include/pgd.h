@@ -1,0 +1,242 @@
+/*
+ * pgd.h - libpgd, the C core of psqlpy: connections over libpq's
+ * non-blocking API, a per-connection prepared-statement cache, the codec
+ * registry and plugin loader, results decoded through codecs, and the pool's
+ * bookkeeping.  No Python anywhere: the extension drives it from the event
+ * loop, the C tests drive it with poll().
+ *
+ * Conventions
+ *  - Functions return an int status (PGD_OK, PGD_ERROR, or PGD_WANT_* bits);
+ *    details of a failure live on the object (pgd_conn_error(),
+ *    pgd_registry_error()) until the next operation.
+ *  - Pointers returned by accessors are borrowed from the object and valid
+ *    until it changes; "new" in a comment means the caller frees it.
+ *  - Nothing here blocks, except pgd_conn_cancel() (libpq's PQcancel opens a
+ *    short connection of its own).
+ */
+#ifndef PGD_H
+#define PGD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pgd_codec.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- status codes ---------------------------------------------------- */
+#define PGD_OK 0
+#define PGD_ERROR (-1)
+#define PGD_WANT_READ 1  /* wait for the socket to be readable, then call again */
+#define PGD_WANT_WRITE 2 /* also wait for writable (output still queued) */
+
+/* ---- allocator table (pgd_alloc.c) ------------------------------------ */
+/* Every driver and codec buffer goes through this table.  Default: jemalloc
+ * (mallocx/rallocx/dallocx, so the process's malloc is left alone) when the
+ * build has PGD_WITH_JEMALLOC, the system allocator otherwise. */
+typedef struct pgd_allocator {
+    const char *name;
+    void *(*malloc)(size_t n);
+    void *(*realloc)(void *p, size_t n);
+    void (*free)(void *p);
+} pgd_allocator;
+
+void *pgd_malloc(size_t n);
+void *pgd_calloc(size_t count, size_t n);
+void *pgd_realloc(void *p, size_t n);
+void pgd_free(void *p);
+char *pgd_strdup(const char *s);                  /* new, or NULL */
+const pgd_allocator *pgd_allocator_get(void);
+void pgd_allocator_set(const pgd_allocator *a);   /* before any allocation */
+const pgd_allocator *pgd_allocator_system(void);
+const pgd_allocator *pgd_allocator_jemalloc(void); /* NULL when not built in */
+
+/* ---- codec registry and plugin loader (registry.c, loader.c) ----------- */
+typedef struct pgd_registry pgd_registry;
+
+pgd_registry *pgd_registry_new(void); /* new, or NULL on OOM */
+void pgd_registry_free(pgd_registry *r); /* plugins stay loaded (never dlclose) */
+
+/* dlopen a plugin file, check its descriptor, register its codecs.
+ * Refuses (PGD_ERROR) with a message naming the wrong thing: missing entry
+ * symbol, bad magic, wrong ABI major, short struct_size/codec_size, name not
+ * matching the file's base name, an OID already registered. */
+int pgd_registry_load(pgd_registry *r, const char *path);
+/* Load every "*.so" in dir, in name order; stops at the first refusal. */
+int pgd_registry_load_dir(pgd_registry *r, const char *dir);
+/* Register an in-process module (same checks; expected_name may be NULL). */
+int pgd_registry_add_module(pgd_registry *r, const pgd_codec_module *m,
+                            const char *expected_name);
+const char *pgd_registry_error(const pgd_registry *r);
+
+/* Codec for a type OID (base or array).  For an array OID the array handler
+ * is returned and *elem / *elem_oid (if non-NULL) receive the element's
+ * codec (possibly NULL) and OID.  NULL when the type has no codec. */
+const pgd_codec *pgd_registry_find(const pgd_registry *r, uint32_t oid,
+                                   const pgd_codec **elem, uint32_t *elem_oid);
+
+/* ---- errors ------------------------------------------------------------ */
+typedef enum pgd_errkind {
+    PGD_E_NONE = 0,
+    PGD_E_CONNECT, /* could not connect / authenticate */
+    PGD_E_SERVER,  /* the server reported an error: sqlstate etc. are set */
+    PGD_E_ENCODE,  /* a parameter could not be converted: index = parameter */
+    PGD_E_USAGE,   /* wrong call for the state (busy, closed, bad argument) */
+    PGD_E_IO,      /* connection lost or protocol failure */
+    PGD_E_NOMEM
+} pgd_errkind;
+
+typedef struct pgd_error {
+    int kind;         /* pgd_errkind */
+    int index;        /* ENCODE: 0-based parameter; pipeline/batch: query or
+                         row index of the failing item; -1 otherwise */
+    char sqlstate[6]; /* "" when not from the server */
+    const char *message; /* never NULL when kind != NONE */
+    const char *severity, *detail, *hint, *position, *context, *schema_name,
+        *table_name, *column_name, *datatype_name, *constraint_name;
+    /* fields the server did not send are NULL */
+} pgd_error;
+
+/* ---- results (result.c) ------------------------------------------------ */
+typedef struct pgd_result pgd_result;
+
+int pgd_result_nrows(const pgd_result *r);
+int pgd_result_ncols(const pgd_result *r);
+const char *pgd_result_colname(const pgd_result *r, int col);
+uint32_t pgd_result_coltype(const pgd_result *r, int col);
+const char *pgd_result_command(const pgd_result *r); /* tag, e.g. "INSERT 0 1" */
+int64_t pgd_result_affected(const pgd_result *r);    /* rows affected, or -1 */
+int pgd_result_isnull(const pgd_result *r, int row, int col);
+/* Decode one cell through the column's codec (resolved once per statement):
+ * a new object from the host's builders (make_null for SQL NULL, make_str
+ * of the text form for a type with no codec), or NULL after host->error(). */
+pgd_obj *pgd_result_get(const pgd_result *r, int row, int col,
+                        const pgd_host *host, void *h);
+/* The result stays valid after its statement is evicted or its connection
+ * is freed. */
+void pgd_result_free(pgd_result *r);
+
+/* ---- connections (conn.c, stmt_cache.c, pipeline.c) --------------------- */
+typedef struct pgd_conn pgd_conn;
+
+typedef enum pgd_txstate {
+    PGD_TX_IDLE = 0, /* not in a transaction block */
+    PGD_TX_ACTIVE,   /* a command is in progress */
+    PGD_TX_INTRANS,  /* idle in a transaction block */
+    PGD_TX_INERROR,  /* idle in a failed transaction block */
+    PGD_TX_UNKNOWN   /* bad connection */
+} pgd_txstate;
+
+/* Validate a DSN / conninfo string without connecting.  PGD_OK, or
+ * PGD_ERROR with libpq's message copied into err. */
+int pgd_conninfo_check(const char *dsn, char *err, size_t errlen);
+
+/* New, unconnected connection.  keys/vals: NULL-terminated arrays as for
+ * PQconnectStartParams with expand_dbname = 1 (a "dbname" value may be a
+ * full DSN).  Copies what it needs.  NULL on OOM. */
+pgd_conn *pgd_conn_new(const char *const *keys, const char *const *vals,
+                       const pgd_registry *reg);
+/* Close the socket (if open) and free everything. */
+void pgd_conn_free(pgd_conn *c);
+
+/* Connect without blocking.  pgd_conn_connect_start() then, whenever the
+ * socket is ready as asked, pgd_conn_connect_poll() until PGD_OK (ready for
+ * queries) or PGD_ERROR (kind CONNECT or IO).  The socket may change while
+ * connecting: re-read pgd_conn_socket() after every call. */
+int pgd_conn_connect_start(pgd_conn *c);
+int pgd_conn_connect_poll(pgd_conn *c);
+int pgd_conn_socket(const pgd_conn *c); /* -1 when closed */
+
+int pgd_conn_is_ok(const pgd_conn *c);      /* connected and not broken */
+int pgd_conn_is_busy(const pgd_conn *c);    /* an operation is in progress */
+pgd_txstate pgd_conn_txstate(const pgd_conn *c);
+int pgd_conn_server_version(const pgd_conn *c);
+const pgd_error *pgd_conn_error(const pgd_conn *c); /* of the last failure */
+
+/* Prepared-statement cache capacity (LRU, keyed by SQL text and pinned
+ * parameter types); 0 disables caching (unnamed statements).  Default 256. */
+void pgd_conn_set_stmt_cache_size(pgd_conn *c, int n);
+int pgd_conn_stmt_cache_count(const pgd_conn *c);
+
+/*
+ * Operations.  Each send function starts one operation on an idle
+ * connection and returns PGD_WANT_* bits (or PGD_ERROR, leaving the
+ * connection idle and usable when pgd_conn_is_ok()).  Then call
+ * pgd_conn_io() whenever the socket is ready as asked, until it returns
+ * PGD_OK (results ready) or PGD_ERROR (see pgd_conn_error(); the connection
+ * is idle again and usable when pgd_conn_is_ok()).
+ *
+ * params are borrowed until the operation completes.  A value's pin_oid
+ * (non-zero) fixes that parameter's type when the statement is prepared;
+ * otherwise the server infers it and the codec for the inferred type
+ * encodes the value (types with no codec are sent as text; only PGD_V_STR
+ * is accepted for them).  Results come back in binary format, or in text
+ * format for a statement whose result has a type with no binary codec.
+ */
+
+/* One statement with parameters, through the statement cache. */
+int pgd_conn_send_query(pgd_conn *c, const char *sql, size_t nparams,
+                        const pgd_value *params);
+/* A simple-protocol command string without parameters (BEGIN, SAVEPOINT,
+ * recycling statements; several statements allowed).  Produces one result:
+ * the last statement's. */
+int pgd_conn_send_simple(pgd_conn *c, const char *sql);
+/* One statement, many parameter rows (row-major: nrows * nparams values),
+ * in libpq pipeline mode with a single Sync: all or nothing inside the
+ * caller's transaction.  Produces one result per row; on failure
+ * error->index is the failing row. */
+int pgd_conn_send_batch(pgd_conn *c, const char *sql, size_t nrows,
+                        size_t nparams, const pgd_value *params);
+/* Several statements with their own parameters, in pipeline mode with one
+ * Sync.  Produces one result per query, in order; on failure error->index
+ * is the failing query. */
+int pgd_conn_send_pipeline(pgd_conn *c, size_t nqueries, const char *const *sqls,
+                           const size_t *nparams, const pgd_value *const *params);
+
+/* Advance the current operation: flush output, consume input. */
+int pgd_conn_io(pgd_conn *c);
+/* After PGD_OK: the operation's results in order; each call hands over one
+ * (new; free with pgd_result_free), NULL when none is left. */
+pgd_result *pgd_conn_take_result(pgd_conn *c);
+
+/* Ask the server to cancel the running operation (blocking, short).  The
+ * operation still has to be driven to its end with pgd_conn_io(); it then
+ * usually fails with SQLSTATE 57014.  PGD_OK or PGD_ERROR. */
+int pgd_conn_cancel(pgd_conn *c);
+
+/* ---- pool bookkeeping (pool.c) ----------------------------------------- */
+/* The pool holds connections and knows which are idle; waiting for one is
+ * the caller's business (the extension keeps a queue of futures). */
+typedef enum pgd_recycle {
+    PGD_RECYCLE_FAST = 1,     /* only check the connection is open */
+    PGD_RECYCLE_VERIFIED = 2, /* also run a test query */
+    PGD_RECYCLE_CLEAN = 3     /* reset session state (keeps prepared statements) */
+} pgd_recycle;
+
+typedef struct pgd_pool pgd_pool;
+
+pgd_pool *pgd_pool_new(const char *const *keys, const char *const *vals,
+                       int max_size, pgd_recycle recycle, const pgd_registry *reg);
+void pgd_pool_free(pgd_pool *p);   /* frees every connection it holds */
+int pgd_pool_max_size(const pgd_pool *p);
+int pgd_pool_size(const pgd_pool *p);   /* connections alive (idle + lent) */
+int pgd_pool_idle(const pgd_pool *p);
+pgd_recycle pgd_pool_recycle_method(const pgd_pool *p);
+/* An idle connection (most recently used first), or NULL. */
+pgd_conn *pgd_pool_take_idle(pgd_pool *p);
+/* A new unconnected connection counted in the pool's size, or NULL when
+ * the pool is full (or OOM). */
+pgd_conn *pgd_pool_grow(pgd_pool *p);
+/* Give a lent connection back (it must be idle and ok), or drop it. */
+void pgd_pool_put(pgd_pool *p, pgd_conn *c);
+void pgd_pool_discard(pgd_pool *p, pgd_conn *c);
+/* SQL to run when recycling with the given method, or NULL for none. */
+const char *pgd_recycle_sql(pgd_recycle method);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* PGD_H */
