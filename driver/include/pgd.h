@@ -206,6 +206,15 @@ pgd_result *pgd_conn_take_result(pgd_conn *c);
  * usually fails with SQLSTATE 57014.  PGD_OK or PGD_ERROR. */
 int pgd_conn_cancel(pgd_conn *c);
 
+/* An opaque pointer for the caller (the extension maps connections to its
+ * own objects with it).  Never touched by the driver. */
+void pgd_conn_set_userdata(pgd_conn *c, void *user);
+void *pgd_conn_userdata(const pgd_conn *c);
+
+/* With no operation in progress, pgd_conn_io() consumes whatever the server
+ * sent (notices, or end of file): PGD_OK while the connection is fine,
+ * PGD_ERROR (kind IO, pgd_conn_is_ok() false) when it is gone. */
+
 /* ---- pool bookkeeping (pool.c) ----------------------------------------- */
 /* The pool holds connections and knows which are idle; waiting for one is
  * the caller's business (the extension keeps a queue of futures). */
