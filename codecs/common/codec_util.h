@@ -1,0 +1,154 @@
+/*
+ * codec_util.h - small header-only helpers shared by the built-in codec
+ * plugins (not part of the plugin ABI; third-party plugins need only
+ * pgd_codec.h and pgd_wire.h).
+ *
+ * Conventions: helpers that fail record the message through
+ * cx->host->error() and return -1 (ints) or NULL (objects), so callers can
+ * `return cu_...(...)` straight from an error branch.
+ */
+#ifndef PGD_CODEC_UTIL_H
+#define PGD_CODEC_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "pgd_codec.h"
+#include "pgd_wire.h"
+
+#if defined(__GNUC__)
+#define CU_COLD __attribute__((cold, noinline))
+#define CU_UNUSED __attribute__((unused))
+#else
+#define CU_COLD
+#define CU_UNUSED
+#endif
+
+/* Record an error; evaluates to -1. */
+#define CU_ERR(cx, ...) ((cx)->host->error((cx)->h, __VA_ARGS__))
+/* Record an error; evaluates to (pgd_obj *)NULL. */
+#define CU_FAIL(cx, ...) (CU_ERR((cx), __VA_ARGS__), (pgd_obj *)NULL)
+
+/* Name of a value kind, for "cannot encode <kind> as <type>" messages. */
+static CU_UNUSED const char *cu_kind_name(uint32_t kind)
+{
+    static const char *const names[] = {
+        "NULL", "bool", "int", "float", "str", "bytes", "decimal", "uuid",
+        "date", "time", "datetime", "interval", "json", "list",
+    };
+
+    return kind < sizeof names / sizeof names[0] ? names[kind] : "unknown kind";
+}
+
+static CU_COLD CU_UNUSED int cu_wrong_kind(const pgd_cx *cx, const pgd_value *v,
+                                           const char *type)
+{
+    return CU_ERR(cx, "cannot encode a %s value as %s", cu_kind_name(v->kind), type);
+}
+
+/* Decoders with a fixed wire size: check it before reading anything. */
+static CU_COLD CU_UNUSED pgd_obj *cu_bad_len(const pgd_cx *cx, const char *type,
+                                             size_t len, size_t want)
+{
+    return CU_FAIL(cx, "invalid %s field: %zu bytes, expected %zu", type, len, want);
+}
+
+/* Append n bytes to out; NULL (error recorded) on out-of-memory. */
+static inline char *cu_reserve(const pgd_cx *cx, pgd_wbuf *out, size_t n)
+{
+    char *p = cx->host->reserve(out, n);
+
+    if (!p)
+        CU_ERR(cx, "out of memory reserving %zu bytes", n);
+    return p;
+}
+
+/* Append bytes; returns n or -1. */
+static inline int cu_put_bytes(const pgd_cx *cx, pgd_wbuf *out, const void *src, size_t n)
+{
+    char *p;
+
+    if (n > INT32_MAX)
+        return CU_ERR(cx, "value of %zu bytes is too long", n);
+    p = cu_reserve(cx, out, n);
+    if (!p)
+        return -1;
+    if (n)
+        memcpy(p, src, n);
+    return (int)n;
+}
+
+static inline int cu_is_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+/* Value of a hex digit, or -1. */
+static inline int cu_hex_val(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/*
+ * Parse a whole decimal integer "[-]digits" of exactly n bytes (no blanks,
+ * no '+').  Returns 0 and stores it, 1 when it is a well-formed integer that
+ * does not fit [lo, hi], -1 when it is not an integer at all.
+ */
+static inline int cu_parse_int(const char *p, size_t n, int64_t lo, int64_t hi, int64_t *out)
+{
+    size_t i = 0;
+    int neg = 0;
+    uint64_t acc = 0, lim;
+    int over = 0;
+
+    if (n && p[0] == '-') {
+        neg = 1;
+        i = 1;
+    }
+    if (i == n)
+        return -1;
+    lim = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+    for (; i < n; i++) {
+        if (!cu_is_digit(p[i]))
+            return -1;
+        if (!over) {
+            unsigned d = (unsigned)(p[i] - '0');
+
+            if (acc > (lim - d) / 10)
+                over = 1;
+            else
+                acc = acc * 10 + d;
+        }
+    }
+    if (over)
+        return 1;
+    {
+        int64_t v = !neg ? (int64_t)acc
+                    : acc == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)acc;
+
+        if (v < lo || v > hi)
+            return 1;
+        *out = v;
+    }
+    return 0;
+}
+
+/* Per-element context for the array handler and composite codecs. */
+static inline pgd_cx cu_elem_cx(const pgd_cx *cx)
+{
+    pgd_cx e = *cx;
+
+    e.oid = cx->elem_oid;
+    e.elem_oid = 0;
+    e.elem = NULL;
+    return e;
+}
+
+#endif /* PGD_CODEC_UTIL_H */
