@@ -1,0 +1,145 @@
+#!/usr/bin/env bash
+# psqlpy's test command: everything CI runs, from a fresh Debian 12 machine.
+#
+#   setup        scripts/setup.sh (Debian packages, .venv, pip install .[test])
+#   cluster      one throwaway PostgreSQL for the whole run (tests/py/pgcluster.py),
+#                unless PSQLPY_TEST_DSN is set; exported as PSQLPY_TEST_DSN
+#   c-build      CMake build with the C tests in build/, then ctest
+#   asan-build   the same with -DPGD_SANITIZE=ON (ASan + UBSan) in build-asan/, then ctest
+#   pytest       tests/py on the default asyncio loop, then again on uvloop
+#   bench/load   benchmarks/run_compare.sh --short, loadtest/run.sh --short (when present)
+#
+# Every phase runs even after an earlier one failed (except when set-up or
+# the cluster fails); a summary with timings closes the output, and the exit
+# status is non-zero when anything failed.  Test reports (JUnit XML) are
+# written to build/reports/.
+set -uo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+source scripts/lib.sh
+
+JOBS=${PSQLPY_JOBS:-2}
+REPORTS=$PWD/build/reports
+VPY=$PWD/.venv/bin/python
+T_START=$(now)
+
+results=()   # "phase|status|seconds"
+failures=0
+
+# run_phase NAME CMD...: run CMD, record its status and duration.
+run_phase() {
+    local name=$1 t0 rc=0
+    shift
+    t0=$(now)
+    printf '\n==== %s\n' "$name"
+    "$@" || rc=$?
+    if ((rc == 0)); then
+        results+=("$name|ok|$(($(now) - t0))")
+    else
+        results+=("$name|FAILED (exit $rc)|$(($(now) - t0))")
+        failures=$((failures + 1))
+    fi
+    return $rc
+}
+
+# not_run NAME WHY: a phase that has nothing to run in this tree (yet).
+not_run() {
+    printf '\n==== %s: not run: %s\n' "$1" "$2"
+    results+=("$1|not run: $2|0")
+}
+
+summary() {
+    printf '\n==== summary (%ss in all)\n' "$(($(now) - T_START))"
+    local r
+    for r in "${results[@]}"; do
+        IFS='|' read -r name status secs <<<"$r"
+        printf '  %-16s %5ss  %s\n' "$name" "$secs" "$status"
+    done
+    if ((failures)); then echo "run-tests: $failures phase(s) FAILED"
+    else echo "run-tests: no phase failed"; fi
+    # test counts from the JUnit reports of this run
+    python3 - "$REPORTS" <<'EOF'
+import glob, os, sys
+import xml.etree.ElementTree as ET
+passed = failed = skipped = 0
+for path in sorted(glob.glob(os.path.join(sys.argv[1], "*.xml"))):
+    p = f = s = 0
+    for case in ET.parse(path).iter("testcase"):
+        tags = {child.tag for child in case}
+        if tags & {"failure", "error"}:
+            f += 1
+        elif "skipped" in tags or case.get("status") in ("notrun", "disabled"):
+            s += 1
+        else:
+            p += 1
+    print(f"  {os.path.basename(path):<28} {p} passed, {f} failed, {s} skipped")
+    passed, failed, skipped = passed + p, failed + f, skipped + s
+print(f"tests: {passed} passed, {failed} failed, {skipped} skipped")
+EOF
+}
+
+finish() {
+    local rc=$?
+    cluster_stop >/dev/null 2>&1
+    summary
+    ((failures)) && exit 1
+    exit $rc
+}
+trap finish EXIT
+trap 'exit 130' INT TERM
+
+# ---- set-up and the server --------------------------------------------------
+rm -rf "$REPORTS"
+run_phase setup bash scripts/setup.sh || exit 1
+mkdir -p "$REPORTS"
+run_phase cluster cluster_start || exit 1
+
+# ---- C: plain build and sanitizer build -------------------------------------------
+c_build() {   # DIR CMAKE-ARGS...
+    local dir=$1
+    shift
+    cmake -S . -B "$dir" -DPGD_BUILD_TESTS=ON -DPGD_BUILD_PYEXT=OFF \
+          -DPGD_BUILD_BENCHMARKS=OFF "$@" &&
+        cmake --build "$dir" -j "$JOBS"
+}
+c_test() {    # DIR REPORT-NAME
+    ctest --test-dir "$1" --output-on-failure --no-tests=error -j "$JOBS" --timeout 300 \
+          --output-junit "$REPORTS/$2.xml"
+}
+
+if [[ ! -f driver/CMakeLists.txt || ! -f codecs/CMakeLists.txt ]]; then
+    not_run c-build "driver/ or codecs/ has no CMakeLists.txt yet"
+else
+    have_ctests=0
+    compgen -G 'tests/c/*/CMakeLists.txt' >/dev/null && have_ctests=1
+    if run_phase c-build c_build build; then
+        if ((have_ctests)); then run_phase ctest c_test build ctest
+        else not_run ctest "no tests/c/*/CMakeLists.txt yet"; fi
+    fi
+    if run_phase asan-build c_build build-asan -DPGD_SANITIZE=ON; then
+        if ((have_ctests)); then
+            ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:detect_stack_use_after_return=1} \
+            UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
+                run_phase ctest-asan c_test build-asan ctest-asan
+        else not_run ctest-asan "no tests/c/*/CMakeLists.txt yet"; fi
+    fi
+fi
+
+# ---- Python: the installed package, on asyncio and on uvloop ------------------------
+# pytest's exit status 5 (no tests collected) counts as a failure like any other.
+py_test() {   # LOOP
+    PSQLPY_TEST_LOOP=$1 "$VPY" -m pytest tests/py -q --junitxml="$REPORTS/pytest-$1.xml"
+}
+run_phase pytest-asyncio py_test asyncio
+run_phase pytest-uvloop py_test uvloop
+
+# ---- the other parts' short runs, where they exist ---------------------------------
+if [[ -f benchmarks/run_compare.sh ]]; then
+    run_phase bench-short bash benchmarks/run_compare.sh --short
+else
+    not_run bench-short "benchmarks/run_compare.sh not in the tree yet"
+fi
+if [[ -f loadtest/run.sh ]]; then
+    run_phase loadtest-short bash loadtest/run.sh --short
+else
+    not_run loadtest-short "loadtest/run.sh not in the tree yet"
+fi

@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# Set up this machine (Debian 12) to build and test psqlpy:
+#   1. the Debian packages below, installed only if one is missing
+#      (apt-get update runs only then);
+#   2. a virtual environment in .venv with psqlpy installed from this tree
+#      (`pip install .[test]`, a real wheel build, not an editable install).
+# Idempotent and non-interactive; a second run with nothing changed only
+# checks and returns.  The wheel is rebuilt when any of its inputs changed.
+#
+# Environment: PSQLPY_PYTHON  interpreter for the venv (default python3)
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+APT_PACKAGES=(build-essential cmake pkg-config libpq-dev libjemalloc-dev libbenchmark-dev
+              postgresql postgresql-contrib python3-dev python3-venv valgrind)
+APT=(apt-get -o DPkg::Lock::Timeout=600 -o Acquire::Retries=3)
+
+say() { printf 'setup: %s\n' "$*"; }
+
+# ---- Debian packages -------------------------------------------------------
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+        missing+=("$p")
+done
+if ((${#missing[@]})); then
+    if [[ $(id -u) -ne 0 ]]; then
+        command -v sudo >/dev/null || { say "need root to install: ${missing[*]}"; exit 1; }
+        APT=(sudo -n "${APT[@]}")
+    fi
+    say "installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    # apt's list lock has no timeout option on every apt version: retry instead
+    for try in 1 2 3; do
+        "${APT[@]}" update -q </dev/null && break
+        [[ $try -eq 3 ]] && exit 1
+        sleep 20
+    done
+    "${APT[@]}" install -y -q --no-install-recommends "${missing[@]}" </dev/null
+fi
+
+# ---- virtual environment ------------------------------------------------------
+PY=${PSQLPY_PYTHON:-python3}
+VPY=.venv/bin/python
+if ! "$VPY" -c 'import sys; sys.exit(sys.prefix == sys.base_prefix)' 2>/dev/null; then
+    say "creating .venv with $("$PY" -V 2>&1)"
+    "$PY" -m venv --clear .venv
+    "$VPY" -m pip install -q --progress-bar off -U pip </dev/null
+fi
+
+# ---- psqlpy into the venv ---------------------------------------------------------
+# What the wheel is built from; a change in any of it means a rebuild.
+inputs=(pyproject.toml CMakeLists.txt README.md driver codecs pyext)
+stamp=.venv/.psqlpy-install-stamp
+sum=$( { "$VPY" -VV
+         find "${inputs[@]}" -type f ! -path '*/__pycache__/*' ! -name '*.py[co]' \
+              -print0 2>/dev/null | LC_ALL=C sort -z | xargs -0 -r sha256sum; } |
+       sha256sum | cut -d' ' -f1)
+
+if [[ -f pyext/CMakeLists.txt ]]; then
+    want="$sum package"
+    if [[ "$(cat "$stamp" 2>/dev/null)" == "$want" ]] && "$VPY" -c 'import psqlpy' 2>/dev/null; then
+        say "psqlpy in .venv is up to date"
+    else
+        say "building and installing psqlpy (pip install .[test])"
+        rm -f "$stamp"
+        CMAKE_BUILD_PARALLEL_LEVEL=${CMAKE_BUILD_PARALLEL_LEVEL:-2} \
+            "$VPY" -m pip install -q --progress-bar off '.[test]' </dev/null
+        "$VPY" -c 'import psqlpy'
+        echo "$want" >"$stamp"
+    fi
+else
+    # The extension's build is not in the tree yet: install the test tools
+    # alone so the harness tests can run.
+    want="$sum test-deps-only"
+    if [[ "$(cat "$stamp" 2>/dev/null)" != "$want" ]]; then
+        say "pyext/CMakeLists.txt absent: psqlpy itself is not built; installing test tools only"
+        mapfile -t deps < <("$VPY" - <<'EOF'
+import tomllib
+with open("pyproject.toml", "rb") as f:
+    print("\n".join(tomllib.load(f)["project"]["optional-dependencies"]["test"]))
+EOF
+)
+        "$VPY" -m pip install -q --progress-bar off "${deps[@]}" </dev/null
+        echo "$want" >"$stamp"
+    else
+        say "pyext/CMakeLists.txt absent: psqlpy not built; test tools up to date"
+    fi
+fi
+say "ok"
