@@ -50,11 +50,14 @@ fi
 
 # ---- psqlpy into the venv ---------------------------------------------------------
 # What the wheel is built from; a change in any of it means a rebuild.
-inputs=(pyproject.toml CMakeLists.txt README.md driver codecs pyext)
+inputs=()
+for f in pyproject.toml CMakeLists.txt README.md driver codecs pyext; do
+    [[ -e $f ]] && inputs+=("$f")
+done
 stamp=.venv/.psqlpy-install-stamp
 sum=$( { "$VPY" -VV
          find "${inputs[@]}" -type f ! -path '*/__pycache__/*' ! -name '*.py[co]' \
-              -print0 2>/dev/null | LC_ALL=C sort -z | xargs -0 -r sha256sum; } |
+              -print0 | LC_ALL=C sort -z | xargs -0 -r sha256sum; } |
        sha256sum | cut -d' ' -f1)
 
 if [[ -f pyext/CMakeLists.txt ]]; then
