@@ -1,0 +1,103 @@
+"""psqlpy: an async PostgreSQL driver with a C core.
+
+>>> pool = PSQLPool(dsn="postgresql://user:pass@localhost/db", max_db_pool_size=4)
+>>> await pool.startup()
+>>> res = await pool.execute("SELECT $1::int AS answer", [42])
+>>> res.result()
+[{'answer': 42}]
+"""
+
+from __future__ import annotations
+
+import os as _os
+
+from psqlpy import exceptions, extra_types  # loaded before the extension needs them
+from psqlpy import _psqlpy
+from psqlpy._enums import ConnRecyclingMethod, IsolationLevel, ReadVariant
+from psqlpy._psqlpy import (
+    PendingQuery,
+    QueryResult,
+    SingleQueryResult,
+    has_codec,
+    load_codec_plugin,
+)
+from psqlpy._transaction import Cursor, Transaction
+
+__all__ = [
+    "PSQLPool", "Connection", "Transaction", "Cursor", "QueryResult",
+    "SingleQueryResult", "PendingQuery", "IsolationLevel", "ReadVariant",
+    "ConnRecyclingMethod", "load_codec_plugin", "has_codec", "exceptions",
+    "extra_types",
+]
+
+__version__ = "0.1.0"
+
+
+class Connection(_psqlpy.Connection):
+    """A connection borrowed from a :class:`PSQLPool`."""
+
+    __slots__ = ()
+
+    def transaction(
+        self,
+        isolation_level: IsolationLevel | None = None,
+        read_variant: ReadVariant | None = None,
+        deferrable: bool | None = None,
+    ) -> Transaction:
+        """A new :class:`Transaction` on this connection (not begun yet)."""
+        return Transaction(self, isolation_level, read_variant, deferrable)
+
+
+class PSQLPool(_psqlpy.Pool):
+    """A pool of connections.
+
+    ``PSQLPool(dsn=None, username=None, password=None, host=None, port=None,
+    db_name=None, max_db_pool_size=2, conn_recycling_method=None)``.  A DSN
+    overrides the separate arguments; anything not given falls back to
+    libpq's defaults and ``PG*`` environment variables.
+    """
+
+    __slots__ = ()
+
+    async def transaction(
+        self,
+        isolation_level: IsolationLevel | None = None,
+        read_variant: ReadVariant | None = None,
+        deferrable: bool | None = None,
+    ) -> Transaction:
+        """A begun :class:`Transaction` on its own pool connection, which goes
+        back to the pool when the transaction ends."""
+        conn = await self.connection()
+        tx = Transaction(conn, isolation_level, read_variant, deferrable,
+                         release_connection=True)
+        try:
+            await tx.begin()
+        except BaseException:
+            conn.close()
+            raise
+        return tx
+
+    async def __aenter__(self) -> PSQLPool:
+        await self.startup()
+        return self
+
+    async def __aexit__(self, exc_type, exc, tb) -> bool:
+        await self.close()
+        return False
+
+
+_psqlpy._set_connection_class(Connection)
+
+
+def _load_builtin_codecs() -> None:
+    here = _os.path.join(_os.path.dirname(__file__), "codecs")
+    if _os.path.isdir(here):
+        _psqlpy._load_codec_dir(here)
+    for path in filter(None, _os.environ.get("PSQLPY_CODEC_PATH", "").split(_os.pathsep)):
+        if _os.path.isdir(path):
+            _psqlpy._load_codec_dir(path)
+        else:
+            load_codec_plugin(path)
+
+
+_load_builtin_codecs()

@@ -1,0 +1,310 @@
+/*
+ * builders.c - the pgd_host table whose builders make Python objects.
+ *
+ * Codecs decode wire bytes and call these to make the values; `h` is a
+ * pyhost_ctx.  A builder that fails leaves a Python exception set and
+ * returns NULL; a codec that fails calls error(), which records a message
+ * that psqlpy_get_cell() turns into ResultError.
+ *
+ * Values Python cannot hold: date/timestamp 'infinity' and '-infinity'
+ * become date.max/min and datetime.max/min (timezone-aware in UTC for
+ * timestamptz); dates outside years 1..9999 raise ResultError.  Interval
+ * months count as 30 days (timedelta has no months).
+ */
+#include "pyext.h"
+
+#include <datetime.h>
+
+/* datetime.h gives each file its own PyDateTimeAPI pointer. */
+int
+psqlpy_builders_init(void)
+{
+    PyDateTime_IMPORT;
+    return PyDateTimeAPI ? 0 : -1;
+}
+#include <stdarg.h>
+
+static int
+h_error(void *h, const char *fmt, ...)
+{
+    pyhost_ctx *cx = h;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cx->err, sizeof cx->err, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+static const pgd_codec *
+h_find(void *h, uint32_t oid)
+{
+    (void)h;
+    return pgd_registry_find(psqlpy_registry, oid, NULL, NULL);
+}
+
+static pgd_obj *
+h_null(void *h)
+{
+    (void)h;
+    return (pgd_obj *)Py_NewRef(Py_None);
+}
+
+#define OBJ(x) ((pgd_obj *)(x))
+
+static pgd_obj *
+h_bool(void *h, int v)
+{
+    (void)h;
+    return OBJ(PyBool_FromLong(v));
+}
+
+static pgd_obj *
+h_int(void *h, int64_t v)
+{
+    (void)h;
+    return OBJ(PyLong_FromLongLong(v));
+}
+
+static pgd_obj *
+h_float(void *h, double v)
+{
+    (void)h;
+    return OBJ(PyFloat_FromDouble(v));
+}
+
+static pgd_obj *
+h_str(void *h, const char *p, size_t n)
+{
+    (void)h;
+    return OBJ(PyUnicode_DecodeUTF8(p, (Py_ssize_t)n, NULL));
+}
+
+static pgd_obj *
+h_bytes(void *h, const char *p, size_t n)
+{
+    (void)h;
+    return OBJ(PyBytes_FromStringAndSize(p, (Py_ssize_t)n));
+}
+
+static pgd_obj *
+h_decimal(void *h, const char *p, size_t n)
+{
+    pyhost_ctx *cx = h;
+    PyObject *s = PyUnicode_DecodeASCII(p, (Py_ssize_t)n, NULL);
+    if (s == NULL)
+        return NULL;
+    PyObject *d = PyObject_CallOneArg(cx->st->Decimal, s);
+    Py_DECREF(s);
+    return OBJ(d);
+}
+
+/* uuid.UUID without running UUID.__init__: object.__new__ plus the two
+ * slots, which is what UUID.__init__ ends up setting. */
+static pgd_obj *
+h_uuid(void *h, const uint8_t b[16])
+{
+    module_state *st = ((pyhost_ctx *)h)->st;
+    PyObject *i = _PyLong_FromByteArray(b, 16, 0, 0);
+    if (i == NULL)
+        return NULL;
+    PyObject *u = PyObject_CallOneArg(st->object_new, st->UUID);
+    if (u == NULL || PyObject_GenericSetAttr(u, st->s_int, i) < 0 ||
+        PyObject_GenericSetAttr(u, st->s_is_safe, st->SafeUUID_unknown) < 0) {
+        Py_XDECREF(u);
+        Py_DECREF(i);
+        return NULL;
+    }
+    Py_DECREF(i);
+    return OBJ(u);
+}
+
+static pgd_obj *
+h_json(void *h, const char *p, size_t n)
+{
+    pyhost_ctx *cx = h;
+    PyObject *s = PyUnicode_DecodeUTF8(p, (Py_ssize_t)n, NULL);
+    if (s == NULL)
+        return NULL;
+    PyObject *v = PyObject_CallOneArg(cx->st->json_loads, s);
+    Py_DECREF(s);
+    return OBJ(v);
+}
+
+static int
+check_year(pyhost_ctx *cx, const pgd_dt *v)
+{
+    if (v->year < 1 || v->year > 9999) {
+        h_error(cx, "year %d is outside the range Python's datetime supports (1..9999)",
+                (int)v->year);
+        return -1;
+    }
+    return 0;
+}
+
+static pgd_obj *
+h_date(void *h, const pgd_dt *v)
+{
+    pyhost_ctx *cx = h;
+    if (v->infinity)
+        return OBJ(Py_NewRef(v->infinity > 0 ? cx->st->date_max : cx->st->date_min));
+    if (check_year(cx, v) < 0)
+        return NULL;
+    return OBJ(PyDate_FromDate(v->year, v->month, v->day));
+}
+
+static PyObject *
+tz_for(pyhost_ctx *cx, const pgd_dt *v)
+{
+    if (!v->has_tz)
+        return Py_NewRef(Py_None);
+    if (v->utc_offset == 0)
+        return Py_NewRef(cx->st->utc);
+    PyObject *delta = PyDelta_FromDSU(0, v->utc_offset, 0);
+    if (delta == NULL)
+        return NULL;
+    PyObject *tz = PyTimeZone_FromOffset(delta);
+    Py_DECREF(delta);
+    return tz;
+}
+
+static pgd_obj *
+h_time(void *h, const pgd_dt *v)
+{
+    pyhost_ctx *cx = h;
+    PyObject *tz = tz_for(cx, v);
+    if (tz == NULL)
+        return NULL;
+    int hour = v->hour, minute = v->minute, second = v->second, usec = v->usec;
+    if (hour == 24) { /* '24:00:00' is a valid PostgreSQL time */
+        h_error(cx, "time 24:00:00 cannot be represented by datetime.time");
+        Py_DECREF(tz);
+        return NULL;
+    }
+    PyObject *t = PyDateTimeAPI->Time_FromTime(hour, minute, second, usec, tz,
+                                               PyDateTimeAPI->TimeType);
+    Py_DECREF(tz);
+    return OBJ(t);
+}
+
+static pgd_obj *
+h_datetime(void *h, const pgd_dt *v)
+{
+    pyhost_ctx *cx = h;
+    module_state *st = cx->st;
+    if (v->infinity) {
+        PyObject *o = v->has_tz ? (v->infinity > 0 ? st->datetime_max_utc : st->datetime_min_utc)
+                                : (v->infinity > 0 ? st->datetime_max : st->datetime_min);
+        return OBJ(Py_NewRef(o));
+    }
+    if (check_year(cx, v) < 0)
+        return NULL;
+    PyObject *tz = tz_for(cx, v);
+    if (tz == NULL)
+        return NULL;
+    PyObject *d = PyDateTimeAPI->DateTime_FromDateAndTime(
+        v->year, v->month, v->day, v->hour, v->minute, v->second, v->usec, tz,
+        PyDateTimeAPI->DateTimeType);
+    Py_DECREF(tz);
+    return OBJ(d);
+}
+
+static pgd_obj *
+h_interval(void *h, int32_t months, int32_t days, int64_t usec)
+{
+    (void)h;
+    int64_t d = (int64_t)months * 30 + days;
+    int64_t secs = usec / 1000000, us = usec % 1000000;
+    d += secs / 86400;
+    secs %= 86400;
+    if (d > 999999999 || d < -999999999) {
+        h_error(h, "interval of %lld days is outside timedelta's range", (long long)d);
+        return NULL;
+    }
+    return OBJ(PyDelta_FromDSU((int)d, (int)secs, (int)us));
+}
+
+static pgd_obj *
+h_list(void *h, size_t n)
+{
+    (void)h;
+    return OBJ(PyList_New((Py_ssize_t)n));
+}
+
+static int
+h_list_set(void *h, pgd_obj *list, size_t i, pgd_obj *item)
+{
+    (void)h;
+    PyObject *l = (PyObject *)list;
+    if (!PyList_Check(l) || i >= (size_t)PyList_GET_SIZE(l)) {
+        Py_XDECREF((PyObject *)item);
+        return h_error(h, "list index %zu out of range", i);
+    }
+    PyObject *old = PyList_GET_ITEM(l, i);
+    PyList_SET_ITEM(l, i, (PyObject *)item);
+    Py_XDECREF(old);
+    return 0;
+}
+
+static void
+h_release(void *h, pgd_obj *o)
+{
+    (void)h;
+    Py_XDECREF((PyObject *)o);
+}
+
+const pgd_host psqlpy_host = {
+    .size = sizeof(pgd_host),
+    .abi_minor = PGD_CODEC_ABI_MINOR,
+    .error = h_error,
+    .find = h_find,
+    .make_null = h_null,
+    .make_bool = h_bool,
+    .make_int = h_int,
+    .make_float = h_float,
+    .make_str = h_str,
+    .make_bytes = h_bytes,
+    .make_decimal = h_decimal,
+    .make_uuid = h_uuid,
+    .make_json = h_json,
+    .make_date = h_date,
+    .make_time = h_time,
+    .make_datetime = h_datetime,
+    .make_interval = h_interval,
+    .make_list = h_list,
+    .list_set = h_list_set,
+    .release = h_release,
+};
+
+PyObject *
+psqlpy_get_cell(module_state *st, const pgd_result *r, int row, int col)
+{
+    pyhost_ctx cx;
+    cx.st = st;
+    cx.err[0] = 0;
+    PyObject *v = (PyObject *)pgd_result_get(r, row, col, &psqlpy_host, &cx);
+    if (v != NULL)
+        return v;
+    const char *name = pgd_result_colname(r, col);
+    if (PyErr_Occurred()) {
+        PyObject *msg = NULL, *t, *cause, *tb;
+        PyErr_Fetch(&t, &cause, &tb);
+        PyErr_NormalizeException(&t, &cause, &tb);
+        msg = PyUnicode_FromFormat("column \"%s\" (type oid %u): %S", name,
+                                   pgd_result_coltype(r, col), cause);
+        PyObject *exc = msg ? PyObject_CallOneArg(st->ResultError, msg) : NULL;
+        Py_XDECREF(msg);
+        Py_XDECREF(t);
+        Py_XDECREF(tb);
+        if (exc == NULL) {
+            Py_XDECREF(cause);
+            return NULL;
+        }
+        PyException_SetCause(exc, cause); /* steals cause */
+        PyErr_SetObject((PyObject *)Py_TYPE(exc), exc);
+        Py_DECREF(exc);
+    } else {
+        PyErr_Format(st->ResultError, "column \"%s\" (type oid %u): %s", name,
+                     pgd_result_coltype(r, col), cx.err[0] ? cx.err : "cannot decode value");
+    }
+    return NULL;
+}

@@ -1,0 +1,445 @@
+/*
+ * connection.c - Connection: a pool connection lent to the user.
+ *
+ * Operations on one Connection run in the order they were started (a FIFO
+ * on the underlying RawConn), so several tasks may share it safely.  The
+ * connection goes back to the pool on close(), at the end of `async with`,
+ * or when the object is garbage-collected; one left inside a transaction
+ * is rolled back first.
+ */
+#include "pyext.h"
+
+typedef struct ConnectionObject {
+    PyObject_HEAD
+    module_state *st;
+    PoolObject *pool;
+    RawConn *rc;
+    int closed;
+    PyObject *weakreflist;
+} ConnectionObject;
+
+PyObject *
+connection_new(module_state *st, PoolObject *pool, RawConn *rc)
+{
+    PyTypeObject *tp = (PyTypeObject *)(st->connection_class ? st->connection_class
+                                                             : (PyObject *)st->ConnectionType);
+    ConnectionObject *c = (ConnectionObject *)tp->tp_alloc(tp, 0);
+    if (c == NULL)
+        return NULL;
+    c->st = st;
+    c->pool = (PoolObject *)Py_NewRef((PyObject *)pool);
+    c->rc = (RawConn *)Py_NewRef((PyObject *)rc);
+    c->closed = 0;
+    return (PyObject *)c;
+}
+
+static void
+release(ConnectionObject *self)
+{
+    if (self->closed)
+        return;
+    self->closed = 1;
+    RawConn *rc = self->rc;
+    if (rc == NULL)
+        return;
+    if (rc->leased > 0)
+        rc->leased--;
+    if (rc->pool != NULL && rawconn_idle(rc) && !rc->leased)
+        pool_release(rc->pool, rc);
+}
+
+static int
+check_open(ConnectionObject *self)
+{
+    if (self->closed) {
+        PyErr_SetString(self->st->InterfaceError,
+                        "the connection was released to the pool and cannot be used");
+        return -1;
+    }
+    if (self->rc == NULL || self->rc->state == RC_CLOSED) {
+        PyErr_SetString(self->st->ConnectionFailedError, "the connection is closed");
+        return -1;
+    }
+    return 0;
+}
+
+static Op *
+new_op(ConnectionObject *self, int kind, int mode)
+{
+    Op *op = op_new(self->st, self->pool, kind, mode);
+    if (op != NULL)
+        op->conn_obj = Py_NewRef((PyObject *)self);
+    return op;
+}
+
+static PyObject *
+submit(ConnectionObject *self, Op *op)
+{
+    rawconn_submit(self->rc, op);
+    return (PyObject *)op;
+}
+
+static PyObject *
+query(ConnectionObject *self, PyObject *args, PyObject *kwds, int mode, const char *fmt)
+{
+    static char *kwlist[] = {"querystring", "parameters", NULL};
+    PyObject *sql, *params = Py_None;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, fmt, kwlist, &sql, &params))
+        return NULL;
+    Op *op = new_op(self, OP_QUERY, mode);
+    if (op == NULL)
+        return NULL;
+    if (check_open(self) < 0 || op_bind_query(op, sql, params) < 0)
+        return op_failed_awaitable(op);
+    return submit(self, op);
+}
+
+static PyObject *
+conn_execute(PyObject *self, PyObject *args, PyObject *kwds)
+{
+    return query((ConnectionObject *)self, args, kwds, RES_QUERY, "O|O:execute");
+}
+
+static PyObject *
+conn_fetch_row(PyObject *self, PyObject *args, PyObject *kwds)
+{
+    return query((ConnectionObject *)self, args, kwds, RES_ROW, "O|O:fetch_row");
+}
+
+/* execute_many(querystring, parameters): one statement, many rows, one
+ * pipeline with a single Sync. */
+static PyObject *
+conn_execute_many(PyObject *op_self, PyObject *args, PyObject *kwds)
+{
+    ConnectionObject *self = (ConnectionObject *)op_self;
+    static char *kwlist[] = {"querystring", "parameters", NULL};
+    PyObject *sql, *rows = Py_None;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O|O:execute_many", kwlist, &sql, &rows))
+        return NULL;
+    Op *op = new_op(self, OP_BATCH, RES_NONE);
+    if (op == NULL)
+        return NULL;
+    if (check_open(self) < 0 || op_bind_query(op, sql, Py_None) < 0)
+        return op_failed_awaitable(op);
+    if (rows == Py_None) {
+        op_complete(op, Py_NewRef(Py_None));
+        return (PyObject *)op;
+    }
+    PyObject *seq = PySequence_Fast(rows, "parameters must be a list of lists");
+    if (seq == NULL || PyList_Append(op->keep, seq) < 0) {
+        Py_XDECREF(seq);
+        PyErr_SetString(self->st->ParameterError,
+                        "execute_many parameters must be a list of lists of values");
+        return op_failed_awaitable(op);
+    }
+    Py_DECREF(seq);
+    size_t nrows = (size_t)PySequence_Fast_GET_SIZE(seq);
+    if (nrows == 0) {
+        op_complete(op, Py_NewRef(Py_None));
+        return (PyObject *)op;
+    }
+    size_t nparams = 0;
+    for (size_t r = 0; r < nrows; r++) {
+        PyObject *row = PySequence_Fast_GET_ITEM(seq, (Py_ssize_t)r);
+        if (!PyList_Check(row) && !PyTuple_Check(row)) {
+            PyErr_Format(self->st->ParameterError,
+                         "execute_many row %zu must be a list or tuple, not %s", r,
+                         Py_TYPE(row)->tp_name);
+            return op_failed_awaitable(op);
+        }
+        size_t n = (size_t)PySequence_Size(row);
+        if (r == 0)
+            nparams = n;
+        else if (n != nparams) {
+            PyErr_Format(self->st->ParameterError,
+                         "execute_many row %zu has %zu values, row 0 has %zu", r, n, nparams);
+            return op_failed_awaitable(op);
+        }
+    }
+    if (nparams > 0) {
+        op->vals = PyMem_Calloc(nrows * nparams, sizeof(pgd_value));
+        if (op->vals == NULL) {
+            PyErr_NoMemory();
+            return op_failed_awaitable(op);
+        }
+    }
+    for (size_t r = 0; r < nrows && nparams > 0; r++) {
+        PyObject *tup = PySequence_Tuple(PySequence_Fast_GET_ITEM(seq, (Py_ssize_t)r));
+        if (tup == NULL || PyList_Append(op->keep, tup) < 0) {
+            Py_XDECREF(tup);
+            return op_failed_awaitable(op);
+        }
+        Py_DECREF(tup);
+        if (params_convert(self->st, tup, op->vals + r * nparams, nparams, op->keep) < 0) {
+            PyObject *t, *v, *tb;
+            PyErr_Fetch(&t, &v, &tb);
+            PyErr_NormalizeException(&t, &v, &tb);
+            PyErr_Format(t, "execute_many row %zu: %S", r, v);
+            Py_XDECREF(t);
+            Py_XDECREF(v);
+            Py_XDECREF(tb);
+            return op_failed_awaitable(op);
+        }
+    }
+    op->nrows = nrows;
+    op->nparams = nparams;
+    op->nvals = nrows * nparams;
+    return submit(self, op);
+}
+
+/* pipeline(queries): [(querystring, parameters or None), ...] -> list of
+ * QueryResult, sent in one pipeline with a single Sync. */
+static PyObject *
+conn_pipeline(PyObject *op_self, PyObject *args, PyObject *kwds)
+{
+    ConnectionObject *self = (ConnectionObject *)op_self;
+    module_state *st = self->st;
+    static char *kwlist[] = {"queries", NULL};
+    PyObject *queries;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O:pipeline", kwlist, &queries))
+        return NULL;
+    Op *op = new_op(self, OP_PIPELINE, RES_LIST);
+    if (op == NULL)
+        return NULL;
+    if (check_open(self) < 0)
+        return op_failed_awaitable(op);
+    if ((op->keep = PyList_New(0)) == NULL)
+        return op_failed_awaitable(op);
+    PyObject *seq = PySequence_Fast(queries, "queries must be a list");
+    if (seq == NULL || PyList_Append(op->keep, seq) < 0) {
+        Py_XDECREF(seq);
+        return op_failed_awaitable(op);
+    }
+    Py_DECREF(seq);
+    size_t nq = (size_t)PySequence_Fast_GET_SIZE(seq);
+    if (nq == 0) {
+        op_complete(op, PyList_New(0));
+        return (PyObject *)op;
+    }
+    size_t total = 0;
+    for (size_t i = 0; i < nq; i++) {
+        PyObject *q = PySequence_Fast_GET_ITEM(seq, (Py_ssize_t)i);
+        PyObject *params = Py_None;
+        if (PyTuple_Check(q) && PyTuple_GET_SIZE(q) == 2)
+            params = PyTuple_GET_ITEM(q, 1);
+        else if (PyList_Check(q) && PyList_GET_SIZE(q) == 2)
+            params = PyList_GET_ITEM(q, 1);
+        else if (!PyUnicode_Check(q)) {
+            PyErr_Format(PyExc_TypeError,
+                         "pipeline query %zu must be (querystring, parameters), not %s", i,
+                         Py_TYPE(q)->tp_name);
+            return op_failed_awaitable(op);
+        }
+        if (params != Py_None) {
+            Py_ssize_t n = PySequence_Size(params);
+            if (n < 0 || PyUnicode_Check(params)) {
+                PyErr_Clear();
+                PyErr_Format(st->ParameterError,
+                             "pipeline query %zu: parameters must be a list or None", i);
+                return op_failed_awaitable(op);
+            }
+            total += (size_t)n;
+        }
+    }
+    op->sqls = PyMem_Calloc(nq, sizeof(char *));
+    op->np = PyMem_Calloc(nq, sizeof(size_t));
+    op->pv = PyMem_Calloc(nq, sizeof(pgd_value *));
+    op->vals = total ? PyMem_Calloc(total, sizeof(pgd_value)) : NULL;
+    if (!op->sqls || !op->np || !op->pv || (total && !op->vals)) {
+        PyErr_NoMemory();
+        return op_failed_awaitable(op);
+    }
+    size_t off = 0;
+    for (size_t i = 0; i < nq; i++) {
+        PyObject *q = PySequence_Fast_GET_ITEM(seq, (Py_ssize_t)i);
+        PyObject *sql = q, *params = Py_None;
+        if (!PyUnicode_Check(q)) {
+            sql = PySequence_Fast_GET_ITEM(q, 0);
+            params = PySequence_Fast_GET_ITEM(q, 1);
+        }
+        if (!PyUnicode_Check(sql)) {
+            PyErr_Format(PyExc_TypeError, "pipeline query %zu: querystring must be str", i);
+            return op_failed_awaitable(op);
+        }
+        if ((op->sqls[i] = PyUnicode_AsUTF8(sql)) == NULL)
+            return op_failed_awaitable(op);
+        op->pv[i] = op->vals ? op->vals + off : NULL;
+        if (params == Py_None)
+            continue;
+        PyObject *tup = PySequence_Tuple(params);
+        if (tup == NULL || PyList_Append(op->keep, tup) < 0) {
+            Py_XDECREF(tup);
+            return op_failed_awaitable(op);
+        }
+        Py_DECREF(tup);
+        size_t n = (size_t)PyTuple_GET_SIZE(tup);
+        if (params_convert(st, tup, op->vals + off, n, op->keep) < 0) {
+            PyObject *t, *v, *tb;
+            PyErr_Fetch(&t, &v, &tb);
+            PyErr_NormalizeException(&t, &v, &tb);
+            PyErr_Format(t, "pipeline query %zu: %S", i, v);
+            Py_XDECREF(t);
+            Py_XDECREF(v);
+            Py_XDECREF(tb);
+            return op_failed_awaitable(op);
+        }
+        op->np[i] = n;
+        off += n;
+    }
+    op->nrows = nq;
+    op->nvals = total;
+    return submit(self, op);
+}
+
+/* _simple(sql): a simple-protocol command (BEGIN, SAVEPOINT, ...). */
+static PyObject *
+conn_simple(PyObject *op_self, PyObject *sql)
+{
+    ConnectionObject *self = (ConnectionObject *)op_self;
+    Op *op = new_op(self, OP_SIMPLE, RES_NONE);
+    if (op == NULL)
+        return NULL;
+    if (check_open(self) < 0 || op_bind_query(op, sql, Py_None) < 0)
+        return op_failed_awaitable(op);
+    return submit(self, op);
+}
+
+static PyObject *
+done_awaitable(ConnectionObject *self, PyObject *value)
+{
+    Op *op = op_new(self->st, self->pool, OP_ACQUIRE, RES_NONE);
+    if (op == NULL) {
+        Py_DECREF(value);
+        return NULL;
+    }
+    op_complete(op, value);
+    return (PyObject *)op;
+}
+
+static PyObject *
+conn_close(PyObject *self, PyObject *unused)
+{
+    (void)unused;
+    release((ConnectionObject *)self);
+    return done_awaitable((ConnectionObject *)self, Py_NewRef(Py_None));
+}
+
+static PyObject *
+conn_aenter(PyObject *self, PyObject *unused)
+{
+    (void)unused;
+    return done_awaitable((ConnectionObject *)self, Py_NewRef(self));
+}
+
+static PyObject *
+conn_aexit(PyObject *self, PyObject *args)
+{
+    (void)args;
+    release((ConnectionObject *)self);
+    return done_awaitable((ConnectionObject *)self, Py_NewRef(Py_False));
+}
+
+static PyObject *
+conn_get_closed(PyObject *op_self, void *c)
+{
+    (void)c;
+    ConnectionObject *self = (ConnectionObject *)op_self;
+    return PyBool_FromLong(self->closed || self->rc == NULL || self->rc->state == RC_CLOSED);
+}
+
+static PyObject *
+conn_get_tx(PyObject *op_self, void *c)
+{
+    (void)c;
+    ConnectionObject *self = (ConnectionObject *)op_self;
+    static const char *names[] = {"idle", "active", "intrans", "inerror", "unknown"};
+    int s = PGD_TX_UNKNOWN;
+    if (self->rc != NULL && self->rc->conn != NULL && self->rc->state == RC_READY)
+        s = pgd_conn_txstate(self->rc->conn);
+    return PyUnicode_FromString(names[s]);
+}
+
+static int
+conn_traverse(ConnectionObject *self, visitproc visit, void *arg)
+{
+    Py_VISIT(Py_TYPE(self));
+    Py_VISIT(self->pool);
+    Py_VISIT(self->rc);
+    return 0;
+}
+
+static int
+conn_clear(ConnectionObject *self)
+{
+    release(self);
+    Py_CLEAR(self->rc);
+    Py_CLEAR(self->pool);
+    return 0;
+}
+
+static void
+conn_dealloc(ConnectionObject *self)
+{
+    PyTypeObject *tp = Py_TYPE(self);
+    PyObject_GC_UnTrack(self);
+    if (self->weakreflist != NULL)
+        PyObject_ClearWeakRefs((PyObject *)self);
+    conn_clear(self);
+    tp->tp_free((PyObject *)self);
+    Py_DECREF(tp);
+}
+
+static PyMethodDef conn_methods[] = {
+    {"execute", (PyCFunction)(void (*)(void))conn_execute, METH_VARARGS | METH_KEYWORDS,
+     "execute(querystring, parameters=None)\n--\n\nRun one statement; awaitable "
+     "returning a QueryResult."},
+    {"fetch_row", (PyCFunction)(void (*)(void))conn_fetch_row, METH_VARARGS | METH_KEYWORDS,
+     "fetch_row(querystring, parameters=None)\n--\n\nThe first row as a "
+     "SingleQueryResult."},
+    {"execute_many", (PyCFunction)(void (*)(void))conn_execute_many,
+     METH_VARARGS | METH_KEYWORDS,
+     "execute_many(querystring, parameters)\n--\n\nRun one statement once per "
+     "parameter list, pipelined with a single Sync."},
+    {"pipeline", (PyCFunction)(void (*)(void))conn_pipeline, METH_VARARGS | METH_KEYWORDS,
+     "pipeline(queries)\n--\n\nRun [(querystring, parameters), ...] in one pipeline; "
+     "awaitable returning a list of QueryResult."},
+    {"_simple", conn_simple, METH_O, NULL},
+    {"close", conn_close, METH_NOARGS,
+     "close()\n--\n\nGive the connection back to the pool (may be awaited)."},
+    {"__aenter__", conn_aenter, METH_NOARGS, NULL},
+    {"__aexit__", conn_aexit, METH_VARARGS, NULL},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyGetSetDef conn_getset[] = {
+    {"closed", conn_get_closed, NULL, "Whether the connection can no longer be used.", NULL},
+    {"transaction_status", conn_get_tx, NULL,
+     "'idle', 'active', 'intrans', 'inerror' or 'unknown'.", NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+#include <structmember.h>
+static PyMemberDef conn_members[] = {
+    {"__weaklistoffset__", T_PYSSIZET, offsetof(ConnectionObject, weakreflist), READONLY,
+     NULL},
+    {NULL, 0, 0, 0, NULL},
+};
+
+static PyType_Slot conn_slots[] = {
+    {Py_tp_dealloc, conn_dealloc},
+    {Py_tp_traverse, conn_traverse},
+    {Py_tp_clear, conn_clear},
+    {Py_tp_methods, conn_methods},
+    {Py_tp_getset, conn_getset},
+    {Py_tp_members, conn_members},
+    {Py_tp_doc, "A connection borrowed from a pool."},
+    {0, NULL},
+};
+
+PyType_Spec ConnectionSpec = {
+    .name = "psqlpy._psqlpy.Connection",
+    .basicsize = sizeof(ConnectionObject),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_BASETYPE |
+             Py_TPFLAGS_DISALLOW_INSTANTIATION,
+    .slots = conn_slots,
+};

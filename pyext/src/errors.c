@@ -1,0 +1,137 @@
+/*
+ * errors.c - map the driver's pgd_error onto psqlpy.exceptions.
+ *
+ * Server errors become a DatabaseError subclass chosen by SQLSTATE (exact
+ * code first, then its two-character class), carrying every field the
+ * server sent.  Parameter conversion failures become ParameterError,
+ * connection failures ConnectionFailedError, misuse InterfaceError.
+ */
+#include "pyext.h"
+
+int
+psqlpy_init_errors(module_state *st, PyObject *mod)
+{
+    struct {
+        PyObject **slot;
+        const char *name;
+    } names[] = {
+        {&st->BaseError, "Error"},
+        {&st->PoolError, "PoolError"},
+        {&st->PoolConfigurationError, "PoolConfigurationError"},
+        {&st->ConnectionFailedError, "ConnectionFailedError"},
+        {&st->InterfaceError, "InterfaceError"},
+        {&st->DatabaseError, "DatabaseError"},
+        {&st->ParameterError, "ParameterError"},
+        {&st->ResultError, "ResultError"},
+        {&st->UUIDError, "UUIDValueConvertError"},
+        {&st->NoRowsError, "NoRowsError"},
+        {&st->sqlstate_map, "SQLSTATE_CLASSES"},
+    };
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        *names[i].slot = PyObject_GetAttrString(mod, names[i].name);
+        if (*names[i].slot == NULL)
+            return -1;
+    }
+    return 0;
+}
+
+/* New exception instance of `type` with message `msg`. */
+PyObject *
+psqlpy_make_error(module_state *st, PyObject *type, const char *msg)
+{
+    (void)st;
+    return PyObject_CallFunction(type, "s", msg ? msg : "");
+}
+
+static int
+set_field(PyObject *exc, const char *name, const char *value)
+{
+    if (value == NULL)
+        return 0;
+    PyObject *v = PyUnicode_DecodeUTF8(value, (Py_ssize_t)strlen(value), "replace");
+    if (v == NULL)
+        return -1;
+    int rc = PyObject_SetAttrString(exc, name, v);
+    Py_DECREF(v);
+    return rc;
+}
+
+static PyObject *
+server_error_type(module_state *st, const char *sqlstate)
+{
+    PyObject *t = PyDict_GetItemString(st->sqlstate_map, sqlstate);
+    if (t == NULL && strlen(sqlstate) >= 2) {
+        char cls[3] = {sqlstate[0], sqlstate[1], 0};
+        t = PyDict_GetItemString(st->sqlstate_map, cls);
+    }
+    return t ? t : st->DatabaseError;
+}
+
+PyObject *
+psqlpy_error_from_conn(module_state *st, const pgd_conn *c)
+{
+    const pgd_error *e = pgd_conn_error(c);
+    PyObject *type;
+    const char *msg = e->message ? e->message : "unknown error";
+    char buf[1024];
+
+    switch (e->kind) {
+    case PGD_E_SERVER:
+        type = server_error_type(st, e->sqlstate);
+        break;
+    case PGD_E_ENCODE:
+        type = st->ParameterError;
+        if (e->index >= 0) {
+            snprintf(buf, sizeof buf, "parameter $%d: %s", e->index + 1, msg);
+            msg = buf;
+        }
+        break;
+    case PGD_E_CONNECT:
+    case PGD_E_IO:
+        type = st->ConnectionFailedError;
+        break;
+    case PGD_E_NOMEM:
+        return PyErr_NoMemory(), NULL;
+    default:
+        type = st->InterfaceError;
+        break;
+    }
+
+    /* strip libpq's trailing newline */
+    char clean[1024];
+    size_t n = strlen(msg);
+    if (n >= sizeof clean)
+        n = sizeof clean - 1;
+    memcpy(clean, msg, n);
+    while (n > 0 && (clean[n - 1] == '\n' || clean[n - 1] == ' '))
+        n--;
+    clean[n] = 0;
+
+    PyObject *exc = psqlpy_make_error(st, type, clean);
+    if (exc == NULL)
+        return NULL;
+    if ((e->sqlstate[0] && set_field(exc, "sqlstate", e->sqlstate) < 0) ||
+        set_field(exc, "severity", e->severity) < 0 ||
+        set_field(exc, "detail", e->detail) < 0 ||
+        set_field(exc, "hint", e->hint) < 0 ||
+        set_field(exc, "position", e->position) < 0 ||
+        set_field(exc, "context", e->context) < 0 ||
+        set_field(exc, "schema_name", e->schema_name) < 0 ||
+        set_field(exc, "table_name", e->table_name) < 0 ||
+        set_field(exc, "column_name", e->column_name) < 0 ||
+        set_field(exc, "datatype_name", e->datatype_name) < 0 ||
+        set_field(exc, "constraint_name", e->constraint_name) < 0) {
+        Py_DECREF(exc);
+        return NULL;
+    }
+    if (e->index >= 0 && e->kind != PGD_E_ENCODE) {
+        PyObject *idx = PyLong_FromLong(e->index);
+        if (idx == NULL || PyObject_SetAttrString(exc, "index", idx) < 0) {
+            Py_XDECREF(idx);
+            Py_DECREF(exc);
+            return NULL;
+        }
+        Py_DECREF(idx);
+    }
+    return exc;
+}

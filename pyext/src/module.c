@@ -1,0 +1,304 @@
+/*
+ * module.c - the _psqlpy module: multi-phase init, module state (heap
+ * types, exception classes, cached stdlib objects, interned names), the
+ * process-wide codec registry and the plugin-loading functions.
+ */
+#include "pyext.h"
+
+#include <datetime.h>
+
+pgd_registry *psqlpy_registry = NULL;
+
+static struct PyModuleDef psqlpy_module;
+
+module_state *
+psqlpy_state_of_type(PyTypeObject *tp)
+{
+    PyObject *m = PyType_GetModuleByDef(tp, &psqlpy_module);
+    return m ? (module_state *)PyModule_GetState(m) : NULL;
+}
+
+/* Borrow-free attribute fetch: new reference or NULL + exception. */
+static PyObject *
+import_attr(const char *module, const char *name)
+{
+    PyObject *mod = PyImport_ImportModule(module);
+    if (mod == NULL)
+        return NULL;
+    PyObject *v = PyObject_GetAttrString(mod, name);
+    Py_DECREF(mod);
+    return v;
+}
+
+static int
+intern_names(module_state *st)
+{
+#define INTERN(field, text)                                                    \
+    if ((st->field = PyUnicode_InternFromString(text)) == NULL)               \
+        return -1;
+    INTERN(s_create_future, "create_future");
+    INTERN(s_set_result, "set_result");
+    INTERN(s_set_exception, "set_exception");
+    INTERN(s_cancel, "cancel");
+    INTERN(s_cancelled, "cancelled");
+    INTERN(s_done, "done");
+    INTERN(s_result, "result");
+    INTERN(s_add_reader, "add_reader");
+    INTERN(s_remove_reader, "remove_reader");
+    INTERN(s_add_writer, "add_writer");
+    INTERN(s_remove_writer, "remove_writer");
+    INTERN(s_blocking, "_asyncio_future_blocking");
+    INTERN(s_int, "int");
+    INTERN(s_is_safe, "is_safe");
+    INTERN(s_bytes, "bytes");
+    INTERN(s_utcoffset, "utcoffset");
+    INTERN(s_days, "days");
+    INTERN(s_seconds, "seconds");
+    INTERN(s_microseconds, "microseconds");
+    INTERN(s_inner_value, "inner_value");
+    INTERN(s_on_read, "_on_read");
+    INTERN(s_on_write, "_on_write");
+    INTERN(s_is_closed, "is_closed");
+#undef INTERN
+    return 0;
+}
+
+static int
+load_stdlib(module_state *st)
+{
+    PyDateTime_IMPORT;
+    if (PyDateTimeAPI == NULL || psqlpy_builders_init() < 0 || psqlpy_params_init() < 0)
+        return -1;
+    if ((st->Decimal = import_attr("decimal", "Decimal")) == NULL ||
+        (st->UUID = import_attr("uuid", "UUID")) == NULL ||
+        (st->json_loads = import_attr("json", "loads")) == NULL ||
+        (st->json_dumps = import_attr("json", "dumps")) == NULL ||
+        (st->timezone = import_attr("datetime", "timezone")) == NULL ||
+        (st->CancelledError = import_attr("asyncio", "CancelledError")) == NULL ||
+        (st->get_running_loop = import_attr("asyncio", "get_running_loop")) == NULL)
+        return -1;
+    PyObject *safe = import_attr("uuid", "SafeUUID");
+    if (safe == NULL)
+        return -1;
+    st->SafeUUID_unknown = PyObject_GetAttrString(safe, "unknown");
+    Py_DECREF(safe);
+    if (st->SafeUUID_unknown == NULL)
+        return -1;
+    st->utc = PyObject_GetAttrString(st->timezone, "utc");
+    st->object_new = import_attr("builtins", "object");
+    if (st->utc == NULL || st->object_new == NULL)
+        return -1;
+    Py_SETREF(st->object_new, PyObject_GetAttrString(st->object_new, "__new__"));
+    if (st->object_new == NULL)
+        return -1;
+    PyObject *date = (PyObject *)PyDateTimeAPI->DateType;
+    PyObject *dt = (PyObject *)PyDateTimeAPI->DateTimeType;
+    st->date_max = PyObject_GetAttrString(date, "max");
+    st->date_min = PyObject_GetAttrString(date, "min");
+    st->datetime_max = PyObject_GetAttrString(dt, "max");
+    st->datetime_min = PyObject_GetAttrString(dt, "min");
+    if (!st->date_max || !st->date_min || !st->datetime_max || !st->datetime_min)
+        return -1;
+    PyObject *kw = Py_BuildValue("{s:O}", "tzinfo", st->utc);
+    PyObject *replace = kw ? PyObject_GetAttrString(st->datetime_max, "replace") : NULL;
+    if (replace) {
+        st->datetime_max_utc = PyObject_Call(replace, st->empty_tuple, kw);
+        Py_DECREF(replace);
+    }
+    replace = kw ? PyObject_GetAttrString(st->datetime_min, "replace") : NULL;
+    if (replace) {
+        st->datetime_min_utc = PyObject_Call(replace, st->empty_tuple, kw);
+        Py_DECREF(replace);
+    }
+    Py_XDECREF(kw);
+    if (!st->datetime_max_utc || !st->datetime_min_utc)
+        return -1;
+    return 0;
+}
+
+static int
+load_package_objects(module_state *st)
+{
+    PyObject *exc = PyImport_ImportModule("psqlpy.exceptions");
+    if (exc == NULL)
+        return -1;
+    int rc = psqlpy_init_errors(st, exc);
+    Py_DECREF(exc);
+    if (rc < 0)
+        return -1;
+    PyObject *xt = PyImport_ImportModule("psqlpy.extra_types");
+    if (xt == NULL)
+        return -1;
+    st->SmallInt = PyObject_GetAttrString(xt, "SmallInt");
+    st->Integer = PyObject_GetAttrString(xt, "Integer");
+    st->BigInt = PyObject_GetAttrString(xt, "BigInt");
+    st->PyUUID = PyObject_GetAttrString(xt, "PyUUID");
+    st->PyJSON = PyObject_GetAttrString(xt, "PyJSON");
+    Py_DECREF(xt);
+    if (!st->SmallInt || !st->Integer || !st->BigInt || !st->PyUUID || !st->PyJSON)
+        return -1;
+    return 0;
+}
+
+static int
+add_type(PyObject *m, PyType_Spec *spec, PyTypeObject **slot, const char *name)
+{
+    PyObject *t = PyType_FromModuleAndSpec(m, spec, NULL);
+    if (t == NULL)
+        return -1;
+    *slot = (PyTypeObject *)t;
+    if (name != NULL && PyModule_AddObjectRef(m, name, t) < 0)
+        return -1;
+    return 0;
+}
+
+static int
+psqlpy_exec(PyObject *m)
+{
+    module_state *st = PyModule_GetState(m);
+    if (psqlpy_registry == NULL) {
+        psqlpy_registry = pgd_registry_new();
+        if (psqlpy_registry == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+    }
+    if ((st->empty_tuple = PyTuple_New(0)) == NULL)
+        return -1;
+    if (intern_names(st) < 0 || load_stdlib(st) < 0 || load_package_objects(st) < 0)
+        return -1;
+    if (add_type(m, &PoolSpec, &st->PoolType, "Pool") < 0 ||
+        add_type(m, &RawConnSpec, &st->RawConnType, NULL) < 0 ||
+        add_type(m, &OpSpec, &st->OpType, "PendingQuery") < 0 ||
+        add_type(m, &ConnectionSpec, &st->ConnectionType, "Connection") < 0 ||
+        add_type(m, &QueryResultSpec, &st->QueryResultType, "QueryResult") < 0 ||
+        add_type(m, &SingleQueryResultSpec, &st->SingleQueryResultType,
+                 "SingleQueryResult") < 0)
+        return -1;
+    if (PyModule_AddStringConstant(m, "allocator", pgd_allocator_get()->name) < 0)
+        return -1;
+    return 0;
+}
+
+static int
+psqlpy_traverse(PyObject *m, visitproc visit, void *arg)
+{
+    module_state *st = PyModule_GetState(m);
+    /* every member of module_state is an object pointer */
+    PyObject **first = (PyObject **)st;
+    size_t n = sizeof(module_state) / sizeof(PyObject *);
+    for (PyObject **p = first; p < first + n; p++)
+        Py_VISIT(*p);
+    return 0;
+}
+
+static int
+psqlpy_clear(PyObject *m)
+{
+    module_state *st = PyModule_GetState(m);
+    /* every member of module_state is an object pointer */
+    PyObject **first = (PyObject **)st;
+    size_t n = sizeof(module_state) / sizeof(PyObject *);
+    for (PyObject **p = first; p < first + n; p++)
+        Py_CLEAR(*p);
+    return 0;
+}
+
+static void
+psqlpy_free(void *m)
+{
+    psqlpy_clear((PyObject *)m);
+}
+
+/* load_codec_plugin(path): load one codec plugin into the process. */
+static PyObject *
+load_codec_plugin(PyObject *m, PyObject *arg)
+{
+    module_state *st = PyModule_GetState(m);
+    PyObject *bytes = NULL;
+    if (!PyUnicode_FSConverter(arg, &bytes))
+        return NULL;
+    int rc = pgd_registry_load(psqlpy_registry, PyBytes_AS_STRING(bytes));
+    Py_DECREF(bytes);
+    if (rc != PGD_OK) {
+        PyErr_SetString(st->PoolConfigurationError, pgd_registry_error(psqlpy_registry));
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+/* _load_codec_dir(path): load every plugin in a directory. */
+static PyObject *
+load_codec_dir(PyObject *m, PyObject *arg)
+{
+    module_state *st = PyModule_GetState(m);
+    PyObject *bytes = NULL;
+    if (!PyUnicode_FSConverter(arg, &bytes))
+        return NULL;
+    int rc = pgd_registry_load_dir(psqlpy_registry, PyBytes_AS_STRING(bytes));
+    Py_DECREF(bytes);
+    if (rc != PGD_OK) {
+        PyErr_SetString(st->PoolConfigurationError, pgd_registry_error(psqlpy_registry));
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+/* has_codec(oid) -> bool: whether a codec is registered for a type OID. */
+static PyObject *
+has_codec(PyObject *m, PyObject *arg)
+{
+    (void)m;
+    unsigned long oid = PyLong_AsUnsignedLong(arg);
+    if (oid == (unsigned long)-1 && PyErr_Occurred())
+        return NULL;
+    return PyBool_FromLong(pgd_registry_find(psqlpy_registry, (uint32_t)oid, NULL, NULL) != NULL);
+}
+
+/* _set_connection_class(cls): connection() hands out instances of cls, a
+ * subclass of Connection defined by the Python package. */
+static PyObject *
+set_connection_class(PyObject *m, PyObject *cls)
+{
+    module_state *st = PyModule_GetState(m);
+    if (!PyType_Check(cls) || !PyType_IsSubtype((PyTypeObject *)cls, st->ConnectionType)) {
+        PyErr_SetString(PyExc_TypeError, "expected a subclass of Connection");
+        return NULL;
+    }
+    Py_XSETREF(st->connection_class, Py_NewRef(cls));
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef psqlpy_methods[] = {
+    {"_set_connection_class", set_connection_class, METH_O, NULL},
+    {"load_codec_plugin", load_codec_plugin, METH_O,
+     "load_codec_plugin(path)\n--\n\nLoad a codec plugin (a shared object) "
+     "into the process. Its codecs serve statements prepared afterwards."},
+    {"_load_codec_dir", load_codec_dir, METH_O, NULL},
+    {"has_codec", has_codec, METH_O,
+     "has_codec(oid)\n--\n\nWhether a codec is registered for the type OID."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyModuleDef_Slot psqlpy_slots[] = {
+    {Py_mod_exec, psqlpy_exec},
+    {0, NULL},
+};
+
+static struct PyModuleDef psqlpy_module = {
+    PyModuleDef_HEAD_INIT,
+    .m_name = "psqlpy._psqlpy",
+    .m_doc = "C core of psqlpy.",
+    .m_size = sizeof(module_state),
+    .m_methods = psqlpy_methods,
+    .m_slots = psqlpy_slots,
+    .m_traverse = psqlpy_traverse,
+    .m_clear = psqlpy_clear,
+    .m_free = psqlpy_free,
+};
+
+PyMODINIT_FUNC
+PyInit__psqlpy(void)
+{
+    return PyModuleDef_Init(&psqlpy_module);
+}

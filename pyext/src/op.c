@@ -1,0 +1,365 @@
+/*
+ * op.c - Op: one request to the database, and the awaitable the user gets.
+ *
+ * pool.execute() and friends start the work at once and return an Op.
+ * The Op implements the coroutine protocol (__await__, send, throw, close;
+ * am_send), so it can be awaited, passed to asyncio.create_task() or
+ * gathered.  While the work is in flight, send() yields an asyncio.Future
+ * (created lazily, on the first send) that only serves to wake the task;
+ * the outcome lives on the Op itself.  throw() is how cancellation reaches
+ * us: a cancelled task throws CancelledError in, and the Op then withdraws
+ * the request (if it is still waiting) or asks the server to cancel it (if
+ * it is running) before re-raising.
+ */
+#include "pyext.h"
+
+Op *
+op_new(module_state *st, PoolObject *pool, int kind, int result_mode)
+{
+    Op *op = PyObject_GC_New(Op, st->OpType);
+    if (op == NULL)
+        return NULL;
+    op->st = st;
+    op->kind = kind;
+    op->result_mode = result_mode;
+    op->state = OPS_NEW;
+    op->release_after = 0;
+    op->internal = 0;
+    op->abandoned = 0;
+    op->retries = 0;
+    op->is_error = 0;
+    op->future = NULL;
+    op->outcome = NULL;
+    op->pool = (PoolObject *)Py_XNewRef((PyObject *)pool);
+    op->rc = NULL;
+    op->conn_obj = NULL;
+    op->sql = NULL;
+    op->keep = NULL;
+    op->vals = NULL;
+    op->nvals = op->nparams = op->nrows = 0;
+    op->sqls = NULL;
+    op->np = NULL;
+    op->pv = NULL;
+    op->next = NULL;
+    PyObject_GC_Track(op);
+    return op;
+}
+
+/* Wake the awaiting task, if one is waiting. */
+static void
+wake(Op *op)
+{
+    if (op->future == NULL)
+        return;
+    PyObject *done = PyObject_CallMethodNoArgs(op->future, op->st->s_done);
+    if (done == NULL) {
+        PyErr_WriteUnraisable((PyObject *)op);
+        return;
+    }
+    int is_done = done == Py_True;
+    Py_DECREF(done);
+    if (is_done)
+        return;
+    PyObject *r = PyObject_CallMethodOneArg(op->future, op->st->s_set_result, Py_None);
+    if (r == NULL)
+        PyErr_WriteUnraisable((PyObject *)op);
+    Py_XDECREF(r);
+}
+
+void
+op_complete(Op *op, PyObject *value)
+{
+    if (op->state == OPS_DONE) {
+        Py_XDECREF(value);
+        return;
+    }
+    op->state = OPS_DONE;
+    op->is_error = 0;
+    Py_XSETREF(op->outcome, value);
+    wake(op);
+}
+
+void
+op_fail(Op *op, PyObject *exc)
+{
+    if (op->state == OPS_DONE) {
+        Py_XDECREF(exc);
+        return;
+    }
+    op->state = OPS_DONE;
+    op->is_error = 1;
+    Py_XSETREF(op->outcome, exc);
+    wake(op);
+}
+
+void
+op_fail_current(Op *op)
+{
+    PyObject *t, *v, *tb;
+    PyErr_Fetch(&t, &v, &tb);
+    PyErr_NormalizeException(&t, &v, &tb);
+    if (v == NULL) {
+        v = PyObject_CallFunction(op->st->InterfaceError, "s", "unknown failure");
+        if (v == NULL)
+            PyErr_Clear();
+    } else if (tb != NULL) {
+        PyException_SetTraceback(v, tb);
+    }
+    Py_XDECREF(t);
+    Py_XDECREF(tb);
+    op_fail(op, v);
+}
+
+PyObject *
+op_failed_awaitable(Op *op)
+{
+    op_fail_current(op);
+    return (PyObject *)op;
+}
+
+int
+op_bind_query(Op *op, PyObject *sql, PyObject *params)
+{
+    module_state *st = op->st;
+    if (!PyUnicode_Check(sql)) {
+        PyErr_Format(PyExc_TypeError, "querystring must be str, not %s",
+                     Py_TYPE(sql)->tp_name);
+        return -1;
+    }
+    if (PyUnicode_AsUTF8(sql) == NULL)
+        return -1;
+    op->sql = Py_NewRef(sql);
+    if ((op->keep = PyList_New(0)) == NULL)
+        return -1;
+    if (params == NULL || params == Py_None)
+        return 0;
+    if (PyUnicode_Check(params) || PyBytes_Check(params) || PyDict_Check(params)) {
+        PyErr_Format(st->ParameterError,
+                     "parameters must be a list or tuple of values, not %s",
+                     Py_TYPE(params)->tp_name);
+        return -1;
+    }
+    PyObject *tup = PySequence_Tuple(params);
+    if (tup == NULL) {
+        PyErr_Format(st->ParameterError,
+                     "parameters must be a list or tuple of values, not %s",
+                     Py_TYPE(params)->tp_name);
+        return -1;
+    }
+    int rc = PyList_Append(op->keep, tup);
+    Py_DECREF(tup);
+    if (rc < 0)
+        return -1;
+    size_t n = (size_t)PyTuple_GET_SIZE(tup);
+    if (n == 0)
+        return 0;
+    op->vals = PyMem_Calloc(n, sizeof(pgd_value));
+    if (op->vals == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    op->nvals = op->nparams = n;
+    return params_convert(st, tup, op->vals, n, op->keep);
+}
+
+/* ---- awaitable protocol ------------------------------------------------ */
+
+static PySendResult
+op_am_send(PyObject *self, PyObject *arg, PyObject **result)
+{
+    Op *op = (Op *)self;
+    (void)arg;
+    if (op->state == OPS_DONE) {
+        if (op->is_error) {
+            PyObject *exc = op->outcome;
+            if (exc == NULL) {
+                PyErr_SetString(op->st->InterfaceError, "operation failed");
+            } else {
+                PyErr_SetObject((PyObject *)Py_TYPE(exc), exc);
+            }
+            *result = NULL;
+            return PYGEN_ERROR;
+        }
+        *result = Py_NewRef(op->outcome ? op->outcome : Py_None);
+        return PYGEN_RETURN;
+    }
+    if (op->future == NULL) {
+        PyObject *loop = op->pool ? op->pool->loop : NULL;
+        if (loop == NULL) {
+            PyErr_SetString(op->st->InterfaceError, "no event loop");
+            *result = NULL;
+            return PYGEN_ERROR;
+        }
+        op->future = PyObject_CallMethodNoArgs(loop, op->st->s_create_future);
+        if (op->future == NULL) {
+            *result = NULL;
+            return PYGEN_ERROR;
+        }
+    }
+    if (PyObject_SetAttr(op->future, op->st->s_blocking, Py_True) < 0) {
+        *result = NULL;
+        return PYGEN_ERROR;
+    }
+    *result = Py_NewRef(op->future);
+    return PYGEN_NEXT;
+}
+
+static PyObject *
+op_iternext(PyObject *self)
+{
+    PyObject *res = NULL;
+    PySendResult r = op_am_send(self, Py_None, &res);
+    if (r == PYGEN_NEXT)
+        return res;
+    if (r == PYGEN_RETURN) {
+        if (res == Py_None) {
+            Py_DECREF(res);
+            PyErr_SetNone(PyExc_StopIteration);
+        } else {
+            PyObject *e = PyObject_CallOneArg(PyExc_StopIteration, res);
+            Py_DECREF(res);
+            if (e != NULL) {
+                PyErr_SetObject(PyExc_StopIteration, e);
+                Py_DECREF(e);
+            }
+        }
+    }
+    return NULL;
+}
+
+static PyObject *
+op_send(PyObject *self, PyObject *arg)
+{
+    (void)arg;
+    return op_iternext(self);
+}
+
+static PyObject *
+op_throw(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    Op *op = (Op *)self;
+    if (nargs < 1 || nargs > 3) {
+        PyErr_SetString(PyExc_TypeError, "throw expected 1 to 3 arguments");
+        return NULL;
+    }
+    if (op->state != OPS_DONE)
+        op_abandon(op);
+    PyObject *typ = args[0];
+    PyObject *val = nargs > 1 ? args[1] : Py_None;
+    if (PyExceptionInstance_Check(typ)) {
+        PyErr_SetObject((PyObject *)Py_TYPE(typ), typ);
+    } else if (PyExceptionClass_Check(typ)) {
+        PyErr_SetObject(typ, val == Py_None ? NULL : val);
+    } else {
+        PyErr_SetString(PyExc_TypeError,
+                        "exceptions must be classes or instances deriving from BaseException");
+    }
+    return NULL;
+}
+
+static PyObject *
+op_close(PyObject *self, PyObject *unused)
+{
+    (void)unused;
+    Op *op = (Op *)self;
+    if (op->state != OPS_DONE)
+        op_abandon(op);
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+op_await(PyObject *self)
+{
+    return Py_NewRef(self);
+}
+
+static PyObject *
+op_get_done(PyObject *self, void *closure)
+{
+    (void)closure;
+    return PyBool_FromLong(((Op *)self)->state == OPS_DONE);
+}
+
+static void
+op_free_buffers(Op *op)
+{
+    PyMem_Free(op->vals);
+    op->vals = NULL;
+    PyMem_Free(op->sqls);
+    op->sqls = NULL;
+    PyMem_Free(op->np);
+    op->np = NULL;
+    PyMem_Free(op->pv);
+    op->pv = NULL;
+}
+
+static int
+op_traverse(Op *op, visitproc visit, void *arg)
+{
+    Py_VISIT(Py_TYPE(op));
+    Py_VISIT(op->future);
+    Py_VISIT(op->outcome);
+    Py_VISIT(op->pool);
+    Py_VISIT(op->rc);
+    Py_VISIT(op->conn_obj);
+    Py_VISIT(op->sql);
+    Py_VISIT(op->keep);
+    return 0;
+}
+
+static int
+op_clear(Op *op)
+{
+    Py_CLEAR(op->future);
+    Py_CLEAR(op->outcome);
+    Py_CLEAR(op->pool);
+    Py_CLEAR(op->rc);
+    Py_CLEAR(op->conn_obj);
+    Py_CLEAR(op->sql);
+    Py_CLEAR(op->keep);
+    return 0;
+}
+
+static void
+op_dealloc(Op *op)
+{
+    PyTypeObject *tp = Py_TYPE(op);
+    PyObject_GC_UnTrack(op);
+    op_clear(op);
+    op_free_buffers(op);
+    tp->tp_free((PyObject *)op);
+    Py_DECREF(tp);
+}
+
+static PyMethodDef op_methods[] = {
+    {"send", op_send, METH_O, NULL},
+    {"throw", (PyCFunction)(void (*)(void))op_throw, METH_FASTCALL, NULL},
+    {"close", op_close, METH_NOARGS, NULL},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyGetSetDef op_getset[] = {
+    {"done", op_get_done, NULL, "Whether the operation has finished.", NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+static PyType_Slot op_slots[] = {
+    {Py_tp_dealloc, op_dealloc},
+    {Py_tp_traverse, op_traverse},
+    {Py_tp_clear, op_clear},
+    {Py_tp_iter, op_await},
+    {Py_tp_iternext, op_iternext},
+    {Py_tp_methods, op_methods},
+    {Py_tp_getset, op_getset},
+    {Py_am_await, op_await},
+    {Py_am_send, op_am_send},
+    {Py_tp_doc, "A database operation in flight; await it for its result."},
+    {0, NULL},
+};
+
+PyType_Spec OpSpec = {
+    .name = "psqlpy._psqlpy.PendingQuery",
+    .basicsize = sizeof(Op),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_DISALLOW_INSTANTIATION,
+    .slots = op_slots,
+};

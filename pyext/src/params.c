@@ -1,0 +1,413 @@
+/*
+ * params.c - Python parameters -> type-neutral pgd_values.
+ *
+ * The driver encodes each value with the codec of the type the server
+ * inferred for its placeholder (or the type an extra type pins), so this
+ * step only says what the value is.  Strings are borrowed from Python
+ * objects that stay referenced in `keep` until the query is done.
+ *
+ *   None -> NULL                 bool -> BOOL
+ *   int -> INT (DECIMAL text beyond int64)
+ *   float -> FLOAT               str -> STR
+ *   bytes/bytearray/memoryview -> BYTES
+ *   decimal.Decimal -> DECIMAL   uuid.UUID -> UUID
+ *   datetime -> DATETIME, date -> DATE, time -> TIME, timedelta -> INTERVAL
+ *     (date.max/min and datetime.max/min travel as 'infinity'/'-infinity')
+ *   dict -> JSON (json.dumps)    list/tuple -> LIST (arrays; JSON arrays
+ *                                 when the placeholder is json/jsonb)
+ *   SmallInt/Integer/BigInt -> INT pinned to int2/int4/int8
+ *   PyUUID -> UUID pinned to uuid    PyJSON -> JSON
+ */
+#include "pyext.h"
+
+#include <datetime.h>
+
+/* datetime.h gives each file its own PyDateTimeAPI pointer. */
+int
+psqlpy_params_init(void)
+{
+    PyDateTime_IMPORT;
+    return PyDateTimeAPI ? 0 : -1;
+}
+
+#define MAX_LIST_DEPTH 64
+
+#define OID_INT2 21
+#define OID_INT4 23
+#define OID_INT8 20
+#define OID_UUID 2950
+
+static int
+param_error(module_state *st, PyObject *type, const char *fmt, PyObject *obj)
+{
+    PyErr_Format(type, fmt, Py_TYPE(obj)->tp_name, obj);
+    (void)st;
+    return -1;
+}
+
+/* Keep `o` alive for the query; steals o.  -1 on failure. */
+static int
+keep_obj(PyObject *keep, PyObject *o)
+{
+    if (o == NULL)
+        return -1;
+    int rc = PyList_Append(keep, o);
+    Py_DECREF(o);
+    return rc;
+}
+
+static int
+set_text(pgd_value *v, uint32_t kind, PyObject *s)
+{
+    Py_ssize_t n;
+    const char *p = PyUnicode_AsUTF8AndSize(s, &n);
+    if (p == NULL)
+        return -1;
+    v->kind = kind;
+    v->u.s.p = p;
+    v->u.s.n = (size_t)n;
+    return 0;
+}
+
+/* str(obj) kept alive, as `kind` text. */
+static int
+set_str_of(pgd_value *v, uint32_t kind, PyObject *obj, PyObject *keep)
+{
+    PyObject *s = PyObject_Str(obj);
+    if (s == NULL || set_text(v, kind, s) < 0) {
+        Py_XDECREF(s);
+        return -1;
+    }
+    return keep_obj(keep, s);
+}
+
+static int
+set_json(module_state *st, pgd_value *v, PyObject *obj, PyObject *keep)
+{
+    PyObject *s = PyObject_CallOneArg(st->json_dumps, obj);
+    if (s == NULL) {
+        PyObject *t, *val, *tb;
+        PyErr_Fetch(&t, &val, &tb);
+        PyErr_NormalizeException(&t, &val, &tb);
+        PyErr_Format(st->ParameterError, "value is not JSON serialisable: %S", val);
+        Py_XDECREF(t);
+        Py_XDECREF(val);
+        Py_XDECREF(tb);
+        return -1;
+    }
+    if (set_text(v, PGD_V_JSON, s) < 0) {
+        Py_DECREF(s);
+        return -1;
+    }
+    return keep_obj(keep, s);
+}
+
+static int
+set_int(module_state *st, pgd_value *v, PyObject *obj, PyObject *keep)
+{
+    int overflow = 0;
+    long long x = PyLong_AsLongLongAndOverflow(obj, &overflow);
+    if (x == -1 && PyErr_Occurred())
+        return -1;
+    if (overflow) {
+        /* beyond int64: numeric can take it, integer codecs refuse it */
+        PyObject *s = PyNumber_ToBase(obj, 10);
+        if (s == NULL || set_text(v, PGD_V_DECIMAL, s) < 0) {
+            Py_XDECREF(s);
+            return -1;
+        }
+        return keep_obj(keep, s);
+    }
+    (void)st;
+    v->kind = PGD_V_INT;
+    v->u.i = x;
+    return 0;
+}
+
+static int
+set_uuid_bytes(module_state *st, pgd_value *v, PyObject *u)
+{
+    PyObject *i = PyObject_GetAttr(u, st->s_int);
+    if (i == NULL)
+        return -1;
+    int rc = _PyLong_AsByteArray((PyLongObject *)i, v->u.uuid, 16, 0, 0);
+    Py_DECREF(i);
+    if (rc < 0)
+        return -1;
+    v->kind = PGD_V_UUID;
+    return 0;
+}
+
+static int
+set_pyuuid(module_state *st, pgd_value *v, PyObject *inner)
+{
+    if (PyObject_IsInstance(inner, st->UUID) == 1)
+        return set_uuid_bytes(st, v, inner);
+    if (!PyUnicode_Check(inner)) {
+        PyErr_Format(st->UUIDError, "PyUUID needs a str or uuid.UUID, got %s",
+                     Py_TYPE(inner)->tp_name);
+        return -1;
+    }
+    PyObject *u = PyObject_CallOneArg(st->UUID, inner);
+    if (u == NULL) {
+        PyErr_Clear();
+        PyErr_Format(st->UUIDError, "%R is not a valid UUID", inner);
+        return -1;
+    }
+    int rc = set_uuid_bytes(st, v, u);
+    Py_DECREF(u);
+    return rc;
+}
+
+/* Offset east of UTC in seconds of an aware value; 0 with has_tz=0 for
+ * naive ones.  -1 on error. */
+static int
+tz_offset(module_state *st, PyObject *obj, PyObject *tzinfo, pgd_dt *dt)
+{
+    dt->has_tz = 0;
+    dt->utc_offset = 0;
+    if (tzinfo == Py_None)
+        return 0;
+    PyObject *off = PyObject_CallMethodNoArgs(obj, st->s_utcoffset);
+    if (off == NULL)
+        return -1;
+    if (off != Py_None) {
+        dt->has_tz = 1;
+        dt->utc_offset = PyDateTime_DELTA_GET_DAYS(off) * 86400 +
+                         PyDateTime_DELTA_GET_SECONDS(off);
+    }
+    Py_DECREF(off);
+    return 0;
+}
+
+static int convert_one(module_state *st, PyObject *obj, pgd_value *v,
+                       PyObject *keep, int depth);
+
+static void
+free_block(PyObject *cap)
+{
+    PyMem_Free(PyCapsule_GetPointer(cap, NULL));
+}
+
+static int
+set_list(module_state *st, pgd_value *v, PyObject *obj, PyObject *keep, int depth)
+{
+    if (depth >= MAX_LIST_DEPTH) {
+        PyErr_Format(st->ParameterError, "lists nested deeper than %d levels",
+                     MAX_LIST_DEPTH);
+        return -1;
+    }
+    PyObject *seq = PySequence_Fast(obj, "expected a sequence");
+    if (seq == NULL)
+        return -1;
+    if (keep_obj(keep, seq) < 0) /* keeps seq alive */
+        return -1;
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+    pgd_value *items = NULL;
+    if (n > 0) {
+        items = PyMem_Calloc((size_t)n, sizeof(pgd_value));
+        if (items == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        PyObject *cap = PyCapsule_New(items, NULL, free_block);
+        if (cap == NULL) {
+            PyMem_Free(items);
+            return -1;
+        }
+        if (keep_obj(keep, cap) < 0)
+            return -1;
+    }
+    PyObject **elems = PySequence_Fast_ITEMS(seq);
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (convert_one(st, elems[i], &items[i], keep, depth + 1) < 0)
+            return -1;
+    v->kind = PGD_V_LIST;
+    v->u.list.items = items;
+    v->u.list.n = (size_t)n;
+    return 0;
+}
+
+static int
+convert_one(module_state *st, PyObject *obj, pgd_value *v, PyObject *keep, int depth)
+{
+    memset(v, 0, sizeof *v);
+    PyTypeObject *tp = Py_TYPE(obj);
+
+    if (obj == Py_None) {
+        v->kind = PGD_V_NULL;
+        return 0;
+    }
+    if (tp == &PyBool_Type) {
+        v->kind = PGD_V_BOOL;
+        v->u.b = obj == Py_True;
+        return 0;
+    }
+    if (PyLong_Check(obj))
+        return set_int(st, v, obj, keep);
+    if (PyFloat_Check(obj)) {
+        v->kind = PGD_V_FLOAT;
+        v->u.f = PyFloat_AS_DOUBLE(obj);
+        return 0;
+    }
+    if (PyUnicode_Check(obj))
+        return set_text(v, PGD_V_STR, obj);
+    if (PyBytes_Check(obj)) {
+        v->kind = PGD_V_BYTES;
+        v->u.s.p = PyBytes_AS_STRING(obj);
+        v->u.s.n = (size_t)PyBytes_GET_SIZE(obj);
+        return 0;
+    }
+    if (PyByteArray_Check(obj) || PyMemoryView_Check(obj)) {
+        PyObject *b = PyBytes_FromObject(obj);
+        if (b == NULL)
+            return -1;
+        v->kind = PGD_V_BYTES;
+        v->u.s.p = PyBytes_AS_STRING(b);
+        v->u.s.n = (size_t)PyBytes_GET_SIZE(b);
+        return keep_obj(keep, b);
+    }
+    if ((PyObject *)tp == st->SmallInt || (PyObject *)tp == st->Integer ||
+        (PyObject *)tp == st->BigInt) {
+        PyObject *inner = PyObject_GetAttr(obj, st->s_inner_value);
+        if (inner == NULL)
+            return -1;
+        int rc;
+        if (!PyLong_Check(inner) || PyBool_Check(inner)) {
+            PyErr_Format(st->ParameterError, "%s needs an int, got %s", tp->tp_name,
+                         Py_TYPE(inner)->tp_name);
+            rc = -1;
+        } else {
+            rc = set_int(st, v, inner, keep);
+        }
+        Py_DECREF(inner);
+        v->pin_oid = (PyObject *)tp == st->SmallInt  ? OID_INT2
+                     : (PyObject *)tp == st->Integer ? OID_INT4
+                                                     : OID_INT8;
+        return rc;
+    }
+    if ((PyObject *)tp == st->PyUUID || (PyObject *)tp == st->PyJSON) {
+        PyObject *inner = PyObject_GetAttr(obj, st->s_inner_value);
+        if (inner == NULL)
+            return -1;
+        int rc;
+        if ((PyObject *)tp == st->PyUUID) {
+            rc = set_pyuuid(st, v, inner);
+            v->pin_oid = OID_UUID;
+        } else {
+            rc = set_json(st, v, inner, keep);
+        }
+        Py_DECREF(inner);
+        return rc;
+    }
+    if (PyDateTime_Check(obj)) {
+        pgd_dt *dt = &v->u.dt;
+        v->kind = PGD_V_DATETIME;
+        if (tz_offset(st, obj, PyDateTime_DATE_GET_TZINFO(obj), dt) < 0)
+            return -1;
+        dt->year = PyDateTime_GET_YEAR(obj);
+        dt->month = PyDateTime_GET_MONTH(obj);
+        dt->day = PyDateTime_GET_DAY(obj);
+        dt->hour = PyDateTime_DATE_GET_HOUR(obj);
+        dt->minute = PyDateTime_DATE_GET_MINUTE(obj);
+        dt->second = PyDateTime_DATE_GET_SECOND(obj);
+        dt->usec = PyDateTime_DATE_GET_MICROSECOND(obj);
+        if (dt->year == 9999 && dt->month == 12 && dt->day == 31 && dt->hour == 23 &&
+            dt->minute == 59 && dt->second == 59 && dt->usec == 999999)
+            dt->infinity = 1;
+        else if (dt->year == 1 && dt->month == 1 && dt->day == 1 && dt->hour == 0 &&
+                 dt->minute == 0 && dt->second == 0 && dt->usec == 0)
+            dt->infinity = -1;
+        return 0;
+    }
+    if (PyDate_Check(obj)) {
+        pgd_dt *dt = &v->u.dt;
+        v->kind = PGD_V_DATE;
+        dt->year = PyDateTime_GET_YEAR(obj);
+        dt->month = PyDateTime_GET_MONTH(obj);
+        dt->day = PyDateTime_GET_DAY(obj);
+        if (dt->year == 9999 && dt->month == 12 && dt->day == 31)
+            dt->infinity = 1;
+        else if (dt->year == 1 && dt->month == 1 && dt->day == 1)
+            dt->infinity = -1;
+        return 0;
+    }
+    if (PyTime_Check(obj)) {
+        pgd_dt *dt = &v->u.dt;
+        v->kind = PGD_V_TIME;
+        if (tz_offset(st, obj, PyDateTime_TIME_GET_TZINFO(obj), dt) < 0)
+            return -1;
+        dt->hour = PyDateTime_TIME_GET_HOUR(obj);
+        dt->minute = PyDateTime_TIME_GET_MINUTE(obj);
+        dt->second = PyDateTime_TIME_GET_SECOND(obj);
+        dt->usec = PyDateTime_TIME_GET_MICROSECOND(obj);
+        return 0;
+    }
+    if (PyDelta_Check(obj)) {
+        v->kind = PGD_V_INTERVAL;
+        v->u.iv.months = 0;
+        v->u.iv.days = PyDateTime_DELTA_GET_DAYS(obj);
+        v->u.iv.usec = (int64_t)PyDateTime_DELTA_GET_SECONDS(obj) * 1000000 +
+                       PyDateTime_DELTA_GET_MICROSECONDS(obj);
+        return 0;
+    }
+    if (PyDict_Check(obj))
+        return set_json(st, v, obj, keep);
+    if (PyList_Check(obj) || PyTuple_Check(obj))
+        return set_list(st, v, obj, keep, depth);
+
+    int is = PyObject_IsInstance(obj, st->Decimal);
+    if (is < 0)
+        return -1;
+    if (is)
+        return set_str_of(v, PGD_V_DECIMAL, obj, keep);
+    is = PyObject_IsInstance(obj, st->UUID);
+    if (is < 0)
+        return -1;
+    if (is)
+        return set_uuid_bytes(st, v, obj);
+
+    return param_error(st, st->ParameterError,
+                       "cannot send a value of type %s to PostgreSQL: %R", obj);
+}
+
+int
+params_convert(module_state *st, PyObject *seq, pgd_value *out, size_t n, PyObject *keep)
+{
+    for (size_t i = 0; i < n; i++) {
+        PyObject *item = PyTuple_GET_ITEM(seq, (Py_ssize_t)i);
+        if (convert_one(st, item, &out[i], keep, 0) < 0) {
+            /* name the parameter in the message */
+            PyObject *t, *val, *tb;
+            PyErr_Fetch(&t, &val, &tb);
+            PyErr_NormalizeException(&t, &val, &tb);
+            if (val != NULL && PyObject_IsInstance(val, st->ParameterError) == 1) {
+                PyObject *msg = PyObject_Str(val);
+                if (msg != NULL) {
+                    PyErr_Format(t, "parameter $%zu: %U", i + 1, msg);
+                    Py_DECREF(msg);
+                    Py_XDECREF(t);
+                    Py_XDECREF(val);
+                    Py_XDECREF(tb);
+                    return -1;
+                }
+                PyErr_Clear();
+            }
+            if (val != NULL && t != NULL && PyObject_IsInstance(val, st->BaseError) != 1) {
+                /* a foreign error (TypeError, UnicodeEncodeError, ...) */
+                PyErr_Format(st->ParameterError, "parameter $%zu: %S", i + 1, val);
+                PyObject *t2, *v2, *tb2;
+                PyErr_Fetch(&t2, &v2, &tb2);
+                PyErr_NormalizeException(&t2, &v2, &tb2);
+                PyException_SetCause(v2, val);
+                PyErr_Restore(t2, v2, tb2);
+                Py_XDECREF(t);
+                Py_XDECREF(tb);
+                return -1;
+            }
+            PyErr_Restore(t, val, tb);
+            return -1;
+        }
+    }
+    return 0;
+}

@@ -1,0 +1,763 @@
+/*
+ * pool.c - PSQLPool: configuration, startup/close, and routing operations
+ * to connections.
+ *
+ * The driver's pgd_pool keeps the connections and knows which are idle;
+ * this file adds what needs the event loop: a FIFO of operations waiting
+ * for a connection, opening connections on demand (up to
+ * max_db_pool_size), recycling checks when an idle connection is handed
+ * out (Fast: is it open; Verified: a test query; Clean: reset session
+ * state), and a ROLLBACK before a connection left inside a transaction
+ * goes back to the pool.
+ */
+#include "pyext.h"
+
+#include <structmember.h>
+
+#define DEFAULT_POOL_SIZE 2
+
+/* ---- connection bookkeeping --------------------------------------------- */
+
+static void
+forget_conn(PoolObject *pool, RawConn *rc)
+{
+    rawconn_close(rc);
+    if (rc->conn != NULL) {
+        pgd_conn_set_userdata(rc->conn, NULL);
+        if (pool->pool != NULL)
+            pgd_pool_discard(pool->pool, rc->conn);
+        rc->conn = NULL;
+    }
+    rc->pool = NULL;
+    Py_ssize_t n = PyList_GET_SIZE(pool->conns);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (PyList_GET_ITEM(pool->conns, i) == (PyObject *)rc) {
+            /* may drop the last reference to rc: keep it for the caller */
+            Py_INCREF(rc);
+            PySequence_DelItem(pool->conns, i);
+            Py_DECREF(rc);
+            break;
+        }
+    }
+}
+
+static Op *
+pop_waiter(PoolObject *pool)
+{
+    Op *op = pool->whead;
+    if (op != NULL) {
+        pool->whead = op->next;
+        if (pool->whead == NULL)
+            pool->wtail = NULL;
+        op->next = NULL;
+    }
+    return op; /* owns the queue's reference */
+}
+
+/* A connection slot freed up: let the first waiter open a new one. */
+static void
+kick_waiters(PoolObject *pool)
+{
+    if (pool->closed || pool->whead == NULL || pool->pool == NULL)
+        return;
+    if (pgd_pool_size(pool->pool) >= pgd_pool_max_size(pool->pool))
+        return;
+    Op *op = pop_waiter(pool);
+    op->state = OPS_NEW;
+    pool_acquire(pool, op);
+    Py_DECREF(op);
+}
+
+static PyObject *
+closed_error(PoolObject *pool)
+{
+    return psqlpy_make_error(pool->st, pool->st->InterfaceError, "the pool is closed");
+}
+
+/* Give `rc` to `op`.  from_idle: it sat in the pool, so recycle it first. */
+static void
+serve(PoolObject *pool, RawConn *rc, Op *op, int from_idle)
+{
+    module_state *st = pool->st;
+    rc->in_pool = 0;
+    if (from_idle && pool->recycle != PGD_RECYCLE_FAST) {
+        Op *chk = op_new(st, pool, OP_SIMPLE, RES_NONE);
+        const char *sql = pgd_recycle_sql((pgd_recycle)pool->recycle);
+        if (chk != NULL && sql != NULL && (chk->sql = PyUnicode_FromString(sql)) != NULL) {
+            chk->internal = 1;
+            rc->leased++; /* hold it across the check */
+            rawconn_submit(rc, chk);
+            rc->leased--;
+        } else {
+            PyErr_Clear();
+        }
+        Py_XDECREF(chk);
+    }
+    if (op->kind != OP_ACQUIRE) {
+        rawconn_submit(rc, op);
+        return;
+    }
+    if (op->result_mode == RES_CONNECTION) {
+        rc->leased++;
+        PyObject *conn = connection_new(st, pool, rc);
+        if (conn == NULL) {
+            rc->leased--;
+            op_fail_current(op);
+            pool_release(pool, rc);
+            return;
+        }
+        op_complete(op, conn);
+        return;
+    }
+    op_complete(op, Py_NewRef(Py_None)); /* startup: just proved we can connect */
+    if (rawconn_idle(rc) && !rc->leased)
+        pool_release(pool, rc);
+}
+
+void
+pool_acquire(PoolObject *pool, Op *op)
+{
+    module_state *st = pool->st;
+    if (pool->closed || pool->pool == NULL) {
+        op_fail(op, closed_error(pool));
+        return;
+    }
+    pgd_conn *c;
+    while ((c = pgd_pool_take_idle(pool->pool)) != NULL) {
+        RawConn *rc = pgd_conn_userdata(c);
+        if (rc == NULL) { /* not ours: cannot happen, but never leak it */
+            pgd_pool_discard(pool->pool, c);
+            continue;
+        }
+        rc->in_pool = 0;
+        if (rc->state != RC_READY || !pgd_conn_is_ok(c)) {
+            forget_conn(pool, rc);
+            continue;
+        }
+        serve(pool, rc, op, 1);
+        return;
+    }
+    c = pgd_pool_grow(pool->pool);
+    if (c != NULL) {
+        RawConn *rc = rawconn_new(st, pool, c);
+        if (rc == NULL) {
+            pgd_pool_discard(pool->pool, c);
+            op_fail_current(op);
+            return;
+        }
+        if (PyList_Append(pool->conns, (PyObject *)rc) < 0) {
+            pgd_conn_set_userdata(c, NULL);
+            pgd_pool_discard(pool->pool, c);
+            rc->conn = NULL;
+            rc->pool = NULL;
+            Py_DECREF(rc);
+            op_fail_current(op);
+            return;
+        }
+        rc->connect_waiter = (Op *)Py_NewRef((PyObject *)op);
+        Py_XSETREF(op->rc, (RawConn *)Py_NewRef((PyObject *)rc));
+        op->state = OPS_WAITING;
+        if (rawconn_connect(rc) < 0) {
+            Py_CLEAR(rc->connect_waiter);
+            Py_CLEAR(op->rc);
+            op->state = OPS_NEW;
+            forget_conn(pool, rc);
+            op_fail_current(op);
+        }
+        Py_DECREF(rc);
+        return;
+    }
+    /* full: wait for a connection to come back */
+    Py_INCREF(op);
+    op->state = OPS_WAITING;
+    op->next = NULL;
+    if (pool->wtail)
+        pool->wtail->next = op;
+    else
+        pool->whead = op;
+    pool->wtail = op;
+}
+
+void
+pool_release(PoolObject *pool, RawConn *rc)
+{
+    if (rc->in_pool || rc->leased || !rawconn_idle(rc))
+        return;
+    if (pool->closed || rc->state != RC_READY || rc->conn == NULL ||
+        !pgd_conn_is_ok(rc->conn)) {
+        forget_conn(pool, rc);
+        kick_waiters(pool);
+        return;
+    }
+    pgd_txstate tx = pgd_conn_txstate(rc->conn);
+    if (tx == PGD_TX_INTRANS || tx == PGD_TX_INERROR) {
+        /* left inside a transaction: roll it back before anyone else uses it */
+        Op *rb = op_new(pool->st, pool, OP_SIMPLE, RES_NONE);
+        if (rb == NULL || (rb->sql = PyUnicode_FromString("ROLLBACK")) == NULL) {
+            PyErr_Clear();
+            Py_XDECREF(rb);
+            forget_conn(pool, rc);
+            kick_waiters(pool);
+            return;
+        }
+        rb->internal = 1;
+        rawconn_submit(rc, rb); /* pump() calls us again once it is done */
+        Py_DECREF(rb);
+        return;
+    }
+    if (tx != PGD_TX_IDLE) {
+        forget_conn(pool, rc);
+        kick_waiters(pool);
+        return;
+    }
+    Op *waiter;
+    while ((waiter = pop_waiter(pool)) != NULL) {
+        if (waiter->abandoned || waiter->state == OPS_DONE) {
+            Py_DECREF(waiter);
+            continue;
+        }
+        waiter->state = OPS_NEW;
+        serve(pool, rc, waiter, 1);
+        Py_DECREF(waiter);
+        return;
+    }
+    pgd_pool_put(pool->pool, rc->conn);
+    rc->in_pool = 1;
+}
+
+void
+pool_conn_lost(PoolObject *pool, RawConn *rc)
+{
+    Py_INCREF(rc);
+    forget_conn(pool, rc);
+    kick_waiters(pool);
+    Py_DECREF(rc);
+}
+
+void
+pool_conn_failed(PoolObject *pool, RawConn *rc, PyObject *exc)
+{
+    Py_INCREF(rc);
+    Op *waiter = rc->connect_waiter;
+    rc->connect_waiter = NULL;
+    forget_conn(pool, rc);
+    if (waiter != NULL) {
+        Py_CLEAR(waiter->rc);
+        if (waiter->abandoned) {
+            waiter->state = OPS_DONE;
+            Py_XDECREF(exc);
+        } else {
+            op_fail(waiter, exc);
+        }
+        Py_DECREF(waiter);
+    } else {
+        Py_XDECREF(exc);
+    }
+    kick_waiters(pool);
+    Py_DECREF(rc);
+}
+
+void
+pool_conn_ready(PoolObject *pool, RawConn *rc, Op *waiter)
+{
+    if (waiter != NULL) {
+        Py_CLEAR(waiter->rc);
+        if (!waiter->abandoned && waiter->state != OPS_DONE) {
+            waiter->state = OPS_NEW;
+            serve(pool, rc, waiter, 0);
+            return;
+        }
+    }
+    pool_release(pool, rc);
+}
+
+void
+op_abandon(Op *op)
+{
+    RawConn *rc = op->rc;
+    switch (op->state) {
+    case OPS_WAITING:
+        if (rc != NULL && rc->connect_waiter == op) {
+            rc->connect_waiter = NULL;
+            Py_DECREF(op);
+        } else if (op->pool != NULL) {
+            PoolObject *pool = op->pool;
+            Op *prev = NULL;
+            for (Op *o = pool->whead; o != NULL; prev = o, o = o->next) {
+                if (o != op)
+                    continue;
+                if (prev)
+                    prev->next = o->next;
+                else
+                    pool->whead = o->next;
+                if (pool->wtail == o)
+                    pool->wtail = prev;
+                o->next = NULL;
+                Py_DECREF(o);
+                break;
+            }
+        }
+        break;
+    case OPS_QUEUED:
+        if (rc != NULL)
+            rawconn_unqueue(rc, op);
+        break;
+    case OPS_RUNNING:
+        op->abandoned = 1;
+        if (rc != NULL && rc->conn != NULL && pgd_conn_cancel(rc->conn) != PGD_OK) {
+            /* could not reach the server to cancel: the connection is in an
+               unknown state, so it must not be reused */
+            rawconn_close(rc);
+        }
+        return; /* finishes (and is dropped) when the server answers */
+    default:
+        break;
+    }
+    op->abandoned = 1;
+    op->state = OPS_DONE;
+}
+
+/* ---- Python type ---------------------------------------------------------- */
+
+int
+pool_check_usable(PoolObject *pool)
+{
+    if (pool->closed) {
+        PyErr_SetString(pool->st->InterfaceError, "the pool is closed");
+        return -1;
+    }
+    if (!pool->started) {
+        PyErr_SetString(pool->st->InterfaceError,
+                        "the pool is not started: await pool.startup() first");
+        return -1;
+    }
+    return 0;
+}
+
+static void
+free_params(PoolObject *self)
+{
+    if (self->keys) {
+        for (char **k = self->keys; *k; k++)
+            PyMem_Free(*k);
+        PyMem_Free(self->keys);
+        self->keys = NULL;
+    }
+    if (self->vals) {
+        for (char **v = self->vals; *v; v++)
+            PyMem_Free(*v);
+        PyMem_Free(self->vals);
+        self->vals = NULL;
+    }
+}
+
+static char *
+dup_str(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *d = PyMem_Malloc(n);
+    if (d)
+        memcpy(d, s, n);
+    return d;
+}
+
+/* Append key=value(str(obj)) to the parameter arrays. */
+static int
+add_param(PoolObject *self, int *n, const char *key, PyObject *obj)
+{
+    if (obj == NULL || obj == Py_None)
+        return 0;
+    PyObject *s = PyUnicode_Check(obj) ? Py_NewRef(obj) : PyObject_Str(obj);
+    if (s == NULL)
+        return -1;
+    Py_ssize_t len;
+    const char *v = PyUnicode_AsUTF8AndSize(s, &len);
+    if (v == NULL) {
+        Py_DECREF(s);
+        return -1;
+    }
+    if (strlen(v) != (size_t)len) {
+        Py_DECREF(s);
+        PyErr_Format(self->st->PoolConfigurationError, "%s contains a NUL character", key);
+        return -1;
+    }
+    self->keys[*n] = dup_str(key);
+    self->vals[*n] = dup_str(v);
+    Py_DECREF(s);
+    if (!self->keys[*n] || !self->vals[*n]) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    (*n)++;
+    self->keys[*n] = self->vals[*n] = NULL;
+    return 0;
+}
+
+static int
+pool_init(PyObject *op, PyObject *args, PyObject *kwds)
+{
+    PoolObject *self = (PoolObject *)op;
+    static char *kwlist[] = {"dsn", "username", "password", "host", "port", "db_name",
+                             "max_db_pool_size", "conn_recycling_method", NULL};
+    PyObject *dsn = Py_None, *user = Py_None, *password = Py_None, *host = Py_None,
+             *port = Py_None, *db = Py_None, *size = Py_None, *recycle = Py_None;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|OOOOOOOO:PSQLPool", kwlist, &dsn, &user,
+                                     &password, &host, &port, &db, &size, &recycle))
+        return -1;
+    module_state *st = self->st;
+    if (self->started) {
+        PyErr_SetString(st->InterfaceError, "the pool is already started");
+        return -1;
+    }
+    free_params(self);
+
+    self->max_size = DEFAULT_POOL_SIZE;
+    if (size != Py_None) {
+        long n = PyLong_Check(size) ? PyLong_AsLong(size) : -1;
+        if (n == -1 && PyErr_Occurred())
+            PyErr_Clear();
+        if (!PyLong_Check(size) || PyBool_Check(size) || n < 1 || n > 100000) {
+            PyErr_Format(st->PoolConfigurationError,
+                         "max_db_pool_size must be a positive int, got %R", size);
+            return -1;
+        }
+        self->max_size = (int)n;
+    }
+    self->recycle = PGD_RECYCLE_FAST;
+    if (recycle != Py_None) {
+        PyObject *v = PyObject_HasAttrString(recycle, "value")
+                          ? PyObject_GetAttrString(recycle, "value")
+                          : Py_NewRef(recycle);
+        long m = v && PyLong_Check(v) ? PyLong_AsLong(v) : -1;
+        Py_XDECREF(v);
+        if (m < PGD_RECYCLE_FAST || m > PGD_RECYCLE_CLEAN) {
+            PyErr_Clear();
+            PyErr_Format(st->PoolConfigurationError,
+                         "conn_recycling_method must be a ConnRecyclingMethod, got %R",
+                         recycle);
+            return -1;
+        }
+        self->recycle = (int)m;
+    }
+    if (port != Py_None && (!PyLong_Check(port) || PyBool_Check(port))) {
+        if (!PyUnicode_Check(port)) {
+            PyErr_Format(st->PoolConfigurationError, "port must be an int, got %R", port);
+            return -1;
+        }
+    }
+    if (port != Py_None && PyLong_Check(port)) {
+        long p = PyLong_AsLong(port);
+        if (p < 1 || p > 65535) {
+            PyErr_Clear();
+            PyErr_Format(st->PoolConfigurationError, "port %R is out of range", port);
+            return -1;
+        }
+    }
+
+    self->keys = PyMem_Calloc(8, sizeof(char *));
+    self->vals = PyMem_Calloc(8, sizeof(char *));
+    if (!self->keys || !self->vals) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    int n = 0;
+    if (dsn != Py_None) {
+        if (!PyUnicode_Check(dsn)) {
+            PyErr_Format(st->PoolConfigurationError, "dsn must be a str, got %R", dsn);
+            return -1;
+        }
+        char err[512];
+        const char *d = PyUnicode_AsUTF8(dsn);
+        if (d == NULL)
+            return -1;
+        if (pgd_conninfo_check(d, err, sizeof err) != PGD_OK) {
+            size_t len = strlen(err);
+            while (len > 0 && (err[len - 1] == '\n' || err[len - 1] == ' '))
+                err[--len] = 0;
+            PyErr_Format(st->PoolConfigurationError, "invalid dsn: %s", err);
+            return -1;
+        }
+        if (add_param(self, &n, "dbname", dsn) < 0)
+            return -1;
+    } else {
+        if (add_param(self, &n, "user", user) < 0 ||
+            add_param(self, &n, "password", password) < 0 ||
+            add_param(self, &n, "host", host) < 0 || add_param(self, &n, "port", port) < 0 ||
+            add_param(self, &n, "dbname", db) < 0)
+            return -1;
+    }
+    PyObject *utf8 = PyUnicode_FromString("UTF8");
+    if (utf8 == NULL)
+        return -1;
+    int rc = add_param(self, &n, "client_encoding", utf8);
+    Py_DECREF(utf8);
+    return rc;
+}
+
+static PyObject *
+pool_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
+{
+    (void)args;
+    (void)kwds;
+    PoolObject *self = (PoolObject *)type->tp_alloc(type, 0);
+    if (self == NULL)
+        return NULL;
+    self->st = psqlpy_state_of_type(type);
+    self->conns = PyList_New(0);
+    if (self->st == NULL || self->conns == NULL) {
+        Py_DECREF(self);
+        return NULL;
+    }
+    self->max_size = DEFAULT_POOL_SIZE;
+    self->recycle = PGD_RECYCLE_FAST;
+    return (PyObject *)self;
+}
+
+static Op *
+new_op(PoolObject *self, int kind, int mode)
+{
+    return op_new(self->st, self, kind, mode);
+}
+
+static PyObject *
+pool_startup(PyObject *op_self, PyObject *unused)
+{
+    (void)unused;
+    PoolObject *self = (PoolObject *)op_self;
+    module_state *st = self->st;
+    if (self->closed) {
+        PyErr_SetString(st->InterfaceError, "the pool is closed");
+        return NULL;
+    }
+    if (self->keys == NULL) {
+        /* PSQLPool() with no arguments: libpq defaults and PG* variables */
+        if (pool_init(op_self, st->empty_tuple, NULL) < 0)
+            return NULL;
+    }
+    if (self->loop == NULL) {
+        self->loop = PyObject_CallNoArgs(st->get_running_loop);
+        if (self->loop == NULL)
+            return NULL;
+    }
+    Op *op = new_op(self, OP_ACQUIRE, RES_NONE);
+    if (op == NULL)
+        return NULL;
+    if (self->started) {
+        op_complete(op, Py_NewRef(Py_None));
+        return (PyObject *)op;
+    }
+    self->pool = pgd_pool_new((const char *const *)self->keys,
+                              (const char *const *)self->vals, self->max_size,
+                              (pgd_recycle)self->recycle, psqlpy_registry);
+    if (self->pool == NULL) {
+        Py_DECREF(op);
+        return PyErr_NoMemory();
+    }
+    self->started = 1;
+    pool_acquire(self, op);
+    return (PyObject *)op;
+}
+
+static PyObject *
+pool_execute(PyObject *op_self, PyObject *args, PyObject *kwds)
+{
+    PoolObject *self = (PoolObject *)op_self;
+    static char *kwlist[] = {"querystring", "parameters", NULL};
+    PyObject *sql, *params = Py_None;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O|O:execute", kwlist, &sql, &params))
+        return NULL;
+    Op *op = new_op(self, OP_QUERY, RES_QUERY);
+    if (op == NULL)
+        return NULL;
+    if (pool_check_usable(self) < 0 || op_bind_query(op, sql, params) < 0)
+        return op_failed_awaitable(op);
+    pool_acquire(self, op);
+    return (PyObject *)op;
+}
+
+static PyObject *
+pool_fetch_row(PyObject *op_self, PyObject *args, PyObject *kwds)
+{
+    PoolObject *self = (PoolObject *)op_self;
+    static char *kwlist[] = {"querystring", "parameters", NULL};
+    PyObject *sql, *params = Py_None;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O|O:fetch_row", kwlist, &sql, &params))
+        return NULL;
+    Op *op = new_op(self, OP_QUERY, RES_ROW);
+    if (op == NULL)
+        return NULL;
+    if (pool_check_usable(self) < 0 || op_bind_query(op, sql, params) < 0)
+        return op_failed_awaitable(op);
+    pool_acquire(self, op);
+    return (PyObject *)op;
+}
+
+static PyObject *
+pool_connection(PyObject *op_self, PyObject *unused)
+{
+    (void)unused;
+    PoolObject *self = (PoolObject *)op_self;
+    Op *op = new_op(self, OP_ACQUIRE, RES_CONNECTION);
+    if (op == NULL)
+        return NULL;
+    if (pool_check_usable(self) < 0)
+        return op_failed_awaitable(op);
+    pool_acquire(self, op);
+    return (PyObject *)op;
+}
+
+/* Close idle connections now, the others when they come back; fail
+ * everything still waiting.  Returns an already finished awaitable. */
+static PyObject *
+pool_close(PyObject *op_self, PyObject *unused)
+{
+    (void)unused;
+    PoolObject *self = (PoolObject *)op_self;
+    Op *op = new_op(self, OP_ACQUIRE, RES_NONE);
+    if (op == NULL)
+        return NULL;
+    if (!self->closed) {
+        self->closed = 1;
+        Op *w;
+        while ((w = pop_waiter(self)) != NULL) {
+            w->state = OPS_NEW;
+            op_fail(w, closed_error(self));
+            Py_DECREF(w);
+        }
+        if (self->pool != NULL) {
+            pgd_conn *c;
+            while ((c = pgd_pool_take_idle(self->pool)) != NULL) {
+                RawConn *rc = pgd_conn_userdata(c);
+                if (rc == NULL) {
+                    pgd_pool_discard(self->pool, c);
+                    continue;
+                }
+                rc->in_pool = 0;
+                forget_conn(self, rc);
+            }
+        }
+    }
+    op_complete(op, Py_NewRef(Py_None));
+    return (PyObject *)op;
+}
+
+static PyObject *
+pool_get_closed(PyObject *self, void *c)
+{
+    (void)c;
+    return PyBool_FromLong(((PoolObject *)self)->closed);
+}
+
+static PyObject *
+pool_status(PyObject *op_self, PyObject *unused)
+{
+    (void)unused;
+    PoolObject *self = (PoolObject *)op_self;
+    int waiting = 0;
+    for (Op *o = self->whead; o; o = o->next)
+        waiting++;
+    return Py_BuildValue("{s:i,s:i,s:i,s:i}", "max_size", self->max_size, "size",
+                         self->pool ? pgd_pool_size(self->pool) : 0, "idle",
+                         self->pool ? pgd_pool_idle(self->pool) : 0, "waiting", waiting);
+}
+
+static int
+pool_traverse(PoolObject *self, visitproc visit, void *arg)
+{
+    Py_VISIT(Py_TYPE(self));
+    Py_VISIT(self->loop);
+    Py_VISIT(self->conns);
+    for (Op *o = self->whead; o; o = o->next)
+        Py_VISIT(o);
+    return 0;
+}
+
+static int
+pool_clear(PoolObject *self)
+{
+    Op *w;
+    while ((w = pop_waiter(self)) != NULL)
+        Py_DECREF(w);
+    if (self->conns != NULL) {
+        Py_ssize_t n = PyList_GET_SIZE(self->conns);
+        for (Py_ssize_t i = 0; i < n; i++) {
+            RawConn *rc = (RawConn *)PyList_GET_ITEM(self->conns, i);
+            rawconn_close(rc);
+            if (rc->conn)
+                pgd_conn_set_userdata(rc->conn, NULL);
+            rc->conn = NULL; /* freed with the driver's pool below */
+            rc->pool = NULL;
+        }
+    }
+    Py_CLEAR(self->conns);
+    Py_CLEAR(self->loop);
+    return 0;
+}
+
+static void
+pool_dealloc(PoolObject *self)
+{
+    PyTypeObject *tp = Py_TYPE(self);
+    PyObject_GC_UnTrack(self);
+    if (self->weakreflist != NULL)
+        PyObject_ClearWeakRefs((PyObject *)self);
+    pool_clear(self);
+    if (self->pool != NULL) {
+        pgd_pool_free(self->pool);
+        self->pool = NULL;
+    }
+    free_params(self);
+    tp->tp_free((PyObject *)self);
+    Py_DECREF(tp);
+}
+
+static PyMethodDef pool_methods[] = {
+    {"startup", pool_startup, METH_NOARGS,
+     "startup()\n--\n\nStart the pool on the running event loop and open its first "
+     "connection (awaitable)."},
+    {"execute", (PyCFunction)(void (*)(void))pool_execute, METH_VARARGS | METH_KEYWORDS,
+     "execute(querystring, parameters=None)\n--\n\nRun one statement on a pooled "
+     "connection; awaitable returning a QueryResult."},
+    {"fetch_row", (PyCFunction)(void (*)(void))pool_fetch_row, METH_VARARGS | METH_KEYWORDS,
+     "fetch_row(querystring, parameters=None)\n--\n\nThe first row as a "
+     "SingleQueryResult (awaitable); NoRowsError when there is none."},
+    {"connection", pool_connection, METH_NOARGS,
+     "connection()\n--\n\nBorrow a connection (awaitable returning a Connection)."},
+    {"close", pool_close, METH_NOARGS,
+     "close()\n--\n\nClose the pool: idle connections now, lent ones when they come "
+     "back. May be awaited."},
+    {"status", pool_status, METH_NOARGS,
+     "status()\n--\n\nA dict with max_size, size, idle and waiting."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyGetSetDef pool_getset[] = {
+    {"closed", pool_get_closed, NULL, "Whether close() was called.", NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+static PyMemberDef pool_members[] = {
+    {"__weaklistoffset__", T_PYSSIZET, offsetof(PoolObject, weakreflist), READONLY, NULL},
+    {NULL, 0, 0, 0, NULL},
+};
+
+static PyType_Slot pool_slots[] = {
+    {Py_tp_new, pool_new},
+    {Py_tp_init, pool_init},
+    {Py_tp_dealloc, pool_dealloc},
+    {Py_tp_traverse, pool_traverse},
+    {Py_tp_clear, pool_clear},
+    {Py_tp_methods, pool_methods},
+    {Py_tp_getset, pool_getset},
+    {Py_tp_members, pool_members},
+    {Py_tp_doc, "Pool(dsn=None, username=None, password=None, host=None, port=None, "
+                "db_name=None, max_db_pool_size=None, conn_recycling_method=None)"},
+    {0, NULL},
+};
+
+PyType_Spec PoolSpec = {
+    .name = "psqlpy._psqlpy.Pool",
+    .basicsize = sizeof(PoolObject),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_BASETYPE,
+    .slots = pool_slots,
+};

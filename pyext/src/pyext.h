@@ -1,0 +1,207 @@
+/*
+ * pyext.h - shared declarations of the _psqlpy extension.
+ *
+ * Objects:
+ *   PSQLPool   (pool.c)       configuration, the driver's pool, waiters
+ *   RawConn    (rawconn.c)    one pgd_conn on the event loop: a persistent
+ *                             reader, a writer only while output is queued,
+ *                             a FIFO of operations
+ *   Op         (op.c)         one request (query, batch, pipeline, acquire);
+ *                             it is also the awaitable handed to the user
+ *   Connection (connection.c) a connection lent by the pool
+ *   QueryResult / SingleQueryResult (result.c)
+ * Helpers: params.c (Python -> pgd_value), builders.c (pgd_host making
+ * Python objects), errors.c (pgd_error -> exception).
+ *
+ * Everything runs on the event loop's thread, under the GIL.
+ */
+#ifndef PSQLPY_PYEXT_H
+#define PSQLPY_PYEXT_H
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include "pgd.h"
+
+/* ---- module state ------------------------------------------------------ */
+typedef struct module_state {
+    PyTypeObject *PoolType, *RawConnType, *OpType, *ConnectionType,
+        *QueryResultType, *SingleQueryResultType;
+
+    /* exceptions (from psqlpy.exceptions) */
+    PyObject *BaseError, *PoolError, *PoolConfigurationError,
+        *ConnectionFailedError, *InterfaceError, *DatabaseError,
+        *ParameterError, *ResultError, *UUIDError;
+    PyObject *NoRowsError;
+    PyObject *sqlstate_map; /* dict: SQLSTATE class (2 chars) -> class */
+    PyObject *connection_class; /* what connection() hands out (a subclass
+                                   of Connection set by the package) */
+
+    /* extra types (from psqlpy.extra_types) */
+    PyObject *SmallInt, *Integer, *BigInt, *PyUUID, *PyJSON;
+
+    /* stdlib helpers */
+    PyObject *Decimal, *UUID, *SafeUUID_unknown, *json_loads, *json_dumps,
+        *utc, *timezone, *object_new, *CancelledError, *get_running_loop,
+        *date_max, *date_min, *datetime_max, *datetime_min,
+        *datetime_max_utc, *datetime_min_utc, *empty_tuple;
+
+    /* interned names */
+    PyObject *s_create_future, *s_set_result, *s_set_exception, *s_cancel,
+        *s_cancelled, *s_done, *s_result, *s_add_reader, *s_remove_reader,
+        *s_add_writer, *s_remove_writer, *s_blocking, *s_int, *s_is_safe,
+        *s_bytes, *s_utcoffset, *s_days, *s_seconds, *s_microseconds,
+        *s_inner_value, *s_on_read, *s_on_write, *s_is_closed;
+} module_state;
+
+/* The process-wide codec registry (plugins are never unloaded). */
+extern pgd_registry *psqlpy_registry;
+
+module_state *psqlpy_state_of_type(PyTypeObject *tp);
+
+/* ---- forward types ----------------------------------------------------- */
+typedef struct PoolObject PoolObject;
+typedef struct RawConn RawConn;
+typedef struct Op Op;
+
+enum op_kind {
+    OP_QUERY = 1, /* one statement with parameters */
+    OP_SIMPLE,    /* simple-protocol command string */
+    OP_BATCH,     /* execute_many */
+    OP_PIPELINE,  /* several statements */
+    OP_ACQUIRE    /* get a connection from the pool */
+};
+
+enum op_result {
+    RES_QUERY = 1, /* QueryResult */
+    RES_ROW,       /* SingleQueryResult of the first row */
+    RES_NONE,      /* None */
+    RES_LIST,      /* list of QueryResult (pipeline) */
+    RES_CONNECTION /* a Connection (acquire) */
+};
+
+enum op_state { OPS_NEW = 0, OPS_WAITING, OPS_QUEUED, OPS_RUNNING, OPS_DONE };
+
+struct Op {
+    PyObject_HEAD
+    module_state *st;
+    int kind, result_mode, state;
+    int release_after; /* give the connection back to the pool when done */
+    int internal;      /* no future: a recycling / rollback step */
+    int abandoned;     /* the awaiting task was cancelled */
+    int retries;
+    int is_error;      /* outcome is an exception instance */
+    PyObject *outcome; /* result or exception, once done */
+    PyObject *future;  /* asyncio.Future waking the awaiting task; made on
+                          the first send(), NULL until then */
+    PyObject *conn_obj; /* the Connection an op runs for (keeps it alive) */
+    PoolObject *pool;  /* strong */
+    RawConn *rc;       /* strong while assigned to a connection */
+    PyObject *sql;     /* str, or a tuple of str (pipeline) */
+    PyObject *keep;    /* list of objects whose buffers the values borrow */
+    pgd_value *vals;   /* all parameter values (row-major) */
+    size_t nvals, nparams, nrows;
+    /* pipeline */
+    const char **sqls;
+    size_t *np;
+    const pgd_value **pv;
+    Op *next; /* queue link; the queue owns a reference */
+};
+
+/* ---- pool -------------------------------------------------------------- */
+struct PoolObject {
+    PyObject_HEAD
+    module_state *st;
+    PyObject *loop;      /* the loop the pool was started on */
+    pgd_pool *pool;      /* NULL before startup */
+    PyObject *conns;     /* list of RawConn */
+    char **keys, **vals; /* connection parameters, NULL-terminated */
+    int max_size;
+    int recycle;         /* pgd_recycle */
+    int started, closed;
+    Op *whead, *wtail;   /* waiting for a connection */
+    PyObject *weakreflist;
+};
+
+/* ---- raw connection ---------------------------------------------------- */
+enum rc_state { RC_CONNECTING = 1, RC_READY, RC_CLOSED };
+
+struct RawConn {
+    PyObject_HEAD
+    module_state *st;
+    pgd_conn *conn;
+    PoolObject *pool;   /* borrowed; cleared when the pool goes away */
+    PyObject *loop;     /* strong */
+    PyObject *on_read, *on_write; /* bound methods, made once */
+    int state;
+    int fd;             /* registered descriptor, -1 when none */
+    int reading, writing;
+    int leased;         /* lent to a Connection / Transaction */
+    int in_pool;        /* sitting idle in the driver's pool */
+    int release_when_idle;
+    int recycled_from_pool;
+    Op *cur;            /* running operation (strong) */
+    Op *qhead, *qtail;  /* queued operations (strong) */
+    Op *connect_waiter; /* the acquire op this connection was opened for */
+};
+
+/* rawconn.c */
+RawConn *rawconn_new(module_state *st, PoolObject *pool, pgd_conn *conn);
+int rawconn_connect(RawConn *rc);          /* start connecting; -1 + exception */
+void rawconn_submit(RawConn *rc, Op *op);   /* steals nothing; takes its own ref */
+void rawconn_close(RawConn *rc);            /* unregister; the pool frees the pgd_conn */
+int rawconn_unqueue(RawConn *rc, Op *op);   /* 1 if op was queued on rc */
+int rawconn_idle(const RawConn *rc);
+
+/* pool.c */
+void pool_acquire(PoolObject *pool, Op *op); /* route op to a connection */
+void pool_release(PoolObject *pool, RawConn *rc); /* connection is free again */
+void pool_conn_lost(PoolObject *pool, RawConn *rc);
+void pool_conn_ready(PoolObject *pool, RawConn *rc, Op *waiter);
+void pool_conn_failed(PoolObject *pool, RawConn *rc, PyObject *exc);
+int pool_check_usable(PoolObject *pool);  /* -1 + exception when closed/not started */
+
+/* op.c */
+Op *op_new(module_state *st, PoolObject *pool, int kind, int result_mode);
+int op_make_future(Op *op);                  /* -1 + exception */
+void op_complete(Op *op, PyObject *value);   /* steals value */
+void op_fail(Op *op, PyObject *exc);         /* steals exc (an instance) */
+void op_fail_current(Op *op);                /* from the current Python error */
+PyObject *op_failed_awaitable(Op *op);       /* fail from current error, return op */
+int op_bind_query(Op *op, PyObject *sql, PyObject *params); /* -1 + exception */
+/* The awaiting task was cancelled: withdraw a waiting op, ask the server to
+ * cancel a running one (its results are then dropped). */
+void op_abandon(Op *op);
+
+/* connection.c */
+PyObject *connection_new(module_state *st, PoolObject *pool, RawConn *rc);
+
+/* result.c */
+PyObject *queryresult_new(module_state *st, pgd_result *res); /* steals res */
+PyObject *singleresult_new(module_state *st, pgd_result *res); /* steals res */
+
+/* params.c */
+int params_convert(module_state *st, PyObject *seq, pgd_value *out, size_t n,
+                   PyObject *keep);
+/* builders.c */
+extern const pgd_host psqlpy_host;
+typedef struct pyhost_ctx {
+    module_state *st;
+    char err[512];
+} pyhost_ctx;
+/* Decode a cell into a new reference, raising ResultError on failure. */
+PyObject *psqlpy_get_cell(module_state *st, const pgd_result *r, int row, int col);
+
+int psqlpy_builders_init(void);
+int psqlpy_params_init(void);
+
+/* errors.c */
+PyObject *psqlpy_error_from_conn(module_state *st, const pgd_conn *c); /* new exc instance */
+PyObject *psqlpy_make_error(module_state *st, PyObject *type, const char *msg);
+int psqlpy_init_errors(module_state *st, PyObject *excmod);
+
+/* types */
+extern PyType_Spec PoolSpec, RawConnSpec, OpSpec, ConnectionSpec,
+    QueryResultSpec, SingleQueryResultSpec;
+
+#endif
