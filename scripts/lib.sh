@@ -1,5 +1,31 @@
-# Shared by scripts/run-tests.sh and scripts/run-demo.sh (sourced, not run).
-# Expects the current directory to be the repository root.
+# Shell helpers shared by the project's scripts (sourced, not run).
+# The cluster helpers expect the current directory to be the repository root.
+
+# apt_ensure PKG...: install the Debian packages among PKG that are missing,
+# non-interactively; runs apt-get update only when something is missing.
+# Waits for other apt/dpkg runs (lock timeout) instead of failing on them.
+apt_ensure() {
+    local p missing=() try
+    for p in "$@"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+            missing+=("$p")
+    done
+    ((${#missing[@]})) || return 0
+    local apt=(apt-get -o DPkg::Lock::Timeout=600 -o Acquire::Retries=3)
+    if [[ $(id -u) -ne 0 ]]; then
+        command -v sudo >/dev/null || { echo "need root to install: ${missing[*]}" >&2; return 1; }
+        apt=(sudo -n "${apt[@]}")
+    fi
+    echo "installing ${missing[*]}"
+    # apt's list lock has no timeout option on every apt version: retry instead
+    for try in 1 2 3; do
+        DEBIAN_FRONTEND=noninteractive "${apt[@]}" update -q </dev/null && break
+        ((try == 3)) && return 1
+        sleep 20
+    done
+    DEBIAN_FRONTEND=noninteractive "${apt[@]}" install -y -q --no-install-recommends \
+        "${missing[@]}" </dev/null
+}
 
 # A throwaway PostgreSQL cluster for this run, unless PSQLPY_TEST_DSN names
 # a server already.  Exports PSQLPY_TEST_DSN; cluster_stop undoes it.

@@ -10,34 +10,12 @@
 # Environment: PSQLPY_PYTHON  interpreter for the venv (default python3)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-
-APT_PACKAGES=(build-essential cmake pkg-config libpq-dev libjemalloc-dev libbenchmark-dev
-              postgresql postgresql-contrib python3-dev python3-venv valgrind)
-APT=(apt-get -o DPkg::Lock::Timeout=600 -o Acquire::Retries=3)
+source scripts/lib.sh
 
 say() { printf 'setup: %s\n' "$*"; }
 
-# ---- Debian packages -------------------------------------------------------
-missing=()
-for p in "${APT_PACKAGES[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
-        missing+=("$p")
-done
-if ((${#missing[@]})); then
-    if [[ $(id -u) -ne 0 ]]; then
-        command -v sudo >/dev/null || { say "need root to install: ${missing[*]}"; exit 1; }
-        APT=(sudo -n "${APT[@]}")
-    fi
-    say "installing ${missing[*]}"
-    export DEBIAN_FRONTEND=noninteractive
-    # apt's list lock has no timeout option on every apt version: retry instead
-    for try in 1 2 3; do
-        "${APT[@]}" update -q </dev/null && break
-        [[ $try -eq 3 ]] && exit 1
-        sleep 20
-    done
-    "${APT[@]}" install -y -q --no-install-recommends "${missing[@]}" </dev/null
-fi
+apt_ensure build-essential cmake pkg-config libpq-dev libjemalloc-dev libbenchmark-dev \
+           postgresql postgresql-contrib python3-dev python3-venv valgrind
 
 # ---- virtual environment ------------------------------------------------------
 PY=${PSQLPY_PYTHON:-python3}
