@@ -2,21 +2,24 @@
  * alloc.c - the allocator table behind every driver and codec buffer.
  *
  * With PGD_WITH_JEMALLOC the default table calls jemalloc's non-standard
- * API (mallocx/rallocx/dallocx) directly, so libpgd's buffers come from
- * jemalloc while the process's malloc()/free() keep whatever they were.
- * (Debian's libjemalloc also exports malloc; when the library is loaded
- * by dlopen() with RTLD_LOCAL, as a Python extension is, the process's
- * malloc still resolves to libc first.  An executable that links libpgd
- * directly gets jemalloc's malloc too.)
+ * API (mallocx/rallocx/dallocx), so libpgd's buffers come from jemalloc
+ * while the process's malloc()/free() stay whatever they were.
+ *
+ * jemalloc is found at run time, not linked: Debian's libjemalloc.so.2 uses
+ * initial-exec TLS (DF_STATIC_TLS, 2.6 kB), and glibc refuses to dlopen such
+ * a library once the process has started ("cannot allocate memory in static
+ * TLS block") -- linking it into the CPython extension would make the
+ * extension itself fail to import.  So on first use we look for mallocx in
+ * the process (an executable that links jemalloc, or LD_PRELOAD), then try
+ * dlopen("libjemalloc.so.2", RTLD_LOCAL) (its malloc then does not
+ * interpose), and fall back to the system allocator when neither works.
  */
+#include <dlfcn.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
-
-#ifdef PGD_WITH_JEMALLOC
-#include <jemalloc/jemalloc.h>
-#endif
 
 /* ---- system allocator --------------------------------------------------- */
 
@@ -31,47 +34,11 @@ const pgd_allocator *pgd_allocator_system(void) { return &sys_allocator; }
 /* ---- jemalloc ------------------------------------------------------------- */
 
 #ifdef PGD_WITH_JEMALLOC
-/*
- * jemalloc is found at run time, not linked: Debian's libjemalloc.so.2
- * uses initial-exec TLS, which a library loaded with dlopen() (a Python
- * extension) cannot always get ("cannot allocate memory in static TLS
- * block").  So: use mallocx & co. when the process already has them (an
- * executable linked with -ljemalloc, or LD_PRELOAD=libjemalloc.so.2), else
- * try to dlopen the library, else fall back to the system allocator.
- * pgd_allocator_get()->name says which one is in use.
- */
-#include <dlfcn.h>
-
-typedef void *(*mallocx_fn)(size_t, int);
-typedef void *(*rallocx_fn)(void *, size_t, int);
-typedef void (*dallocx_fn)(void *, int);
-
-static mallocx_fn je_mallocx;
-static rallocx_fn je_rallocx;
-static dallocx_fn je_dallocx;
-static int je_state; /* 0 not looked up yet, 1 available, -1 unavailable */
-
-static int je_lookup(void *handle)
-{
-    je_mallocx = (mallocx_fn)dlsym(handle, "mallocx");
-    je_rallocx = (rallocx_fn)dlsym(handle, "rallocx");
-    je_dallocx = (dallocx_fn)dlsym(handle, "dallocx");
-    return je_mallocx && je_rallocx && je_dallocx;
-}
-
-static int je_available(void)
-{
-    if (je_state == 0) {
-        void *h;
-        if (je_lookup(RTLD_DEFAULT))
-            je_state = 1;
-        else if ((h = dlopen("libjemalloc.so.2", RTLD_NOW | RTLD_LOCAL)) != NULL && je_lookup(h))
-            je_state = 1;
-        else
-            je_state = -1;
-    }
-    return je_state > 0;
-}
+static void *(*je_mallocx)(size_t, int);
+static void *(*je_rallocx)(void *, size_t, int);
+static void (*je_dallocx)(void *, int);
+static const pgd_allocator *je_table; /* NULL: jemalloc not available */
+static pthread_once_t je_once = PTHREAD_ONCE_INIT;
 
 /* mallocx(0) and rallocx(NULL) are undefined in jemalloc: map them. */
 static void *je_malloc_(size_t n) { return je_mallocx(n ? n : 1, 0); }
@@ -89,30 +56,74 @@ static void je_free_(void *p)
 
 static const pgd_allocator je_allocator = {"jemalloc", je_malloc_, je_realloc_, je_free_};
 
-const pgd_allocator *pgd_allocator_jemalloc(void) { return je_available() ? &je_allocator : NULL; }
+static int je_bind(void *handle)
+{
+    union {
+        void *p;
+        void *(*m)(size_t, int);
+        void *(*r)(void *, size_t, int);
+        void (*d)(void *, int);
+    } u;
+
+    u.p = dlsym(handle, "mallocx");
+    je_mallocx = u.m;
+    u.p = dlsym(handle, "rallocx");
+    je_rallocx = u.r;
+    u.p = dlsym(handle, "dallocx");
+    je_dallocx = u.d;
+    return je_mallocx && je_rallocx && je_dallocx;
+}
+
+static void je_init(void)
+{
+    void *h;
+
+    if (je_bind(RTLD_DEFAULT)) {
+        je_table = &je_allocator;
+        return;
+    }
+    /* never dlclose'd: blocks it handed out may live until exit */
+    h = dlopen("libjemalloc.so.2", RTLD_NOW | RTLD_LOCAL);
+    if (h && je_bind(h))
+        je_table = &je_allocator;
+}
+
+const pgd_allocator *pgd_allocator_jemalloc(void)
+{
+    pthread_once(&je_once, je_init);
+    return je_table;
+}
 #else
 const pgd_allocator *pgd_allocator_jemalloc(void) { return NULL; }
 #endif
 
+/* The table chosen with pgd_allocator_set(), else the default. */
 static const pgd_allocator *current;
+static const pgd_allocator *default_table;
+static pthread_once_t default_once = PTHREAD_ONCE_INIT;
 
-static const pgd_allocator *cur(void)
+static void default_init(void)
 {
-    if (current == NULL) {
-        current = pgd_allocator_jemalloc();
-        if (current == NULL)
-            current = &sys_allocator;
-    }
-    return current;
+    const pgd_allocator *a = pgd_allocator_jemalloc();
+
+    default_table = a ? a : &sys_allocator;
 }
 
-const pgd_allocator *pgd_allocator_get(void) { return cur(); }
+static const pgd_allocator *table(void)
+{
+    if (pgd_likely(current != NULL))
+        return current;
+    pthread_once(&default_once, default_init);
+    return default_table;
+}
 
-/* Switch tables.  Only valid before the first allocation: a pointer must
- * be freed by the table that made it.  NULL restores the default. */
+const pgd_allocator *pgd_allocator_get(void) { return table(); }
+
+/* Switch tables (NULL: back to the default).  Only valid while no block
+ * is live: a pointer must be freed by the table that made it. */
 void pgd_allocator_set(const pgd_allocator *a) { current = a; }
 
-void *pgd_malloc(size_t n) { return cur()->malloc(n); }
+void *pgd_malloc(size_t n) { return table()->malloc(n); }
 
 void *pgd_calloc(size_t count, size_t n)
 {
@@ -120,18 +131,18 @@ void *pgd_calloc(size_t count, size_t n)
 
     if (n && count > SIZE_MAX / n)
         return NULL;
-    p = cur()->malloc(count * n);
+    p = table()->malloc(count * n);
     if (p)
         memset(p, 0, count * n);
     return p;
 }
 
-void *pgd_realloc(void *p, size_t n) { return cur()->realloc(p, n); }
+void *pgd_realloc(void *p, size_t n) { return table()->realloc(p, n); }
 
 void pgd_free(void *p)
 {
     if (p)
-        cur()->free(p);
+        table()->free(p);
 }
 
 char *pgd_strdup(const char *s)

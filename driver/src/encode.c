@@ -1,0 +1,204 @@
+/*
+ * encode.c - parameters -> wire form through the codecs.
+ *
+ * The connection owns one growable buffer (pgd_malloc'ed, reused by every
+ * operation) and parallel arrays of offsets/lengths/formats.  Codecs write
+ * into the buffer through the driver's own pgd_host (services only: an
+ * encoder never builds objects, so the builder slots are NULL).  Offsets
+ * are turned into pointers only after a whole operation is encoded, because
+ * the buffer may move while it grows.
+ *
+ * Per parameter: PGD_V_NULL -> SQL NULL; a type with a binary encoder ->
+ * binary (format 1); a type without one -> only PGD_V_STR is accepted and
+ * sent as NUL-terminated text (format 0); anything else is an ENCODE error
+ * naming the parameter.  Nothing is sent when any parameter fails.
+ */
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define NULL_OFFSET SIZE_MAX
+#define WBUF_MAX ((size_t)1 << 30) /* the server's limit on one message */
+
+typedef struct enc_state {
+    const pgd_registry *reg;
+    char msg[256];
+} enc_state;
+
+static int enc_error(void *h, const char *fmt, ...)
+{
+    enc_state *st = h;
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(st->msg, sizeof st->msg, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+static char *enc_reserve(pgd_wbuf *b, size_t n)
+{
+    char *p;
+
+    if (n > WBUF_MAX - b->len)
+        return NULL;
+    if (b->len + n > b->cap) {
+        size_t cap = b->cap ? b->cap : 256;
+
+        while (cap < b->len + n)
+            cap *= 2;
+        p = pgd_realloc(b->p, cap);
+        if (!p)
+            return NULL;
+        b->p = p;
+        b->cap = cap;
+    }
+    p = b->p + b->len;
+    b->len += n;
+    return p;
+}
+
+static size_t enc_tell(const pgd_wbuf *b) { return b->len; }
+
+static char *enc_at(pgd_wbuf *b, size_t off) { return off <= b->len ? b->p + off : NULL; }
+
+static const pgd_codec *enc_find(void *h, uint32_t oid)
+{
+    return pgd_registry_find(((enc_state *)h)->reg, oid, NULL, NULL);
+}
+
+static const pgd_host enc_host = {
+    .size = sizeof(pgd_host),
+    .abi_minor = PGD_CODEC_ABI_MINOR,
+    .error = enc_error,
+    .reserve = enc_reserve,
+    .tell = enc_tell,
+    .at = enc_at,
+    .find = enc_find,
+};
+
+int pgd_params_reserve(pgd_conn *c, size_t n)
+{
+    size_t cap = c->pcap ? c->pcap : 16;
+    void *p;
+
+    if (n <= c->pcap)
+        return PGD_OK;
+    while (cap < n)
+        cap *= 2;
+    if (!(p = pgd_realloc((void *)c->pvals, cap * sizeof *c->pvals)))
+        return PGD_ERROR;
+    c->pvals = p;
+    if (!(p = pgd_realloc(c->plens, cap * sizeof *c->plens)))
+        return PGD_ERROR;
+    c->plens = p;
+    if (!(p = pgd_realloc(c->pfmts, cap * sizeof *c->pfmts)))
+        return PGD_ERROR;
+    c->pfmts = p;
+    if (!(p = pgd_realloc(c->poffs, cap * sizeof *c->poffs)))
+        return PGD_ERROR;
+    c->poffs = p;
+    c->pcap = cap;
+    return PGD_OK;
+}
+
+void pgd_params_finish(pgd_conn *c, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        c->pvals[i] = c->poffs[i] == NULL_OFFSET ? NULL : c->wbuf.p + c->poffs[i];
+}
+
+static const char *type_label(const pgd_colcodec *cc, char *buf, size_t n)
+{
+    if (cc->codec && (cc->codec->flags & PGD_CODEC_ARRAY) && cc->elem)
+        snprintf(buf, n, "%s[]", cc->elem->type_name);
+    else if (cc->codec)
+        snprintf(buf, n, "%s", cc->codec->type_name);
+    else
+        snprintf(buf, n, "oid %u", cc->oid);
+    return buf;
+}
+
+/* A text-format parameter: NUL-terminated copy. */
+static int put_text(pgd_conn *c, const pgd_value *v, size_t slot)
+{
+    char *p;
+
+    if (memchr(v->u.s.p, 0, v->u.s.n))
+        return -1;
+    if (v->u.s.n > INT_MAX || !(p = enc_reserve(&c->wbuf, v->u.s.n + 1)))
+        return -2;
+    memcpy(p, v->u.s.p, v->u.s.n);
+    p[v->u.s.n] = '\0';
+    c->poffs[slot] = (size_t)(p - c->wbuf.p);
+    c->plens[slot] = (int)v->u.s.n;
+    c->pfmts[slot] = 0;
+    return 0;
+}
+
+int pgd_encode_row(pgd_conn *c, const pgd_stmt *s, size_t nparams, const pgd_value *params,
+                   size_t base, int row_index)
+{
+    enc_state st;
+    char label[160], where[48];
+    size_t i;
+
+    if (row_index >= 0)
+        snprintf(where, sizeof where, "row %d, ", row_index);
+    else
+        where[0] = '\0';
+    if (nparams != (size_t)s->nparams)
+        return pgd_conn_fail(c, PGD_E_USAGE, row_index,
+                             "%sthe statement takes %d parameter%s, %zu given", where, s->nparams,
+                             s->nparams == 1 ? "" : "s", nparams);
+    st.reg = c->reg;
+    for (i = 0; i < nparams; i++) {
+        const pgd_value *v = &params[i];
+        const pgd_colcodec *cc = &s->params[i];
+        size_t slot = base + i, off = c->wbuf.len;
+
+        if (v->kind == PGD_V_NULL) {
+            c->poffs[slot] = NULL_OFFSET;
+            c->plens[slot] = 0;
+            c->pfmts[slot] = 0;
+        } else if (pgd_colcodec_binary_encode(cc)) {
+            pgd_cx cx = {&enc_host, &st, cc->oid, cc->elem_oid, cc->elem};
+            int n;
+
+            st.msg[0] = '\0';
+            n = cc->codec->encode_binary(&cx, v, &c->wbuf);
+            if (n < 0)
+                return pgd_conn_fail(c, PGD_E_ENCODE, (int)i, "%sparameter $%zu (%s): %s", where,
+                                     i + 1, type_label(cc, label, sizeof label),
+                                     st.msg[0] ? st.msg : "cannot encode the value");
+            if ((size_t)n != c->wbuf.len - off)
+                return pgd_conn_fail(c, PGD_E_ENCODE, (int)i,
+                                     "%sparameter $%zu (%s): codec reported %d bytes but wrote %zu",
+                                     where, i + 1, type_label(cc, label, sizeof label), n,
+                                     c->wbuf.len - off);
+            c->poffs[slot] = off;
+            c->plens[slot] = n;
+            c->pfmts[slot] = 1;
+        } else if (v->kind == PGD_V_STR) {
+            int rc = put_text(c, v, slot);
+
+            if (rc == -1)
+                return pgd_conn_fail(c, PGD_E_ENCODE, (int)i,
+                                     "%sparameter $%zu (%s): text contains a NUL byte", where,
+                                     i + 1, type_label(cc, label, sizeof label));
+            if (rc < 0)
+                return pgd_conn_fail(c, PGD_E_NOMEM, (int)i, "%sparameter $%zu: out of memory",
+                                     where, i + 1);
+        } else {
+            return pgd_conn_fail(c, PGD_E_ENCODE, (int)i,
+                                 "%sparameter $%zu (%s): no binary codec for this type; only a "
+                                 "string can be sent for it (as text)",
+                                 where, i + 1, type_label(cc, label, sizeof label));
+        }
+    }
+    return PGD_OK;
+}

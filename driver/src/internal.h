@@ -1,0 +1,246 @@
+/*
+ * internal.h - libpgd's private structures, shared by the files of driver/src.
+ * Nothing here is part of the public API (driver/include/pgd.h).
+ */
+#ifndef PGD_INTERNAL_H
+#define PGD_INTERNAL_H
+
+#include <libpq-fe.h>
+#include <stdarg.h>
+
+#include "pgd.h"
+
+#if defined(__GNUC__)
+#define PGD_COLD __attribute__((cold, noinline))
+#define PGD_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#define pgd_unlikely(x) __builtin_expect(!!(x), 0)
+#define pgd_likely(x) __builtin_expect(!!(x), 1)
+#else
+#define PGD_COLD
+#define PGD_PRINTF(f, a)
+#define pgd_unlikely(x) (x)
+#define pgd_likely(x) (x)
+#endif
+
+/* Bound on every error string copied onto a connection or registry. */
+#define PGD_ERRSTR_MAX 4096
+
+/* ---- output buffer (encode.c) ------------------------------------------
+ * The layout codecs never see; the driver hands them &conn->wbuf through
+ * its own pgd_host.  Grows with pgd_realloc, reused across operations. */
+struct pgd_wbuf {
+    char *p;
+    size_t len, cap;
+};
+
+/* A resolved codec for one parameter or result column. */
+typedef struct pgd_colcodec {
+    const pgd_codec *codec; /* NULL: no codec (text form) */
+    const pgd_codec *elem;  /* array handler: element codec */
+    uint32_t oid;
+    uint32_t elem_oid;
+} pgd_colcodec;
+
+/* Resolve `oid` through the registry into *cc (codec NULL when none). */
+void pgd_colcodec_resolve(const pgd_registry *reg, uint32_t oid, pgd_colcodec *cc);
+/* The codec can decode (and for arrays its element too) the binary form. */
+int pgd_colcodec_binary_decode(const pgd_colcodec *cc);
+int pgd_colcodec_binary_encode(const pgd_colcodec *cc);
+
+/* ---- error (error.c) ----------------------------------------------------- */
+void pgd_error_init(pgd_error *e);
+void pgd_error_clear(pgd_error *e);  /* frees the strings, kind NONE */
+/* Set kind/index/message (formatted, bounded); returns PGD_ERROR. */
+int pgd_error_set(pgd_error *e, int kind, int index, const char *fmt, ...) PGD_COLD
+    PGD_PRINTF(4, 5);
+int pgd_error_setv(pgd_error *e, int kind, int index, const char *fmt, va_list ap) PGD_COLD;
+/* Copy every PQresultErrorField of res (kind SERVER); returns PGD_ERROR. */
+int pgd_error_from_result(pgd_error *e, const PGresult *res, int index) PGD_COLD;
+/* Copy PQerrorMessage(pg) as `kind`; returns PGD_ERROR. */
+int pgd_error_from_conn(pgd_error *e, PGconn *pg, int kind, int index) PGD_COLD;
+
+/* ---- registry (registry.c, loader.c) ------------------------------------- */
+typedef struct pgd_reg_entry {
+    const pgd_codec *codec; /* base type codec, or the element codec of an
+                               array entry */
+    uint32_t oid;           /* key (hash part only; 0 = empty slot) */
+    uint16_t module;        /* index into modules[] */
+    uint16_t is_array;      /* the key is codec->array_oid */
+} pgd_reg_entry;
+
+typedef struct pgd_reg_module {
+    char *name;
+    const pgd_codec_module *m;
+} pgd_reg_module;
+
+/* OIDs below this live in a dense array (all built-in types are below
+ * FirstNormalObjectId = 16384); the rest in an open-addressing hash. */
+#define PGD_REG_DENSE 16384u
+
+struct pgd_registry {
+    pgd_reg_entry *dense;  /* PGD_REG_DENSE entries, calloc'ed */
+    pgd_reg_entry *hash;   /* hcap entries (power of two), or NULL */
+    size_t hcap, hcount;
+    pgd_reg_module *modules;
+    size_t nmodules, capmodules;
+    const pgd_codec *array_handler;
+    size_t array_module;
+    const pgd_codec **named; /* codecs with oid 0 (resolved by name) */
+    size_t nnamed, capnamed;
+    char err[512];
+};
+
+/* The module entry point checks, shared by the loader and add_module.
+ * `file` is the file name for messages ("int.so"), or NULL. */
+int pgd_registry_add_checked(pgd_registry *r, const pgd_codec_module *m,
+                             const char *expected_name, const char *file);
+/* Register a checked module's codecs, all or nothing (registry.c). */
+int pgd_registry_register(pgd_registry *r, const pgd_codec_module *m);
+int pgd_registry_fail(pgd_registry *r, const char *fmt, ...) PGD_COLD PGD_PRINTF(2, 3);
+
+/* ---- statements (stmt_cache.c) ------------------------------------------- */
+typedef struct pgd_stmt pgd_stmt;
+struct pgd_stmt {
+    char name[24];        /* "" = the unnamed statement */
+    char *sql;            /* NUL-terminated copy */
+    size_t sqllen;
+    uint32_t *pins;       /* pinned parameter OIDs (npins, last non-zero) */
+    int npins;
+    uint64_t hash;
+    int cached;           /* lives in the connection's cache */
+    int ready;            /* prepared and described */
+    int prepared_ok, described_ok; /* during the prepare phase */
+    int inuse;            /* operations holding it (not evictable) */
+    int sent;             /* Parse+Describe queued by the current operation */
+    int stale;            /* drop when the operation ends (server said it
+                             no longer matches or no longer exists) */
+    int nparams;
+    pgd_colcodec *params;
+    int ncols;
+    pgd_colcodec *cols;
+    int result_format;    /* 1 binary, 0 text */
+    pgd_stmt *lru_prev, *lru_next, *hnext;
+    pgd_stmt *op_next;    /* temporaries of the current operation */
+};
+
+typedef struct pgd_stmt_cache {
+    pgd_stmt **buckets;
+    size_t nbuckets;
+    int count, capacity;
+    pgd_stmt *lru_head, *lru_tail; /* head = most recently used */
+    uint64_t next_id;
+    char **dealloc;       /* names waiting for DEALLOCATE */
+    size_t ndealloc, capdealloc;
+} pgd_stmt_cache;
+
+/* ---- operations (conn.c, pipeline.c) -------------------------------------- */
+enum pgd_slot_kind {
+    PGD_SLOT_SYNC = 1, /* PGRES_PIPELINE_SYNC */
+    PGD_SLOT_DEALLOC,  /* idx: position in op dealloc names */
+    PGD_SLOT_PREPARE,  /* idx: query index */
+    PGD_SLOT_DESCRIBE, /* idx: query index */
+    PGD_SLOT_EXEC,     /* idx: query (or row) index */
+    PGD_SLOT_SIMPLE    /* simple protocol: results until NULL */
+};
+
+typedef struct pgd_slot {
+    int kind;
+    int idx;
+} pgd_slot;
+
+enum pgd_op_kind { PGD_OP_NONE = 0, PGD_OP_QUERY, PGD_OP_SIMPLE, PGD_OP_BATCH, PGD_OP_PIPELINE };
+enum pgd_op_phase { PGD_PH_PREPARE = 1, PGD_PH_EXEC };
+
+typedef struct pgd_op {
+    int kind;
+    int phase;
+    size_t nq;                    /* queries (QUERY 1, BATCH rows) */
+    const char *const *sqls;      /* PIPELINE */
+    const char *sql;              /* QUERY, BATCH, SIMPLE */
+    const size_t *nparams_v;      /* PIPELINE */
+    const pgd_value *const *params_v;
+    size_t nparams;               /* QUERY, BATCH: per row */
+    const pgd_value *params;      /* QUERY, BATCH: row-major */
+    pgd_stmt *stmt;               /* QUERY, BATCH */
+    pgd_stmt **stmts;             /* PIPELINE: per query */
+    pgd_stmt *temps;              /* statements freed at the end */
+    pgd_slot *slots;
+    size_t nslots, capslots, head;
+    int pipeline;                 /* in libpq pipeline mode */
+    int failed;                   /* an error is recorded on the connection */
+    int copy_out;                 /* draining an unexpected COPY OUT */
+    int nulls;                    /* consecutive NULLs where a Sync is due */
+    char **dealloc;               /* names sent for DEALLOCATE in this op */
+    size_t ndealloc;
+    PGresult *simple_last;
+} pgd_op;
+
+enum pgd_conn_state { PGD_CS_NEW = 0, PGD_CS_CONNECTING, PGD_CS_IDLE, PGD_CS_BUSY, PGD_CS_BROKEN, PGD_CS_FAILED };
+
+struct pgd_conn {
+    PGconn *pg;
+    int state;
+    char **keys, **vals;          /* NULL-terminated, owned */
+    const pgd_registry *reg;
+    void *user;
+    pgd_error err;
+    pgd_stmt_cache cache;
+    pgd_op op;
+    struct pgd_wbuf wbuf;
+    /* reusable parameter arrays */
+    const char **pvals;
+    int *plens, *pfmts;
+    size_t *poffs;
+    size_t pcap;
+    /* results of the last operation */
+    pgd_result **results;
+    size_t nresults, capresults, taken;
+};
+
+/* conn.c */
+int pgd_conn_fail(pgd_conn *c, int kind, int index, const char *fmt, ...) PGD_COLD PGD_PRINTF(4, 5);
+int pgd_conn_broken(pgd_conn *c, int index) PGD_COLD;
+int pgd_conn_push_result(pgd_conn *c, pgd_result *r);
+void pgd_conn_drop_results(pgd_conn *c);
+
+/* stmt_cache.c */
+void pgd_cache_init(pgd_stmt_cache *sc, int capacity);
+void pgd_cache_free(pgd_stmt_cache *sc);
+/* A cached statement for (sql, params' pins), moved to the front, or NULL. */
+pgd_stmt *pgd_cache_lookup(pgd_stmt_cache *sc, const char *sql, size_t nparams,
+                           const pgd_value *params);
+/* A new statement (not prepared yet).  Cached when the cache has room
+ * (evicting the least recently used idle statement), otherwise a
+ * temporary; named unless unnamed_ok and it cannot be cached. */
+pgd_stmt *pgd_cache_create(pgd_stmt_cache *sc, const char *sql, size_t nparams,
+                           const pgd_value *params, int unnamed_ok);
+/* Remove from the cache and free; queue DEALLOCATE when it exists on the
+ * server (prepared_ok). */
+void pgd_cache_drop(pgd_stmt_cache *sc, pgd_stmt *s);
+void pgd_stmt_free(pgd_stmt *s);
+int pgd_cache_queue_dealloc(pgd_stmt_cache *sc, const char *name);
+void pgd_cache_set_capacity(pgd_stmt_cache *sc, int n);
+/* Fill params/cols from a Describe result and choose the result format. */
+int pgd_stmt_describe(pgd_stmt *s, const PGresult *res, const pgd_registry *reg);
+
+/* encode.c */
+/* Encode one parameter row into c->wbuf, recording offsets/lengths/formats
+ * at position `base` of the connection's parameter arrays (which must have
+ * room).  PGD_OK, or PGD_ERROR with kind USAGE/ENCODE set (index = row for
+ * batches when row_index >= 0, else the parameter). */
+int pgd_encode_row(pgd_conn *c, const pgd_stmt *s, size_t nparams,
+                   const pgd_value *params, size_t base, int row_index);
+int pgd_params_reserve(pgd_conn *c, size_t n);
+/* After encoding: turn offsets into pointers for n entries. */
+void pgd_params_finish(pgd_conn *c, size_t n);
+
+/* result.c */
+/* New result owning res (even on failure, res is cleared). */
+pgd_result *pgd_result_new(PGresult *res, const pgd_stmt *s, const pgd_registry *reg);
+
+/* pipeline.c: the operation engine */
+int pgd_op_start(pgd_conn *c);
+int pgd_op_advance(pgd_conn *c);
+void pgd_op_reset(pgd_conn *c);
+
+#endif /* PGD_INTERNAL_H */
