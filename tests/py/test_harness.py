@@ -178,3 +178,28 @@ async def test_async_tests_run_on_selected_loop(loop_name):
     else:
         assert type(loop).__module__.startswith("asyncio.")
     await asyncio.sleep(0)
+
+
+# ---- the installed package (pyproject.toml + the CMake install rules) ----------
+
+def test_psqlpy_is_the_installed_wheel_not_the_source_tree():
+    import sysconfig
+    import psqlpy
+    installed = os.path.realpath(os.path.dirname(psqlpy.__file__))
+    assert os.path.dirname(installed) == os.path.realpath(sysconfig.get_paths()["platlib"])
+
+
+def test_codec_plugins_are_installed_beside_the_extension():
+    import psqlpy
+    pkg = os.path.dirname(psqlpy.__file__)
+    assert any(n.startswith("_psqlpy.") and n.endswith(".so") for n in os.listdir(pkg))
+    plugins = set(os.listdir(os.path.join(pkg, "codecs")))
+    assert {"int.so", "float.so", "bool.so", "text.so", "bytea.so"} <= plugins, plugins
+
+
+def test_package_version_is_the_cmake_project_version():
+    import importlib.metadata
+    import re
+    with open(os.path.join(os.path.dirname(os.path.dirname(HERE)), "CMakeLists.txt")) as f:
+        cmake_version = re.search(r"project\(psqlpy\s+VERSION\s+([0-9.]+)", f.read()).group(1)
+    assert importlib.metadata.version("psqlpy") == cmake_version
