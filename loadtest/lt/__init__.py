@@ -1,0 +1,1 @@
+"""The load-test runner's library: processes, InfluxDB, load generators, report."""
