@@ -12,6 +12,7 @@ import json
 import math
 import os
 import subprocess
+import tempfile
 from dataclasses import dataclass, field
 
 from . import procs
@@ -94,8 +95,9 @@ def run_wrk(url: str, endpoint: str, *, rows: int, duration: float, connections:
 
 def compile_jmeter_launcher() -> None:
     """Build the launcher now so its compile time is not charged to a run."""
-    subprocess.run([JMETER_SH, "--version"], check=True, stdout=subprocess.DEVNULL,
-                   stderr=subprocess.DEVNULL, timeout=120)
+    subprocess.run([JMETER_SH, "--version", "-j", os.devnull], check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120,
+                   cwd=tempfile.gettempdir())
 
 
 def run_jmeter(host: str, port: int, *, rows: int, duration: int, threads_per_endpoint: int,
