@@ -32,7 +32,7 @@ def graphite_templates(run_id: str) -> list[str]:
     tags = f"run={run_id},tool=jmeter"
     return [
         f"jmeter.*.*.test.* measurement.driver.network.measurement.field {tags}",
-        f"jmeter.* measurement.driver.network.endpoint.status.field {tags}",
+        f"jmeter.*.*.*.*.* measurement.driver.network.endpoint.status.field {tags}",
     ]
 
 
@@ -205,3 +205,40 @@ class InfluxServer:
             if os.path.isdir(src):
                 shutil.copytree(src, os.path.join(dest, name), dirs_exist_ok=True)
         shutil.copy(os.path.join(self.root, "influxdb.conf"), dest)
+
+
+def serve_kept(data_dir: str, port: int) -> None:
+    """Serve a kept InfluxDB directory (OUT/influxdb) on 127.0.0.1:port until Ctrl-C or SIGTERM."""
+    import signal
+    import tempfile
+    root = os.path.abspath(data_dir)
+    for name in ("meta", "data", "wal"):
+        if not os.path.isdir(os.path.join(root, name)):
+            raise SystemExit(f"{root} has no {name}/: not a kept InfluxDB directory")
+    conf = os.path.join(tempfile.mkdtemp(prefix="psqlpy-influx-serve."), "influxdb.conf")
+    text = config_text(root, port, procs.free_port(), procs.free_port(), "kept")
+    with open(conf, "w") as f:
+        f.write(text.split("[[graphite]]")[0])
+    proc = subprocess.Popen(["influxd", "run", "-config", conf], start_new_session=True)
+    client = InfluxClient(f"http://127.0.0.1:{port}")
+    deadline = time.monotonic() + 30
+    while not client.ping():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise SystemExit("influxd did not start")
+        time.sleep(0.1)
+    print(f"serving {root} at {client.url} (database {DATABASE}); Ctrl-C stops", flush=True)
+
+    def stop(_signum, _frame):
+        os.killpg(proc.pid, signal.SIGTERM)
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    proc.wait()
+
+
+if __name__ == "__main__":
+    import argparse
+    ap = argparse.ArgumentParser(description="serve a kept InfluxDB directory of a load-test run")
+    ap.add_argument("data_dir")
+    ap.add_argument("--port", type=int, default=8086)
+    a = ap.parse_args()
+    serve_kept(a.data_dir, a.port)

@@ -29,6 +29,8 @@ import sys
 import tempfile
 import time
 import traceback
+import urllib.error
+import urllib.parse
 import urllib.request
 
 from . import influx, loadgen, procs, report
@@ -64,12 +66,18 @@ def driver_python(driver: str, args) -> str:
 class Postgres:
     """The throwaway cluster, through the project's pgcluster.py command."""
 
-    def __init__(self) -> None:
-        self.dir = tempfile.mkdtemp(prefix="psqlpy-loadtest-pg.")
-        os.chmod(self.dir, 0o755)
-        self.dsn = ""
+    def __init__(self, dsn: str | None = None) -> None:
+        """With `dsn`, use that server as it is (the run then drops and
+        recreates its tables there, and PostgreSQL's CPU is not measured)."""
+        self.external = bool(dsn)
+        self.dsn = dsn or ""
+        self.dir = "" if dsn else tempfile.mkdtemp(prefix="psqlpy-loadtest-pg.")
+        if self.dir:
+            os.chmod(self.dir, 0o755)
 
     def start(self) -> None:
+        if self.external:
+            return
         out = subprocess.run([sys.executable, PGCLUSTER, "start", "--dir", self.dir],
                              capture_output=True, text=True, timeout=180)
         if out.returncode != 0:
@@ -78,9 +86,11 @@ class Postgres:
 
     @property
     def port(self) -> int:
-        return int(self.dsn.rsplit(":", 1)[1].split("/", 1)[0])
+        return urllib.parse.urlsplit(self.dsn).port or 5432
 
     def postmaster_pid(self) -> int | None:
+        if self.external:
+            return None
         try:
             with open(os.path.join(self.dir, "data", "postmaster.pid")) as f:
                 return int(f.readline())
@@ -88,6 +98,8 @@ class Postgres:
             return None
 
     def stop(self) -> None:
+        if self.external:
+            return
         subprocess.run([sys.executable, PGCLUSTER, "stop", "--dir", self.dir],
                        capture_output=True, timeout=120)
         shutil.rmtree(self.dir, ignore_errors=True)
@@ -155,7 +167,9 @@ class Run:
             client.write(self.jmeter(driver, network, port, app, pg, proxy, tags, graphite_port))
             if probe_errors:
                 raise RuntimeError("; ".join(probe_errors))
-            self.status[(network, driver)] = {"ok": True, "message": json.dumps(info)}
+            self.status[(network, driver)] = {
+                "ok": True, "message": f"{info.get('version')} from {info.get('module')}, "
+                                       f"{info.get('loop')} loop, pool {info.get('pool_size')}"}
         except Exception as e:  # a driver's failure is data, not a crash of the run
             msg = str(e).strip() or type(e).__name__
             log(f"  {driver}: ERROR {msg.splitlines()[0]}")
@@ -248,7 +262,7 @@ class Run:
     def main(self) -> int:
         a = self.args
         t_start = time.time()
-        pg = Postgres()
+        pg = Postgres(a.dsn)
         inf = influx.InfluxServer(tempfile.mkdtemp(prefix="psqlpy-loadtest-influx."), self.run_id)
         proxy = None
         window = [int(t_start * 1000), 0]
@@ -269,7 +283,12 @@ class Run:
                 dsn = pg.dsn
                 if delay is not None:
                     proxy = DelayProxy(a.python_tools, pg.port, delay)
-                    dsn = pg.dsn.replace(f":{pg.port}/", f":{proxy.port}/")
+                    u = urllib.parse.urlsplit(pg.dsn)
+                    if u.hostname not in ("127.0.0.1", "localhost"):
+                        raise RuntimeError("the delay proxy only forwards to 127.0.0.1")
+                    netloc = u.netloc.rsplit("@", 1)
+                    netloc[-1] = f"127.0.0.1:{proxy.port}"
+                    dsn = urllib.parse.urlunsplit(u._replace(netloc="@".join(netloc)))
                     log(f"network {network}: PostgreSQL behind the delay proxy (+{delay:g} ms per trip)")
                 else:
                     log(f"network {network}: apps connect to PostgreSQL directly")
@@ -346,6 +365,8 @@ def parse_args(argv=None):
     ap.add_argument("--drivers", default=",".join(ALL_DRIVERS))
     ap.add_argument("--require-all", action="store_true",
                     help="fail unless all four drivers served every endpoint without error")
+    ap.add_argument("--dsn", help="use this PostgreSQL (its accounts/transfers tables are replaced) "
+                    "instead of a throwaway cluster")
     ap.add_argument("--pool-size", type=int, default=10)
     ap.add_argument("--connections", type=int, default=32, help="wrk connections")
     ap.add_argument("--jmeter-threads", type=int, default=4, help="JMeter users per endpoint")
