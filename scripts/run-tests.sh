@@ -7,7 +7,8 @@
 #   c-build      CMake build with the C tests in build/, then ctest
 #   asan-build   the same with -DPGD_SANITIZE=ON (ASan + UBSan) in build-asan/, then ctest
 #   pytest       tests/py on the default asyncio loop, then again on uvloop
-#   bench/load   benchmarks/run_compare.sh --short, loadtest/run.sh --short (when present)
+#   bench/load   benchmarks/run_compare.sh --short, loadtest/ci.sh (run.sh --short and
+#                its unit tests), when present
 #
 # Every phase runs even after an earlier one failed (except when set-up or
 # the cluster fails); a summary with timings closes the output, and the exit
@@ -138,7 +139,11 @@ if [[ -f benchmarks/run_compare.sh ]]; then
 else
     not_run bench-short "benchmarks/run_compare.sh not in the tree yet"
 fi
-if [[ -f loadtest/run.sh ]]; then
+# loadtest/ci.sh is that part's CI job: run.sh --short plus its unit tests
+# and the Grafana checks; plain run.sh --short where there is no ci.sh.
+if [[ -f loadtest/ci.sh ]]; then
+    run_phase loadtest-short bash loadtest/ci.sh
+elif [[ -f loadtest/run.sh ]]; then
     run_phase loadtest-short bash loadtest/run.sh --short
 else
     not_run loadtest-short "loadtest/run.sh not in the tree yet"
