@@ -1,0 +1,255 @@
+"""Helpers shared by test_transactions.py, test_cursors.py and test_batch.py.
+
+- ``open_pool(dsn, size)``: a started PSQLPool, closed on exit.
+- ``scratch_table(pool, columns)``: a real (not temporary) table with a
+  unique name, visible to every connection of the pool, dropped on exit.
+- ``WireProxy``: a TCP proxy between the driver and the server that reads
+  the frontend protocol and counts what the client sends, so tests can check
+  the shape of the conversation (how many Syncs, Binds, and how often the
+  client had to wait for the server before sending more).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import os
+import socket
+import struct
+import threading
+from collections import Counter
+from typing import AsyncIterator
+from urllib.parse import quote
+
+import psqlpy
+import pytest
+
+_table_ids = itertools.count(1)
+
+
+@contextlib.asynccontextmanager
+async def open_pool(dsn: str, size: int = 2, **kwargs) -> AsyncIterator[psqlpy.PSQLPool]:
+    """A started pool of at most ``size`` connections; closed on exit."""
+    pool = psqlpy.PSQLPool(dsn=dsn, max_db_pool_size=size, **kwargs)
+    await pool.startup()
+    try:
+        yield pool
+    finally:
+        await pool.close()
+
+
+@contextlib.asynccontextmanager
+async def scratch_table(pool: psqlpy.PSQLPool, columns: str = "id int PRIMARY KEY, v text"):
+    """Create a uniquely named table with ``columns``; drop it on exit.
+
+    Yields the (unquoted, lower-case) table name.
+    """
+    name = f"pyt3_{os.getpid()}_{next(_table_ids)}"
+    await pool.execute(f"DROP TABLE IF EXISTS {name}")
+    await pool.execute(f"CREATE TABLE {name} ({columns})")
+    try:
+        yield name
+    finally:
+        await pool.execute(f"DROP TABLE IF EXISTS {name}")
+
+
+async def count_rows(pool: psqlpy.PSQLPool, table: str) -> int:
+    """Committed rows in ``table``, seen from a fresh pool connection."""
+    res = await pool.fetch_row(f"SELECT count(*)::int AS n FROM {table}")
+    return res.result()["n"]
+
+
+def column(result, name: str = "n") -> list:
+    """One column of a QueryResult as a list, in row order."""
+    return [row[name] for row in result.result()]
+
+
+# --------------------------------------------------------------------------
+# wire proxy
+
+_SSL_REQUEST = 80877103
+_GSSENC_REQUEST = 80877104
+
+
+class _FrontendParser:
+    """Splits the client->server byte stream into protocol messages.
+
+    The first messages carry no type byte (SSLRequest, GSSENCRequest, then
+    StartupMessage); every later one is type byte + int32 length + body.
+    """
+
+    def __init__(self, counts: Counter) -> None:
+        self.counts = counts
+        self.buf = bytearray()
+        self.startup = True
+
+    def feed(self, data: bytes) -> None:
+        self.buf += data
+        while True:
+            if self.startup:
+                if len(self.buf) < 8:
+                    return
+                (length,) = struct.unpack_from("!i", self.buf, 0)
+                if len(self.buf) < length:
+                    return
+                (code,) = struct.unpack_from("!i", self.buf, 4)
+                del self.buf[:length]
+                if code not in (_SSL_REQUEST, _GSSENC_REQUEST):
+                    self.startup = False
+                    self.counts["startup"] += 1
+                continue
+            if len(self.buf) < 5:
+                return
+            (length,) = struct.unpack_from("!i", self.buf, 1)
+            if len(self.buf) < 1 + length:
+                return
+            self.counts[chr(self.buf[0])] += 1
+            del self.buf[:1 + length]
+
+
+class WireStats:
+    """What one proxied connection's client sent.
+
+    ``messages``: Counter of frontend message type bytes ('P' Parse, 'B'
+    Bind, 'E' Execute, 'S' Sync, 'Q' simple Query, ...).
+    ``turns``: how many times the client started sending again after the
+    server had sent something: one per round trip the client waited for.
+    """
+
+    def __init__(self) -> None:
+        self.messages: Counter = Counter()
+        self.turns = 0
+        self.lock = threading.Lock()
+        self._server_spoke = False
+
+    def snapshot(self) -> tuple[Counter, int]:
+        with self.lock:
+            return Counter(self.messages), self.turns
+
+
+class WireProxy:
+    """A TCP proxy on 127.0.0.1 in its own thread, counting frontend traffic.
+
+    ``with WireProxy(host, port) as proxy:`` then connect to
+    ``proxy.port``; ``proxy.connections`` holds one WireStats per accepted
+    connection, in accept order.
+    """
+
+    def __init__(self, upstream_host: str, upstream_port: int) -> None:
+        self.upstream = (upstream_host, upstream_port)
+        self.connections: list[WireStats] = []
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+        self._server: asyncio.AbstractServer | None = None
+        self.port = 0
+
+    def __enter__(self) -> WireProxy:
+        self._thread.start()
+        fut = asyncio.run_coroutine_threadsafe(self._start(), self._loop)
+        fut.result(timeout=10)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        fut = asyncio.run_coroutine_threadsafe(self._stop(), self._loop)
+        try:
+            fut.result(timeout=10)
+        finally:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(timeout=10)
+            self._loop.close()
+
+    def dsn(self, parts: dict) -> str:
+        """A DSN for the upstream server's user/db that goes through the proxy."""
+        user = quote(parts["username"], safe="")
+        password = quote(parts["password"], safe="")
+        return (f"postgresql://{user}:{password}@127.0.0.1:{self.port}/"
+                f"{quote(parts['db_name'], safe='')}?sslmode=disable&gssencmode=disable")
+
+    async def _start(self) -> None:
+        self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
+        self.port = self._server.sockets[0].getsockname()[1]
+        self._tasks: set[asyncio.Task] = set()
+
+    async def _stop(self) -> None:
+        self._server.close()
+        for t in list(self._tasks):
+            t.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._server.wait_closed()
+
+    async def _handle(self, creader: asyncio.StreamReader, cwriter: asyncio.StreamWriter) -> None:
+        self._tasks.add(asyncio.current_task())
+        stats = WireStats()
+        self.connections.append(stats)
+        parser = _FrontendParser(stats.messages)
+        try:
+            sreader, swriter = await asyncio.open_connection(*self.upstream)
+        except OSError:
+            cwriter.close()
+            return
+        for w in (cwriter, swriter):
+            w.get_extra_info("socket").setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+        async def client_to_server() -> None:
+            while data := await creader.read(65536):
+                with stats.lock:
+                    if stats._server_spoke:
+                        stats.turns += 1
+                        stats._server_spoke = False
+                    parser.feed(data)
+                swriter.write(data)
+                await swriter.drain()
+            swriter.close()
+
+        async def server_to_client() -> None:
+            while data := await sreader.read(65536):
+                with stats.lock:
+                    stats._server_spoke = True
+                cwriter.write(data)
+                await cwriter.drain()
+            cwriter.close()
+
+        try:
+            await asyncio.gather(client_to_server(), server_to_client())
+        except (OSError, asyncio.CancelledError):
+            pass
+        finally:
+            for w in (cwriter, swriter):
+                w.close()
+            self._tasks.discard(asyncio.current_task())
+
+
+# --------------------------------------------------------------------------
+# pytest fixtures (import them into a test module to use them)
+
+
+@pytest.fixture
+async def pool(dsn: str):
+    """A started pool of two connections."""
+    async with open_pool(dsn, 2) as p:
+        yield p
+
+
+@pytest.fixture
+async def table(pool: psqlpy.PSQLPool):
+    """A scratch table ``(id int PRIMARY KEY, v text)``; yields its name."""
+    async with scratch_table(pool) as name:
+        yield name
+
+
+@pytest.fixture
+async def conn(pool: psqlpy.PSQLPool):
+    """A connection borrowed from ``pool``, given back after the test."""
+    c = await pool.connection()
+    try:
+        yield c
+    finally:
+        c.close()
+
+
+@pytest.fixture
+def wire_proxy(dsn_parts: dict):
+    """A WireProxy in front of the test server."""
+    with WireProxy(dsn_parts["host"], dsn_parts["port"]) as proxy:
+        yield proxy
