@@ -90,19 +90,24 @@ def write(client, meta: dict, out: str) -> str:
         md.append("")
         md.append("### wrk, maximum rate (one endpoint at a time)")
         md.append("")
-        md.append("| endpoint | driver | req/s | vs asyncpg | p50 ms | p90 ms | p99 ms | errors | wrk CPU % | app CPU % | PG CPU % |")
-        md.append("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|")
-        for ep in ENDPOINTS:
+        proxied = any(r.get("proxy_cpu_pct") is not None for k, r in by.items() if k[0] == network)
+        md.append("| endpoint | driver | req/s | vs asyncpg | p50 ms | p90 ms | p99 ms | errors | wrk CPU % | app CPU % | PG CPU % |"
+                  + (" proxy CPU % |" if proxied else ""))
+        md.append("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|" + ("--:|" if proxied else ""))
+        for ep in ENDPOINTS + ("health",):
             base = by.get((network, "wrk", "asyncpg", ep))
             for d in drivers:
                 r = by.get((network, "wrk", d, ep))
                 if r is None:
-                    md.append(f"| {ep} | {d} | – | | | | | | | | |")
+                    md.append(f"| {ep} | {d} | – |" + " |" * (9 if proxied else 8))
                     continue
                 ratio = f"{r['rps'] / base['rps']:.2f}×" if base and base["rps"] else "–"
                 md.append(f"| {ep} | {d} | {_fmt(r['rps'], 0)} | {ratio} | {_fmt(r.get('p50_ms'), 2)} | "
                           f"{_fmt(r.get('p90_ms'), 2)} | {_fmt(r.get('p99_ms'), 2)} | {r['errors']} | "
-                          f"{_fmt(r.get('gen_cpu_pct'), 0)} | {_fmt(r.get('app_cpu_pct'), 0)} | {_fmt(r.get('pg_cpu_pct'), 0)} |")
+                          f"{_fmt(r.get('gen_cpu_pct'), 0)} | {_fmt(r.get('app_cpu_pct'), 0)} | {_fmt(r.get('pg_cpu_pct'), 0)} |"
+                          + (f" {_fmt(r.get('proxy_cpu_pct'), 0)} |" if proxied else ""))
+        md.append("")
+        md.append("`health` answers without touching the database: the most the app's framework serves on its core.")
         md.append("")
         md.append("### JMeter scenario (all endpoints at once)")
         md.append("")

@@ -162,7 +162,7 @@ class Run:
             log(f"  {driver}: app up ({info.get('module')}, {info.get('version')}, "
                 f"loop {info.get('loop')})")
             probe_errors = self.probe(base)
-            for endpoint in loadgen.ENDPOINTS:
+            for endpoint in ("health",) + loadgen.ENDPOINTS:
                 client.write(self.wrk_endpoint(driver, network, base, endpoint, app, pg, proxy, tags))
             client.write(self.jmeter(driver, network, port, app, pg, proxy, tags, graphite_port))
             if probe_errors:
@@ -310,7 +310,9 @@ class Run:
             log("writing the report")
             report.write(inf.client, meta, self.out)
             self.check_served()
-            if not a.no_grafana_check:
+            if a.no_jmeter and not a.no_grafana_check:
+                log("dashboard checks not run: their JMeter panels need the JMeter runs (--no-jmeter)")
+            elif not a.no_grafana_check:
                 log("checking the Grafana dashboards against this run")
                 rc = subprocess.run([a.python_tools, GRAFANA_CHECK, "--influx", inf.client.url,
                                      "--from-ms", str(window[0]), "--to-ms", str(window[1]),

@@ -2,7 +2,8 @@
 --
 --   wrk -t2 -c32 -d10s -s endpoint.lua http://127.0.0.1:8001 -- ENDPOINT ROWS OUT.json
 --
--- ENDPOINT is row, list, insert or tx; ids are drawn uniformly from 1..ROWS.
+-- ENDPOINT is row, list, insert, tx, or health (the app without the
+-- database: the ceiling the framework sets); ids are drawn uniformly from 1..ROWS.
 -- Each thread pre-formats 1024 requests with random ids and cycles through
 -- them, so building a request costs a table lookup.  Each thread counts the
 -- responses and the error responses (status >= 400) it completes in every
@@ -28,6 +29,8 @@ local function format_request(id)
         return wrk.format("POST", "/insert")
     elseif endpoint == "tx" then
         return wrk.format("POST", "/tx/" .. id)
+    elseif endpoint == "health" then
+        return wrk.format("GET", "/health")
     end
     error("unknown endpoint " .. tostring(endpoint))
 end
