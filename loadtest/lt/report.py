@@ -145,28 +145,28 @@ def _bars(ax, by, network, tool, drivers, field, title, ylabel):
     ax.grid(axis="y", alpha=0.3)
 
 
-def _charts(by, seconds, network, drivers, out) -> list[str]:
-    names = []
-    fig, axes = plt.subplots(1, 3, figsize=(16, 4.5))
-    _bars(axes[0], by, network, "wrk", drivers, "rps", f"wrk throughput ({network})", "requests/s")
-    _bars(axes[1], by, network, "wrk", drivers, "p50_ms", "wrk p50 latency", "ms")
-    _bars(axes[2], by, network, "wrk", drivers, "p99_ms", "wrk p99 latency", "ms")
+def _bar_figure(by, network, tool, drivers, panels, out, name) -> str:
+    """One PNG of bar panels; panels are (field, title, ylabel)."""
+    fig, axes = plt.subplots(1, len(panels), figsize=(5.3 * len(panels), 4.5))
+    for ax, (field, title, ylabel) in zip(axes, panels):
+        _bars(ax, by, network, tool, drivers, field, title, ylabel)
     axes[0].legend(fontsize=8)
     fig.tight_layout()
-    name = f"wrk-{network}.png"
     fig.savefig(os.path.join(out, name), dpi=90)
     plt.close(fig)
-    names.append(name)
+    return name
 
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
-    _bars(axes[0], by, network, "jmeter", drivers, "rps", f"JMeter scenario throughput ({network})", "requests/s")
-    _bars(axes[1], by, network, "jmeter", drivers, "p95_ms", "JMeter scenario p95 latency", "ms")
-    axes[0].legend(fontsize=8)
-    fig.tight_layout()
-    name = f"jmeter-{network}.png"
-    fig.savefig(os.path.join(out, name), dpi=90)
-    plt.close(fig)
-    names.append(name)
+
+def _charts(by, seconds, network, drivers, out) -> list[str]:
+    names = [
+        _bar_figure(by, network, "wrk", drivers, [("rps", f"wrk throughput ({network})", "requests/s"),
+                                         ("p50_ms", "wrk p50 latency", "ms"),
+                                         ("p99_ms", "wrk p99 latency", "ms")],
+                    out, f"wrk-{network}.png"),
+        _bar_figure(by, network, "jmeter", drivers, [("rps", f"JMeter scenario throughput ({network})", "requests/s"),
+                                            ("p95_ms", "JMeter scenario p95 latency", "ms")],
+                    out, f"jmeter-{network}.png"),
+    ]
 
     series = collections.defaultdict(list)
     for r in seconds:
