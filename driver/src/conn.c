@@ -360,6 +360,9 @@ static int idle_io(pgd_conn *c)
     PGnotify *n;
     PGresult *res;
 
+    /* A server ending the session sends an ErrorResponse (libpq, idle,
+     * hands it to the notice processor) and then closes: the end of file
+     * is seen at a later wake-up (the socket stays readable). */
     if (!PQconsumeInput(c->pg))
         return pgd_conn_broken(c, -1);
     while ((n = PQnotifies(c->pg)) != NULL)

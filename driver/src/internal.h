@@ -209,9 +209,9 @@ void pgd_cache_free(pgd_stmt_cache *sc);
 /* A cached statement for (sql, params' pins), moved to the front, or NULL. */
 pgd_stmt *pgd_cache_lookup(pgd_stmt_cache *sc, const char *sql, size_t nparams,
                            const pgd_value *params);
-/* A new statement (not prepared yet).  Cached when the cache has room
- * (evicting the least recently used idle statement), otherwise a
- * temporary; named unless unnamed_ok and it cannot be cached. */
+/* A new statement (not prepared yet).  Cached when caching is enabled
+ * (possibly beyond capacity until pgd_cache_trim), otherwise a temporary:
+ * unnamed when unnamed_ok, else named. */
 pgd_stmt *pgd_cache_create(pgd_stmt_cache *sc, const char *sql, size_t nparams,
                            const pgd_value *params, int unnamed_ok);
 /* Remove from the cache and free; queue DEALLOCATE when it exists on the
@@ -220,6 +220,8 @@ void pgd_cache_drop(pgd_stmt_cache *sc, pgd_stmt *s);
 void pgd_stmt_free(pgd_stmt *s);
 int pgd_cache_queue_dealloc(pgd_stmt_cache *sc, const char *name);
 void pgd_cache_set_capacity(pgd_stmt_cache *sc, int n);
+/* Evict least recently used idle statements down to capacity. */
+void pgd_cache_trim(pgd_stmt_cache *sc);
 /* Fill params/cols from a Describe result and choose the result format. */
 int pgd_stmt_describe(pgd_stmt *s, const PGresult *res, const pgd_registry *reg);
 

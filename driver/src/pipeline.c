@@ -96,6 +96,7 @@ static void release_stmts(pgd_conn *c)
         op->temps = s->op_next;
         pgd_cache_drop(&c->cache, s);
     }
+    pgd_cache_trim(&c->cache);
     if (op->stmts)
         memset(op->stmts, 0, op->nq * sizeof *op->stmts);
     op->stmt = NULL;

@@ -8,8 +8,8 @@
  * server is queued for DEALLOCATE; the operation engine sends the queue
  * piggy-backed on the next extended-protocol operation that starts while
  * the session is outside a transaction block.  Statements an operation is
- * using (inuse > 0) are never evicted; when nothing can be evicted the new
- * statement is a temporary of its operation instead.
+ * using (inuse > 0) are never evicted: the cache may exceed its capacity
+ * during an operation and is trimmed back when the operation ends.
  */
 #include <stdio.h>
 #include <string.h>
@@ -227,11 +227,16 @@ static int evict_one(pgd_stmt_cache *sc)
     return 0;
 }
 
+void pgd_cache_trim(pgd_stmt_cache *sc)
+{
+    while (sc->count > sc->capacity && evict_one(sc))
+        ;
+}
+
 void pgd_cache_set_capacity(pgd_stmt_cache *sc, int n)
 {
     sc->capacity = n < 0 ? 0 : n;
-    while (sc->count > sc->capacity && evict_one(sc))
-        ;
+    pgd_cache_trim(sc);
 }
 
 pgd_stmt *pgd_cache_create(pgd_stmt_cache *sc, const char *sql, size_t nparams,
@@ -257,10 +262,10 @@ pgd_stmt *pgd_cache_create(pgd_stmt_cache *sc, const char *sql, size_t nparams,
     }
     s->hash = key_hash(sql, s->sqllen, s->npins, params);
 
+    /* Cached even beyond capacity: the cache is trimmed when the
+     * operation ends (pgd_cache_trim), so a statement that fails to
+     * prepare never costs a good one its place. */
     cache = sc->capacity > 0;
-    while (cache && sc->count >= sc->capacity)
-        if (!evict_one(sc))
-            cache = 0;
     if (cache && (size_t)sc->count >= sc->nbuckets && hash_grow(sc) != PGD_OK)
         cache = 0;
     if (cache) {

@@ -19,6 +19,13 @@ int t_contains(const char *haystack, const char *needle)
     return haystack && needle && strstr(haystack, needle) != NULL;
 }
 
+const char *t_nn(const char *s)
+{
+    static const char null_text[] = "(null)";
+
+    return s ? s : null_text;
+}
+
 int t_done(const char *name)
 {
     if (t_failures) {

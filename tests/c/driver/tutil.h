@@ -39,13 +39,13 @@ extern int t_checks;
 
 /* haystack contains needle (both may be NULL: then false) */
 int t_contains(const char *haystack, const char *needle);
+const char *t_nn(const char *s); /* s, or "(null)" */
 #define CHECK_CONTAINS(hay, needle)                                                    \
-    CHECK_MSG(t_contains((hay), (needle)), "'%s' does not contain '%s'",               \
-              (hay) ? (hay) : "(null)", (needle))
+    CHECK_MSG(t_contains((hay), (needle)), "'%s' does not contain '%s'", t_nn(hay), (needle))
 
 #define CHECK_STREQ(a, b)                                                              \
-    CHECK_MSG((a) && (b) && strcmp((a), (b)) == 0, "'%s' != '%s'", (a) ? (a) : "(null)", \
-              (b) ? (b) : "(null)")
+    CHECK_MSG(t_nn(a) != t_nn(NULL) && strcmp(t_nn(a), t_nn(b)) == 0, "'%s' != '%s'",  \
+              t_nn(a), t_nn(b))
 
 /* Prints the summary; returns the process exit status. */
 int t_done(const char *name);
