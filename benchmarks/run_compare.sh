@@ -14,7 +14,8 @@
 #   $PSQLPY_BENCH_CACHE/rust-<key>                                   the Rust psqlpy, uvloop
 # Our psqlpy runs under the repository's .venv (scripts/setup.sh installs it
 # there); override with PSQLPY_BENCH_OURS_PYTHON. Uses its own throwaway
-# PostgreSQL unless PSQLPY_BENCH_DSN is set.
+# PostgreSQL unless PSQLPY_BENCH_DSN is set. With CI=true, --require-all is
+# implied.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -65,6 +66,23 @@ elif ! "$OURS_PY" -c 'import uvloop' 2>/dev/null; then
     log "installing $pin into $(dirname "$(dirname "$OURS_PY")") for the uvloop runs"
     "$OURS_PY" -m pip install -q --disable-pip-version-check "$pin" >/dev/null 2>&1 \
         || log "could not install $pin there; the uvloop runs of psqlpy will fail"
+fi
+
+# The short mode (CI's) first checks the runner's own arithmetic and parsing.
+for arg in "$@"; do
+    if [[ $arg == --short ]]; then
+        (cd "$HERE" && "$PEERS_PY" -m unittest -q test_compare) || {
+            log "unit tests of benchmarks/compare failed"
+            exit 1
+        }
+        break
+    fi
+done
+
+# In CI (CI=true) a missing or failing driver fails the run: a benchmark that
+# silently drops a driver is not honest.
+if [[ ${CI:-} == true ]]; then
+    extra+=(--require-all)
 fi
 
 exec "$PEERS_PY" "$HERE/run.py" \

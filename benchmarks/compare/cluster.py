@@ -44,7 +44,31 @@ def psql(dsn: str, sql: str) -> str:
 
 
 def start_server() -> "pgcluster.PgCluster":
-    """A new throwaway cluster, already started (its .dsn); call .stop()."""
-    srv = pgcluster.PgCluster(stop_at_exit=True)
+    """A new throwaway cluster, already started (its .dsn); call .stop().
+    pg_stat_statements is preloaded so the server can count executions."""
+    srv = pgcluster.PgCluster(stop_at_exit=True, settings={
+        "shared_preload_libraries": "pg_stat_statements"})
     srv.start()
     return srv
+
+
+def enable_statement_counts(dsn: str) -> str | None:
+    """Make pg_stat_statements usable; None when it is, else why not."""
+    try:
+        psql(dsn, "CREATE EXTENSION IF NOT EXISTS pg_stat_statements;"
+                  "SELECT pg_stat_statements_reset();")
+        return None
+    except RuntimeError as exc:
+        return str(exc)
+
+
+def reset_statement_counts(dsn: str) -> None:
+    psql(dsn, "SELECT pg_stat_statements_reset();")
+
+
+def statement_calls(dsn: str, marker: str) -> int:
+    """Executions, since the last reset, of statements whose text contains
+    marker (as pg_stat_statements normalises it)."""
+    return int(psql(dsn, "SELECT coalesce(sum(calls), 0) FROM pg_stat_statements "
+                         f"WHERE strpos(query, $m${marker}$m$) > 0 "
+                         "AND strpos(query, 'pg_stat_statements') = 0;"))

@@ -24,6 +24,7 @@ import time
 import cluster
 import report
 import workloads
+from stats import percentile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 LABELS = {
@@ -128,6 +129,18 @@ def _fmt_run(r):
             f"peak RSS {r.get('peak_rss_mb') or 0:.0f} MB")
 
 
+def check_server_calls(r, calls):
+    """The server must have executed the statement at least once per
+    operation the worker reports (+1: the checked first query); a driver
+    that answers without asking the server fails here."""
+    r["server_calls"] = calls
+    want = r["total_ops"] + 1
+    if calls < want:
+        r.update(status="error", phase="server check",
+                 reason=f"the server executed the statement {calls} times, the driver "
+                        f"reported {want} queries")
+
+
 # -- pgbench ---------------------------------------------------------------
 
 def run_pgbench(w, dsn, concurrency, duration, threads, tick):
@@ -144,38 +157,45 @@ def run_pgbench(w, dsn, concurrency, duration, threads, tick):
                "-j", str(out["threads"]), "-T", str(seconds), "-f", script,
                "-l", f"--log-prefix={prefix}", dsn]
         code, stdout, stderr, rss = run_child(cmd, seconds + 120, tick)
-        tps = re.search(r"^tps = ([0-9.]+)", stdout, re.M)
-        failed = re.search(r"^number of failed transactions: (\d+)", stdout, re.M)
-        if code != 0 or not tps or (failed and int(failed.group(1))):
-            out.update(status="error", phase="pgbench",
-                       reason=(stderr.strip().splitlines() or [f"exit {code}"])[-1][:300])
-            return out
-        lat = []
-        for name in os.listdir(tmp):
+        logs = []
+        for name in sorted(os.listdir(tmp)):
             if name.startswith("log."):
                 with open(os.path.join(tmp, name)) as f:
-                    for line in f:  # client tx_no latency_us script epoch us ...
-                        parts = line.split()
-                        if len(parts) >= 3 and parts[2].isdigit():
-                            lat.append(int(parts[2]) / 1000.0)
-        lat.sort()
+                    logs.extend(f.read().splitlines())
+        parsed = parse_pgbench(code, stdout, stderr, logs)
+        out.update(parsed)
+        if parsed["status"] != "ok":
+            return out
         rows = w.expect_rows if w.expect_rows > 0 else None
         if w.name == "pg_type":
             rows = int(cluster.psql(dsn, "SELECT count(*) FROM pg_type "
                                          "WHERE typtypmod = -1 AND typisdefined;"))
-        qps = float(tps.group(1))
-        out.update(qps=qps, rows_per_s=qps * rows if rows else None, rows_per_op=rows,
-                   ops=len(lat), p50_ms=_pct(lat, 50), p99_ms=_pct(lat, 99),
-                   mean_ms=sum(lat) / len(lat) if lat else None, peak_rss_mb=rss,
-                   pgbench_version=_pgbench_version())
+        out.update(rows_per_s=out["qps"] * rows if rows else None, rows_per_op=rows,
+                   peak_rss_mb=rss, pgbench_version=_pgbench_version())
     return out
 
 
-def _pct(sorted_values, p):
-    if not sorted_values:
-        return None
-    k = max(0, min(len(sorted_values) - 1, -(-len(sorted_values) * p // 100) - 1))
-    return sorted_values[int(k)]
+def parse_pgbench(code, stdout, stderr, log_lines):
+    """pgbench's summary (stdout) and per-transaction log lines (-l:
+    `client_id transaction_no latency_us script_no epoch epoch_us ...`) ->
+    {status, qps, ops, p50_ms, p99_ms, mean_ms} or {status, phase, reason}.
+    A failed transaction, a missing tps line or a non-zero exit is an error."""
+    tps = re.search(r"^tps = ([0-9.]+)", stdout, re.M)
+    failed = re.search(r"^number of failed transactions: (\d+)", stdout, re.M)
+    if code != 0 or not tps or (failed and int(failed.group(1))):
+        why = (stderr.strip().splitlines() or [f"exit {code}, no tps line"])[-1]
+        if failed and int(failed.group(1)):
+            why = f"{failed.group(1)} failed transactions; {why}"
+        return {"status": "error", "phase": "pgbench", "reason": why[:300]}
+    lat = []
+    for line in log_lines:
+        parts = line.split()
+        if len(parts) >= 3 and parts[2].isdigit():
+            lat.append(int(parts[2]) / 1000.0)
+    lat.sort()
+    return {"status": "ok", "qps": float(tps.group(1)), "ops": len(lat),
+            "p50_ms": percentile(lat, 50), "p99_ms": percentile(lat, 99),
+            "mean_ms": sum(lat) / len(lat) if lat else None}
 
 
 def _pgbench_version():
@@ -285,6 +305,10 @@ def main(argv=None):
             srv = cluster.start_server()
             dsn = srv.dsn
         cluster.psql(dsn, workloads.SETUP_SQL)
+        no_counts = cluster.enable_statement_counts(dsn)
+        if no_counts:
+            progress.note("server-side execution counts off (pg_stat_statements: "
+                          f"{no_counts}); driver results are checked client-side only")
         server_version = cluster.psql(dsn, "SHOW server_version;")
         for d, info in drivers.items():
             if info["status"] != "ok":
@@ -314,6 +338,9 @@ def main(argv=None):
                    "--workload", w.name, "--loop", loop, "--dsn", dsn,
                    "--concurrency", str(a.concurrency), "--warmup", str(a.warmup),
                    "--duration", str(a.duration)]
+            counted = not no_counts and w.server_marker
+            if counted:
+                cluster.reset_statement_counts(dsn)
             limit = a.warmup + a.duration + 120
             code, stdout, stderr, _ = run_child(cmd, limit, progress.tick, cwd=tempfile.gettempdir())
             r = None
@@ -329,6 +356,8 @@ def main(argv=None):
                 r = {"driver": d, "workload": w.name, "loop": loop, "status": "error",
                      "phase": "worker", "reason": f"{why}: {tail}"[:400]}
             r["round"] = rnd + 1
+            if counted and r["status"] == "ok":
+                check_server_calls(r, cluster.statement_calls(dsn, w.server_marker))
             raw_runs.append(r)
             if r["status"] == "unavailable":
                 info.update(status="unavailable", phase=r.get("phase"), reason=r.get("reason"))
@@ -363,6 +392,7 @@ def main(argv=None):
         "loops": a.loops, "workloads": a.workloads,
         "pgbench": (_pgbench_version() if not a.no_pgbench else None),
         "pgbench_threads": a.pgbench_threads,
+        "server_execution_counts": no_counts is None,
         "wall_time_s": round(time.monotonic() - started, 1),
     }
     report.write_json(os.path.join(a.out, "results.json"), meta, drivers, results, pgb, problems)

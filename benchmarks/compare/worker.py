@@ -29,6 +29,7 @@ import traceback
 
 import drivers
 import workloads
+from stats import percentile
 
 EXIT_OK, EXIT_UNAVAILABLE, EXIT_ERROR = 0, 3, 4
 
@@ -49,14 +50,6 @@ def _rss_mb() -> float:
 
 def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
-
-
-def percentile(sorted_values, p):
-    """Nearest-rank percentile of an ascending list (p in 0..100)."""
-    if not sorted_values:
-        return None
-    k = max(0, min(len(sorted_values) - 1, -(-len(sorted_values) * p // 100) - 1))
-    return sorted_values[int(k)]
 
 
 def _short(exc: BaseException) -> str:

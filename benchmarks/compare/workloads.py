@@ -48,6 +48,9 @@ class Workload:
     min_rows: int = 0
     min_ops: int = 1              # keep going past the deadline until this many
     measure_rss: bool = False     # peak RSS is the headline figure
+    # A piece of the statement's text as pg_stat_statements shows it
+    # (constants become $n): how the server's own count of executions is found.
+    server_marker: str = ""
     pgbench_script: str = field(default="", repr=False)
 
 
@@ -72,25 +75,28 @@ PG_TYPE_SQL = (
 WORKLOADS = [
     Workload(
         name="oneplusone", title="SELECT 1+1",
-        sql="SELECT 1 + 1 AS r", expect_rows=1,
+        sql="SELECT 1 + 1 AS r", expect_rows=1, server_marker=" AS r",
         pgbench_script="SELECT 1 + 1 AS r;\n"),
     Workload(
         name="pg_type", title="pg_type, ~600 rows x 12 columns",
         sql=PG_TYPE_SQL, params=(-1, True), min_rows=300,
+        server_marker="FROM pg_type WHERE typtypmod",
         pgbench_script="\\set m -1\n\\set d 1\n"
         + PG_TYPE_SQL.replace("$1", ":m").replace("$2", ":d") + ";\n"),
     Workload(
         name="generate_series", title="1,000 ints from generate_series",
         sql="SELECT i FROM generate_series(1, $1) AS i", params=(1000,),
-        expect_rows=1000,
+        expect_rows=1000, server_marker="SELECT i FROM generate_series",
         pgbench_script="\\set n 1000\nSELECT i FROM generate_series(1, :n) AS i;\n"),
     Workload(
         name="bytea", title="100 rows of 1,000-byte bytea",
         sql="SELECT b FROM _bench_bytes", expect_rows=100,
+        server_marker="SELECT b FROM _bench_bytes",
         pgbench_script="SELECT b FROM _bench_bytes;\n"),
     Workload(
         name="int_array", title="100 rows of int4[100]",
         sql="SELECT a FROM _bench_arrays", expect_rows=100,
+        server_marker="SELECT a FROM _bench_arrays",
         pgbench_script="SELECT a FROM _bench_arrays;\n"),
     Workload(
         name="batch_insert", title="1,000-row batch insert (executemany)",
@@ -103,13 +109,13 @@ WORKLOADS = [
         sql="SELECT i AS id, 'row-' || i AS label, i * 0.5::float8 AS val "
             "FROM generate_series(1, $1) AS i",
         params=(200000,), fixed_concurrency=1, expect_rows=200000,
-        min_ops=2, measure_rss=True,
+        min_ops=2, measure_rss=True, server_marker=" AS label",
         pgbench_script="\\set n 200000\nSELECT i AS id, 'row-' || i AS label, "
         "i * 0.5::float8 AS val FROM generate_series(1, :n) AS i;\n"),
     Workload(
         name="latency", title="single connection, sequential SELECT 1+1",
         sql="SELECT 1 + 1 AS r", pooled=False, fixed_concurrency=1,
-        expect_rows=1,
+        expect_rows=1, server_marker=" AS r",
         pgbench_script="SELECT 1 + 1 AS r;\n"),
 ]
 
