@@ -1,0 +1,285 @@
+/*
+ * test_pipeline.c - batches and pipelines in libpq pipeline mode, and
+ * cancel, against a real server (PSQLPY_TEST_DSN): 10,000 rows with one
+ * Sync, a failing row (index reported, nothing kept), a pipeline with an
+ * error in the middle, repeated and uncached statements in one pipeline,
+ * cancel of pg_sleep followed by a correct query.
+ */
+#include "tutil.h"
+
+#include <time.h>
+
+static double now(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void drop_results(pgd_conn *c)
+{
+    pgd_result *r;
+
+    while ((r = pgd_conn_take_result(c)) != NULL)
+        pgd_result_free(r);
+}
+
+static char *scalar(pgd_conn *c, const char *sql)
+{
+    char *s = t_scalar(c, sql);
+
+    return s ? s : strdup("<failed>");
+}
+
+#define CHECK_SCALAR(c, sql, want)                                                     \
+    do {                                                                               \
+        char *got_ = scalar((c), (sql));                                               \
+        CHECK_MSG(strcmp(got_, (want)) == 0, "%s -> %s, want %s", (sql), got_, (want)); \
+        free(got_);                                                                    \
+    } while (0)
+
+#define NROWS 10000
+
+static void test_batch(pgd_conn *c)
+{
+    static pgd_value rows[NROWS * 2];
+    static char texts[NROWS][16];
+    pgd_result *r;
+    int i, n, ok;
+
+    CHECK(t_simple(c, "CREATE TEMP TABLE tb (id int4 PRIMARY KEY, v text)") == PGD_OK);
+    drop_results(c);
+    for (i = 0; i < NROWS; i++) {
+        snprintf(texts[i], sizeof texts[i], "v%d", i);
+        rows[2 * i] = t_int(i);
+        rows[2 * i + 1] = t_str(texts[i]);
+    }
+    CHECK(t_run(c, pgd_conn_send_batch(c, "INSERT INTO tb VALUES ($1, $2)", NROWS, 2, rows)) ==
+          PGD_OK);
+    for (n = 0, ok = 1; (r = pgd_conn_take_result(c)) != NULL; n++) {
+        if (pgd_result_affected(r) != 1 || strcmp(pgd_result_command(r), "INSERT 0 1") != 0)
+            ok = 0;
+        pgd_result_free(r);
+    }
+    CHECK_MSG(n == NROWS, "%d results", n);
+    CHECK(ok);
+    CHECK_SCALAR(c, "SELECT count(*)::int4 FROM tb", "10000");
+    CHECK_SCALAR(c, "SELECT v FROM tb WHERE id = 9999", "'v9999'");
+
+    /* a batch returning rows: one result per row, in order */
+    CHECK(t_run(c, pgd_conn_send_batch(c, "SELECT v FROM tb WHERE id = $1", 3, 1,
+                                       (pgd_value[]){t_int(5), t_int(7), t_int(-1)})) == PGD_OK);
+    r = pgd_conn_take_result(c);
+    if (r) {
+        char *s = t_cell(r, 0, 0);
+
+        CHECK_STREQ(s, "'v5'");
+        free(s);
+        pgd_result_free(r);
+    }
+    r = pgd_conn_take_result(c);
+    if (r) {
+        char *s = t_cell(r, 0, 0);
+
+        CHECK_STREQ(s, "'v7'");
+        free(s);
+        pgd_result_free(r);
+    }
+    r = pgd_conn_take_result(c);
+    CHECK(r && pgd_result_nrows(r) == 0);
+    pgd_result_free(r);
+    CHECK(pgd_conn_take_result(c) == NULL);
+
+    /* row 57 collides: the failing row's index, and none of the batch stays */
+    for (i = 0; i < 100; i++) {
+        rows[2 * i] = t_int(NROWS + i);
+        rows[2 * i + 1] = t_str("new");
+    }
+    rows[2 * 57] = t_int(3);
+    CHECK(t_run(c, pgd_conn_send_batch(c, "INSERT INTO tb VALUES ($1, $2)", 100, 2, rows)) ==
+          PGD_ERROR);
+    CHECK(pgd_conn_error(c)->kind == PGD_E_SERVER);
+    CHECK_STREQ(pgd_conn_error(c)->sqlstate, "23505");
+    CHECK_MSG(pgd_conn_error(c)->index == 57, "index %d", pgd_conn_error(c)->index);
+    CHECK(pgd_conn_take_result(c) == NULL);
+    CHECK(pgd_conn_is_ok(c) && !pgd_conn_is_busy(c));
+    CHECK(pgd_conn_txstate(c) == PGD_TX_IDLE);
+    /* out of pipeline mode: a simple query works (libpq refuses it in
+     * pipeline mode) */
+    CHECK_SCALAR(c, "SELECT count(*)::int4 FROM tb", "10000");
+
+    /* an encode error in row 42 sends nothing */
+    rows[2 * 57] = t_int(NROWS + 57);
+    rows[2 * 42 + 1] = t_int(1);
+    CHECK(pgd_conn_send_batch(c, "INSERT INTO tb VALUES ($1, $2)", 100, 2, rows) == PGD_ERROR);
+    CHECK(pgd_conn_error(c)->kind == PGD_E_ENCODE);
+    CHECK_CONTAINS(pgd_conn_error(c)->message, "row 42");
+    CHECK(pgd_conn_error(c)->index == 1);
+    CHECK_SCALAR(c, "SELECT count(*)::int4 FROM tb", "10000");
+
+    /* inside the caller's transaction: a failing batch fails the transaction */
+    rows[2 * 42 + 1] = t_str("new");
+    rows[2 * 57] = t_int(3);
+    CHECK(t_simple(c, "BEGIN") == PGD_OK);
+    drop_results(c);
+    CHECK(t_run(c, pgd_conn_send_batch(c, "INSERT INTO tb VALUES ($1, $2)", 100, 2, rows)) ==
+          PGD_ERROR);
+    CHECK(pgd_conn_txstate(c) == PGD_TX_INERROR);
+    CHECK(t_simple(c, "ROLLBACK") == PGD_OK);
+    drop_results(c);
+
+    /* no rows: nothing to do */
+    CHECK(pgd_conn_send_batch(c, "INSERT INTO tb VALUES ($1, $2)", 0, 2, rows) == PGD_OK);
+    CHECK(pgd_conn_take_result(c) == NULL);
+    CHECK(!pgd_conn_is_busy(c));
+}
+
+static void test_pipeline(pgd_conn *c)
+{
+    const char *sqls[4];
+    size_t np[4];
+    const pgd_value *pv[4];
+    pgd_value a[1], b[2];
+    pgd_result *r;
+    char *s;
+    int i;
+
+    /* in order, each with its own parameters; the first and last share a
+     * statement that is not prepared yet */
+    a[0] = t_int(10);
+    b[0] = t_int(2);
+    b[1] = t_int(3);
+    sqls[0] = "SELECT $1::int4 * 2 AS x";
+    np[0] = 1;
+    pv[0] = a;
+    sqls[1] = "SELECT $1::int4 + $2::int4";
+    np[1] = 2;
+    pv[1] = b;
+    sqls[2] = "SELECT 'three'::text";
+    np[2] = 0;
+    pv[2] = NULL;
+    sqls[3] = sqls[0];
+    np[3] = 1;
+    pv[3] = b;
+    CHECK(t_run(c, pgd_conn_send_pipeline(c, 4, sqls, np, pv)) == PGD_OK);
+    {
+        const char *want[4] = {"20", "5", "'three'", "4"};
+
+        for (i = 0; i < 4; i++) {
+            r = pgd_conn_take_result(c);
+            CHECK(r != NULL);
+            if (!r)
+                break;
+            s = t_cell(r, 0, 0);
+            CHECK_MSG(strcmp(s, want[i]) == 0, "query %d: %s, want %s", i, s, want[i]);
+            free(s);
+            pgd_result_free(r);
+        }
+        CHECK(pgd_conn_take_result(c) == NULL);
+    }
+    /* again, everything cached now */
+    CHECK(t_run(c, pgd_conn_send_pipeline(c, 4, sqls, np, pv)) == PGD_OK);
+    for (i = 0; (r = pgd_conn_take_result(c)) != NULL; i++)
+        pgd_result_free(r);
+    CHECK(i == 4);
+
+    /* an error in the middle: its index, the rest skipped, nothing kept */
+    CHECK(t_simple(c, "CREATE TEMP TABLE tp (n int4)") == PGD_OK);
+    drop_results(c);
+    sqls[0] = "INSERT INTO tp VALUES (1)";
+    sqls[1] = "SELECT 1 / $1::int4";
+    sqls[2] = "INSERT INTO tp VALUES (3)";
+    np[0] = np[2] = 0;
+    pv[0] = pv[2] = NULL;
+    a[0] = t_int(0);
+    np[1] = 1;
+    pv[1] = a;
+    CHECK(t_run(c, pgd_conn_send_pipeline(c, 3, sqls, np, pv)) == PGD_ERROR);
+    CHECK(pgd_conn_error(c)->kind == PGD_E_SERVER);
+    CHECK_STREQ(pgd_conn_error(c)->sqlstate, "22012");
+    CHECK(pgd_conn_error(c)->index == 1);
+    CHECK(pgd_conn_take_result(c) == NULL);
+    CHECK(pgd_conn_is_ok(c) && !pgd_conn_is_busy(c));
+    CHECK_SCALAR(c, "SELECT count(*)::int4 FROM tp", "0");
+
+    /* a statement that does not parse: its index */
+    sqls[1] = "SELEC 2";
+    np[1] = 0;
+    pv[1] = NULL;
+    CHECK(t_run(c, pgd_conn_send_pipeline(c, 3, sqls, np, pv)) == PGD_ERROR);
+    CHECK_STREQ(pgd_conn_error(c)->sqlstate, "42601");
+    CHECK(pgd_conn_error(c)->index == 1);
+    CHECK_SCALAR(c, "SELECT count(*)::int4 FROM tp", "0");
+
+    /* wrong parameter count for query 1: usage error, nothing runs */
+    sqls[1] = "SELECT $1::int4";
+    np[1] = 0;
+    CHECK(t_run(c, pgd_conn_send_pipeline(c, 3, sqls, np, pv)) == PGD_ERROR);
+    CHECK(pgd_conn_error(c)->kind == PGD_E_USAGE);
+    CHECK(pgd_conn_error(c)->index == 1);
+    CHECK_SCALAR(c, "SELECT count(*)::int4 FROM tp", "0");
+
+    /* the statement cache disabled: named temporaries, cleaned up */
+    pgd_conn_set_stmt_cache_size(c, 0);
+    np[1] = 1;
+    pv[1] = a;
+    a[0] = t_int(8);
+    CHECK(t_run(c, pgd_conn_send_pipeline(c, 3, sqls, np, pv)) == PGD_OK);
+    drop_results(c);
+    CHECK(t_run(c, pgd_conn_send_query(c, "SELECT 1", 0, NULL)) == PGD_OK);
+    drop_results(c);
+    CHECK_SCALAR(c, "SELECT count(*)::int4 FROM pg_prepared_statements", "0");
+    CHECK_SCALAR(c, "SELECT string_agg(n::text, ',' ORDER BY n) FROM tp", "'1,3'");
+    pgd_conn_set_stmt_cache_size(c, 256);
+}
+
+static void test_cancel(pgd_conn *c)
+{
+    pgd_result *r;
+    double t0;
+    int rc;
+
+    t0 = now();
+    rc = pgd_conn_send_query(c, "SELECT pg_sleep(10)", 0, NULL);
+    CHECK(rc > 0);
+    /* drive it until the query is running on the server (200 ms) */
+    while (rc > 0 && now() - t0 < 0.2) {
+        if (t_wait(pgd_conn_socket(c), rc, 50) == 0)
+            rc = pgd_conn_io(c);
+    }
+    CHECK(pgd_conn_is_busy(c));
+    CHECK(pgd_conn_cancel(c) == PGD_OK);
+    rc = t_run(c, rc);
+    CHECK(rc == PGD_ERROR);
+    CHECK_STREQ(pgd_conn_error(c)->sqlstate, "57014");
+    CHECK_MSG(now() - t0 < 5.0, "cancel took %.1f s", now() - t0);
+    CHECK(pgd_conn_is_ok(c) && !pgd_conn_is_busy(c));
+    /* the next query is correct */
+    CHECK(t_query(c, "SELECT 41::int4 + 1", 0, NULL) == PGD_OK);
+    r = pgd_conn_take_result(c);
+    if (r) {
+        char *s = t_cell(r, 0, 0);
+
+        CHECK_STREQ(s, "42");
+        free(s);
+        pgd_result_free(r);
+    }
+    /* cancelling when idle is harmless */
+    CHECK(pgd_conn_cancel(c) == PGD_OK);
+    CHECK_SCALAR(c, "SELECT 1", "1");
+}
+
+int main(void)
+{
+    pgd_conn *c;
+
+    t_dsn();
+    c = t_connect();
+    test_batch(c);
+    test_pipeline(c);
+    test_cancel(c);
+    pgd_conn_free(c);
+    pgd_registry_free((pgd_registry *)t_reg);
+    return t_done("test_pipeline");
+}
