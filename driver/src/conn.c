@@ -178,6 +178,7 @@ void pgd_conn_free(pgd_conn *c)
     if (!c)
         return;
     pgd_op_reset(c);
+    pgd_free(c->op.slots); /* kept by pgd_op_reset for reuse */
     pgd_conn_drop_results(c);
     pgd_free(c->results);
     if (c->pg)

@@ -270,6 +270,42 @@ static void test_cancel(pgd_conn *c)
     CHECK_SCALAR(c, "SELECT 1", "1");
 }
 
+/* A parameter far larger than the socket buffers: the send reports
+ * PGD_WANT_WRITE and the caller's writable/readable loop finishes it. */
+static void test_large_write(pgd_conn *c)
+{
+    size_t n = (size_t)16 << 20;
+    char *big = malloc(n);
+    pgd_value p[1];
+    pgd_result *r;
+    int rc;
+
+    if (!big) {
+        CHECK(big != NULL);
+        return;
+    }
+    memset(big, 'x', n);
+    p[0].kind = PGD_V_STR;
+    p[0].pin_oid = 0;
+    p[0].u.s.p = big;
+    p[0].u.s.n = n;
+    /* prepared first, so the send itself carries the 16 MB */
+    CHECK(t_query(c, "SELECT length($1::text)", 1, (pgd_value[]){t_str("abc")}) == PGD_OK);
+    pgd_result_free(pgd_conn_take_result(c));
+    rc = pgd_conn_send_query(c, "SELECT length($1::text)", 1, p);
+    CHECK_MSG(rc > 0 && (rc & PGD_WANT_WRITE), "rc %d", rc);
+    CHECK(t_run(c, rc) == PGD_OK);
+    r = pgd_conn_take_result(c);
+    if (r) {
+        char *s = t_cell(r, 0, 0);
+
+        CHECK_STREQ(s, "16777216");
+        free(s);
+        pgd_result_free(r);
+    }
+    free(big);
+}
+
 int main(void)
 {
     pgd_conn *c;
@@ -279,6 +315,7 @@ int main(void)
     test_batch(c);
     test_pipeline(c);
     test_cancel(c);
+    test_large_write(c);
     pgd_conn_free(c);
     pgd_registry_free((pgd_registry *)t_reg);
     return t_done("test_pipeline");
