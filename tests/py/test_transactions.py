@@ -297,6 +297,22 @@ async def test_transaction_error_alias():
     assert issubclass(exc.DBTransactionError, exc.RustPSQLDriverPyBaseError)
 
 
+async def test_execute_in_transaction_is_like_the_pools(pool, conn, table):
+    query = "SELECT $1::int AS a, $2::text AS b, $3::int[] AS c"
+    params = [7, "seven", [1, 2]]
+    tx = conn.transaction()
+    await tx.begin()
+    got = await tx.execute(querystring=query, parameters=params)
+    assert isinstance(got, psqlpy.QueryResult)
+    assert got.result() == (await pool.execute(query, params)).result() == [
+        {"a": 7, "b": "seven", "c": [1, 2]}]
+    ins = await tx.execute(f"INSERT INTO {table} (id) SELECT generate_series(1, 3)")
+    assert ins.rows_affected == 3
+    assert (await tx.execute(f"SELECT id FROM {table} ORDER BY id")).result() == [
+        {"id": 1}, {"id": 2}, {"id": 3}]
+    await tx.commit()
+
+
 # --------------------------------------------------------------------------
 # savepoints
 
