@@ -244,10 +244,16 @@ def write_charts(chart_dir, meta, drivers, results, pgbench):
                 f"concurrency {meta['concurrency']}")
     written = []
 
-    def ratio_chart(fname, key, title, xlabel, ref_label):
+    def ratio_chart(fname, key, title, xlabel, ref_label, clip=3.0):
+        # Bars past `clip` are cut at it (their label keeps the true value),
+        # so one outlier does not flatten every other bar.
         fig, axes = plt.subplots(1, len(loops), figsize=(6.5 * len(loops), 0.75 * len(wl) * len(present) / 2 + 2),
                                  sharey=True, squeeze=False)
         bar_h = 0.8 / max(1, len(present))
+
+        def ax_max(loop):
+            return [(idx.get((w.name, loop, d)) or {}).get(key) or 0
+                    for w in wl for d in present]
         for ax, loop in zip(axes[0], loops):
             for i, d in enumerate(present):
                 ys, xs, labels = [], [], []
@@ -255,8 +261,9 @@ def write_charts(chart_dir, meta, drivers, results, pgbench):
                     r = idx.get((w.name, loop, d)) or {}
                     v = r.get(key)
                     ys.append(j + (i - (len(present) - 1) / 2) * bar_h)
-                    xs.append(v or 0)
-                    labels.append(f"{v:.2f}" if v else (r.get("status") or "n/a"))
+                    xs.append(min(v or 0, clip))
+                    labels.append((f"{v:.2f}" + (" (cut)" if v > clip else "")) if v
+                                  else (r.get("status") or "n/a"))
                 bars = ax.barh(ys, xs, height=bar_h * 0.9, color=COLORS.get(d), label=d)
                 for b, text in zip(bars, labels):
                     ax.text(b.get_width(), b.get_y() + b.get_height() / 2, " " + text,
@@ -268,7 +275,7 @@ def write_charts(chart_dir, meta, drivers, results, pgbench):
             ax.set_yticklabels([w.name for w in wl])
             ax.invert_yaxis()
             ax.grid(axis="x", alpha=0.3)
-            ax.margins(x=0.15)
+            ax.set_xlim(0, min(clip, max([1.0] + [b for b in ax_max(loop)])) * 1.18)
         axes[0][0].legend(loc="lower right", fontsize=8)
         fig.suptitle(f"{title}\n{subtitle}", fontsize=11)
         fig.text(0.5, 0.005, ref_label, ha="center", fontsize=8)

@@ -24,7 +24,7 @@ import time
 import cluster
 import report
 import workloads
-from stats import percentile
+from stats import percentile, proc_status_mb
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 LABELS = {
@@ -43,28 +43,29 @@ UNIT_OVERHEAD_S = 0.6  # process start, imports, connecting: for the ETA only
 # -- running a child -------------------------------------------------------
 
 def run_child(cmd, timeout, tick=None, env=None, cwd=None):
-    """Run cmd with stdout/stderr in temp files, call tick() every 0.2 s.
+    """Run cmd with stdout/stderr in temp files, call tick() every 0.1 s.
     Returns (exit code or None on timeout, stdout, stderr, peak RSS MB of
-    the child itself, from wait4)."""
+    the child: its VmHWM, last read before it exited)."""
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         proc = subprocess.Popen(cmd, stdout=out, stderr=err, env=env, cwd=cwd)
         deadline = time.monotonic() + timeout
         code, rss = None, None
         while True:
-            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            hwm = proc_status_mb("VmHWM", proc.pid)  # None once it has exited
+            rss = max(rss or 0, hwm or 0) or None
+            pid, status = os.waitpid(proc.pid, os.WNOHANG)
             if pid:
                 code = os.waitstatus_to_exitcode(status)
-                rss = usage.ru_maxrss / 1024.0
                 proc.returncode = code  # reaped here, keep Popen from waiting
                 break
             if time.monotonic() > deadline:
                 proc.kill()
-                os.wait4(proc.pid, 0)
+                os.waitpid(proc.pid, 0)
                 proc.returncode = -9
                 break
             if tick:
                 tick()
-            time.sleep(0.2)
+            time.sleep(0.1)
         out.seek(0)
         err.seek(0)
         return code, out.read(), err.read(), rss

@@ -22,14 +22,13 @@ import asyncio
 import json
 import os
 import platform
-import resource
 import sys
 import time
 import traceback
 
 import drivers
 import workloads
-from stats import percentile
+from stats import percentile, proc_status_mb
 
 EXIT_OK, EXIT_UNAVAILABLE, EXIT_ERROR = 0, 3, 4
 
@@ -38,18 +37,6 @@ class Failure(Exception):
     def __init__(self, status, phase, reason):
         super().__init__(reason)
         self.status, self.phase, self.reason = status, phase, reason
-
-
-def _rss_mb() -> float:
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024.0
-    return 0.0
-
-
-def _peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
 def _short(exc: BaseException) -> str:
@@ -114,7 +101,7 @@ async def _run(args, out):
         raise Failure("unavailable", "connect", _short(exc)) from exc
 
     try:
-        out["baseline_rss_mb"] = _rss_mb()
+        out["baseline_rss_mb"] = proc_status_mb("VmRSS")
         if w.kind == "batch":
             rows = [workloads.BATCH_ROW] * workloads.BATCH_SIZE
 
@@ -143,7 +130,7 @@ async def _run(args, out):
         except Exception as exc:
             raise Failure("error", "run", _short(exc)) from exc
         out.update(res)
-        out["peak_rss_mb"] = _peak_rss_mb()
+        out["peak_rss_mb"] = proc_status_mb("VmHWM")
 
         if w.kind == "batch":
             # Every completed batch must have landed, no more, no less.
