@@ -158,3 +158,31 @@ char *pgd_strdup(const char *s)
         memcpy(p, s, n);
     return p;
 }
+
+void pgd_strv_free(char **v)
+{
+    size_t i;
+
+    for (i = 0; v && v[i]; i++)
+        pgd_free(v[i]);
+    pgd_free(v);
+}
+
+int pgd_grow(void *arrp, size_t n, size_t *cap, size_t elem, size_t first)
+{
+    void *old, *p;
+    size_t ncap;
+
+    if (n < *cap)
+        return PGD_OK;
+    ncap = *cap ? *cap * 2 : first;
+    if (ncap < *cap || ncap > SIZE_MAX / elem)
+        return PGD_ERROR;
+    memcpy(&old, arrp, sizeof old);
+    p = pgd_realloc(old, ncap * elem);
+    if (!p)
+        return PGD_ERROR;
+    memcpy(arrp, &p, sizeof p);
+    *cap = ncap;
+    return PGD_OK;
+}

@@ -100,15 +100,6 @@ static char *user_options(const char *const *keys, const char *const *vals)
     return ret;
 }
 
-static void free_strv(char **v)
-{
-    size_t i;
-
-    for (i = 0; v && v[i]; i++)
-        pgd_free(v[i]);
-    pgd_free(v);
-}
-
 /* keys/vals copied, plus our options and client_encoding at the end. */
 static int build_params(pgd_conn *c, const char *const *keys, const char *const *vals)
 {
@@ -185,8 +176,8 @@ void pgd_conn_free(pgd_conn *c)
         PQfinish(c->pg);
     pgd_cache_free(&c->cache);
     pgd_error_clear(&c->err);
-    free_strv(c->keys);
-    free_strv(c->vals);
+    pgd_strv_free(c->keys);
+    pgd_strv_free(c->vals);
     pgd_free(c->wbuf.p);
     pgd_free((void *)c->pvals);
     pgd_free(c->plens);
@@ -322,16 +313,9 @@ void *pgd_conn_userdata(const pgd_conn *c) { return c->user; }
 
 int pgd_conn_push_result(pgd_conn *c, pgd_result *r)
 {
-    if (c->nresults == c->capresults) {
-        size_t ncap = c->capresults ? c->capresults * 2 : 4;
-        pgd_result **n = pgd_realloc(c->results, ncap * sizeof *n);
-
-        if (!n) {
-            pgd_result_free(r);
-            return PGD_ERROR;
-        }
-        c->results = n;
-        c->capresults = ncap;
+    if (pgd_grow(&c->results, c->nresults, &c->capresults, sizeof *c->results, 4) != PGD_OK) {
+        pgd_result_free(r);
+        return PGD_ERROR;
     }
     c->results[c->nresults++] = r;
     return PGD_OK;

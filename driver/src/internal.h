@@ -47,6 +47,15 @@ void pgd_colcodec_resolve(const pgd_registry *reg, uint32_t oid, pgd_colcodec *c
 int pgd_colcodec_binary_decode(const pgd_colcodec *cc);
 int pgd_colcodec_binary_encode(const pgd_colcodec *cc);
 
+/* ---- allocation helpers (alloc.c) ---------------------------------------- */
+/* Free a NULL-terminated array of pgd_malloc'ed strings and the array. */
+void pgd_strv_free(char **v);
+/* Make room for element n of a growable array: arrp is the address of the
+ * array pointer (any element type), *cap its capacity in elements of
+ * `elem` bytes; doubles, starting at `first`.  PGD_OK, or PGD_ERROR with
+ * the array unchanged. */
+int pgd_grow(void *arrp, size_t n, size_t *cap, size_t elem, size_t first);
+
 /* ---- error (error.c) ----------------------------------------------------- */
 void pgd_error_init(pgd_error *e);
 void pgd_error_clear(pgd_error *e);  /* frees the strings, kind NONE */

@@ -167,19 +167,8 @@ int pgd_registry_load_dir(pgd_registry *r, const char *dir)
 
         if (len <= 3 || strcmp(de->d_name + len - 3, ".so") != 0)
             continue;
-        if (n == cap) {
-            size_t ncap = cap ? cap * 2 : 16;
-            char **nn = pgd_realloc(names, ncap * sizeof *nn);
-
-            if (!nn) {
-                pgd_registry_fail(r, "out of memory listing '%s'", dir);
-                goto error;
-            }
-            names = nn;
-            cap = ncap;
-        }
-        names[n] = pgd_strdup(de->d_name);
-        if (!names[n]) {
+        if (pgd_grow(&names, n, &cap, sizeof *names, 16) != PGD_OK ||
+            !(names[n] = pgd_strdup(de->d_name))) {
             pgd_registry_fail(r, "out of memory listing '%s'", dir);
             goto error;
         }

@@ -39,15 +39,8 @@ static int add_slot(pgd_conn *c, int kind, int idx)
 {
     pgd_op *op = &c->op;
 
-    if (op->nslots == op->capslots) {
-        size_t ncap = op->capslots ? op->capslots * 2 : 16;
-        pgd_slot *n = pgd_realloc(op->slots, ncap * sizeof *n);
-
-        if (!n)
-            return PGD_ERROR;
-        op->slots = n;
-        op->capslots = ncap;
-    }
+    if (pgd_grow(&op->slots, op->nslots, &op->capslots, sizeof *op->slots, 16) != PGD_OK)
+        return PGD_ERROR;
     op->slots[op->nslots].kind = kind;
     op->slots[op->nslots].idx = idx;
     op->nslots++;

@@ -42,15 +42,6 @@ static char **copy_strv(const char *const *v, size_t n)
     return out;
 }
 
-static void free_strv(char **v)
-{
-    size_t i;
-
-    for (i = 0; v && v[i]; i++)
-        pgd_free(v[i]);
-    pgd_free(v);
-}
-
 pgd_pool *pgd_pool_new(const char *const *keys, const char *const *vals, int max_size,
                        pgd_recycle recycle, const pgd_registry *reg)
 {
@@ -89,8 +80,8 @@ void pgd_pool_free(pgd_pool *p)
         pgd_conn_free(p->all[i]);
     pgd_free(p->all);
     pgd_free(p->idle);
-    free_strv(p->keys);
-    free_strv(p->vals);
+    pgd_strv_free(p->keys);
+    pgd_strv_free(p->vals);
     pgd_free(p);
 }
 

@@ -180,15 +180,8 @@ static int oid_taken(const pgd_registry *r, const pgd_codec_module *m, size_t up
 
 static int add_named(pgd_registry *r, const pgd_codec *k)
 {
-    if (r->nnamed == r->capnamed) {
-        size_t ncap = r->capnamed ? r->capnamed * 2 : 8;
-        const pgd_codec **n = pgd_realloc((void *)r->named, ncap * sizeof *n);
-
-        if (!n)
-            return PGD_ERROR;
-        r->named = n;
-        r->capnamed = ncap;
-    }
+    if (pgd_grow(&r->named, r->nnamed, &r->capnamed, sizeof *r->named, 8) != PGD_OK)
+        return PGD_ERROR;
     r->named[r->nnamed++] = k;
     return PGD_OK;
 }
@@ -232,15 +225,8 @@ int pgd_registry_register(pgd_registry *r, const pgd_codec_module *m)
                                      k->array_oid == k->oid ? m->name : who);
     }
 
-    if (r->nmodules == r->capmodules) {
-        size_t ncap = r->capmodules ? r->capmodules * 2 : 8;
-        pgd_reg_module *nm = pgd_realloc(r->modules, ncap * sizeof *nm);
-
-        if (!nm)
-            goto oom;
-        r->modules = nm;
-        r->capmodules = ncap;
-    }
+    if (pgd_grow(&r->modules, r->nmodules, &r->capmodules, sizeof *r->modules, 8) != PGD_OK)
+        goto oom;
     idx = r->nmodules;
     r->modules[idx].name = pgd_strdup(m->name);
     if (!r->modules[idx].name)

@@ -182,15 +182,8 @@ int pgd_cache_queue_dealloc(pgd_stmt_cache *sc, const char *name)
 {
     char *copy;
 
-    if (sc->ndealloc == sc->capdealloc) {
-        size_t ncap = sc->capdealloc ? sc->capdealloc * 2 : 8;
-        char **n = pgd_realloc(sc->dealloc, ncap * sizeof *n);
-
-        if (!n)
-            return PGD_ERROR;
-        sc->dealloc = n;
-        sc->capdealloc = ncap;
-    }
+    if (pgd_grow(&sc->dealloc, sc->ndealloc, &sc->capdealloc, sizeof *sc->dealloc, 8) != PGD_OK)
+        return PGD_ERROR;
     copy = pgd_strdup(name);
     if (!copy)
         return PGD_ERROR;

@@ -25,20 +25,6 @@ static void drop_results(pgd_conn *c)
         pgd_result_free(r);
 }
 
-static char *scalar(pgd_conn *c, const char *sql)
-{
-    char *s = t_scalar(c, sql);
-
-    return s ? s : strdup("<failed>");
-}
-
-#define CHECK_SCALAR(c, sql, want)                                                     \
-    do {                                                                               \
-        char *got_ = scalar((c), (sql));                                               \
-        CHECK_MSG(strcmp(got_, (want)) == 0, "%s -> %s, want %s", (sql), got_, (want)); \
-        free(got_);                                                                    \
-    } while (0)
-
 #define NROWS 10000
 
 static void test_batch(pgd_conn *c)
@@ -70,22 +56,8 @@ static void test_batch(pgd_conn *c)
     /* a batch returning rows: one result per row, in order */
     CHECK(t_run(c, pgd_conn_send_batch(c, "SELECT v FROM tb WHERE id = $1", 3, 1,
                                        (pgd_value[]){t_int(5), t_int(7), t_int(-1)})) == PGD_OK);
-    r = pgd_conn_take_result(c);
-    if (r) {
-        char *s = t_cell(r, 0, 0);
-
-        CHECK_STREQ(s, "'v5'");
-        free(s);
-        pgd_result_free(r);
-    }
-    r = pgd_conn_take_result(c);
-    if (r) {
-        char *s = t_cell(r, 0, 0);
-
-        CHECK_STREQ(s, "'v7'");
-        free(s);
-        pgd_result_free(r);
-    }
+    CHECK_NEXT(c, "'v5'");
+    CHECK_NEXT(c, "'v7'");
     r = pgd_conn_take_result(c);
     CHECK(r && pgd_result_nrows(r) == 0);
     pgd_result_free(r);
@@ -142,7 +114,6 @@ static void test_pipeline(pgd_conn *c)
     const pgd_value *pv[4];
     pgd_value a[1], b[2];
     pgd_result *r;
-    char *s;
     int i;
 
     /* in order, each with its own parameters; the first and last share a
@@ -163,21 +134,11 @@ static void test_pipeline(pgd_conn *c)
     np[3] = 1;
     pv[3] = b;
     CHECK(t_run(c, pgd_conn_send_pipeline(c, 4, sqls, np, pv)) == PGD_OK);
-    {
-        const char *want[4] = {"20", "5", "'three'", "4"};
-
-        for (i = 0; i < 4; i++) {
-            r = pgd_conn_take_result(c);
-            CHECK(r != NULL);
-            if (!r)
-                break;
-            s = t_cell(r, 0, 0);
-            CHECK_MSG(strcmp(s, want[i]) == 0, "query %d: %s, want %s", i, s, want[i]);
-            free(s);
-            pgd_result_free(r);
-        }
-        CHECK(pgd_conn_take_result(c) == NULL);
-    }
+    CHECK_NEXT(c, "20");
+    CHECK_NEXT(c, "5");
+    CHECK_NEXT(c, "'three'");
+    CHECK_NEXT(c, "4");
+    CHECK(pgd_conn_take_result(c) == NULL);
     /* again, everything cached now */
     CHECK(t_run(c, pgd_conn_send_pipeline(c, 4, sqls, np, pv)) == PGD_OK);
     for (i = 0; (r = pgd_conn_take_result(c)) != NULL; i++)
@@ -236,7 +197,6 @@ static void test_pipeline(pgd_conn *c)
 
 static void test_cancel(pgd_conn *c)
 {
-    pgd_result *r;
     double t0;
     int rc;
 
@@ -257,14 +217,7 @@ static void test_cancel(pgd_conn *c)
     CHECK(pgd_conn_is_ok(c) && !pgd_conn_is_busy(c));
     /* the next query is correct */
     CHECK(t_query(c, "SELECT 41::int4 + 1", 0, NULL) == PGD_OK);
-    r = pgd_conn_take_result(c);
-    if (r) {
-        char *s = t_cell(r, 0, 0);
-
-        CHECK_STREQ(s, "42");
-        free(s);
-        pgd_result_free(r);
-    }
+    CHECK_NEXT(c, "42");
     /* cancelling when idle is harmless */
     CHECK(pgd_conn_cancel(c) == PGD_OK);
     CHECK_SCALAR(c, "SELECT 1", "1");
@@ -277,7 +230,6 @@ static void test_large_write(pgd_conn *c)
     size_t n = (size_t)16 << 20;
     char *big = malloc(n);
     pgd_value p[1];
-    pgd_result *r;
     int rc;
 
     if (!big) {
@@ -295,14 +247,7 @@ static void test_large_write(pgd_conn *c)
     rc = pgd_conn_send_query(c, "SELECT length($1::text)", 1, p);
     CHECK_MSG(rc > 0 && (rc & PGD_WANT_WRITE), "rc %d", rc);
     CHECK(t_run(c, rc) == PGD_OK);
-    r = pgd_conn_take_result(c);
-    if (r) {
-        char *s = t_cell(r, 0, 0);
-
-        CHECK_STREQ(s, "16777216");
-        free(s);
-        pgd_result_free(r);
-    }
+    CHECK_NEXT(c, "16777216");
     free(big);
 }
 

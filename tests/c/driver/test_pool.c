@@ -18,20 +18,6 @@ static int connect_conn(pgd_conn *c)
     return rc;
 }
 
-static char *scalar(pgd_conn *c, const char *sql)
-{
-    char *s = t_scalar(c, sql);
-
-    return s ? s : strdup("<failed>");
-}
-
-#define CHECK_SCALAR(c, sql, want)                                                     \
-    do {                                                                               \
-        char *got_ = scalar((c), (sql));                                               \
-        CHECK_MSG(strcmp(got_, (want)) == 0, "%s -> %s, want %s", (sql), got_, (want)); \
-        free(got_);                                                                    \
-    } while (0)
-
 static void run_ok(pgd_conn *c, const char *sql)
 {
     pgd_result *r;
@@ -142,14 +128,7 @@ static void test_recycle(void)
     free(s);
     CHECK(pgd_conn_stmt_cache_count(c) == 1);
     CHECK(t_query(c, "SELECT 7::int4 AS kept", 0, NULL) == PGD_OK);
-    {
-        pgd_result *r = pgd_conn_take_result(c);
-        char *v = r ? t_cell(r, 0, 0) : NULL;
-
-        CHECK_STREQ(v, "7");
-        free(v);
-        pgd_result_free(r);
-    }
+    CHECK_NEXT(c, "7");
     pgd_conn_free(c);
 }
 

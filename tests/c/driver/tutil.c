@@ -215,6 +215,21 @@ char *t_column(pgd_conn *c, const char *sql)
     return out;
 }
 
+void t_check_next(pgd_conn *c, const char *want, const char *file, int line)
+{
+    pgd_result *r = pgd_conn_take_result(c);
+    char *s = r && pgd_result_nrows(r) > 0 ? t_cell(r, 0, 0) : NULL;
+
+    t_checks++;
+    if (!s || strcmp(s, want) != 0) {
+        t_failures++;
+        fprintf(stderr, "%s:%d: check failed: next result %s, want %s\n", file, line,
+                r ? t_nn(s) : "(none)", want);
+    }
+    free(s);
+    pgd_result_free(r);
+}
+
 pgd_value t_int(int64_t v)
 {
     pgd_value x;

@@ -77,6 +77,18 @@ char *t_scalar(pgd_conn *c, const char *sql);
  * ',' (new). */
 char *t_column(pgd_conn *c, const char *sql);
 
+/* cell (0,0) of a simple-protocol query equals want */
+#define CHECK_SCALAR(c, sql, want)                                                     \
+    do {                                                                               \
+        char *got_ = t_scalar((c), (sql));                                             \
+        CHECK_MSG(got_ && strcmp(got_, (want)) == 0, "%s -> %s, want %s", (sql),       \
+                  t_nn(got_), (want));                                                 \
+        free(got_);                                                                    \
+    } while (0)
+/* Take the next result and check its cell (0,0); frees the result. */
+void t_check_next(pgd_conn *c, const char *want, const char *file, int line);
+#define CHECK_NEXT(c, want) t_check_next((c), (want), __FILE__, __LINE__)
+
 /* ---- values ------------------------------------------------------------- */
 pgd_value t_int(int64_t v);
 pgd_value t_str(const char *s);
