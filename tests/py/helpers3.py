@@ -5,8 +5,8 @@
   unique name, visible to every connection of the pool, dropped on exit.
 - ``WireProxy``: a TCP proxy between the driver and the server that reads
   the frontend protocol and counts what the client sends, so tests can check
-  the shape of the conversation (how many Syncs, Binds, and how often the
-  client had to wait for the server before sending more).
+  the shape of the conversation (how many Syncs and Binds, and how often
+  the client had to wait for the server before sending more).
 """
 
 from __future__ import annotations
@@ -72,60 +72,112 @@ _SSL_REQUEST = 80877103
 _GSSENC_REQUEST = 80877104
 
 
-class _FrontendParser:
-    """Splits the client->server byte stream into protocol messages.
+class _Splitter:
+    """Splits one direction's byte stream into protocol messages and counts
+    them by type byte into ``counts``.
 
-    The first messages carry no type byte (SSLRequest, GSSENCRequest, then
-    StartupMessage); every later one is type byte + int32 length + body.
+    Client side: the first messages carry no type byte (SSLRequest,
+    GSSENCRequest, then StartupMessage).  Server side: each SSL/GSS request
+    is answered by one bare byte.  Every other message is type byte + int32
+    length + body.
     """
 
-    def __init__(self, counts: Counter) -> None:
+    def __init__(self, counts: Counter, client: bool) -> None:
         self.counts = counts
         self.buf = bytearray()
-        self.startup = True
+        self.untyped = client          # client: until the StartupMessage
+        self.bare_bytes = 0            # server: answers owed to SSL/GSS requests
+        self.peer: _Splitter | None = None
 
     def feed(self, data: bytes) -> None:
         self.buf += data
-        while True:
-            if self.startup:
-                if len(self.buf) < 8:
-                    return
-                (length,) = struct.unpack_from("!i", self.buf, 0)
-                if len(self.buf) < length:
-                    return
-                (code,) = struct.unpack_from("!i", self.buf, 4)
-                del self.buf[:length]
-                if code not in (_SSL_REQUEST, _GSSENC_REQUEST):
-                    self.startup = False
-                    self.counts["startup"] += 1
-                continue
-            if len(self.buf) < 5:
-                return
-            (length,) = struct.unpack_from("!i", self.buf, 1)
-            if len(self.buf) < 1 + length:
-                return
-            self.counts[chr(self.buf[0])] += 1
-            del self.buf[:1 + length]
+        while self._one():
+            pass
+
+    def _one(self) -> bool:
+        if self.bare_bytes:
+            if not self.buf:
+                return False
+            del self.buf[:1]
+            self.bare_bytes -= 1
+            return True
+        if self.untyped:
+            if len(self.buf) < 8:
+                return False
+            (length,) = struct.unpack_from("!i", self.buf, 0)
+            if len(self.buf) < length:
+                return False
+            (code,) = struct.unpack_from("!i", self.buf, 4)
+            del self.buf[:length]
+            if code in (_SSL_REQUEST, _GSSENC_REQUEST):
+                self.peer.bare_bytes += 1
+            else:
+                self.untyped = False
+                self.counts["startup"] += 1
+            return True
+        if len(self.buf) < 5:
+            return False
+        (length,) = struct.unpack_from("!i", self.buf, 1)
+        if len(self.buf) < 1 + length:
+            return False
+        self.counts[chr(self.buf[0])] += 1
+        del self.buf[:1 + length]
+        return True
+
+
+class WireSnapshot:
+    """Counters of one proxied connection at one moment; ``b - a`` is what
+    happened between two snapshots.
+
+    ``sent``: Counter of the client's message type bytes ('P' Parse, 'B'
+    Bind, 'E' Execute, 'S' Sync, 'Q' simple Query, ...).
+    ``turns``: times the client sent again after the server had sent
+    anything (byte-level interleaving; at least one per round trip).
+    ``waits``: times the client sent again after a ReadyForQuery, i.e.
+    after waiting out a complete round trip.
+    """
+
+    def __init__(self, sent: Counter, turns: int, waits: int) -> None:
+        self.sent, self.turns, self.waits = sent, turns, waits
+
+    def __sub__(self, other: WireSnapshot) -> WireSnapshot:
+        return WireSnapshot(self.sent - other.sent, self.turns - other.turns,
+                            self.waits - other.waits)
 
 
 class WireStats:
-    """What one proxied connection's client sent.
-
-    ``messages``: Counter of frontend message type bytes ('P' Parse, 'B'
-    Bind, 'E' Execute, 'S' Sync, 'Q' simple Query, ...).
-    ``turns``: how many times the client started sending again after the
-    server had sent something: one per round trip the client waited for.
-    """
+    """Live counters of one proxied connection (see WireSnapshot)."""
 
     def __init__(self) -> None:
-        self.messages: Counter = Counter()
+        self.sent: Counter = Counter()
+        self.received: Counter = Counter()
         self.turns = 0
+        self.waits = 0
         self.lock = threading.Lock()
+        self.client = _Splitter(self.sent, client=True)
+        self.server = _Splitter(self.received, client=False)
+        self.client.peer = self.server
         self._server_spoke = False
+        self._ready_seen = 0
 
-    def snapshot(self) -> tuple[Counter, int]:
+    def from_client(self, data: bytes) -> None:
         with self.lock:
-            return Counter(self.messages), self.turns
+            if self._server_spoke:
+                self.turns += 1
+                self._server_spoke = False
+            if self.received["Z"] != self._ready_seen:
+                self.waits += 1
+                self._ready_seen = self.received["Z"]
+            self.client.feed(data)
+
+    def from_server(self, data: bytes) -> None:
+        with self.lock:
+            self._server_spoke = True
+            self.server.feed(data)
+
+    def snapshot(self) -> WireSnapshot:
+        with self.lock:
+            return WireSnapshot(Counter(self.sent), self.turns, self.waits)
 
 
 class WireProxy:
@@ -182,7 +234,6 @@ class WireProxy:
         self._tasks.add(asyncio.current_task())
         stats = WireStats()
         self.connections.append(stats)
-        parser = _FrontendParser(stats.messages)
         try:
             sreader, swriter = await asyncio.open_connection(*self.upstream)
         except OSError:
@@ -193,19 +244,14 @@ class WireProxy:
 
         async def client_to_server() -> None:
             while data := await creader.read(65536):
-                with stats.lock:
-                    if stats._server_spoke:
-                        stats.turns += 1
-                        stats._server_spoke = False
-                    parser.feed(data)
+                stats.from_client(data)
                 swriter.write(data)
                 await swriter.drain()
             swriter.close()
 
         async def server_to_client() -> None:
             while data := await sreader.read(65536):
-                with stats.lock:
-                    stats._server_spoke = True
+                stats.from_server(data)
                 cwriter.write(data)
                 await cwriter.drain()
             cwriter.close()
