@@ -7,6 +7,7 @@
  */
 #include "tutil.h"
 
+#include <sys/socket.h>
 #include <time.h>
 
 static double now(void)
@@ -244,6 +245,13 @@ static void test_large_write(pgd_conn *c)
     /* prepared first, so the send itself carries the 16 MB */
     CHECK(t_query(c, "SELECT length($1::text)", 1, (pgd_value[]){t_str("abc")}) == PGD_OK);
     pgd_result_free(pgd_conn_take_result(c));
+    /* a small send buffer, so the kernel cannot take it all at once
+     * however fast the server reads */
+    {
+        int sz = 4096;
+
+        CHECK(setsockopt(pgd_conn_socket(c), SOL_SOCKET, SO_SNDBUF, &sz, sizeof sz) == 0);
+    }
     rc = pgd_conn_send_query(c, "SELECT length($1::text)", 1, p);
     CHECK_MSG(rc > 0 && (rc & PGD_WANT_WRITE), "rc %d", rc);
     CHECK(t_run(c, rc) == PGD_OK);
