@@ -242,22 +242,16 @@ class WireProxy:
         for w in (cwriter, swriter):
             w.get_extra_info("socket").setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
-        async def client_to_server() -> None:
-            while data := await creader.read(65536):
-                stats.from_client(data)
-                swriter.write(data)
-                await swriter.drain()
-            swriter.close()
-
-        async def server_to_client() -> None:
-            while data := await sreader.read(65536):
-                stats.from_server(data)
-                cwriter.write(data)
-                await cwriter.drain()
-            cwriter.close()
+        async def pump(reader, writer, record) -> None:
+            while data := await reader.read(65536):
+                record(data)            # counted before the other side can see it
+                writer.write(data)
+                await writer.drain()
+            writer.close()
 
         try:
-            await asyncio.gather(client_to_server(), server_to_client())
+            await asyncio.gather(pump(creader, swriter, stats.from_client),
+                                 pump(sreader, cwriter, stats.from_server))
         except (OSError, asyncio.CancelledError):
             pass
         finally:
