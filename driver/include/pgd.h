@@ -51,7 +51,9 @@ char *pgd_strdup(const char *s);                  /* new, or NULL */
 const pgd_allocator *pgd_allocator_get(void);
 void pgd_allocator_set(const pgd_allocator *a);   /* before any allocation */
 const pgd_allocator *pgd_allocator_system(void);
-const pgd_allocator *pgd_allocator_jemalloc(void); /* NULL when not built in */
+const pgd_allocator *pgd_allocator_jemalloc(void); /* NULL when not built in,
+                                                      or when libjemalloc is not in the
+                                                      process and cannot be dlopen'ed */
 
 /* ---- codec registry and plugin loader (registry.c, loader.c) ----------- */
 typedef struct pgd_registry pgd_registry;
@@ -214,6 +216,24 @@ void *pgd_conn_userdata(const pgd_conn *c);
 /* With no operation in progress, pgd_conn_io() consumes whatever the server
  * sent (notices, or end of file): PGD_OK while the connection is fine,
  * PGD_ERROR (kind IO, pgd_conn_is_ok() false) when it is gone. */
+
+/* Notes on the operations (behaviour, no new API):
+ *  - A batch with nrows == 0 or a pipeline with nqueries == 0 returns
+ *    PGD_OK at once: no I/O, no results.
+ *  - ENCODE errors in a batch or pipeline: error->index is the parameter,
+ *    the message names the row/query ("row 42, parameter $2 ...");
+ *    USAGE (count mismatch) errors carry the row/query index.
+ *  - A batch takes the pinned types of its first row.
+ *  - The first use of a statement costs one extra round trip (Parse +
+ *    Describe) before the Bind/Execute; later uses send only Bind/Execute.
+ *  - The cache may exceed its size while an operation runs; it is trimmed
+ *    when the operation ends and the evicted statements' DEALLOCATE rides on
+ *    the next send_query/batch/pipeline that starts outside a transaction
+ *    block.  A cached statement the server reports gone (26000) or changed
+ *    (0A000 cached plan) fails that call and is prepared again next time.
+ *  - Codecs registered with oid 0 (resolve by name) are accepted by the
+ *    registry but not yet resolved per connection: their types fall back
+ *    to text. */
 
 /* ---- pool bookkeeping (pool.c) ----------------------------------------- */
 /* The pool holds connections and knows which are idle; waiting for one is
