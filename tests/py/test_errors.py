@@ -299,6 +299,20 @@ async def test_errors_inside_a_lent_connection_leave_it_usable(pool):
         assert res.result() == [{"n": 3}]
 
 
+async def test_session_killed_while_lent(dsn):
+    async with open_pool(dsn, max_db_pool_size=1) as p, open_pool(dsn) as killer:
+        conn = await p.connection()
+        pid = (await conn.execute("SELECT pg_backend_pid() AS pid")).result()[0]["pid"]
+        await killer.execute("SELECT pg_terminate_backend($1)", [pid])
+        with pytest.raises(DBPoolError) as info:
+            await asyncio.wait_for(conn.execute("SELECT 1 AS one"), 10)
+        assert isinstance(info.value, (exc.ConnectionFailedError, exc.OperationalError))
+        conn.close()
+        res = await asyncio.wait_for(p.execute("SELECT pg_backend_pid() AS pid"), 10)
+        assert res.result()[0]["pid"] != pid
+        await assert_pool_answers(p)
+
+
 # ---------------------------------------------------------------------------
 # misuse of the pool
 

@@ -370,6 +370,25 @@ async def test_clean_recycling_resets_session_but_keeps_prepared_statements(dsn)
         await assert_pool_answers(p)
 
 
+@pytest.mark.parametrize("method", [ConnRecyclingMethod.Verified, ConnRecyclingMethod.Clean])
+async def test_checked_recycling_replaces_a_dead_connection(dsn, observer, method):
+    """A connection whose server session was killed while idle is not
+    handed out: the caller gets a fresh one and its own answer."""
+    async with open_pool(dsn, max_db_pool_size=1, conn_recycling_method=method) as p:
+        pid = await backend_pid(p)
+        res = await observer.execute("SELECT pg_terminate_backend($1) AS ok", [pid])
+        assert res.result() == [{"ok": True}]
+
+        async def gone():
+            return await activity(observer, pid) is None
+        assert await wait_until(gone)
+        res = await p.execute("SELECT pg_backend_pid() AS pid, $1::text AS s", ["fresh"])
+        row = res.result()[0]
+        assert row["s"] == "fresh" and row["pid"] != pid
+        await assert_pool_answers(p)
+        assert p.status()["size"] == 1
+
+
 @pytest.mark.parametrize("method, checks", [
     (ConnRecyclingMethod.Fast, False),
     (ConnRecyclingMethod.Verified, True),
