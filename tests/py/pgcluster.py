@@ -5,7 +5,9 @@ A cluster lives entirely in one directory: the data directory, the unix
 socket, the server log and a small state file (``pgcluster.json``) that lets
 a later ``stop`` find it again.  It listens on a free TCP port on 127.0.0.1
 only and requires a password (scram-sha-256) for every connection; the
-password is random per cluster.  Durability is switched off for speed.
+password is random per cluster.  The database is UTF-8 with the C.UTF-8
+locale (Unicode case rules, code-point sort order).  Durability is switched
+off for speed.
 
 PostgreSQL refuses to run as root.  When this module runs as root, initdb
 and the server run as an unprivileged system user (``postgres`` if it
@@ -300,7 +302,7 @@ class PgCluster:
         try:
             self._run([self._bin("initdb"), "-D", self.datadir, "-U", self.user,
                        "--pwfile", pwfile, "--auth=scram-sha-256",
-                       "--encoding=UTF8", "--no-locale", "--no-sync", "--no-instructions"])
+                       "--encoding=UTF8", "--locale=C.UTF-8", "--no-sync", "--no-instructions"])
         finally:
             os.unlink(pwfile)
         with open(os.path.join(self.datadir, "postgresql.conf"), "a") as f:

@@ -85,6 +85,14 @@ def test_speed_settings_and_listen_address(cluster):
     assert r.stdout.strip() == "fsync=off,listen_addresses=127.0.0.1,synchronous_commit=off"
 
 
+def test_utf8_with_unicode_case_rules_and_code_point_order(cluster):
+    # C.UTF-8: upper()/lower() know non-ASCII letters, sorting is by code point
+    r = psql(cluster.dsn, "select upper('héllo') || ' ' || "
+                          "string_agg(x, ',' order by x) from unnest(array['b', 'é', 'B', 'a']) x")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "HÉLLO B,a,b,é"
+
+
 @pytest.mark.skipif(os.geteuid() != 0, reason="only as root is the server user switched")
 def test_server_does_not_run_as_root(cluster):
     with open(os.path.join(cluster.datadir, "postmaster.pid")) as f:
