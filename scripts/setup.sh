@@ -28,44 +28,20 @@ fi
 
 # ---- psqlpy into the venv ---------------------------------------------------------
 # What the wheel is built from; a change in any of it means a rebuild.
-inputs=()
-for f in pyproject.toml CMakeLists.txt README.md driver codecs pyext; do
-    [[ -e $f ]] && inputs+=("$f")
-done
+inputs=(pyproject.toml CMakeLists.txt README.md driver codecs pyext)
 stamp=.venv/.psqlpy-install-stamp
 sum=$( { "$VPY" -VV
          find "${inputs[@]}" -type f ! -path '*/__pycache__/*' ! -name '*.py[co]' \
               -print0 | LC_ALL=C sort -z | xargs -0 -r sha256sum; } |
        sha256sum | cut -d' ' -f1)
-
-if [[ -f pyext/CMakeLists.txt ]]; then
-    want="$sum package"
-    if [[ "$(cat "$stamp" 2>/dev/null)" == "$want" ]] && "$VPY" -c 'import psqlpy' 2>/dev/null; then
-        say "psqlpy in .venv is up to date"
-    else
-        say "building and installing psqlpy (pip install .[test])"
-        rm -f "$stamp"
-        CMAKE_BUILD_PARALLEL_LEVEL=${CMAKE_BUILD_PARALLEL_LEVEL:-2} \
-            "$VPY" -m pip install -q --progress-bar off '.[test]' </dev/null
-        "$VPY" -c 'import psqlpy'
-        echo "$want" >"$stamp"
-    fi
+if [[ "$(cat "$stamp" 2>/dev/null)" == "$sum" ]] && "$VPY" -c 'import psqlpy' 2>/dev/null; then
+    say "psqlpy in .venv is up to date"
 else
-    # The extension's build is not in the tree yet: install the test tools
-    # alone so the harness tests can run.
-    want="$sum test-deps-only"
-    if [[ "$(cat "$stamp" 2>/dev/null)" != "$want" ]]; then
-        say "pyext/CMakeLists.txt absent: psqlpy itself is not built; installing test tools only"
-        mapfile -t deps < <("$VPY" - <<'EOF'
-import tomllib
-with open("pyproject.toml", "rb") as f:
-    print("\n".join(tomllib.load(f)["project"]["optional-dependencies"]["test"]))
-EOF
-)
-        "$VPY" -m pip install -q --progress-bar off "${deps[@]}" </dev/null
-        echo "$want" >"$stamp"
-    else
-        say "pyext/CMakeLists.txt absent: psqlpy not built; test tools up to date"
-    fi
+    say "building and installing psqlpy (pip install .[test])"
+    rm -f "$stamp"
+    CMAKE_BUILD_PARALLEL_LEVEL=${CMAKE_BUILD_PARALLEL_LEVEL:-2} \
+        "$VPY" -m pip install -q --progress-bar off '.[test]' </dev/null
+    "$VPY" -c 'import psqlpy'
+    echo "$sum" >"$stamp"
 fi
 say "ok"
