@@ -21,14 +21,30 @@ import re
 _DOLLAR = re.compile(r"\$\d+")
 
 
-class AsyncpgAdapter:
+class _Adapter:
+    """What most adapters share: an optional pool and an optional single
+    connection, both closed with an awaited close(); rows are mappings."""
+
+    _pool = None
+    _conn = None
+
+    async def close(self):
+        if self._conn is not None:
+            await self._conn.close()
+        if self._pool is not None:
+            await self._pool.close()
+
+    @staticmethod
+    def values(row):
+        return tuple(row.values())
+
+
+class AsyncpgAdapter(_Adapter):
     name = "asyncpg"
 
     def __init__(self):
         import asyncpg
         self._mod = asyncpg
-        self._pool = None
-        self._conn = None
 
     def version(self):
         return self._mod.__version__
@@ -48,18 +64,8 @@ class AsyncpgAdapter:
             async with conn.transaction():
                 await conn.executemany(sql, rows)
 
-    async def close(self):
-        if self._conn is not None:
-            await self._conn.close()
-        if self._pool is not None:
-            await self._pool.close()
 
-    @staticmethod
-    def values(row):
-        return tuple(row.values())
-
-
-class PsycopgAdapter:
+class PsycopgAdapter(_Adapter):
     """psycopg 3 with its C implementation (psycopg[binary]); refuses to run
     on the pure-Python one, which would not be an honest comparison."""
 
@@ -73,8 +79,6 @@ class PsycopgAdapter:
                               "not the C one (install psycopg[binary] or psycopg[c])")
         self._mod = psycopg
         self._poolmod = psycopg_pool
-        self._pool = None
-        self._conn = None
 
     def version(self):
         return f"{self._mod.__version__} ({self._mod.pq.__impl__}), pool {self._poolmod.__version__}"
@@ -107,18 +111,12 @@ class PsycopgAdapter:
                 async with conn.cursor() as cur:
                     await cur.executemany(self._sql(sql), rows)
 
-    async def close(self):
-        if self._conn is not None:
-            await self._conn.close()
-        if self._pool is not None:
-            await self._pool.close()
-
     @staticmethod
     def values(row):
         return tuple(row)
 
 
-class PsqlpyAdapter:
+class PsqlpyAdapter(_Adapter):
     """This project's psqlpy (the C driver), through the API in
     shared/reference/psqlpy-api-signatures.md."""
 
@@ -130,8 +128,6 @@ class PsqlpyAdapter:
             raise ImportError(f"the psqlpy imported from {psqlpy.__file__} has no PSQLPool; "
                               "is this the PyPI (Rust) package?")
         self._mod = psqlpy
-        self._pool = None
-        self._conn = None
 
     def version(self):
         return getattr(self._mod, "__version__", "unknown")
@@ -166,12 +162,8 @@ class PsqlpyAdapter:
             if hasattr(res, "__await__"):
                 await res
 
-    @staticmethod
-    def values(row):
-        return tuple(row.values())
 
-
-class PsqlpyRustAdapter:
+class PsqlpyRustAdapter(_Adapter):
     """The Rust psqlpy from PyPI (pinned in requirements-rust.txt). Its API
     moved on from the one we implement: ConnectionPool instead of PSQLPool,
     no pool.execute, connections borrowed with pool.acquire()."""
@@ -186,8 +178,6 @@ class PsqlpyRustAdapter:
         from importlib.metadata import version
         self._version = version("psqlpy")
         self._mod = psqlpy
-        self._pool = None
-        self._conn = None
 
     def version(self):
         return self._version
@@ -224,10 +214,6 @@ class PsqlpyRustAdapter:
             self._conn.close()
         if self._pool is not None:
             self._pool.close()
-
-    @staticmethod
-    def values(row):
-        return tuple(row.values())
 
 
 ADAPTERS = {
