@@ -73,18 +73,13 @@ psqlpy_error_from_conn(module_state *st, const pgd_conn *c)
     const pgd_error *e = pgd_conn_error(c);
     PyObject *type;
     const char *msg = e->message ? e->message : "unknown error";
-    char buf[1024];
 
     switch (e->kind) {
     case PGD_E_SERVER:
         type = server_error_type(st, e->sqlstate);
         break;
     case PGD_E_ENCODE:
-        type = st->ParameterError;
-        if (e->index >= 0) {
-            snprintf(buf, sizeof buf, "parameter $%d: %s", e->index + 1, msg);
-            msg = buf;
-        }
+        type = st->ParameterError; /* the driver's message names the parameter */
         break;
     case PGD_E_CONNECT:
     case PGD_E_IO:
