@@ -54,10 +54,21 @@ static CU_COLD CU_UNUSED pgd_obj *cu_bad_len(const pgd_cx *cx, const char *type,
     return CU_FAIL(cx, "invalid %s field: %zu bytes, expected %zu", type, len, want);
 }
 
-/* Append n bytes to out; NULL (error recorded) on out-of-memory. */
+/*
+ * Append n bytes to out; NULL (error recorded) on out-of-memory.
+ * For n == 0 the host is not asked at all (a host may answer NULL for a
+ * zero-byte reserve on a buffer it has never allocated, which is not an
+ * out-of-memory); the result is then a valid pointer to no bytes, which
+ * callers must not write through.
+ */
 static inline char *cu_reserve(const pgd_cx *cx, pgd_wbuf *out, size_t n)
 {
-    char *p = cx->host->reserve(out, n);
+    static char none[1];
+    char *p;
+
+    if (n == 0)
+        return none;
+    p = cx->host->reserve(out, n);
 
     if (!p)
         CU_ERR(cx, "out of memory reserving %zu bytes", n);
@@ -71,11 +82,12 @@ static inline int cu_put_bytes(const pgd_cx *cx, pgd_wbuf *out, const void *src,
 
     if (n > INT32_MAX)
         return CU_ERR(cx, "value of %zu bytes is too long", n);
+    if (n == 0)
+        return 0;
     p = cu_reserve(cx, out, n);
     if (!p)
         return -1;
-    if (n)
-        memcpy(p, src, n);
+    memcpy(p, src, n);
     return (int)n;
 }
 

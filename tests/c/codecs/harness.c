@@ -280,12 +280,15 @@ void th_value_free(pgd_value *v)
     free((void *)v->u.list.items);
 }
 
-char *th_encode_hex(uint32_t oid, const pgd_value *v, char *err, size_t errsz)
+/* One encode into a buffer that holds `prefix` (NULL: never allocated). */
+static char *encode_once(uint32_t oid, const pgd_value *v, const char *prefix, char *err,
+                         size_t errsz)
 {
     chost_ctx ctx;
     pgd_cx cx;
     struct pgd_wbuf b;
     const pgd_codec *c;
+    size_t pre = prefix ? strlen(prefix) : 0;
     char *hex = NULL;
     int n;
 
@@ -296,18 +299,41 @@ char *th_encode_hex(uint32_t oid, const pgd_value *v, char *err, size_t errsz)
     }
     c = th_find(oid, NULL, NULL);
     chost_wbuf_init(&b);
-    /* something already in the buffer: encoders must append, not overwrite */
-    memcpy(chost_host()->reserve(&b, 3), "pre", 3);
+    if (pre)
+        memcpy(chost_host()->reserve(&b, pre), prefix, pre);
     n = c->encode_binary(&cx, v, &b);
     if (n < 0)
         snprintf(err, errsz, "%s", ctx.err[0] ? ctx.err : "(encoder failed without a message)");
-    else if ((size_t)n != b.len - 3)
-        snprintf(err, errsz, "encoder returned %d but appended %zu bytes", n, b.len - 3);
-    else if (memcmp(b.p, "pre", 3) != 0)
+    else if (ctx.nerrors)
+        snprintf(err, errsz, "encoder succeeded but recorded an error: %s", ctx.err);
+    else if ((size_t)n != b.len - pre)
+        snprintf(err, errsz, "encoder returned %d but appended %zu bytes", n, b.len - pre);
+    else if (pre && memcmp(b.p, prefix, pre) != 0)
         snprintf(err, errsz, "encoder overwrote bytes before its own");
     else
-        hex = th_hex(b.p + 3, b.len - 3);
+        hex = th_hex(b.p + pre, b.len - pre);
     chost_wbuf_free(&b);
+    return hex;
+}
+
+/*
+ * Encode twice: after bytes already in the buffer (encoders must append,
+ * not overwrite) and into a buffer never allocated (the host may answer a
+ * zero-byte reserve with NULL there); both must agree.
+ */
+char *th_encode_hex(uint32_t oid, const pgd_value *v, char *err, size_t errsz)
+{
+    char err2[512];
+    char *hex = encode_once(oid, v, "pre", err, errsz);
+    char *fresh = encode_once(oid, v, NULL, err2, sizeof err2);
+
+    if (!hex != !fresh || (hex && strcmp(hex, fresh) != 0)) {
+        snprintf(err, errsz, "encode into a fresh buffer differs: %s vs %s%s",
+                 hex ? hex : "error", fresh ? fresh : "error: ", fresh ? "" : err2);
+        free(hex);
+        hex = NULL;
+    }
+    free(fresh);
     return hex;
 }
 
