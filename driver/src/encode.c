@@ -44,7 +44,7 @@ static char *enc_reserve(pgd_wbuf *b, size_t n)
 
     if (n > WBUF_MAX - b->len)
         return NULL;
-    if (b->len + n > b->cap) {
+    if (b->p == NULL || b->len + n > b->cap) { /* never hand out NULL, even for 0 bytes */
         size_t cap = b->cap ? b->cap : 256;
 
         while (cap < b->len + n)
@@ -148,7 +148,8 @@ int pgd_encode_row(pgd_conn *c, const pgd_stmt *s, size_t nparams, const pgd_val
     size_t i;
 
     if (row_index >= 0)
-        snprintf(where, sizeof where, "row %d, ", row_index);
+        snprintf(where, sizeof where, "%s %d, ",
+                 c->op.kind == PGD_OP_PIPELINE ? "query" : "row", row_index);
     else
         where[0] = '\0';
     if (nparams != (size_t)s->nparams)
