@@ -21,6 +21,65 @@
 #define PGD_SESSION_OPTIONS "-c DateStyle=ISO -c IntervalStyle=postgres -c extra_float_digits=3"
 #define PGD_DEFAULT_CACHE 256
 
+/* Options libpq takes as integers (a comma-separated list for port). libpq
+ * only notices a bad one when it connects; we want it at configuration. */
+static const char *const int_options[] = {"port", "connect_timeout", "keepalives",
+                                          "keepalives_idle", "keepalives_interval",
+                                          "keepalives_count", "tcp_user_timeout", NULL};
+
+static int int_list_ok(const char *v, int allow_list)
+{
+    int digits = 0;
+
+    for (; *v; v++) {
+        if (*v >= '0' && *v <= '9') {
+            digits++;
+        } else if (*v == ',' && allow_list && digits) {
+            digits = 0;
+        } else if (*v != ' ' || digits) {
+            return 0;
+        }
+    }
+    return digits > 0 || allow_list;
+}
+
+static int check_option(const char *key, const char *val, char *err, size_t errlen)
+{
+    int i;
+
+    if (!key || !val || !*val)
+        return PGD_OK;
+    for (i = 0; int_options[i]; i++) {
+        if (strcmp(key, int_options[i]) != 0)
+            continue;
+        if (int_list_ok(val, strcmp(key, "port") == 0))
+            return PGD_OK;
+        if (err && errlen)
+            snprintf(err, errlen, "invalid integer value \"%s\" for connection option \"%s\"",
+                     val, key);
+        return PGD_ERROR;
+    }
+    return PGD_OK;
+}
+
+int pgd_conninfo_check_params(const char *const *keys, const char *const *vals, char *err,
+                              size_t errlen)
+{
+    size_t i;
+
+    for (i = 0; keys && keys[i]; i++) {
+        if (strcmp(keys[i], "dbname") == 0 && vals[i] &&
+            (strchr(vals[i], '=') || strncmp(vals[i], "postgresql://", 13) == 0 ||
+             strncmp(vals[i], "postgres://", 11) == 0)) {
+            if (pgd_conninfo_check(vals[i], err, errlen) != PGD_OK)
+                return PGD_ERROR;
+        } else if (check_option(keys[i], vals[i], err, errlen) != PGD_OK) {
+            return PGD_ERROR;
+        }
+    }
+    return PGD_OK;
+}
+
 int pgd_conninfo_check(const char *dsn, char *err, size_t errlen)
 {
     char *msg = NULL;
@@ -33,10 +92,15 @@ int pgd_conninfo_check(const char *dsn, char *err, size_t errlen)
     }
     opts = PQconninfoParse(dsn, &msg);
     if (opts) {
-        PQconninfoFree(opts);
+        PQconninfoOption *o;
+        int rc = PGD_OK;
+
         if (err && errlen)
             err[0] = '\0';
-        return PGD_OK;
+        for (o = opts; o->keyword && rc == PGD_OK; o++)
+            rc = check_option(o->keyword, o->val, err, errlen);
+        PQconninfoFree(opts);
+        return rc;
     }
     if (err && errlen) {
         size_t n;
@@ -212,6 +276,20 @@ int pgd_conn_broken(pgd_conn *c, int index)
 
 const pgd_error *pgd_conn_error(const pgd_conn *c) { return &c->err; }
 
+int pgd_conn_connect_timeout(const pgd_conn *c)
+{
+    PQconninfoOption *opts, *o;
+    int secs = -1;
+
+    if (!c->pg || !(opts = PQconninfo(c->pg)))
+        return -1;
+    for (o = opts; o->keyword; o++)
+        if (strcmp(o->keyword, "connect_timeout") == 0 && o->val && *o->val)
+            secs = atoi(o->val);
+    PQconninfoFree(opts);
+    return secs;
+}
+
 /* ---- connect --------------------------------------------------------------- */
 
 static void notice_noop(void *arg, const char *message)
@@ -383,6 +461,8 @@ int pgd_conn_cancel(pgd_conn *c)
 
     if (!c->pg || (c->state != PGD_CS_BUSY && c->state != PGD_CS_IDLE))
         return pgd_conn_fail(c, PGD_E_USAGE, -1, "cancel on a connection that is not connected");
+    if (c->state == PGD_CS_BUSY)
+        c->op.cancelled = 1; /* a later segment (Bind/Execute) must not start */
     cn = PQgetCancel(c->pg);
     if (!cn)
         return pgd_conn_fail(c, PGD_E_NOMEM, -1, "cannot make a cancel request");

@@ -177,6 +177,7 @@ typedef struct pgd_op {
     size_t nslots, capslots, head;
     int pipeline;                 /* in libpq pipeline mode */
     int failed;                   /* an error is recorded on the connection */
+    int cancelled;                /* pgd_conn_cancel() was called: start nothing new */
     int copy_out;                 /* draining an unexpected COPY OUT */
     int nulls;                    /* consecutive NULLs where a Sync is due */
     char **dealloc;               /* names sent for DEALLOCATE in this op */

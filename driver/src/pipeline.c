@@ -253,8 +253,10 @@ static int encode_all(pgd_conn *c)
         pgd_stmt *s = op->kind == PGD_OP_PIPELINE ? op->stmts[q] : op->stmt;
         int row = op->kind == PGD_OP_QUERY ? -1 : (int)q;
 
-        if (pgd_encode_row(c, s, q_nparams(op, q), q_params(op, q), base, row) != PGD_OK)
+        if (pgd_encode_row(c, s, q_nparams(op, q), q_params(op, q), base, row) != PGD_OK) {
+            c->err.item = row; /* which row/query; err.index is the parameter */
             return PGD_ERROR;
+        }
         base += q_nparams(op, q);
     }
     pgd_params_finish(c, total);
@@ -680,6 +682,12 @@ int pgd_op_advance(pgd_conn *c)
         if (op->kind == PGD_OP_SIMPLE || op->phase == PGD_PH_EXEC || op->failed)
             return finish(c);
         prepares_done(c);
+        if (op->cancelled) {
+            pgd_conn_fail(c, PGD_E_SERVER, -1, "canceling statement due to user request");
+            memcpy(c->err.sqlstate, "57014", 6);
+            op->failed = 1;
+            return finish(c);
+        }
         if (encode_all(c) != PGD_OK) {
             op->failed = 1;
             return finish(c);
