@@ -99,6 +99,8 @@ typedef struct pgd_error {
     const char *severity, *detail, *hint, *position, *context, *schema_name,
         *table_name, *column_name, *datatype_name, *constraint_name;
     /* fields the server did not send are NULL */
+    int item; /* ENCODE inside a batch/pipeline: the row/query whose
+                 parameter failed (index is then the parameter); -1 otherwise */
 } pgd_error;
 
 /* ---- results (result.c) ------------------------------------------------ */
@@ -134,6 +136,11 @@ typedef enum pgd_txstate {
 /* Validate a DSN / conninfo string without connecting.  PGD_OK, or
  * PGD_ERROR with libpq's message copied into err. */
 int pgd_conninfo_check(const char *dsn, char *err, size_t errlen);
+/* The same for keyword/value arrays as given to pgd_conn_new(), including
+ * integer options (port, connect_timeout, keepalives*) that libpq itself
+ * only rejects when connecting. */
+int pgd_conninfo_check_params(const char *const *keys, const char *const *vals, char *err,
+                              size_t errlen);
 
 /* New, unconnected connection.  keys/vals: NULL-terminated arrays as for
  * PQconnectStartParams with expand_dbname = 1 (a "dbname" value may be a
@@ -150,6 +157,10 @@ void pgd_conn_free(pgd_conn *c);
 int pgd_conn_connect_start(pgd_conn *c);
 int pgd_conn_connect_poll(pgd_conn *c);
 int pgd_conn_socket(const pgd_conn *c); /* -1 when closed */
+/* connect_timeout in seconds as configured (libpq does not enforce it for
+ * non-blocking connects: the caller must), -1 when not set.  Valid after
+ * pgd_conn_connect_start(). */
+int pgd_conn_connect_timeout(const pgd_conn *c);
 
 int pgd_conn_is_ok(const pgd_conn *c);      /* connected and not broken */
 int pgd_conn_is_busy(const pgd_conn *c);    /* an operation is in progress */

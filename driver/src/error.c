@@ -16,6 +16,7 @@ void pgd_error_init(pgd_error *e)
 {
     memset(e, 0, sizeof *e);
     e->index = -1;
+    e->item = -1;
 }
 
 static void free_str(const char **s)

@@ -106,6 +106,34 @@ conn_fetch_row(PyObject *self, PyObject *args, PyObject *kwds)
     return query((ConnectionObject *)self, args, kwds, RES_ROW, "O|O:fetch_row");
 }
 
+/* Re-raise the current error with "<what> <i>: " in front of its message
+ * and the item's number in its `index` attribute. */
+static void
+reraise_for_item(const char *what, size_t i)
+{
+    PyObject *t, *v, *tb;
+    PyErr_Fetch(&t, &v, &tb);
+    PyErr_NormalizeException(&t, &v, &tb);
+    PyObject *msg = PyUnicode_FromFormat("%s %zu: %S", what, i, v);
+    PyObject *exc = msg ? PyObject_CallOneArg(t, msg) : NULL;
+    PyObject *idx = exc ? PyLong_FromSize_t(i) : NULL;
+    Py_XDECREF(msg);
+    if (idx == NULL || PyObject_SetAttrString(exc, "index", idx) < 0) {
+        /* keep the original error rather than lose it */
+        Py_XDECREF(idx);
+        Py_XDECREF(exc);
+        PyErr_Clear();
+        PyErr_Restore(t, v, tb);
+        return;
+    }
+    Py_DECREF(idx);
+    PyException_SetCause(exc, v); /* steals v */
+    PyErr_SetObject(t, exc);
+    Py_DECREF(exc);
+    Py_XDECREF(t);
+    Py_XDECREF(tb);
+}
+
 /* execute_many(querystring, parameters): one statement, many rows, one
  * pipeline with a single Sync. */
 static PyObject *
@@ -171,13 +199,7 @@ conn_execute_many(PyObject *op_self, PyObject *args, PyObject *kwds)
         }
         Py_DECREF(tup);
         if (params_convert(self->st, tup, op->vals + r * nparams, nparams, op->keep) < 0) {
-            PyObject *t, *v, *tb;
-            PyErr_Fetch(&t, &v, &tb);
-            PyErr_NormalizeException(&t, &v, &tb);
-            PyErr_Format(t, "execute_many row %zu: %S", r, v);
-            Py_XDECREF(t);
-            Py_XDECREF(v);
-            Py_XDECREF(tb);
+            reraise_for_item("execute_many row", r);
             return op_failed_awaitable(op);
         }
     }
@@ -274,13 +296,7 @@ conn_pipeline(PyObject *op_self, PyObject *args, PyObject *kwds)
         Py_DECREF(tup);
         size_t n = (size_t)PyTuple_GET_SIZE(tup);
         if (params_convert(st, tup, op->vals + off, n, op->keep) < 0) {
-            PyObject *t, *v, *tb;
-            PyErr_Fetch(&t, &v, &tb);
-            PyErr_NormalizeException(&t, &v, &tb);
-            PyErr_Format(t, "pipeline query %zu: %S", i, v);
-            Py_XDECREF(t);
-            Py_XDECREF(v);
-            Py_XDECREF(tb);
+            reraise_for_item("pipeline query", i);
             return op_failed_awaitable(op);
         }
         op->np[i] = n;

@@ -119,8 +119,10 @@ psqlpy_error_from_conn(module_state *st, const pgd_conn *c)
         Py_DECREF(exc);
         return NULL;
     }
-    if (e->index >= 0 && e->kind != PGD_E_ENCODE) {
-        PyObject *idx = PyLong_FromLong(e->index);
+    /* index: the failing row of a batch / query of a pipeline */
+    int item = e->kind == PGD_E_ENCODE ? e->item : e->index;
+    if (item >= 0) {
+        PyObject *idx = PyLong_FromLong(item);
         if (idx == NULL || PyObject_SetAttrString(exc, "index", idx) < 0) {
             Py_XDECREF(idx);
             Py_DECREF(exc);
