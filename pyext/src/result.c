@@ -182,7 +182,7 @@ qr_get_columns(PyObject *self, void *c)
 {
     (void)c;
     PyObject *names = names_of((ResultObject *)self);
-    return names ? PyList_AsTuple(names) : NULL;
+    return names ? Py_NewRef(names) : NULL;
 }
 
 static PyObject *
