@@ -68,8 +68,11 @@ class PyUUID(_Pinned):
 
 
 class PyJSON(_Pinned):
-    """A JSON document (``json`` or ``jsonb``, as the query expects) from any
-    JSON-serialisable value, lists included."""
+    """A JSON document from any JSON-serialisable value, lists included.
+
+    Pinned to ``jsonb``; PostgreSQL casts it to ``json`` where a ``json``
+    column or ``::json`` asks for it.  (A plain ``dict`` is sent as JSON
+    too, with its type left to the server's inference.)"""
 
     __slots__ = ()
 

@@ -16,7 +16,8 @@
  *   dict -> JSON (json.dumps)    list/tuple -> LIST (arrays; JSON arrays
  *                                 when the placeholder is json/jsonb)
  *   SmallInt/Integer/BigInt -> INT pinned to int2/int4/int8
- *   PyUUID -> UUID pinned to uuid    PyJSON -> JSON
+ *   PyUUID -> UUID pinned to uuid    PyJSON -> JSON pinned to jsonb (the
+ *   server casts jsonb to json on assignment and with ::json)
  */
 #include "pyext.h"
 
@@ -36,6 +37,7 @@ psqlpy_params_init(void)
 #define OID_INT4 23
 #define OID_INT8 20
 #define OID_UUID 2950
+#define OID_JSONB 3802
 
 static int
 param_error(module_state *st, PyObject *type, const char *fmt, PyObject *obj)
@@ -296,6 +298,7 @@ convert_one(module_state *st, PyObject *obj, pgd_value *v, PyObject *keep, int d
             v->pin_oid = OID_UUID;
         } else {
             rc = set_json(st, v, inner, keep);
+            v->pin_oid = OID_JSONB;
         }
         Py_DECREF(inner);
         return rc;
