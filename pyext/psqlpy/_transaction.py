@@ -313,8 +313,8 @@ class Cursor:
         return self
 
     async def __anext__(self) -> QueryResult:
-        if self._state is not _ACTIVE:
-            raise StopAsyncIteration
+        if self._state is _DONE:
+            raise CursorError("the cursor is closed")
         chunk = await self.fetch()
         if len(chunk) == 0:
             raise StopAsyncIteration
