@@ -59,6 +59,8 @@ intern_names(module_state *st)
     INTERN(s_on_read, "_on_read");
     INTERN(s_on_write, "_on_write");
     INTERN(s_is_closed, "is_closed");
+    INTERN(s_call_later, "call_later");
+    INTERN(s_on_timeout, "_on_connect_timeout");
 #undef INTERN
     return 0;
 }

@@ -466,17 +466,6 @@ pool_init(PyObject *op, PyObject *args, PyObject *kwds)
             PyErr_Format(st->PoolConfigurationError, "dsn must be a str, got %R", dsn);
             return -1;
         }
-        char err[512];
-        const char *d = PyUnicode_AsUTF8(dsn);
-        if (d == NULL)
-            return -1;
-        if (pgd_conninfo_check(d, err, sizeof err) != PGD_OK) {
-            size_t len = strlen(err);
-            while (len > 0 && (err[len - 1] == '\n' || err[len - 1] == ' '))
-                err[--len] = 0;
-            PyErr_Format(st->PoolConfigurationError, "invalid dsn: %s", err);
-            return -1;
-        }
         if (add_param(self, &n, "dbname", dsn) < 0)
             return -1;
     } else {
@@ -491,7 +480,20 @@ pool_init(PyObject *op, PyObject *args, PyObject *kwds)
         return -1;
     int rc = add_param(self, &n, "client_encoding", utf8);
     Py_DECREF(utf8);
-    return rc;
+    if (rc < 0)
+        return -1;
+    char err[512];
+    if (pgd_conninfo_check_params((const char *const *)self->keys,
+                                  (const char *const *)self->vals, err,
+                                  sizeof err) != PGD_OK) {
+        size_t len = strlen(err);
+        while (len > 0 && (err[len - 1] == '\n' || err[len - 1] == ' '))
+            err[--len] = 0;
+        PyErr_Format(st->PoolConfigurationError, "invalid %s: %s",
+                     dsn != Py_None ? "dsn" : "connection parameters", err);
+        return -1;
+    }
+    return 0;
 }
 
 static PyObject *

@@ -51,7 +51,8 @@ typedef struct module_state {
         *s_cancelled, *s_done, *s_result, *s_add_reader, *s_remove_reader,
         *s_add_writer, *s_remove_writer, *s_blocking, *s_int, *s_is_safe,
         *s_bytes, *s_utcoffset, *s_days, *s_seconds, *s_microseconds,
-        *s_inner_value, *s_on_read, *s_on_write, *s_is_closed;
+        *s_inner_value, *s_on_read, *s_on_write, *s_is_closed, *s_call_later,
+        *s_on_timeout;
 } module_state;
 
 /* The process-wide codec registry (plugins are never unloaded). */
@@ -133,6 +134,7 @@ struct RawConn {
     PoolObject *pool;   /* borrowed; cleared when the pool goes away */
     PyObject *loop;     /* strong */
     PyObject *on_read, *on_write; /* bound methods, made once */
+    PyObject *timer;    /* connect deadline (asyncio.TimerHandle) while connecting */
     int state;
     int fd;             /* registered descriptor, -1 when none */
     int reading, writing;
@@ -140,6 +142,7 @@ struct RawConn {
     int in_pool;        /* sitting idle in the driver's pool */
     int release_when_idle;
     int recycled_from_pool;
+    int timeout_secs;
     Op *cur;            /* running operation (strong) */
     Op *qhead, *qtail;  /* queued operations (strong) */
     Op *connect_waiter; /* the acquire op this connection was opened for */

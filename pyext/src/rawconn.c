@@ -94,6 +94,7 @@ rawconn_new(module_state *st, PoolObject *pool, pgd_conn *conn)
     rc->pool = pool;
     rc->loop = Py_NewRef(pool->loop);
     rc->on_read = rc->on_write = NULL;
+    rc->timer = NULL;
     rc->state = RC_CONNECTING;
     rc->fd = -1;
     rc->reading = rc->writing = 0;
@@ -124,9 +125,54 @@ rawconn_idle(const RawConn *rc)
 
 /* ---- connecting ---------------------------------------------------------- */
 
+/* libpq leaves connect_timeout to callers of its non-blocking API; this is
+ * the default when the connection parameters do not set one. */
+#define DEFAULT_CONNECT_TIMEOUT 30
+
+static void
+cancel_timer(RawConn *rc)
+{
+    if (rc->timer == NULL)
+        return;
+    PyObject *t, *v, *tb;
+    PyErr_Fetch(&t, &v, &tb);
+    PyObject *r = PyObject_CallMethodNoArgs(rc->timer, rc->st->s_cancel);
+    if (r == NULL)
+        PyErr_Clear();
+    Py_XDECREF(r);
+    PyErr_Restore(t, v, tb);
+    Py_CLEAR(rc->timer);
+}
+
+static int
+arm_timer(RawConn *rc)
+{
+    int secs = pgd_conn_connect_timeout(rc->conn);
+    if (secs < 0)
+        secs = DEFAULT_CONNECT_TIMEOUT;
+    if (secs == 0) /* as in libpq: wait for ever */
+        return 0;
+    if (secs < 2) /* libpq's own minimum */
+        secs = 2;
+    PyObject *cb = PyObject_GetAttr((PyObject *)rc, rc->st->s_on_timeout);
+    if (cb == NULL)
+        return -1;
+    PyObject *delay = PyLong_FromLong(secs);
+    if (delay == NULL) {
+        Py_DECREF(cb);
+        return -1;
+    }
+    rc->timer = PyObject_CallMethodObjArgs(rc->loop, rc->st->s_call_later, delay, cb, NULL);
+    rc->timeout_secs = secs;
+    Py_DECREF(delay);
+    Py_DECREF(cb);
+    return rc->timer ? 0 : -1;
+}
+
 static void
 connect_failed(RawConn *rc, PyObject *exc)
 {
+    cancel_timer(rc);
     unregister(rc);
     rc->state = RC_CLOSED;
     if (rc->pool != NULL)
@@ -148,6 +194,7 @@ connect_step(RawConn *rc, int status)
         return;
     }
     if (status == PGD_OK) {
+        cancel_timer(rc);
         rc->state = RC_READY;
         if (want_writer(rc, 0) < 0 || want_reader(rc, 1) < 0) {
             PyObject *t, *v, *tb;
@@ -188,8 +235,31 @@ rawconn_connect(RawConn *rc)
         Py_XDECREF(exc);
         return -1;
     }
+    if (arm_timer(rc) < 0) {
+        rc->state = RC_CLOSED;
+        return -1;
+    }
     connect_step(rc, status);
     return 0;
+}
+
+static PyObject *
+rc_on_connect_timeout(PyObject *self, PyObject *unused)
+{
+    (void)unused;
+    RawConn *rc = (RawConn *)self;
+    Py_CLEAR(rc->timer);
+    if (rc->state != RC_CONNECTING)
+        Py_RETURN_NONE;
+    Py_INCREF(rc);
+    char msg[128];
+    snprintf(msg, sizeof msg, "timeout expired: no connection after %d s (connect_timeout)",
+             rc->timeout_secs);
+    connect_failed(rc, psqlpy_make_error(rc->st, rc->st->ConnectionFailedError, msg));
+    Py_DECREF(rc);
+    if (PyErr_Occurred())
+        PyErr_WriteUnraisable(self);
+    Py_RETURN_NONE;
 }
 
 /* ---- operations ---------------------------------------------------------- */
@@ -505,6 +575,7 @@ rc_traverse(RawConn *rc, visitproc visit, void *arg)
     Py_VISIT(rc->loop);
     Py_VISIT(rc->on_read);
     Py_VISIT(rc->on_write);
+    Py_VISIT(rc->timer);
     Py_VISIT(rc->cur);
     Py_VISIT(rc->connect_waiter);
     for (Op *o = rc->qhead; o != NULL; o = o->next)
@@ -515,6 +586,7 @@ rc_traverse(RawConn *rc, visitproc visit, void *arg)
 static int
 rc_clear(RawConn *rc)
 {
+    cancel_timer(rc);
     Py_CLEAR(rc->on_read);
     Py_CLEAR(rc->on_write);
     Py_CLEAR(rc->cur);
@@ -542,6 +614,7 @@ rc_dealloc(RawConn *rc)
 static PyMethodDef rc_methods[] = {
     {"_on_read", rc_on_io, METH_NOARGS, NULL},
     {"_on_write", rc_on_io, METH_NOARGS, NULL},
+    {"_on_connect_timeout", rc_on_connect_timeout, METH_NOARGS, NULL},
     {NULL, NULL, 0, NULL},
 };
 
