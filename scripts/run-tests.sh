@@ -7,7 +7,8 @@
 #   c-build      CMake build with the C tests in build/, then ctest
 #   asan-build   the same with -DPGD_SANITIZE=ON (ASan + UBSan) in build-asan/, then ctest
 #   pytest       tests/py on the default asyncio loop, then again on uvloop
-#   bench/load   benchmarks/run_compare.sh --short, loadtest/ci.sh (run.sh --short and
+#   bench/load   benchmarks/run_micro.sh --short, benchmarks/run_compare.sh --short
+#                --require-all, loadtest/ci.sh (run.sh --short and
 #                its unit tests), when present
 #
 # Every phase runs even after an earlier one failed (except when set-up or
@@ -125,8 +126,13 @@ run_phase pytest-asyncio py_test asyncio
 run_phase pytest-uvloop py_test uvloop
 
 # ---- the other parts' short runs, where they exist ---------------------------------
+if [[ -f benchmarks/run_micro.sh ]]; then
+    run_phase bench-micro bash benchmarks/run_micro.sh --short
+else
+    not_run bench-micro "no benchmarks/run_micro.sh"
+fi
 if [[ -f benchmarks/run_compare.sh ]]; then
-    run_phase bench-short bash benchmarks/run_compare.sh --short
+    run_phase bench-short bash benchmarks/run_compare.sh --short --require-all
 else
     not_run bench-short "no benchmarks/run_compare.sh"
 fi
