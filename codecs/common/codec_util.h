@@ -12,6 +12,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "pgd_codec.h"
@@ -150,6 +152,34 @@ static inline int cu_parse_int(const char *p, size_t n, int64_t lo, int64_t hi, 
         *out = v;
     }
     return 0;
+}
+
+/*
+ * Python's repr() of a finite double: the fewest significant digits that
+ * read back as the same value, fixed notation with at least one fraction
+ * digit when the decimal exponent is in [-4, 16), else "d.ddde+XX".
+ * Returns the length written to buf (size >= 40).
+ */
+static CU_UNUSED int cu_float_repr(double d, char *buf, size_t size)
+{
+    int prec, n = 0, e;
+    char *c;
+
+    for (prec = 0; prec <= 16; prec++) {
+        n = snprintf(buf, size, "%.*e", prec, d);
+        if (strtod(buf, NULL) == d) /* same locale both ways */
+            break;
+    }
+    if (prec > 16)
+        prec = 16;
+    c = strchr(buf, 'e');
+    e = c ? atoi(c + 1) : 0;
+    if (e >= -4 && e < 16)
+        n = snprintf(buf, size, "%.*f", prec - e > 1 ? prec - e : 1, d);
+    for (c = buf; *c; c++) /* a locale's decimal comma */
+        if (*c == ',')
+            *c = '.';
+    return n;
 }
 
 /* Per-element context for the array handler and composite codecs. */

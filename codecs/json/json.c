@@ -13,11 +13,27 @@
  *
  * Decoding hands the text to the host's make_json, which parses it.
  * Encoding accepts PGD_V_JSON (serialized JSON text) and PGD_V_STR (taken as
- * JSON text as-is); the server validates it.
+ * JSON text as-is); the server validates it.  It also accepts PGD_V_LIST (a
+ * Python list sent to a json/jsonb parameter), written as a JSON array:
+ *   LIST -> [a,b], nested lists nested (at most JSON_MAX_DEPTH deep)
+ *   INT -> its decimal text; DECIMAL -> a JSON number ("+1.50E3" -> 1.50E3,
+ *     ".5" -> 0.5, "007" -> 7); NaN and infinities are refused
+ *   FLOAT -> the shortest text that reads back as the same double
+ *     (Python's repr, as json.dumps writes it); NaN and infinities refused
+ *   STR -> a JSON string: '"' and '\\' escaped, \n and \t as such, other
+ *     control characters as \u00XX, everything else as is (UTF-8)
+ *   BOOL -> true/false; NULL -> null
+ *   JSON -> its text verbatim (a dict inside the list arrives already
+ *     serialized by the host)
+ * Any other kind is refused with a message naming it.
  */
+#include <inttypes.h>
+#include <math.h>
+
 #include "codec_util.h"
 
 #define JSONB_VERSION 1
+#define JSON_MAX_DEPTH 256
 
 static int json_text_input(const pgd_cx *cx, const pgd_value *v, const char *type)
 {
@@ -28,26 +44,184 @@ static int json_text_input(const pgd_cx *cx, const pgd_value *v, const char *typ
     return 0;
 }
 
+/* ---- list -> JSON text ------------------------------------------------- */
+
+static int put_lit(const pgd_cx *cx, pgd_wbuf *out, const char *lit)
+{
+    return cu_put_bytes(cx, out, lit, strlen(lit));
+}
+
+/* A JSON string literal for UTF-8 text p[0..n). */
+static int put_json_string(const pgd_cx *cx, pgd_wbuf *out, const char *p, size_t n)
+{
+    size_t i, run = 0; /* p[run..i) is pending, needs no escaping */
+
+    if (put_lit(cx, out, "\"") < 0)
+        return -1;
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)p[i];
+        char esc[8];
+
+        if (c >= 0x20 && c != '"' && c != '\\')
+            continue;
+        if (cu_put_bytes(cx, out, p + run, i - run) < 0)
+            return -1;
+        run = i + 1;
+        if (c == '"' || c == '\\')
+            snprintf(esc, sizeof esc, "\\%c", c);
+        else if (c == '\n')
+            snprintf(esc, sizeof esc, "\\n");
+        else if (c == '\t')
+            snprintf(esc, sizeof esc, "\\t");
+        else
+            snprintf(esc, sizeof esc, "\\u%04x", c);
+        if (put_lit(cx, out, esc) < 0)
+            return -1;
+    }
+    if (cu_put_bytes(cx, out, p + run, n - run) < 0)
+        return -1;
+    return put_lit(cx, out, "\"");
+}
+
+/*
+ * Decimal text [+-]digits[.digits][(e|E)[+-]digits] (either digit run may
+ * be empty, not both) as a JSON number: no '+', no leading zeros, no bare
+ * '.'.  The value itself is not changed (1.50 stays 1.50).
+ */
+static int put_json_decimal(const pgd_cx *cx, pgd_wbuf *out, const char *p, size_t n)
+{
+    size_t i = 0, istart, iend, fstart = 0, fend = 0, estart;
+    int shown = n > 40 ? 40 : (int)n;
+
+    if (i < n && (p[i] == '+' || p[i] == '-'))
+        i++;
+    istart = i;
+    while (i < n && cu_is_digit(p[i]))
+        i++;
+    iend = i;
+    if (i < n && p[i] == '.') {
+        fstart = ++i;
+        while (i < n && cu_is_digit(p[i]))
+            i++;
+        fend = i;
+    }
+    if (iend == istart && fend == fstart) {
+        size_t k = istart;
+
+        /* NaN, Infinity, sNaN, ...: a letter where the digits should be */
+        if (k < n && ((p[k] | 0x20) == 'n' || (p[k] | 0x20) == 'i' || (p[k] | 0x20) == 's'))
+            return CU_ERR(cx, "decimal %.*s is not valid JSON", shown, p);
+        goto syntax;
+    }
+    estart = i;
+    if (i < n && (p[i] == 'e' || p[i] == 'E')) {
+        size_t d;
+
+        i++;
+        if (i < n && (p[i] == '+' || p[i] == '-'))
+            i++;
+        d = i;
+        while (i < n && cu_is_digit(p[i]))
+            i++;
+        if (i == d)
+            goto syntax;
+    }
+    if (i != n)
+        goto syntax;
+    while (istart + 1 < iend && p[istart] == '0')
+        istart++; /* "007" -> "7", "00" -> "0" */
+    if (p[0] == '-' && put_lit(cx, out, "-") < 0)
+        return -1;
+    if (istart == iend) { /* ".5" */
+        if (put_lit(cx, out, "0") < 0)
+            return -1;
+    } else if (cu_put_bytes(cx, out, p + istart, iend - istart) < 0) {
+        return -1;
+    }
+    if (fend > fstart) { /* "5." has none */
+        if (put_lit(cx, out, ".") < 0 || cu_put_bytes(cx, out, p + fstart, fend - fstart) < 0)
+            return -1;
+    }
+    return cu_put_bytes(cx, out, p + estart, n - estart) < 0 ? -1 : 0;
+
+syntax:
+    return CU_ERR(cx, "invalid decimal text \"%.*s\"%s for JSON", shown, p,
+                  shown < (int)n ? "..." : "");
+}
+
+static int put_json_value(const pgd_cx *cx, pgd_wbuf *out, const pgd_value *v, int depth)
+{
+    char buf[40];
+    size_t i;
+
+    switch (v->kind) {
+    case PGD_V_NULL:
+        return put_lit(cx, out, "null");
+    case PGD_V_BOOL:
+        return put_lit(cx, out, v->u.b ? "true" : "false");
+    case PGD_V_INT:
+        snprintf(buf, sizeof buf, "%" PRId64, v->u.i);
+        return put_lit(cx, out, buf);
+    case PGD_V_FLOAT:
+        if (!isfinite(v->u.f))
+            return CU_ERR(cx, "float %s is not valid JSON",
+                          isnan(v->u.f) ? "nan" : v->u.f > 0 ? "inf" : "-inf");
+        cu_float_repr(v->u.f, buf, sizeof buf);
+        return put_lit(cx, out, buf);
+    case PGD_V_DECIMAL:
+        return put_json_decimal(cx, out, v->u.s.p, v->u.s.n);
+    case PGD_V_STR:
+        return put_json_string(cx, out, v->u.s.p, v->u.s.n);
+    case PGD_V_JSON:
+        if (v->u.s.n == 0)
+            return CU_ERR(cx, "empty JSON text in a list");
+        return cu_put_bytes(cx, out, v->u.s.p, v->u.s.n);
+    case PGD_V_LIST:
+        if (depth >= JSON_MAX_DEPTH)
+            return CU_ERR(cx, "list nested more than %d deep for JSON", JSON_MAX_DEPTH);
+        if (put_lit(cx, out, "[") < 0)
+            return -1;
+        for (i = 0; i < v->u.list.n; i++)
+            if ((i && put_lit(cx, out, ",") < 0) ||
+                put_json_value(cx, out, &v->u.list.items[i], depth + 1) < 0)
+                return -1;
+        return put_lit(cx, out, "]");
+    default:
+        return CU_ERR(cx, "cannot encode a %s value as JSON", cu_kind_name(v->kind));
+    }
+}
+
+/* json and jsonb: [version byte] then the JSON text. */
+static int json_encode_common(const pgd_cx *cx, const pgd_value *v, pgd_wbuf *out,
+                              const char *type, int jsonb)
+{
+    size_t start = cx->host->tell(out), total;
+    char version = JSONB_VERSION;
+
+    if (v->kind != PGD_V_LIST && json_text_input(cx, v, type) < 0)
+        return -1;
+    if (jsonb && cu_put_bytes(cx, out, &version, 1) < 0)
+        return -1;
+    if (v->kind == PGD_V_LIST) {
+        if (put_json_value(cx, out, v, 0) < 0)
+            return -1;
+    } else if (cu_put_bytes(cx, out, v->u.s.p, v->u.s.n) < 0) {
+        return -1;
+    }
+    total = cx->host->tell(out) - start;
+    if (total > INT32_MAX)
+        return CU_ERR(cx, "%s value of %zu bytes is too long", type, total);
+    return (int)total;
+}
+
 static int json_encode(const pgd_cx *cx, const pgd_value *v, pgd_wbuf *out)
 {
-    if (json_text_input(cx, v, "json") < 0)
-        return -1;
-    return cu_put_bytes(cx, out, v->u.s.p, v->u.s.n);
+    return json_encode_common(cx, v, out, "json", 0);
 }
 
 static int jsonb_encode(const pgd_cx *cx, const pgd_value *v, pgd_wbuf *out)
 {
-    char *p;
-
-    if (json_text_input(cx, v, "jsonb") < 0)
-        return -1;
-    p = cu_reserve(cx, out, v->u.s.n + 1);
-    if (!p)
-        return -1;
-    p[0] = JSONB_VERSION;
-    if (v->u.s.n)
-        memcpy(p + 1, v->u.s.p, v->u.s.n);
-    return (int)(v->u.s.n + 1);
+    return json_encode_common(cx, v, out, "jsonb", 1);
 }
 
 static pgd_obj *json_decode(const pgd_cx *cx, const char *data, size_t len)

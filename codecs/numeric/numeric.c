@@ -350,34 +350,6 @@ syntax:
                   shown < (int)len ? "..." : "");
 }
 
-/*
- * Python's repr() of a finite double: the fewest significant digits that
- * read back as the same value, fixed notation with at least one fraction
- * digit when the decimal exponent is in [-4, 16), else "d.ddde+XX".
- * Returns the length written to buf (size >= 40).
- */
-static int float_repr(double d, char *buf, size_t size)
-{
-    int prec, n = 0, e;
-    char *c;
-
-    for (prec = 0; prec <= 16; prec++) {
-        n = snprintf(buf, size, "%.*e", prec, d);
-        if (strtod(buf, NULL) == d) /* same locale both ways */
-            break;
-    }
-    if (prec > 16)
-        prec = 16;
-    c = strchr(buf, 'e');
-    e = c ? atoi(c + 1) : 0;
-    if (e >= -4 && e < 16)
-        n = snprintf(buf, size, "%.*f", prec - e > 1 ? prec - e : 1, d);
-    for (c = buf; *c; c++) /* a locale's decimal comma */
-        if (*c == ',')
-            *c = '.';
-    return n;
-}
-
 static int numeric_encode(const pgd_cx *cx, const pgd_value *v, pgd_wbuf *out)
 {
     char buf[40];
@@ -394,7 +366,7 @@ static int numeric_encode(const pgd_cx *cx, const pgd_value *v, pgd_wbuf *out)
             return put_special(cx, out, NUMERIC_NAN);
         if (isinf(v->u.f))
             return put_special(cx, out, v->u.f > 0 ? NUMERIC_PINF : NUMERIC_NINF);
-        n = float_repr(v->u.f, buf, sizeof buf);
+        n = cu_float_repr(v->u.f, buf, sizeof buf);
         return numeric_encode_text(cx, buf, (size_t)n, out);
     default:
         return cu_wrong_kind(cx, v, "numeric");
