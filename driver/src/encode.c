@@ -104,12 +104,17 @@ int pgd_params_reserve(pgd_conn *c, size_t n)
     return PGD_OK;
 }
 
+static char empty_value[1];
+
 void pgd_params_finish(pgd_conn *c, size_t n)
 {
     size_t i;
 
     for (i = 0; i < n; i++)
-        c->pvals[i] = c->poffs[i] == NULL_OFFSET ? NULL : c->wbuf.p + c->poffs[i];
+        /* an empty value must not become NULL when nothing was ever buffered */
+        c->pvals[i] = c->poffs[i] == NULL_OFFSET ? NULL
+                      : c->wbuf.p               ? c->wbuf.p + c->poffs[i]
+                                                : empty_value;
 }
 
 static const char *type_label(const pgd_colcodec *cc, char *buf, size_t n)
