@@ -212,15 +212,16 @@ psqlpy_free(void *m)
     psqlpy_clear((PyObject *)m);
 }
 
-/* load_codec_plugin(path): load one codec plugin into the process. */
+/* Run a registry loader on a path argument; PoolConfigurationError with
+ * the loader's message when it refuses. */
 static PyObject *
-load_codec_plugin(PyObject *m, PyObject *arg)
+load_with(PyObject *m, PyObject *arg, int (*load)(pgd_registry *, const char *))
 {
     module_state *st = PyModule_GetState(m);
     PyObject *bytes = NULL;
     if (!PyUnicode_FSConverter(arg, &bytes))
         return NULL;
-    int rc = pgd_registry_load(psqlpy_registry, PyBytes_AS_STRING(bytes));
+    int rc = load(psqlpy_registry, PyBytes_AS_STRING(bytes));
     Py_DECREF(bytes);
     if (rc != PGD_OK) {
         PyErr_SetString(st->PoolConfigurationError, pgd_registry_error(psqlpy_registry));
@@ -229,21 +230,18 @@ load_codec_plugin(PyObject *m, PyObject *arg)
     Py_RETURN_NONE;
 }
 
+/* load_codec_plugin(path): load one codec plugin into the process. */
+static PyObject *
+load_codec_plugin(PyObject *m, PyObject *arg)
+{
+    return load_with(m, arg, pgd_registry_load);
+}
+
 /* _load_codec_dir(path): load every plugin in a directory. */
 static PyObject *
 load_codec_dir(PyObject *m, PyObject *arg)
 {
-    module_state *st = PyModule_GetState(m);
-    PyObject *bytes = NULL;
-    if (!PyUnicode_FSConverter(arg, &bytes))
-        return NULL;
-    int rc = pgd_registry_load_dir(psqlpy_registry, PyBytes_AS_STRING(bytes));
-    Py_DECREF(bytes);
-    if (rc != PGD_OK) {
-        PyErr_SetString(st->PoolConfigurationError, pgd_registry_error(psqlpy_registry));
-        return NULL;
-    }
-    Py_RETURN_NONE;
+    return load_with(m, arg, pgd_registry_load_dir);
 }
 
 /* has_codec(oid) -> bool: whether a codec is registered for a type OID. */

@@ -560,15 +560,15 @@ pool_startup(PyObject *op_self, PyObject *unused)
     return (PyObject *)op;
 }
 
+/* execute() and fetch_row(): one statement on a pooled connection. */
 static PyObject *
-pool_execute(PyObject *op_self, PyObject *args, PyObject *kwds)
+pool_query(PoolObject *self, PyObject *args, PyObject *kwds, int mode, const char *fmt)
 {
-    PoolObject *self = (PoolObject *)op_self;
     static char *kwlist[] = {"querystring", "parameters", NULL};
     PyObject *sql, *params = Py_None;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O|O:execute", kwlist, &sql, &params))
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, fmt, kwlist, &sql, &params))
         return NULL;
-    Op *op = new_op(self, OP_QUERY, RES_QUERY);
+    Op *op = new_op(self, OP_QUERY, mode);
     if (op == NULL)
         return NULL;
     if (pool_check_usable(self) < 0 || op_bind_query(op, sql, params) < 0)
@@ -578,20 +578,15 @@ pool_execute(PyObject *op_self, PyObject *args, PyObject *kwds)
 }
 
 static PyObject *
-pool_fetch_row(PyObject *op_self, PyObject *args, PyObject *kwds)
+pool_execute(PyObject *self, PyObject *args, PyObject *kwds)
 {
-    PoolObject *self = (PoolObject *)op_self;
-    static char *kwlist[] = {"querystring", "parameters", NULL};
-    PyObject *sql, *params = Py_None;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O|O:fetch_row", kwlist, &sql, &params))
-        return NULL;
-    Op *op = new_op(self, OP_QUERY, RES_ROW);
-    if (op == NULL)
-        return NULL;
-    if (pool_check_usable(self) < 0 || op_bind_query(op, sql, params) < 0)
-        return op_failed_awaitable(op);
-    pool_acquire(self, op);
-    return (PyObject *)op;
+    return pool_query((PoolObject *)self, args, kwds, RES_QUERY, "O|O:execute");
+}
+
+static PyObject *
+pool_fetch_row(PyObject *self, PyObject *args, PyObject *kwds)
+{
+    return pool_query((PoolObject *)self, args, kwds, RES_ROW, "O|O:fetch_row");
 }
 
 static PyObject *

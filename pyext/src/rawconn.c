@@ -47,28 +47,30 @@ unregister(RawConn *rc)
     rc->fd = -1;
 }
 
+/* Register or drop one of the two callbacks (*flag says which is on). */
+static int
+want(RawConn *rc, int *flag, int on, PyObject *add, PyObject *remove, PyObject *cb)
+{
+    if (on == *flag)
+        return 0;
+    if (loop_call(rc, on ? add : remove, rc->fd, on ? cb : NULL) < 0)
+        return -1;
+    *flag = on;
+    return 0;
+}
+
 static int
 want_reader(RawConn *rc, int on)
 {
-    if (on == rc->reading)
-        return 0;
-    if (loop_call(rc, on ? rc->st->s_add_reader : rc->st->s_remove_reader, rc->fd,
-                  on ? rc->on_read : NULL) < 0)
-        return -1;
-    rc->reading = on;
-    return 0;
+    return want(rc, &rc->reading, on, rc->st->s_add_reader, rc->st->s_remove_reader,
+                rc->on_read);
 }
 
 static int
 want_writer(RawConn *rc, int on)
 {
-    if (on == rc->writing)
-        return 0;
-    if (loop_call(rc, on ? rc->st->s_add_writer : rc->st->s_remove_writer, rc->fd,
-                  on ? rc->on_write : NULL) < 0)
-        return -1;
-    rc->writing = on;
-    return 0;
+    return want(rc, &rc->writing, on, rc->st->s_add_writer, rc->st->s_remove_writer,
+                rc->on_write);
 }
 
 /* Point the registrations at the connection's current socket. */
