@@ -97,10 +97,10 @@ static int days_in_month(int64_t y, int m)
     return m == 2 && leap ? 29 : dm[m - 1];
 }
 
-/* Days since 2000-01-01 of v's date, within [PG_MIN_DAYS, end_days);
+/* Days since 2000-01-01 of v's date, within [min_days, end_days);
  * -1 after an error naming `type`. */
-static int pg_days(const pgd_cx *cx, const pgd_dt *v, long end_days, const char *type,
-                   int64_t *out)
+static int pg_days(const pgd_cx *cx, const pgd_dt *v, long min_days, long end_days,
+                   const char *type, int64_t *out)
 {
     int64_t days;
 
@@ -109,7 +109,7 @@ static int pg_days(const pgd_cx *cx, const pgd_dt *v, long end_days, const char 
         return CU_ERR(cx, "invalid %s %d-%02d-%02d", type, (int)v->year, (int)v->month,
                       (int)v->day);
     days = days_from_civil(v->year, v->month, v->day) - UNIX_TO_PG_DAYS;
-    if (days < PG_MIN_DAYS || days >= end_days)
+    if (days < min_days || days >= end_days)
         return CU_ERR(cx, "%s %d-%02d-%02d out of range", type, (int)v->year,
                       (int)v->month, (int)v->day);
     *out = days;
@@ -574,7 +574,7 @@ static int date_encode(const pgd_cx *cx, const pgd_value *v, pgd_wbuf *out)
         return cu_wrong_kind(cx, v, "date");
     if (v->u.dt.infinity)
         return put32(cx, out, v->u.dt.infinity > 0 ? INT32_MAX : INT32_MIN);
-    if (pg_days(cx, &v->u.dt, PG_DATE_END_DAYS, "date", &days) < 0)
+    if (pg_days(cx, &v->u.dt, PG_MIN_DAYS, PG_DATE_END_DAYS, "date", &days) < 0)
         return -1;
     return put32(cx, out, (int32_t)days);
 }
@@ -622,7 +622,7 @@ static int ts_encode(const pgd_cx *cx, const pgd_value *v, pgd_wbuf *out, int tz
     if (v->u.dt.infinity)
         return put64(cx, out, v->u.dt.infinity > 0 ? INT64_MAX : INT64_MIN);
     /* one day of slack each side: the zone shift may bring it back in */
-    if (pg_days(cx, &v->u.dt, PG_TS_END_DAYS + 1, type, &days) < 0 ||
+    if (pg_days(cx, &v->u.dt, PG_MIN_DAYS - 1, PG_TS_END_DAYS + 1, type, &days) < 0 ||
         pg_clock(cx, &v->u.dt, type, &clock) < 0)
         return -1;
     ts = days * USECS_PER_DAY + clock;
