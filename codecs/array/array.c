@@ -129,10 +129,15 @@ static pgd_obj *array_decode(const pgd_cx *cx, const char *data, size_t len)
             return CU_FAIL(cx, "invalid array bounds: lower bound %d + %d overflows",
                            (int)lb, (int)dim);
         r.dims[i] = dim;
-        nitems *= (uint64_t)dim;
-        if (nitems > cap)
+        if (dim == 0)
+            nitems = 0; /* empty, whatever the other dimensions say */
+    }
+    for (i = 0; i < ndim && nitems != 0; i++) {
+        /* nitems * dim > cap, asked without the multiplication overflowing */
+        if (nitems > cap / (uint64_t)r.dims[i])
             return CU_FAIL(cx, "invalid array: %d-dimension size exceeds the %zu-byte field",
                            i + 1, len);
+        nitems *= (uint64_t)r.dims[i];
     }
     if (ndim == 0 || nitems == 0) {
         if (len != 12 + 8 * (size_t)ndim)
