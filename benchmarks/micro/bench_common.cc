@@ -1,0 +1,256 @@
+/*
+ * bench_common.cc - see bench_common.h and bench_host.h.
+ */
+#include "bench_host.h"
+
+#include <cstdarg>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <deque>
+
+#ifndef PGD_CODEC_DIR
+#error "PGD_CODEC_DIR must name the directory of the built codec plugins"
+#endif
+
+void bench_die(const char *fmt, ...)
+{
+    va_list ap;
+
+    std::fputs("micro-benchmarks: ", stderr);
+    va_start(ap, fmt);
+    std::vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    std::fputc('\n', stderr);
+    std::exit(1);
+}
+
+pgd_registry *bench_registry_new()
+{
+    pgd_registry *r = pgd_registry_new();
+
+    if (!r)
+        bench_die("out of memory creating the registry");
+    if (pgd_registry_load_dir(r, PGD_CODEC_DIR) != PGD_OK)
+        bench_die("loading plugins from %s: %s", PGD_CODEC_DIR, pgd_registry_error(r));
+    return r;
+}
+
+const pgd_registry *bench_registry()
+{
+    static pgd_registry *reg = bench_registry_new();
+    return reg;
+}
+
+/* host->find(): the registry's base codec for an OID. */
+static const pgd_codec *find_codec(void *, uint32_t oid)
+{
+    return pgd_registry_find(bench_registry(), oid, nullptr, nullptr);
+}
+
+BenchCodec::BenchCodec(uint32_t oid)
+{
+    const pgd_codec *elem = nullptr;
+    uint32_t elem_oid = 0;
+
+    codec = pgd_registry_find(bench_registry(), oid, &elem, &elem_oid);
+    if (!codec || !(codec->flags & PGD_CODEC_BINARY))
+        bench_die("no binary codec for type oid %u", oid);
+    chost_ctx_init(&ctx);
+    ctx.find = find_codec;
+    cx = pgd_cx{chost_host(), &ctx, oid, elem_oid, elem};
+}
+
+std::string BenchCodec::encode(const pgd_value &v)
+{
+    struct pgd_wbuf b;
+    int n;
+
+    chost_wbuf_init(&b);
+    n = codec->encode_binary(&cx, &v, &b);
+    if (n < 0 || (size_t)n != b.len)
+        bench_die("encode (oid %u) failed: %s", cx.oid, ctx.err);
+    std::string wire(b.p ? b.p : "", b.len);
+    chost_wbuf_free(&b);
+    return wire;
+}
+
+pgd_obj *BenchCodec::decode(const std::string &wire)
+{
+    pgd_obj *o = codec->decode_binary(&cx, wire.data(), wire.size());
+
+    if (!o)
+        bench_die("decode (oid %u) failed: %s", cx.oid, ctx.err);
+    return o;
+}
+
+/* ---- samples ----------------------------------------------------------- */
+
+/* Strings and item arrays the samples point into: stable addresses. */
+static std::deque<std::string> g_strings;
+static std::deque<std::vector<pgd_value>> g_lists;
+
+static const std::string &keep(std::string s)
+{
+    g_strings.push_back(std::move(s));
+    return g_strings.back();
+}
+
+static pgd_value v_int(int64_t i)
+{
+    pgd_value v{};
+    v.kind = PGD_V_INT;
+    v.u.i = i;
+    return v;
+}
+
+static pgd_value v_float(double f)
+{
+    pgd_value v{};
+    v.kind = PGD_V_FLOAT;
+    v.u.f = f;
+    return v;
+}
+
+/* kind PGD_V_STR, BYTES, DECIMAL or JSON over a kept copy of s. */
+static pgd_value v_text(pgd_kind kind, std::string s)
+{
+    const std::string &k = keep(std::move(s));
+    pgd_value v{};
+    v.kind = kind;
+    v.u.s.p = k.data();
+    v.u.s.n = k.size();
+    return v;
+}
+
+static pgd_value v_list(std::vector<pgd_value> items)
+{
+    g_lists.push_back(std::move(items));
+    pgd_value v{};
+    v.kind = PGD_V_LIST;
+    v.u.list.items = g_lists.back().data();
+    v.u.list.n = g_lists.back().size();
+    return v;
+}
+
+static pgd_value v_dt(pgd_kind kind, pgd_dt dt)
+{
+    pgd_value v{};
+    v.kind = kind;
+    v.u.dt = dt;
+    return v;
+}
+
+static std::vector<BenchSample> make_samples()
+{
+    std::vector<BenchSample> s;
+
+    s.push_back({"int4", 23, v_int(123456), "123456"});
+    s.push_back({"int8", 20, v_int(9007199254740993LL), "9007199254740993"});
+    s.push_back({"float8", 701, v_float(1234.5), "1234.5"});
+    s.push_back({"text_short", 25, v_text(PGD_V_STR, "hello, world"), "'hello, world'"});
+    {
+        std::string t;
+        for (size_t i = 0; i < 1024; i++)
+            t += (char)('a' + i % 26);
+        s.push_back({"text_1k", 25, v_text(PGD_V_STR, t), "'" + t + "'"});
+    }
+    {
+        std::string b, e = "b'";
+        char hex[8];
+        for (size_t i = 0; i < 1024; i++) {
+            b += (char)(i & 0xff);
+            std::snprintf(hex, sizeof hex, "\\x%02x", (unsigned)(i & 0xff));
+            e += hex;
+        }
+        s.push_back({"bytea_1k", 17, v_text(PGD_V_BYTES, b), e + "'"});
+    }
+    {
+        static const uint8_t u[16] = {0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc, 0xde, 0xf0,
+                                      0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef};
+        pgd_value v{};
+        v.kind = PGD_V_UUID;
+        std::memcpy(v.u.uuid, u, 16);
+        s.push_back({"uuid", 2950, v, "UUID('12345678-9abc-def0-0123-456789abcdef')"});
+    }
+    {
+        std::string doc = "{\"id\": 42, \"name\": \"alice\", \"active\": true, "
+                          "\"tags\": [\"a\", \"b\"], \"score\": 9.5}";
+        s.push_back({"jsonb_small", 3802, v_text(PGD_V_JSON, doc), "json:" + doc});
+    }
+    s.push_back({"numeric_small", 1700, v_text(PGD_V_DECIMAL, "123.45"), "Decimal('123.45')"});
+    {
+        std::string d = "-12345678901234567890123456789012345678."
+                        "123456789012345678901234567890";
+        s.push_back({"numeric_large", 1700, v_text(PGD_V_DECIMAL, d), "Decimal('" + d + "')"});
+    }
+    {
+        pgd_dt dt{};
+        dt.year = 2024, dt.month = 5, dt.day = 17;
+        dt.hour = 12, dt.minute = 34, dt.second = 56, dt.usec = 789012;
+        dt.has_tz = 1;
+        s.push_back({"timestamptz", 1184, v_dt(PGD_V_DATETIME, dt),
+                     "datetime(2024-05-17 12:34:56.789012+0000)"});
+    }
+    {
+        pgd_dt dt{};
+        dt.year = 2024, dt.month = 5, dt.day = 17;
+        s.push_back({"date", 1082, v_dt(PGD_V_DATE, dt), "date(2024-05-17)"});
+    }
+    {
+        pgd_value v{};
+        v.kind = PGD_V_INTERVAL;
+        v.u.iv.months = 1;
+        v.u.iv.days = 2;
+        v.u.iv.usec = 3 * 3600 * INT64_C(1000000);
+        s.push_back({"interval", 1186, v, "interval(1m 2d 10800000000us)"});
+    }
+    {
+        std::vector<pgd_value> items;
+        std::string e = "[";
+        for (int i = 0; i < 100; i++) {
+            items.push_back(v_int(i * 1000));
+            e += (i ? ", " : "") + std::to_string(i * 1000);
+        }
+        s.push_back({"int4_array_100", 1007, v_list(std::move(items)), e + "]"});
+    }
+    {
+        static const char *const words[10] = {"alpha", "bravo", "charlie", "delta", "echo",
+                                              "foxtrot", "golf", "hotel", "india", "juliett"};
+        std::vector<pgd_value> items;
+        std::string e = "[";
+        for (int i = 0; i < 10; i++) {
+            items.push_back(v_text(PGD_V_STR, words[i]));
+            e += std::string(i ? ", '" : "'") + words[i] + "'";
+        }
+        s.push_back({"text_array_10", 1009, v_list(std::move(items)), e + "]"});
+    }
+    return s;
+}
+
+const std::vector<BenchSample> &bench_samples()
+{
+    static const std::vector<BenchSample> samples = make_samples();
+    return samples;
+}
+
+const BenchSample &bench_sample(const std::string &name)
+{
+    for (const BenchSample &s : bench_samples())
+        if (s.name == name)
+            return s;
+    bench_die("no sample named %s", name.c_str());
+}
+
+void bench_check_roundtrip(const BenchSample &s)
+{
+    BenchCodec c(s.oid);
+    pgd_obj *o = c.decode(c.encode(s.value));
+    char *r = chost_repr(o);
+
+    if (!r || s.expect != r)
+        bench_die("%s: decoded %.200s, expected %.200s", s.name.c_str(), r ? r : "(null)",
+                  s.expect.c_str());
+    std::free(r);
+    chost_free(o);
+}
