@@ -44,7 +44,11 @@ else
     args=(--benchmark_min_time=0.5 --benchmark_repetitions=3
           --benchmark_report_aggregates_only=true)
 fi
-[[ -n $filter ]] && args+=("--benchmark_filter=$filter")
+report_args=()
+if [[ -n $filter ]]; then
+    args+=("--benchmark_filter=$filter")
+    report_args+=(--allow-empty)   # programs with no matching case
+fi
 
 rm -rf "$out/parts"
 mkdir -p "$out/parts"
@@ -72,6 +76,6 @@ for p in "${progs[@]}"; do
     parts+=("$out/parts/$name.json")
 done
 
-python3 benchmarks/micro/report.py "$out/micro.json" "${parts[@]}" || rc=1
+python3 benchmarks/micro/report.py "${report_args[@]}" "$out/micro.json" "${parts[@]}" || rc=1
 echo "micro-benchmarks: $((SECONDS - t0)) s" >&2
 exit $rc

@@ -164,9 +164,7 @@ void BM_churn(benchmark::State &st, const pgd_allocator *a)
 
 int main(int argc, char **argv)
 {
-    benchmark::Initialize(&argc, argv);
-    if (benchmark::ReportUnrecognizedArguments(argc, argv))
-        return 1;
+    bench_init(&argc, argv);
 
 #if PGD_BENCH_ALLOC_JEMALLOC
     const pgd_allocator *a = pgd_allocator_jemalloc();
@@ -188,8 +186,9 @@ int main(int argc, char **argv)
                                  (size_t)1 << 20, 8);
     benchmark::RegisterBenchmark(("alloc/small_copies/" + n).c_str(), BM_small_copies, a);
     benchmark::RegisterBenchmark(("alloc/churn/" + n).c_str(), BM_churn, a);
-    benchmark::AddCustomContext("pgd_allocator", n);
-    benchmark::RunSpecifiedBenchmarks();
-    benchmark::Shutdown();
-    return 0;
+    /* the table measured here: pgd_allocator_get() is the same one */
+    if (pgd_allocator_get() != a)
+        bench_die("the driver's default table is %s, not %s", pgd_allocator_get()->name,
+                  n.c_str());
+    return bench_run();
 }

@@ -60,16 +60,11 @@ static void BM_encode(benchmark::State &st, const BenchSample *s)
 
 int main(int argc, char **argv)
 {
-    benchmark::Initialize(&argc, argv);
-    if (benchmark::ReportUnrecognizedArguments(argc, argv))
-        return 1;
+    bench_init(&argc, argv);
     for (const BenchSample &s : bench_samples()) {
         bench_check_roundtrip(s);
         benchmark::RegisterBenchmark(("codec/decode/" + s.name).c_str(), BM_decode, &s);
         benchmark::RegisterBenchmark(("codec/encode/" + s.name).c_str(), BM_encode, &s);
     }
-    benchmark::AddCustomContext("pgd_allocator", pgd_allocator_get()->name);
-    benchmark::RunSpecifiedBenchmarks();
-    benchmark::Shutdown();
-    return 0;
+    return bench_run();
 }

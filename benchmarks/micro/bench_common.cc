@@ -3,6 +3,8 @@
  */
 #include "bench_host.h"
 
+#include <benchmark/benchmark.h>
+
 #include <cstdarg>
 #include <cstdio>
 #include <cstdlib>
@@ -23,6 +25,21 @@ void bench_die(const char *fmt, ...)
     va_end(ap);
     std::fputc('\n', stderr);
     std::exit(1);
+}
+
+void bench_init(int *argc, char **argv)
+{
+    benchmark::Initialize(argc, argv);
+    if (benchmark::ReportUnrecognizedArguments(*argc, argv))
+        std::exit(1);
+}
+
+int bench_run()
+{
+    benchmark::AddCustomContext("pgd_allocator", pgd_allocator_get()->name);
+    benchmark::RunSpecifiedBenchmarks();
+    benchmark::Shutdown();
+    return 0;
 }
 
 pgd_registry *bench_registry_new()

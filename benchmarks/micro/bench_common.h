@@ -19,6 +19,12 @@ const pgd_registry *bench_registry();
  * it with pgd_registry_free. */
 pgd_registry *bench_registry_new();
 
+/* benchmark::Initialize; exits 1 on an option it does not know. */
+void bench_init(int *argc, char **argv);
+/* Record the driver's allocator table in the JSON context (pgd_allocator),
+ * run the registered benchmarks, shut down; main's exit status. */
+int bench_run();
+
 /* Print "micro-benchmarks: <message>" to stderr and exit(1). */
 [[noreturn]] void bench_die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

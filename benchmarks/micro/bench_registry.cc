@@ -212,9 +212,7 @@ void BM_cache_miss(benchmark::State &st, Stmts *s)
 
 int main(int argc, char **argv)
 {
-    benchmark::Initialize(&argc, argv);
-    if (benchmark::ReportUnrecognizedArguments(argc, argv))
-        return 1;
+    bench_init(&argc, argv);
 
     const pgd_registry *reg = registry_with_high_oids();
     static const std::vector<OidSet> sets = oid_sets();
@@ -237,8 +235,5 @@ int main(int argc, char **argv)
     benchmark::RegisterBenchmark("stmt_cache/hit_cycle", BM_cache_hit_cycle, &stmts);
     benchmark::RegisterBenchmark("stmt_cache/miss", BM_cache_miss, &stmts);
 
-    benchmark::AddCustomContext("pgd_allocator", pgd_allocator_get()->name);
-    benchmark::RunSpecifiedBenchmarks();
-    benchmark::Shutdown();
-    return 0;
+    return bench_run();
 }

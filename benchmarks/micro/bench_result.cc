@@ -303,9 +303,7 @@ int main(int argc, char **argv)
     };
     std::vector<std::unique_ptr<Result>> results;
 
-    benchmark::Initialize(&argc, argv);
-    if (benchmark::ReportUnrecognizedArguments(argc, argv))
-        return 1;
+    bench_init(&argc, argv);
     for (const auto &c : cases) {
         std::vector<Column> cols = c.cols();
         std::string name = std::string("result/") + c.name + "/" + std::to_string(c.nrows);
@@ -314,8 +312,5 @@ int main(int argc, char **argv)
         check(name.c_str(), cols, *results.back());
         benchmark::RegisterBenchmark(name.c_str(), BM_result, results.back().get());
     }
-    benchmark::AddCustomContext("pgd_allocator", pgd_allocator_get()->name);
-    benchmark::RunSpecifiedBenchmarks();
-    benchmark::Shutdown();
-    return 0;
+    return bench_run();
 }

@@ -2,12 +2,14 @@
 """Merge the micro-benchmarks' Google Benchmark JSON files into one and
 print a compact table.
 
-    report.py OUT.json PART.json...
+    report.py [--allow-empty] OUT.json PART.json...
 
 OUT.json gets {"context": <first part's context, plus "parts">,
 "benchmarks": [every part's benchmarks, in order]}.  With repetitions
 (aggregates only) the table shows the median.  Exit status 1 when a
-benchmark reported an error or a part is missing or empty.
+benchmark reported an error or a part is missing or empty (empty parts
+are fine with --allow-empty, for a --benchmark_filter run), or when no
+part has any benchmark.
 """
 import json
 import os
@@ -16,12 +18,15 @@ import sys
 UNIT_NS = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}
 
 
-def load_parts(paths):
+def load_parts(paths, allow_empty):
     context, rows, problems = None, [], []
     for path in paths:
         try:
             with open(path) as f:
-                data = json.load(f)
+                text = f.read()
+            if not text and allow_empty:
+                continue  # a program with no case matching the filter writes nothing
+            data = json.loads(text)
         except (OSError, ValueError) as e:
             problems.append(f"{os.path.basename(path)}: unreadable ({e})")
             continue
@@ -31,7 +36,7 @@ def load_parts(paths):
         context["parts"].append(os.path.basename(path))
         extra = {k: v for k, v in data.get("context", {}).items() if k.startswith("pgd_")}
         benches = data.get("benchmarks", [])
-        if not benches:
+        if not benches and not allow_empty:
             problems.append(f"{os.path.basename(path)}: no benchmarks")
         for b in benches:
             b.update({"part": os.path.basename(path), **extra})
@@ -68,11 +73,16 @@ def fmt_ns(v):
 
 
 def main(argv):
+    allow_empty = len(argv) > 1 and argv[1] == "--allow-empty"
+    if allow_empty:
+        argv = argv[:1] + argv[2:]
     if len(argv) < 3:
         print(__doc__, file=sys.stderr)
         return 2
     out_path, parts = argv[1], argv[2:]
-    context, rows, problems = load_parts(parts)
+    context, rows, problems = load_parts(parts, allow_empty)
+    if not rows:
+        problems.append("no benchmark ran")
     with open(out_path, "w") as f:
         json.dump({"context": context, "benchmarks": rows}, f, indent=1)
 
