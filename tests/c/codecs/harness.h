@@ -47,6 +47,8 @@ void th_value_free(pgd_value *v);
 char *th_encode_hex(uint32_t oid, const pgd_value *v, char *err, size_t errsz);
 
 void th_fail(const char *file, int line, const char *fmt, ...);
+/* Count one check made outside the th_* helpers (shown by th_finish). */
+void th_count(void);
 
 /* binary decode: hex in, repr expected */
 void th_dec(const char *f, int l, uint32_t oid, const char *hex, const char *want);
@@ -72,6 +74,7 @@ void th_rt(const char *f, int l, uint32_t oid, const char *hex);
 #define RT(oid, hex) th_rt(__FILE__, __LINE__, (oid), (hex))
 #define CHECK(cond)                                                                      \
     do {                                                                                 \
+        th_count();                                                                      \
         if (!(cond))                                                                     \
             th_fail(__FILE__, __LINE__, "check failed: %s", #cond);                      \
     } while (0)
@@ -96,7 +99,10 @@ enum {
     JSONB = 3802,
     BOOL_ARR = 1000, BYTEA_ARR = 1001, INT2_ARR = 1005, INT4_ARR = 1007,
     TEXT_ARR = 1009, INT8_ARR = 1016, FLOAT8_ARR = 1022, DATE_ARR = 1182,
-    NUMERIC_ARR = 1231, JSONB_ARR = 3807, UUID_ARR = 2951
+    NUMERIC_ARR = 1231, JSONB_ARR = 3807, UUID_ARR = 2951,
+    JSON_ARR = 199, OID_ARR = 1028, FLOAT4_ARR = 1021, VARCHAR_ARR = 1015,
+    TIME_ARR = 1183, TIMESTAMP_ARR = 1115, TIMESTAMPTZ_ARR = 1185, INTERVAL_ARR = 1187,
+    TIMETZ_ARR = 1270
 };
 
 #endif

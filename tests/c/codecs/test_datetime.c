@@ -252,6 +252,7 @@ static void test_extreme_wire(void)
     for (i = 0; i < 2; i++) {
         char *b = th_unhex(far[i], &n);
 
+        th_count();
         o = th_decode_obj(TIMESTAMP, 1, b, n, err, sizeof err);
         if (!o)
             th_fail(__FILE__, __LINE__, "timestamp %s: %s", far[i], err);
