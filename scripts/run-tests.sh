@@ -120,7 +120,7 @@ fi
 # ---- Python: the installed package, on asyncio and on uvloop ------------------------
 # pytest's exit status 5 (no tests collected) counts as a failure like any other.
 py_test() {   # LOOP
-    PSQLPY_TEST_LOOP=$1 "$VPY" -m pytest tests/py -q --junitxml="$REPORTS/pytest-$1.xml"
+    PSQLPY_EXPECT_ALLOCATOR=jemalloc PSQLPY_TEST_LOOP=$1 "$VPY" -m pytest tests/py -q --junitxml="$REPORTS/pytest-$1.xml"
 }
 run_phase pytest-asyncio py_test asyncio
 run_phase pytest-uvloop py_test uvloop

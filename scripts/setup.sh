@@ -2,7 +2,8 @@
 # Set up this machine (Debian 12) to build and test psqlpy:
 #   1. the Debian packages below, installed only if one is missing
 #      (apt-get update runs only then);
-#   2. a virtual environment in .venv with psqlpy installed from this tree
+#   2. a private jemalloc build for the extension (scripts/build-jemalloc.sh);
+#   3. a virtual environment in .venv with psqlpy installed from this tree
 #      (`pip install .[test]`, a real wheel build, not an editable install).
 # Idempotent and non-interactive; a second run with nothing changed only
 # checks and returns.  The wheel is rebuilt when any of its inputs changed.
@@ -26,11 +27,20 @@ if ! "$VPY" -c 'import sys; sys.exit(sys.prefix == sys.base_prefix)' 2>/dev/null
     "$VPY" -m pip install -q --progress-bar off -U pip </dev/null
 fi
 
+# ---- a private jemalloc for the extension ------------------------------------------
+# Debian's shared libjemalloc cannot be loaded into a running Python process;
+# scripts/build-jemalloc.sh builds Debian's jemalloc source as a static,
+# prefixed library (once, cached) and CMake links it into the extension.
+PGD_JEMALLOC_ROOT=$(bash scripts/build-jemalloc.sh)
+export PGD_JEMALLOC_ROOT
+say "private jemalloc in $PGD_JEMALLOC_ROOT"
+
 # ---- psqlpy into the venv ---------------------------------------------------------
 # What the wheel is built from; a change in any of it means a rebuild.
 inputs=(pyproject.toml CMakeLists.txt README.md driver codecs pyext)
 stamp=.venv/.psqlpy-install-stamp
 sum=$( { "$VPY" -VV
+         echo "$PGD_JEMALLOC_ROOT"
          find "${inputs[@]}" -type f ! -path '*/__pycache__/*' ! -name '*.py[co]' \
               -print0 | LC_ALL=C sort -z | xargs -0 -r sha256sum; } |
        sha256sum | cut -d' ' -f1)

@@ -159,6 +159,9 @@ psqlpy_exec(PyObject *m)
 {
     module_state *st = PyModule_GetState(m);
     if (psqlpy_registry == NULL) {
+#ifdef PSQLPY_JEMALLOC
+        psqlpy_use_jemalloc(); /* before the driver's first allocation */
+#endif
         psqlpy_registry = pgd_registry_new();
         if (psqlpy_registry == NULL) {
             PyErr_NoMemory();

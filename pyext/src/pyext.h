@@ -198,6 +198,9 @@ PyObject *psqlpy_get_cell(module_state *st, const pgd_result *r, int row, int co
 int psqlpy_builders_init(void);
 int psqlpy_params_init(void);
 
+/* jemalloc.c (only in builds with the private jemalloc) */
+void psqlpy_use_jemalloc(void);
+
 /* errors.c */
 PyObject *psqlpy_error_from_conn(module_state *st, const pgd_conn *c); /* new exc instance */
 PyObject *psqlpy_make_error(module_state *st, PyObject *type, const char *msg);
