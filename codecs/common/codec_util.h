@@ -111,6 +111,53 @@ static inline int cu_hex_val(char c)
 }
 
 /*
+ * The parts of decimal number text "[+-]digits[.digits][(e|E)[+-]digits]",
+ * with at least one digit before the exponent (either side of the point may
+ * be empty: ".5", "5.").  Offsets are into the scanned text.
+ */
+typedef struct cu_decimal {
+    char sign;                /* '+', '-' or 0 */
+    size_t int_at, int_len;   /* digits before the point */
+    size_t frac_at, frac_len; /* digits after it (0 when there are none) */
+    size_t exp_at;            /* the 'e' or 'E', or the text's length if none */
+} cu_decimal;
+
+/* 0 when p[0..n) is exactly such a number, -1 when it is not. */
+static inline int cu_scan_decimal(const char *p, size_t n, cu_decimal *d)
+{
+    size_t i = 0, start;
+
+    d->sign = 0;
+    if (i < n && (p[i] == '+' || p[i] == '-'))
+        d->sign = p[i++];
+    d->int_at = i;
+    while (i < n && cu_is_digit(p[i]))
+        i++;
+    d->int_len = i - d->int_at;
+    d->frac_at = i;
+    if (i < n && p[i] == '.') {
+        d->frac_at = ++i;
+        while (i < n && cu_is_digit(p[i]))
+            i++;
+    }
+    d->frac_len = i - d->frac_at;
+    if (d->int_len + d->frac_len == 0)
+        return -1;
+    d->exp_at = i;
+    if (i < n && (p[i] == 'e' || p[i] == 'E')) {
+        i++;
+        if (i < n && (p[i] == '+' || p[i] == '-'))
+            i++;
+        start = i;
+        while (i < n && cu_is_digit(p[i]))
+            i++;
+        if (i == start)
+            return -1;
+    }
+    return i == n ? 0 : -1;
+}
+
+/*
  * Parse a whole decimal integer "[-]digits" of exactly n bytes (no blanks,
  * no '+').  Returns 0 and stores it, 1 when it is a well-formed integer that
  * does not fit [lo, hi], -1 when it is not an integer at all.

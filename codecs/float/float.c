@@ -95,7 +95,7 @@ static int float_parse_text(const pgd_cx *cx, const char *data, size_t len, int 
 {
     const char *type = single ? "float4" : "float8";
     char buf[FLOAT_TEXT_MAX + 1];
-    size_t i = 0, digits = 0;
+    cu_decimal d;
     char *end;
 
     if (len == 3 && memcmp(data, "NaN", 3) == 0) {
@@ -113,30 +113,7 @@ static int float_parse_text(const pgd_cx *cx, const char *data, size_t len, int 
     if (len == 0 || len > FLOAT_TEXT_MAX)
         goto error;
     /* [-]digits[.digits][e[+-]digits] */
-    if (data[i] == '-')
-        i++;
-    while (i < len && cu_is_digit(data[i]))
-        i++, digits++;
-    if (i < len && data[i] == '.') {
-        i++;
-        while (i < len && cu_is_digit(data[i]))
-            i++, digits++;
-    }
-    if (!digits)
-        goto error;
-    if (i < len && (data[i] == 'e' || data[i] == 'E')) {
-        size_t start;
-
-        i++;
-        if (i < len && (data[i] == '+' || data[i] == '-'))
-            i++;
-        start = i;
-        while (i < len && cu_is_digit(data[i]))
-            i++;
-        if (i == start)
-            goto error;
-    }
-    if (i != len)
+    if (cu_scan_decimal(data, len, &d) < 0 || d.sign == '+')
         goto error;
     memcpy(buf, data, len);
     buf[len] = '\0';

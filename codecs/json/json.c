@@ -90,63 +90,34 @@ static int put_json_string(const pgd_cx *cx, pgd_wbuf *out, const char *p, size_
  */
 static int put_json_decimal(const pgd_cx *cx, pgd_wbuf *out, const char *p, size_t n)
 {
-    size_t i = 0, istart, iend, fstart = 0, fend = 0, estart;
+    cu_decimal d;
+    size_t skip = 0;
     int shown = n > 40 ? 40 : (int)n;
 
-    if (i < n && (p[i] == '+' || p[i] == '-'))
-        i++;
-    istart = i;
-    while (i < n && cu_is_digit(p[i]))
-        i++;
-    iend = i;
-    if (i < n && p[i] == '.') {
-        fstart = ++i;
-        while (i < n && cu_is_digit(p[i]))
-            i++;
-        fend = i;
-    }
-    if (iend == istart && fend == fstart) {
-        size_t k = istart;
+    if (cu_scan_decimal(p, n, &d) < 0) {
+        size_t k = n && (p[0] == '+' || p[0] == '-');
 
         /* NaN, Infinity, sNaN, ...: a letter where the digits should be */
         if (k < n && ((p[k] | 0x20) == 'n' || (p[k] | 0x20) == 'i' || (p[k] | 0x20) == 's'))
             return CU_ERR(cx, "decimal %.*s is not valid JSON", shown, p);
-        goto syntax;
+        return CU_ERR(cx, "invalid decimal text \"%.*s\"%s for JSON", shown, p,
+                      shown < (int)n ? "..." : "");
     }
-    estart = i;
-    if (i < n && (p[i] == 'e' || p[i] == 'E')) {
-        size_t d;
-
-        i++;
-        if (i < n && (p[i] == '+' || p[i] == '-'))
-            i++;
-        d = i;
-        while (i < n && cu_is_digit(p[i]))
-            i++;
-        if (i == d)
-            goto syntax;
-    }
-    if (i != n)
-        goto syntax;
-    while (istart + 1 < iend && p[istart] == '0')
-        istart++; /* "007" -> "7", "00" -> "0" */
-    if (p[0] == '-' && put_lit(cx, out, "-") < 0)
+    while (skip + 1 < d.int_len && p[d.int_at + skip] == '0')
+        skip++; /* "007" -> "7", "00" -> "0" */
+    if (d.sign == '-' && put_lit(cx, out, "-") < 0)
         return -1;
-    if (istart == iend) { /* ".5" */
+    if (d.int_len == 0) { /* ".5" */
         if (put_lit(cx, out, "0") < 0)
             return -1;
-    } else if (cu_put_bytes(cx, out, p + istart, iend - istart) < 0) {
+    } else if (cu_put_bytes(cx, out, p + d.int_at + skip, d.int_len - skip) < 0) {
         return -1;
     }
-    if (fend > fstart) { /* "5." has none */
-        if (put_lit(cx, out, ".") < 0 || cu_put_bytes(cx, out, p + fstart, fend - fstart) < 0)
+    if (d.frac_len) { /* "5." has none */
+        if (put_lit(cx, out, ".") < 0 || cu_put_bytes(cx, out, p + d.frac_at, d.frac_len) < 0)
             return -1;
     }
-    return cu_put_bytes(cx, out, p + estart, n - estart) < 0 ? -1 : 0;
-
-syntax:
-    return CU_ERR(cx, "invalid decimal text \"%.*s\"%s for JSON", shown, p,
-                  shown < (int)n ? "..." : "");
+    return cu_put_bytes(cx, out, p + d.exp_at, n - d.exp_at) < 0 ? -1 : 0;
 }
 
 static int put_json_value(const pgd_cx *cx, pgd_wbuf *out, const pgd_value *v, int depth)

@@ -234,8 +234,9 @@ static long floor_div4(long x)
  */
 static int numeric_encode_text(const pgd_cx *cx, const char *txt, size_t len, pgd_wbuf *out)
 {
-    size_t i = 0, intstart, nint, nfrac = 0, lead = 0, ndig, nsig;
-    const char *intp, *fracp = NULL;
+    cu_decimal d;
+    size_t nint, nfrac, lead = 0, ndig, nsig;
+    const char *intp, *fracp;
     int neg = 0;
     long exp10 = 0, point, dscale, weight, lastw, ngroups, g;
     char *p;
@@ -251,41 +252,25 @@ static int numeric_encode_text(const pgd_cx *cx, const char *txt, size_t len, pg
     if (ieq(txt, len, "snan") || ieq(txt, len, "-snan"))
         return CU_ERR(cx, "signaling NaN cannot be stored in numeric");
 
-    if (i < len && (txt[i] == '-' || txt[i] == '+'))
-        neg = txt[i++] == '-';
-    intstart = i;
-    while (i < len && cu_is_digit(txt[i]))
-        i++;
-    intp = txt + intstart;
-    nint = i - intstart;
-    if (i < len && txt[i] == '.') {
-        fracp = txt + ++i;
-        while (i < len && cu_is_digit(txt[i]))
-            i++;
-        nfrac = (size_t)(txt + i - fracp);
-    }
-    if (nint + nfrac == 0)
+    if (cu_scan_decimal(txt, len, &d) < 0)
         goto syntax;
-    if (i < len && (txt[i] == 'e' || txt[i] == 'E')) {
+    neg = d.sign == '-';
+    intp = txt + d.int_at;
+    nint = d.int_len;
+    fracp = txt + d.frac_at;
+    nfrac = d.frac_len;
+    if (d.exp_at < len) {
+        size_t i = d.exp_at + 1;
         int eneg = 0;
-        size_t estart;
 
-        i++;
-        if (i < len && (txt[i] == '-' || txt[i] == '+'))
+        if (txt[i] == '-' || txt[i] == '+')
             eneg = txt[i++] == '-';
-        estart = i;
-        while (i < len && cu_is_digit(txt[i])) {
+        for (; i < len; i++)
             if (exp10 < 10000000)
                 exp10 = exp10 * 10 + (txt[i] - '0');
-            i++;
-        }
-        if (i == estart)
-            goto syntax;
         if (eneg)
             exp10 = -exp10;
     }
-    if (i != len)
-        goto syntax;
     if (nint + nfrac > 1000000)
         return CU_ERR(cx, "numeric text of %zu digits is too long", nint + nfrac);
 

@@ -89,6 +89,14 @@ void th_rt(const char *f, int l, uint32_t oid, const char *hex);
 #define V_BYTES(p) V_STRN(PGD_V_BYTES, (p), sizeof(p) - 1)
 #define V_DEC(p) V_STRN(PGD_V_DECIMAL, (p), sizeof(p) - 1)
 #define V_JSON(p) V_STRN(PGD_V_JSON, (p), sizeof(p) - 1)
+#define V_DATE(...) VAL(PGD_V_DATE, .u.dt = (pgd_dt){__VA_ARGS__})
+#define V_TIME(...) VAL(PGD_V_TIME, .u.dt = (pgd_dt){__VA_ARGS__})
+#define V_DT(...) VAL(PGD_V_DATETIME, .u.dt = (pgd_dt){__VA_ARGS__})
+/* LIST(*V_INT(1), *V_STR("a")): items are values, not pointers */
+#define LIST(...)                                                                        \
+    VAL(PGD_V_LIST, .u.list = {(const pgd_value[]){__VA_ARGS__},                         \
+                               sizeof((const pgd_value[]){__VA_ARGS__}) / sizeof(pgd_value)})
+#define EMPTY_LIST VAL(PGD_V_LIST, .u.list = {NULL, 0})
 
 /* Type OIDs used by the tests. */
 enum {

@@ -118,18 +118,14 @@ static void test_text_forms(void)
     DECT(DATE_ARR, "{-infinity}", "[date(-infinity)]");
 }
 
-#define LIST(...)                                                                        \
-    VAL(PGD_V_LIST, .u.list = {(const pgd_value[]){__VA_ARGS__},                         \
-                               sizeof((const pgd_value[]){__VA_ARGS__}) / sizeof(pgd_value)})
-#define EMPTY VAL(PGD_V_LIST, .u.list = {NULL, 0})
 #define NUL VAL(PGD_V_NULL)
 
 static void test_encode(void)
 {
     /* empty arrays in any shape are ndim 0 */
-    ENC(INT4_ARR, EMPTY, "00000000 00000000 00000017");
-    ENC(INT4_ARR, LIST(*EMPTY, *EMPTY), "00000000 00000000 00000017");
-    ENC(TEXT_ARR, LIST(*LIST(*EMPTY)), "00000000 00000000 00000019");
+    ENC(INT4_ARR, EMPTY_LIST, "00000000 00000000 00000017");
+    ENC(INT4_ARR, LIST(*EMPTY_LIST, *EMPTY_LIST), "00000000 00000000 00000017");
+    ENC(TEXT_ARR, LIST(*LIST(*EMPTY_LIST)), "00000000 00000000 00000019");
     ENC(INT4_ARR, LIST(*V_INT(1), *NUL, *V_INT(3)),
         "00000001 00000001 00000017 00000003 00000001"
         " 00000004 00000001 ffffffff 00000004 00000003");
@@ -155,8 +151,8 @@ static void test_encode(void)
             "sub-lists must have equal lengths");
     ENC_ERR(INT4_ARR, LIST(*LIST(*V_INT(1)), *V_INT(2)), "sub-lists must have equal lengths");
     ENC_ERR(INT4_ARR, LIST(*V_INT(1), *LIST(*V_INT(2))), "sub-lists must have equal lengths");
-    ENC_ERR(INT4_ARR, LIST(*LIST(*V_INT(1)), *EMPTY), "sub-lists must have equal lengths");
-    ENC_ERR(INT4_ARR, LIST(*EMPTY, *LIST(*V_INT(1))), "sub-lists must have equal lengths");
+    ENC_ERR(INT4_ARR, LIST(*LIST(*V_INT(1)), *EMPTY_LIST), "sub-lists must have equal lengths");
+    ENC_ERR(INT4_ARR, LIST(*EMPTY_LIST, *LIST(*V_INT(1))), "sub-lists must have equal lengths");
     ENC_ERR(INT4_ARR, LIST(*LIST(*NUL), *NUL), "sub-lists must have equal lengths");
     ENC_ERR(INT2_ARR, LIST(*V_INT(1), *V_INT(70000)), "value 70000 out of range for int2");
     ENC_ERR(INT4_ARR, LIST(*V_STR("1")), "cannot encode a str value as int4");

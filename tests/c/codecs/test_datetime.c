@@ -147,10 +147,6 @@ static void test_rows(void)
     }
 }
 
-#define DT(...) ((pgd_dt){__VA_ARGS__})
-#define V_DATE(...) VAL(PGD_V_DATE, .u.dt = DT(__VA_ARGS__))
-#define V_TIME(...) VAL(PGD_V_TIME, .u.dt = DT(__VA_ARGS__))
-#define V_DT(...) VAL(PGD_V_DATETIME, .u.dt = DT(__VA_ARGS__))
 #define V_IV(mo, d, us) VAL(PGD_V_INTERVAL, .u.iv = {.usec = (us), .days = (d), .months = (mo)})
 
 static void test_encode(void)

@@ -65,6 +65,11 @@ int main(void)
     DECT_ERR(FLOAT8, " 1.5", "invalid float8 text");
     DECT_ERR(FLOAT8, "1.5 ", "invalid float8 text");
     DECT_ERR(FLOAT8, "1e", "invalid float8 text");
+    DECT_ERR(FLOAT8, "+1.5", "invalid float8 text"); /* float8out never writes '+' */
+    DECT_ERR(FLOAT8, "-", "invalid float8 text");
+    DECT_ERR(FLOAT8, ".", "invalid float8 text");
+    DECT_ERR(FLOAT8, "1.5.", "invalid float8 text");
+    DECT_ERR(FLOAT8, "1e+", "invalid float8 text");
     DECT_ERR(FLOAT8, "1e999", "out of range");
     DECT_ERR(FLOAT4, "1e39", "out of range");
     DECT_ERR(FLOAT8, "1.00000000000000000000000000000000000000000000000000000000000000000", "invalid");

@@ -5,11 +5,6 @@
 
 #include "harness.h"
 
-#define LIST(...)                                                                        \
-    VAL(PGD_V_LIST, .u.list = {(const pgd_value[]){__VA_ARGS__},                         \
-                               sizeof((const pgd_value[]){__VA_ARGS__}) / sizeof(pgd_value)})
-#define EMPTY_LIST VAL(PGD_V_LIST, .u.list = {NULL, 0})
-
 /* Encode v for json and for jsonb; both must give `text` (jsonb after its
  * version byte). */
 static void enc_text(const char *f, int l, const pgd_value *v, const char *text)

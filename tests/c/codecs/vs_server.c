@@ -296,12 +296,6 @@ done:
 
 /* ---- values only an encoder sees --------------------------------------- */
 
-#define LIST(...)                                                                        \
-    VAL(PGD_V_LIST, .u.list = {(const pgd_value[]){__VA_ARGS__},                         \
-                               sizeof((const pgd_value[]){__VA_ARGS__}) / sizeof(pgd_value)})
-#define V_DT(...) VAL(PGD_V_DATETIME, .u.dt = (pgd_dt){__VA_ARGS__})
-#define V_TIME(...) VAL(PGD_V_TIME, .u.dt = (pgd_dt){__VA_ARGS__})
-
 typedef struct enc_case {
     uint32_t oid;
     const pgd_value *v;
