@@ -36,16 +36,25 @@ SRC
 apt_src=(apt-get -q -o Dir::Etc::SourceList="$work/sources.list"
          -o Dir::Etc::SourceParts="$work/parts" -o Dir::State::Lists="$work/lists"
          -o Acquire::Retries=3)
-(cd "$work" && "${apt_src[@]}" update >&2 && "${apt_src[@]}" source --download-only jemalloc >&2)
+(cd "$work" && "${apt_src[@]}" update && "${apt_src[@]}" source --download-only jemalloc) \
+    >"$cache/fetch.log" 2>&1 || { cat "$cache/fetch.log" >&2; exit 1; }
 tarball=$(ls "$work"/jemalloc_*.orig.tar.* | head -n 1)
 mkdir -p "$work/src"
 tar -xf "$tarball" -C "$work/src" --strip-components=1
-(
+echo "build-jemalloc: building $(basename "$tarball") (log: $cache/build.log)" >&2
+if ! (
     cd "$work/src"
     ./configure --prefix="$prefix" --with-jemalloc-prefix=pgdje_ \
         --with-private-namespace=pgdje_internal_ --disable-initial-exec-tls \
-        --disable-cxx --disable-stats --disable-libdl --with-pic >&2
-    make -j "${PSQLPY_JOBS:-2}" build_lib_static >&2
+        --disable-cxx --disable-stats --disable-libdl --with-pic &&
+        make -j "${PSQLPY_JOBS:-2}" build_lib_static
+) >"$cache/build.log" 2>&1; then
+    tail -n 30 "$cache/build.log" >&2
+    echo "build-jemalloc: build failed" >&2
+    exit 1
+fi
+(
+    cd "$work/src"
     mkdir -p "$prefix/lib" "$prefix/include/jemalloc"
     cp lib/libjemalloc_pic.a "$prefix/lib/"
     cp include/jemalloc/jemalloc.h "$prefix/include/jemalloc/"
