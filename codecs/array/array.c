@@ -29,9 +29,11 @@
  * element codec's decode_text, or as strings when the element type has no
  * codec (cx->elem == NULL; in binary that is an error).
  *
- * Encoding takes PGD_V_LIST, nested for more dimensions, rectangular
+ * Encoding takes PGD_V_LIST (or PGD_V_TUPLE), nested for more dimensions, rectangular
  * ("sub-lists must have equal lengths"), at most 6 deep; PGD_V_NULL items
- * become NULL elements; an empty list is an empty array (ndim 0).  Lower
+ * become NULL elements; an empty list is an empty array (ndim 0).  When the
+ * element type is PGD_CODEC_COMPOUND (point, range, ...), a tuple is one
+ * element and only lists make dimensions.  Lower
  * bounds are written as 1.  Each element goes through
  * cx->elem->encode_binary and its length is back-patched.
  */
@@ -449,12 +451,19 @@ bad_decor:
 
 typedef struct enc {
     const pgd_cx *cx;
+    int tuple_is_elem; /* the element type is COMPOUND */
     pgd_cx ecx;
     pgd_wbuf *out;
     int ndim;
     size_t dims[MAXDIM];
     int hasnull;
 } enc;
+
+/* Whether `v` is a dimension (a sub-array) rather than an element. */
+static int enc_is_dim(const enc *e, const pgd_value *v)
+{
+    return v->kind == PGD_V_LIST || (v->kind == PGD_V_TUPLE && !e->tuple_is_elem);
+}
 
 /* Check that `v` (a list at `level`) has the shape dims[level..]. */
 static int enc_check(enc *e, const pgd_value *v, int level)
@@ -465,7 +474,7 @@ static int enc_check(enc *e, const pgd_value *v, int level)
         return CU_ERR(e->cx, "cannot encode array: sub-lists must have equal lengths");
     for (i = 0; i < v->u.list.n; i++) {
         const pgd_value *it = &v->u.list.items[i];
-        int is_list = it->kind == PGD_V_LIST;
+        int is_list = enc_is_dim(e, it);
 
         if (is_list != (level + 1 < e->ndim))
             return CU_ERR(e->cx, "cannot encode array: sub-lists must have equal lengths");
@@ -520,15 +529,16 @@ static int array_encode(const pgd_cx *cx, const pgd_value *v, pgd_wbuf *out)
     char *p;
     int i;
 
-    if (v->kind != PGD_V_LIST)
-        return cu_wrong_kind(cx, v, "an array");
     if (!cx->elem || !cx->elem->encode_binary || !(cx->elem->flags & PGD_CODEC_BINARY))
         return CU_ERR(cx, "no binary encoder for array element type %u", cx->elem_oid);
     memset(&e, 0, sizeof e);
     e.cx = cx;
+    e.tuple_is_elem = (cx->elem->flags & PGD_CODEC_COMPOUND) != 0;
+    if (!enc_is_dim(&e, v))
+        return cu_wrong_kind(cx, v, "an array");
     e.ecx = cu_elem_cx(cx);
     e.out = out;
-    while (cur->kind == PGD_V_LIST) {
+    while (enc_is_dim(&e, cur)) {
         if (e.ndim == MAXDIM)
             return CU_ERR(cx, "cannot encode array: more than %d dimensions", MAXDIM);
         e.dims[e.ndim++] = cur->u.list.n;

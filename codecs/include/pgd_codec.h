@@ -36,7 +36,7 @@ extern "C" {
 
 #define PGD_CODEC_MAGIC 0x43444750u /* "PGDC" read as a little-endian u32 */
 #define PGD_CODEC_ABI_MAJOR 1
-#define PGD_CODEC_ABI_MINOR 0
+#define PGD_CODEC_ABI_MINOR 1
 #define PGD_CODEC_ENTRY "pgd_codec_module_v1"
 
 #if defined(__GNUC__)
@@ -50,6 +50,10 @@ extern "C" {
 #define PGD_CODEC_TEXT 0x2u   /* decode_text is set */
 #define PGD_CODEC_ARRAY 0x4u  /* the generic array handler: used for every
                                  registered array_oid, with cx->elem set */
+#define PGD_CODEC_COMPOUND 0x8u /* (minor 1) a value of this type is itself a
+                                   tuple (point, range, row, ...): inside an
+                                   array parameter a PGD_V_TUPLE is one element
+                                   of this type, not a dimension */
 
 typedef struct pgd_obj pgd_obj;   /* opaque host object (a PyObject * in pyext) */
 typedef struct pgd_wbuf pgd_wbuf; /* opaque host output buffer */
@@ -92,8 +96,18 @@ typedef enum pgd_kind {
     PGD_V_DATETIME, /* u.dt: all fields; naive means UTC for timestamptz */
     PGD_V_INTERVAL, /* u.iv */
     PGD_V_JSON,     /* u.s: serialized JSON text */
-    PGD_V_LIST      /* u.list: elements (nested lists for more dimensions) */
+    PGD_V_LIST,     /* u.list: elements (nested lists for more dimensions) */
+    PGD_V_TUPLE     /* (minor 1) u.list: a fixed group of values (a Python
+                       tuple): a point's coordinates, a range's bounds, a
+                       row's fields.  Codecs that take LIST take TUPLE like
+                       LIST, except where the element type is COMPOUND. */
 } pgd_kind;
+
+/*
+ * New kinds are appended in later minors.  A codec refuses a kind it does
+ * not know with an error (never by reading the union blindly), so a value
+ * of a newer kind reaching an older plugin fails cleanly.
+ */
 
 typedef struct pgd_value pgd_value;
 struct pgd_value {
@@ -159,8 +173,28 @@ typedef struct pgd_host {
                                                                    0 or -1 */
     void (*release)(void *h, pgd_obj *o); /* drop a reference (error paths) */
 
-    void *reserved_[16];
+    /* ---- since minor 1: check with PGD_HOST_HAS() before use ---- */
+    pgd_obj *(*make_tuple)(void *h, size_t n);                         /* n empty slots */
+    int (*tuple_set)(void *h, pgd_obj *tuple, size_t i, pgd_obj *item); /* steals item;
+                                                                   0 or -1 */
+    /*
+     * Call a host-side constructor by name: "module:attribute" (for the
+     * Python host, e.g. "ipaddress:ip_interface" or
+     * "psqlpy.extra_types:Point"), with the items of `args` (a tuple from
+     * make_tuple, stolen, also on failure) as positional arguments.  The
+     * name must be a string with static storage: hosts may cache the
+     * lookup by its address.  Returns the new object.
+     */
+    pgd_obj *(*make_call)(void *h, const char *callable, pgd_obj *args);
+
+    void *reserved_[13];
 } pgd_host;
+
+/* Whether a host provides member `field` (a minor-1+ member, say): its
+ * table is long enough to hold it and the slot is filled. */
+#define PGD_HOST_HAS(host, field)                                              \
+    ((host)->size >= offsetof(pgd_host, field) + sizeof((host)->field) &&      \
+     (host)->field != NULL)
 
 /* Per-call context handed to every encode/decode. */
 typedef struct pgd_cx {

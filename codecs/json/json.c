@@ -14,8 +14,9 @@
  * Decoding hands the text to the host's make_json, which parses it.
  * Encoding accepts PGD_V_JSON (serialized JSON text) and PGD_V_STR (taken as
  * JSON text as-is); the server validates it.  It also accepts PGD_V_LIST (a
- * Python list sent to a json/jsonb parameter), written as a JSON array:
- *   LIST -> [a,b], nested lists nested (at most JSON_MAX_DEPTH deep)
+ * Python list sent to a json/jsonb parameter) and PGD_V_TUPLE alike, written
+ * as a JSON array:
+ *   LIST, TUPLE -> [a,b], nested lists nested (at most JSON_MAX_DEPTH deep)
  *   INT -> its decimal text; DECIMAL -> a JSON number ("+1.50E3" -> 1.50E3,
  *     ".5" -> 0.5, "007" -> 7); NaN and infinities are refused
  *   FLOAT -> the shortest text that reads back as the same double
@@ -148,6 +149,7 @@ static int put_json_value(const pgd_cx *cx, pgd_wbuf *out, const pgd_value *v, i
             return CU_ERR(cx, "empty JSON text in a list");
         return cu_put_bytes(cx, out, v->u.s.p, v->u.s.n);
     case PGD_V_LIST:
+    case PGD_V_TUPLE:
         if (depth >= JSON_MAX_DEPTH)
             return CU_ERR(cx, "list nested more than %d deep for JSON", JSON_MAX_DEPTH);
         if (put_lit(cx, out, "[") < 0)
@@ -168,12 +170,13 @@ static int json_encode_common(const pgd_cx *cx, const pgd_value *v, pgd_wbuf *ou
 {
     size_t start = cx->host->tell(out), total;
     char version = JSONB_VERSION;
+    int seq = v->kind == PGD_V_LIST || v->kind == PGD_V_TUPLE;
 
-    if (v->kind != PGD_V_LIST && json_text_input(cx, v, type) < 0)
+    if (!seq && json_text_input(cx, v, type) < 0)
         return -1;
     if (jsonb && cu_put_bytes(cx, out, &version, 1) < 0)
         return -1;
-    if (v->kind == PGD_V_LIST) {
+    if (seq) {
         if (put_json_value(cx, out, v, 0) < 0)
             return -1;
     } else if (cu_put_bytes(cx, out, v->u.s.p, v->u.s.n) < 0) {

@@ -8,8 +8,13 @@
  *
  * Values Python cannot hold: date/timestamp 'infinity' and '-infinity'
  * become date.max/min and datetime.max/min (timezone-aware in UTC for
- * timestamptz); dates outside years 1..9999 raise ResultError.  Interval
- * months count as 30 days (timedelta has no months).
+ * timestamptz); dates outside years 1..9999 raise ResultError.  An
+ * interval without months is a timedelta; one with months, which timedelta
+ * cannot hold exactly, is a psqlpy.extra_types.Interval.
+ *
+ * make_call("module:attr.path", args) imports the module, follows the
+ * attributes and calls the result; the lookup is cached by the name's
+ * address (the ABI asks for names with static storage).
  */
 #include "pyext.h"
 
@@ -211,8 +216,12 @@ h_datetime(void *h, const pgd_dt *v)
 static pgd_obj *
 h_interval(void *h, int32_t months, int32_t days, int64_t usec)
 {
-    (void)h;
-    int64_t d = (int64_t)months * 30 + days;
+    if (months != 0) {
+        module_state *st = ((pyhost_ctx *)h)->st;
+        return OBJ(PyObject_CallFunction(st->Interval, "iiL", (int)months, (int)days,
+                                         (long long)usec));
+    }
+    int64_t d = days;
     int64_t secs = usec / 1000000, us = usec % 1000000;
     d += secs / 86400;
     secs %= 86400;
@@ -245,6 +254,84 @@ h_list_set(void *h, pgd_obj *list, size_t i, pgd_obj *item)
     return 0;
 }
 
+static pgd_obj *
+h_tuple(void *h, size_t n)
+{
+    (void)h;
+    return OBJ(PyTuple_New((Py_ssize_t)n));
+}
+
+static int
+h_tuple_set(void *h, pgd_obj *tuple, size_t i, pgd_obj *item)
+{
+    PyObject *t = (PyObject *)tuple;
+    /* only a tuple of make_tuple's, still private to the codec */
+    if (!PyTuple_CheckExact(t) || Py_REFCNT(t) != 1 || i >= (size_t)PyTuple_GET_SIZE(t)) {
+        Py_XDECREF((PyObject *)item);
+        return h_error(h, "tuple_set: index %zu out of range or not a new tuple", i);
+    }
+    PyObject *old = PyTuple_GET_ITEM(t, i);
+    PyTuple_SET_ITEM(t, i, (PyObject *)item);
+    Py_XDECREF(old);
+    return 0;
+}
+
+/* The object named "module:attr.path", new reference, or NULL. */
+static PyObject *
+resolve_callable(const char *name)
+{
+    const char *colon = strchr(name, ':');
+    if (colon == NULL || colon == name || colon[1] == '\0') {
+        PyErr_Format(PyExc_ValueError, "make_call: \"%s\" is not module:attribute", name);
+        return NULL;
+    }
+    PyObject *mod_name = PyUnicode_FromStringAndSize(name, colon - name);
+    PyObject *obj = mod_name ? PyImport_Import(mod_name) : NULL;
+    Py_XDECREF(mod_name);
+    for (const char *p = colon + 1; obj != NULL && *p;) {
+        const char *dot = strchr(p, '.');
+        size_t n = dot ? (size_t)(dot - p) : strlen(p);
+        PyObject *attr = PyUnicode_FromStringAndSize(p, (Py_ssize_t)n);
+        Py_SETREF(obj, attr ? PyObject_GetAttr(obj, attr) : NULL);
+        Py_XDECREF(attr);
+        p += n + (dot != NULL);
+    }
+    return obj;
+}
+
+static pgd_obj *
+h_call(void *h, const char *callable, pgd_obj *args)
+{
+    module_state *st = ((pyhost_ctx *)h)->st;
+    PyObject *a = (PyObject *)args, *res = NULL;
+    if (a == NULL || !PyTuple_CheckExact(a)) {
+        Py_XDECREF(a);
+        h_error(h, "make_call needs a tuple of arguments");
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(a); i++)
+        if (PyTuple_GET_ITEM(a, i) == NULL) {
+            Py_DECREF(a);
+            h_error(h, "make_call: argument %zd was never set", i);
+            return NULL;
+        }
+    PyObject *key = PyLong_FromVoidPtr((void *)callable);
+    PyObject *fn = key ? PyDict_GetItemWithError(st->callables, key) : NULL; /* borrowed */
+    if (fn != NULL) {
+        Py_INCREF(fn);
+    } else if (!PyErr_Occurred() && (fn = resolve_callable(callable)) != NULL &&
+               PyDict_SetItem(st->callables, key, fn) < 0) {
+        Py_CLEAR(fn);
+    }
+    Py_XDECREF(key);
+    if (fn != NULL) {
+        res = PyObject_Call(fn, a, NULL);
+        Py_DECREF(fn);
+    }
+    Py_DECREF(a);
+    return OBJ(res);
+}
+
 static void
 h_release(void *h, pgd_obj *o)
 {
@@ -273,6 +360,9 @@ const pgd_host psqlpy_host = {
     .make_list = h_list,
     .list_set = h_list_set,
     .release = h_release,
+    .make_tuple = h_tuple,
+    .tuple_set = h_tuple_set,
+    .make_call = h_call,
 };
 
 PyObject *

@@ -61,6 +61,7 @@ intern_names(module_state *st)
     INTERN(s_is_closed, "is_closed");
     INTERN(s_call_later, "call_later");
     INTERN(s_on_timeout, "_on_connect_timeout");
+    INTERN(s_pg_type_oid, "__pg_type_oid__");
 #undef INTERN
     return 0;
 }
@@ -85,6 +86,22 @@ load_stdlib(module_state *st)
     st->SafeUUID_unknown = PyObject_GetAttrString(safe, "unknown");
     Py_DECREF(safe);
     if (st->SafeUUID_unknown == NULL)
+        return -1;
+    PyObject *ipa = PyImport_ImportModule("ipaddress");
+    if (ipa == NULL)
+        return -1;
+    PyObject *v4a = PyObject_GetAttrString(ipa, "IPv4Address");
+    PyObject *v6a = PyObject_GetAttrString(ipa, "IPv6Address");
+    PyObject *v4n = PyObject_GetAttrString(ipa, "IPv4Network");
+    PyObject *v6n = PyObject_GetAttrString(ipa, "IPv6Network");
+    Py_DECREF(ipa);
+    if (v4a && v6a && v4n && v6n)
+        st->ip_types = PyTuple_Pack(4, v4a, v6a, v4n, v6n);
+    Py_XDECREF(v4a);
+    Py_XDECREF(v6a);
+    Py_XDECREF(v4n);
+    Py_XDECREF(v6n);
+    if (st->ip_types == NULL)
         return -1;
     st->utc = PyObject_GetAttrString(st->timezone, "utc");
     st->object_new = import_attr("builtins", "object");
@@ -136,8 +153,13 @@ load_package_objects(module_state *st)
     st->BigInt = PyObject_GetAttrString(xt, "BigInt");
     st->PyUUID = PyObject_GetAttrString(xt, "PyUUID");
     st->PyJSON = PyObject_GetAttrString(xt, "PyJSON");
+    st->Interval = PyObject_GetAttrString(xt, "Interval");
+    st->Pinned = PyObject_GetAttrString(xt, "_Pinned");
     Py_DECREF(xt);
-    if (!st->SmallInt || !st->Integer || !st->BigInt || !st->PyUUID || !st->PyJSON)
+    if (!st->SmallInt || !st->Integer || !st->BigInt || !st->PyUUID || !st->PyJSON ||
+        !st->Interval || !st->Pinned)
+        return -1;
+    if ((st->callables = PyDict_New()) == NULL)
         return -1;
     return 0;
 }

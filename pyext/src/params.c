@@ -13,8 +13,15 @@
  *   decimal.Decimal -> DECIMAL   uuid.UUID -> UUID
  *   datetime -> DATETIME, date -> DATE, time -> TIME, timedelta -> INTERVAL
  *     (date.max/min and datetime.max/min travel as 'infinity'/'-infinity')
- *   dict -> JSON (json.dumps)    list/tuple -> LIST (arrays; JSON arrays
- *                                 when the placeholder is json/jsonb)
+ *   dict -> JSON (json.dumps)    list -> LIST (arrays; JSON arrays when
+ *                                 the placeholder is json/jsonb)
+ *   tuple -> TUPLE (like a list for arrays and JSON; the coordinates of a
+ *     point, the bounds of a range, ... for types that take tuples)
+ *   ipaddress addresses, interfaces and networks -> STR (their text)
+ *   Interval -> INTERVAL with its months
+ *   other extra types (Float32, Inet, Array, ...: a class attribute
+ *     __pg_type_oid__) -> their inner value, pinned to that type; tuple
+ *     subclasses with __pg_type_oid__ (Point, Box, ...) are pinned too
  *   SmallInt/Integer/BigInt -> INT pinned to int2/int4/int8
  *   PyUUID -> UUID pinned to uuid    PyJSON -> JSON pinned to jsonb (the
  *   server casts jsonb to json on assignment and with ::json)
@@ -185,14 +192,88 @@ tz_offset(module_state *st, PyObject *obj, PyObject *tzinfo, pgd_dt *dt)
 static int convert_one(module_state *st, PyObject *obj, pgd_value *v,
                        PyObject *keep, int depth);
 
+/* obj.__pg_type_oid__ as the value's pin: 1 when set, 0 when obj has no
+ * such attribute, -1 on error. */
+static int
+set_pin(module_state *st, pgd_value *v, PyObject *obj)
+{
+    PyObject *oid;
+    if (_PyObject_LookupAttr(obj, st->s_pg_type_oid, &oid) <= 0)
+        return oid == NULL && PyErr_Occurred() ? -1 : 0;
+    unsigned long n = PyLong_Check(oid) ? PyLong_AsUnsignedLong(oid) : (unsigned long)-1;
+    Py_DECREF(oid);
+    if (n == 0 || n > UINT32_MAX) {
+        PyErr_Clear();
+        PyErr_Format(st->ParameterError, "%s.__pg_type_oid__ is not a type OID",
+                     Py_TYPE(obj)->tp_name);
+        return -1;
+    }
+    v->pin_oid = (uint32_t)n;
+    return 1;
+}
+
+/* An extra type wrapping a value: the value, pinned. */
+static int
+set_pinned(module_state *st, pgd_value *v, PyObject *obj, PyObject *keep, int depth)
+{
+    PyObject *inner = PyObject_GetAttr(obj, st->s_inner_value);
+    if (inner == NULL)
+        return -1;
+    int rc = convert_one(st, inner, v, keep, depth);
+    if (rc == 0 && keep_obj(keep, inner) < 0) /* the value may borrow from it */
+        return -1;
+    if (rc < 0) {
+        Py_DECREF(inner);
+        return -1;
+    }
+    return set_pin(st, v, obj) < 0 ? -1 : 0;
+}
+
+/* One int32 attribute of an Interval into *out; -1 on error. */
+static int
+interval_part(PyObject *obj, const char *name, int64_t lo, int64_t hi, int64_t *out)
+{
+    PyObject *x = PyObject_GetAttrString(obj, name);
+    if (x == NULL)
+        return -1;
+    long long n = PyLong_Check(x) ? PyLong_AsLongLong(x) : -1;
+    if (!PyLong_Check(x) || (n == -1 && PyErr_Occurred()) || n < lo || n > hi) {
+        PyErr_Clear();
+        PyErr_Format(PyExc_ValueError, "Interval.%s must be an int in [%lld, %lld], got %R",
+                     name, (long long)lo, (long long)hi, x);
+        Py_DECREF(x);
+        return -1;
+    }
+    Py_DECREF(x);
+    *out = n;
+    return 0;
+}
+
+static int
+set_interval(pgd_value *v, PyObject *obj)
+{
+    int64_t months, days, usec;
+    if (interval_part(obj, "months", INT32_MIN, INT32_MAX, &months) < 0 ||
+        interval_part(obj, "days", INT32_MIN, INT32_MAX, &days) < 0 ||
+        interval_part(obj, "microseconds", INT64_MIN, INT64_MAX, &usec) < 0)
+        return -1;
+    v->kind = PGD_V_INTERVAL;
+    v->u.iv.months = (int32_t)months;
+    v->u.iv.days = (int32_t)days;
+    v->u.iv.usec = usec;
+    return 0;
+}
+
 static void
 free_block(PyObject *cap)
 {
     PyMem_Free(PyCapsule_GetPointer(cap, NULL));
 }
 
+/* A list or tuple (kind LIST or TUPLE) and everything in it. */
 static int
-set_list(module_state *st, pgd_value *v, PyObject *obj, PyObject *keep, int depth)
+set_list(module_state *st, pgd_value *v, PyObject *obj, PyObject *keep, int depth,
+         uint32_t kind)
 {
     if (depth >= MAX_LIST_DEPTH) {
         PyErr_Format(st->ParameterError, "lists nested deeper than %d levels",
@@ -224,7 +305,7 @@ set_list(module_state *st, pgd_value *v, PyObject *obj, PyObject *keep, int dept
     for (Py_ssize_t i = 0; i < n; i++)
         if (convert_one(st, elems[i], &items[i], keep, depth + 1) < 0)
             return -1;
-    v->kind = PGD_V_LIST;
+    v->kind = kind;
     v->u.list.items = items;
     v->u.list.n = (size_t)n;
     return 0;
@@ -303,6 +384,8 @@ convert_one(module_state *st, PyObject *obj, pgd_value *v, PyObject *keep, int d
         Py_DECREF(inner);
         return rc;
     }
+    if (PyObject_TypeCheck(obj, (PyTypeObject *)st->Pinned))
+        return set_pinned(st, v, obj, keep, depth);
     if (PyDateTime_Check(obj)) {
         pgd_dt *dt = &v->u.dt;
         v->kind = PGD_V_DATETIME;
@@ -356,8 +439,15 @@ convert_one(module_state *st, PyObject *obj, pgd_value *v, PyObject *keep, int d
     }
     if (PyDict_Check(obj))
         return set_json(st, v, obj, keep);
-    if (PyList_Check(obj) || PyTuple_Check(obj))
-        return set_list(st, v, obj, keep, depth);
+    if (PyList_Check(obj))
+        return set_list(st, v, obj, keep, depth, PGD_V_LIST);
+    if (PyTuple_Check(obj)) {
+        if (set_list(st, v, obj, keep, depth, PGD_V_TUPLE) < 0)
+            return -1;
+        return PyTuple_CheckExact(obj) || set_pin(st, v, obj) >= 0 ? 0 : -1;
+    }
+    if ((PyObject *)tp == st->Interval)
+        return set_interval(v, obj);
 
     int is = PyObject_IsInstance(obj, st->Decimal);
     if (is < 0)
@@ -369,6 +459,11 @@ convert_one(module_state *st, PyObject *obj, pgd_value *v, PyObject *keep, int d
         return -1;
     if (is)
         return set_uuid_bytes(st, v, obj);
+    is = PyObject_IsInstance(obj, st->ip_types);
+    if (is < 0)
+        return -1;
+    if (is)
+        return set_str_of(v, PGD_V_STR, obj, keep);
 
     return param_error(st, st->ParameterError,
                        "cannot send a value of type %s to PostgreSQL: %R", obj);

@@ -38,13 +38,15 @@ typedef struct module_state {
                                    of Connection set by the package) */
 
     /* extra types (from psqlpy.extra_types) */
-    PyObject *SmallInt, *Integer, *BigInt, *PyUUID, *PyJSON;
+    PyObject *SmallInt, *Integer, *BigInt, *PyUUID, *PyJSON, *Interval, *Pinned;
+    PyObject *callables; /* dict: address of a make_call name -> the callable */
 
     /* stdlib helpers */
     PyObject *Decimal, *UUID, *SafeUUID_unknown, *json_loads, *json_dumps,
         *utc, *timezone, *object_new, *CancelledError, *get_running_loop,
         *date_max, *date_min, *datetime_max, *datetime_min,
-        *datetime_max_utc, *datetime_min_utc, *empty_tuple;
+        *datetime_max_utc, *datetime_min_utc, *empty_tuple,
+        *ip_types; /* tuple: the ipaddress address and network classes */
 
     /* interned names */
     PyObject *s_create_future, *s_set_result, *s_set_exception, *s_cancel,
@@ -52,7 +54,7 @@ typedef struct module_state {
         *s_add_writer, *s_remove_writer, *s_blocking, *s_int, *s_is_safe,
         *s_bytes, *s_utcoffset, *s_days, *s_seconds, *s_microseconds,
         *s_inner_value, *s_on_read, *s_on_write, *s_is_closed, *s_call_later,
-        *s_on_timeout;
+        *s_on_timeout, *s_pg_type_oid;
 } module_state;
 
 /* The process-wide codec registry (plugins are never unloaded). */

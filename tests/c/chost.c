@@ -150,7 +150,7 @@ void chost_free(pgd_obj *obj)
 
     if (!o)
         return;
-    if (o->kind == CH_LIST && o->items) {
+    if (o->items) { /* LIST, TUPLE, CALL */
         for (i = 0; i < o->n; i++)
             chost_free((pgd_obj *)o->items[i]);
         free(o->items);
@@ -550,13 +550,14 @@ static pgd_obj *ch_make_interval(void *h, int32_t months, int32_t days, int64_t 
     return (pgd_obj *)o;
 }
 
-static pgd_obj *ch_make_list(void *h, size_t n)
+/* A LIST or TUPLE of n empty slots. */
+static pgd_obj *ch_make_seq(void *h, chost_kind kind, size_t n)
 {
     chost_obj *o;
 
     if (n > SIZE_MAX / sizeof(chost_obj *))
-        return CH_FAIL(h, "list of %zu items is too long", n);
-    o = ch_new(h, CH_LIST);
+        return CH_FAIL(h, "sequence of %zu items is too long", n);
+    o = ch_new(h, kind);
     if (!o)
         return NULL;
     if (n) {
@@ -570,24 +571,79 @@ static pgd_obj *ch_make_list(void *h, size_t n)
     return (pgd_obj *)o;
 }
 
-/* Steals item, also on failure. */
-static int ch_list_set(void *h, pgd_obj *list, size_t i, pgd_obj *item)
+static pgd_obj *ch_make_list(void *h, size_t n)
 {
-    chost_obj *l = (chost_obj *)list;
+    return ch_make_seq(h, CH_LIST, n);
+}
 
-    if (!l || l->kind != CH_LIST) {
+static pgd_obj *ch_make_tuple(void *h, size_t n)
+{
+    return ch_make_seq(h, CH_TUPLE, n);
+}
+
+/* Steals item, also on failure. */
+static int ch_seq_set(void *h, chost_kind kind, const char *what, pgd_obj *seq, size_t i,
+                      pgd_obj *item)
+{
+    chost_obj *l = (chost_obj *)seq;
+
+    if (!l || l->kind != kind) {
         chost_free(item);
-        return ch_error(h, "list_set on a non-list");
+        return ch_error(h, "%s on the wrong kind of object", what);
     }
     if (i >= l->n) {
         chost_free(item);
-        return ch_error(h, "list_set index %zu out of range (%zu items)", i, l->n);
+        return ch_error(h, "%s index %zu out of range (%zu items)", what, i, l->n);
     }
     if (!item)
-        return ch_error(h, "list_set with a NULL item");
+        return ch_error(h, "%s with a NULL item", what);
     chost_free((pgd_obj *)l->items[i]);
     l->items[i] = (chost_obj *)item;
     return 0;
+}
+
+static int ch_list_set(void *h, pgd_obj *list, size_t i, pgd_obj *item)
+{
+    return ch_seq_set(h, CH_LIST, "list_set", list, i, item);
+}
+
+static int ch_tuple_set(void *h, pgd_obj *tuple, size_t i, pgd_obj *item)
+{
+    return ch_seq_set(h, CH_TUPLE, "tuple_set", tuple, i, item);
+}
+
+/* A CALL node: the name "module:attribute" and the arguments (args is a
+ * TUPLE, stolen, also on failure; every slot must be filled). */
+static pgd_obj *ch_make_call(void *h, const char *callable, pgd_obj *args)
+{
+    chost_obj *t = (chost_obj *)args, *o;
+    size_t i;
+
+    if (!t || t->kind != CH_TUPLE) {
+        chost_free(args);
+        return CH_FAIL(h, "make_call needs a tuple of arguments");
+    }
+    if (!callable || !strchr(callable, ':')) {
+        chost_free(args);
+        return CH_FAIL(h, "make_call: \"%s\" is not module:attribute",
+                       callable ? callable : "(null)");
+    }
+    for (i = 0; i < t->n; i++)
+        if (!t->items[i]) {
+            chost_free(args);
+            return CH_FAIL(h, "make_call: argument %zu was never set", i);
+        }
+    o = (chost_obj *)ch_new_bytes(h, CH_CALL, callable, strlen(callable));
+    if (!o) {
+        chost_free(args);
+        return NULL;
+    }
+    o->items = t->items; /* the arguments move to the call node */
+    o->n = t->n;
+    t->items = NULL;
+    t->n = 0;
+    chost_free(args);
+    return (pgd_obj *)o;
 }
 
 static const pgd_host ch_host = {
@@ -614,6 +670,9 @@ static const pgd_host ch_host = {
     .make_list = ch_make_list,
     .list_set = ch_list_set,
     .release = ch_release,
+    .make_tuple = ch_make_tuple,
+    .tuple_set = ch_tuple_set,
+    .make_call = ch_make_call,
 };
 
 const pgd_host *chost_host(void)
@@ -785,13 +844,19 @@ static void repr(sbuf *b, const chost_obj *o)
                   o->usec);
         break;
     case CH_LIST:
-        sb_puts(b, "[");
+    case CH_TUPLE:
+    case CH_CALL:
+        if (o->kind == CH_CALL)
+            sb_puts(b, o->s);
+        sb_puts(b, o->kind == CH_LIST ? "[" : "(");
         for (i = 0; i < o->n; i++) {
             if (i)
                 sb_puts(b, ", ");
             repr(b, o->items[i]);
         }
-        sb_puts(b, "]");
+        if (o->kind == CH_TUPLE && o->n == 1)
+            sb_puts(b, ",");
+        sb_puts(b, o->kind == CH_LIST ? "]" : ")");
         break;
     default:
         sb_printf(b, "<kind %d>", (int)o->kind);

@@ -18,7 +18,9 @@ extern "C" {
 
 typedef enum chost_kind {
     CH_NULL, CH_BOOL, CH_INT, CH_FLOAT, CH_STR, CH_BYTES, CH_DECIMAL, CH_UUID,
-    CH_JSON, CH_DATE, CH_TIME, CH_DATETIME, CH_INTERVAL, CH_LIST
+    CH_JSON, CH_DATE, CH_TIME, CH_DATETIME, CH_INTERVAL, CH_LIST,
+    CH_TUPLE, /* make_tuple: items */
+    CH_CALL   /* make_call: s = the callable's name, items = the arguments */
 } chost_kind;
 
 /* What a builder returns (cast from pgd_obj *). */
@@ -26,12 +28,12 @@ typedef struct chost_obj {
     chost_kind kind;
     int64_t i;     /* BOOL, INT */
     double f;      /* FLOAT */
-    char *s;       /* STR, BYTES, DECIMAL, JSON (NUL-terminated copy) */
-    size_t n;      /* byte length of s; LIST: number of items */
+    char *s;       /* STR, BYTES, DECIMAL, JSON, CALL (NUL-terminated copy) */
+    size_t n;      /* byte length of s; LIST, TUPLE, CALL: number of items */
     uint8_t uuid[16];
     pgd_dt dt;     /* DATE, TIME, DATETIME */
     int32_t months, days; int64_t usec; /* INTERVAL */
-    struct chost_obj **items; /* LIST */
+    struct chost_obj **items; /* LIST, TUPLE, CALL */
 } chost_obj;
 
 /* Per-call state: pass &ctx as pgd_cx.h. */
@@ -59,7 +61,8 @@ void chost_wbuf_reset(struct pgd_wbuf *b);
  *   None, True/False, 42, 1.5 (%.17g; nan, inf, -inf), 'text', b'\x00..' (hex),
  *   Decimal('1.50'), UUID('...'), json:<text>, date(2000-01-02),
  *   time(01:02:03.000004+0000), datetime(2000-01-02 01:02:03.000004),
- *   date(infinity), interval(1m 2d 3us), [a, b] .
+ *   date(infinity), interval(1m 2d 3us), [a, b], (a, b), (a,),
+ *   module:name(a, b) (make_call) .
  * Returns a new malloc'd string. */
 char *chost_repr(const pgd_obj *o);
 void chost_free(pgd_obj *o);
