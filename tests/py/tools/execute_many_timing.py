@@ -14,6 +14,10 @@ table in one call, outside any explicit transaction (both drivers make
 the batch atomic themselves); the table is truncated between runs.  The
 drivers take turns within each repetition so slow drift on a shared
 machine hits both alike.  A warm-up call per driver and size is not timed.
+
+For scale, the same connections also time a single round trip (a
+prepared ``SELECT 1``, also taking turns), so the batch times can be read
+as a multiple of one round trip.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ import time
 
 TABLE = "execute_many_timing"
 INSERT = f"INSERT INTO {TABLE} (id, v, x) VALUES ($1, $2, $3)"
+PING = "SELECT 1"
 
 
 def make_rows(n: int) -> list[list]:
@@ -57,6 +62,11 @@ class PsqlpyRunner:
             raise RuntimeError(f"{self.name}: {n} rows inserted, expected {len(rows)}")
         return elapsed
 
+    async def roundtrip(self) -> float:
+        t0 = time.perf_counter()
+        await self.conn.execute(PING)
+        return time.perf_counter() - t0
+
     async def close(self) -> None:
         self.conn.close()
         await self.pool.close()
@@ -83,11 +93,17 @@ class AsyncpgRunner:
             raise RuntimeError(f"{self.name}: {n} rows inserted, expected {len(rows)}")
         return elapsed
 
+    async def roundtrip(self) -> float:
+        t0 = time.perf_counter()
+        await self.conn.fetchval(PING)
+        return time.perf_counter() - t0
+
     async def close(self) -> None:
         await self.conn.close()
 
 
-async def measure(dsn: str, sizes: list[int], repeat: int) -> list[tuple]:
+async def measure(dsn: str, sizes: list[int], repeat: int,
+                  roundtrips: int) -> tuple[list[tuple], list[tuple]]:
     runners = [PsqlpyRunner(dsn)]
     try:
         import asyncpg  # noqa: F401
@@ -110,13 +126,20 @@ async def measure(dsn: str, sizes: list[int], repeat: int) -> list[tuple]:
                 t = times[r.name]
                 med = statistics.median(t)
                 table.append((r.name, n, min(t), med, max(t), n / med))
-        return table
+        pings: dict[str, list[float]] = {r.name: [] for r in runners}
+        for r in runners:
+            await r.roundtrip()                       # warm-up: SELECT 1 prepared
+        for _ in range(roundtrips):
+            for r in runners:
+                pings[r.name].append(await r.roundtrip())
+        rtt = [(r.name, statistics.median(pings[r.name])) for r in runners if pings[r.name]]
+        return table, rtt
     finally:
         for r in runners:
             await r.close()
 
 
-def print_table(rows: list[tuple], repeat: int) -> None:
+def print_table(rows: list[tuple], rtt: list[tuple], repeat: int, roundtrips: int) -> None:
     head = ("driver", "rows", "min ms", "median ms", "max ms", "rows/s (median)")
     body = [(name, f"{n:,}", f"{lo * 1e3:.2f}", f"{med * 1e3:.2f}", f"{hi * 1e3:.2f}",
              f"{rate:,.0f}") for name, n, lo, med, hi, rate in rows]
@@ -127,6 +150,12 @@ def print_table(rows: list[tuple], repeat: int) -> None:
     print(line("-" * w for w in widths))
     for r in body:
         print(line([r[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(r[1:], widths[1:])]))
+    if rtt:
+        print(f"single round trip ({PING!r}, median of {roundtrips}):")
+        for name, med in rtt:
+            multiples = ", ".join(f"{n:,} rows = {m / med:,.0f}x"
+                                  for d, n, _, m, _, _ in rows if d == name)
+            print(f"  {name.split()[0]:<8} {med * 1e3:.3f} ms   ({multiples})")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -135,12 +164,15 @@ def main(argv: list[str] | None = None) -> int:
                     help="postgresql:// DSN (default: $PSQLPY_TEST_DSN)")
     ap.add_argument("--rows", type=int, nargs="+", default=[1000, 10000])
     ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--roundtrips", type=int, default=200,
+                    help="single round trips timed per driver (0: none)")
     args = ap.parse_args(argv)
     if not args.dsn:
         ap.error("no server: pass --dsn or set PSQLPY_TEST_DSN")
-    if args.repeat < 1 or any(n < 1 for n in args.rows):
-        ap.error("--repeat and --rows must be positive")
-    print_table(asyncio.run(measure(args.dsn, args.rows, args.repeat)), args.repeat)
+    if args.repeat < 1 or any(n < 1 for n in args.rows) or args.roundtrips < 0:
+        ap.error("--repeat and --rows must be positive, --roundtrips not negative")
+    table, rtt = asyncio.run(measure(args.dsn, args.rows, args.repeat, args.roundtrips))
+    print_table(table, rtt, args.repeat, args.roundtrips)
     return 0
 
 
