@@ -49,7 +49,7 @@ pgd_obj *bench_table_get(const bench_table *t, int row, int col, const pgd_host 
         return host->make_null(h);
     cc = &t->cols[col];
     {
-        pgd_cx cx = {host, h, cc->oid, cc->elem_oid, cc->elem};
+        pgd_cx cx = PGD_CX_FOR(cc, host, h);
 
         if (pgd_unlikely(!pgd_colcodec_binary_decode(cc))) {
             host->error(h, "column %d (type oid %u) is binary but has no binary decoder", col,

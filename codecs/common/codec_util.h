@@ -229,7 +229,7 @@ static CU_UNUSED int cu_float_repr(double d, char *buf, size_t size)
     return n;
 }
 
-/* Per-element context for the array handler and composite codecs. */
+/* Per-element context for the array handler. */
 static inline pgd_cx cu_elem_cx(const pgd_cx *cx)
 {
     pgd_cx e = *cx;
@@ -237,6 +237,8 @@ static inline pgd_cx cu_elem_cx(const pgd_cx *cx)
     e.oid = cx->elem_oid;
     e.elem_oid = 0;
     e.elem = NULL;
+    e.type = cx->host->abi_minor >= 1 ? cx->elem_type : NULL;
+    e.elem_type = NULL;
     return e;
 }
 

@@ -196,6 +196,41 @@ typedef struct pgd_host {
     ((host)->size >= offsetof(pgd_host, field) + sizeof((host)->field) &&      \
      (host)->field != NULL)
 
+/*
+ * (minor 1) What a connection learnt from pg_type about a type whose OID
+ * differs between databases (OID >= 16384: enums, composite types,
+ * domains, ranges and multiranges of user types, extension types).  Built
+ * by the driver, immutable, valid for as long as the call that received it.
+ */
+typedef struct pgd_typeinfo pgd_typeinfo;
+
+/* One component of such a type, with its codec already resolved. */
+typedef struct pgd_field {
+    const char *name;         /* composite: the attribute name; else "" */
+    uint32_t oid;             /* its type */
+    uint32_t elem_oid;        /* when that type is an array: the element type */
+    const pgd_codec *codec;   /* its codec (the array handler for arrays),
+                                 NULL when the type has none */
+    const pgd_codec *elem;    /* array: the element codec */
+    const pgd_typeinfo *type; /* its own pgd_typeinfo, NULL for built-ins */
+    const pgd_typeinfo *elem_type; /* array: the element's pgd_typeinfo */
+} pgd_field;
+
+struct pgd_typeinfo {
+    uint32_t size;      /* sizeof(pgd_typeinfo) as the driver compiled it */
+    uint32_t oid;
+    const char *name;   /* pg_type.typname */
+    const char *schema; /* its namespace */
+    char kind;          /* pg_type.typtype: 'b' base, 'c' composite, 'd' domain,
+                           'e' enum, 'r' range, 'm' multirange */
+    char pad_[3];
+    uint32_t n_fields;
+    const pgd_field *fields; /* 'c': the attributes in order (dropped ones left
+                                out); 'd': [0] the base type; 'r': [0] the
+                                subtype; 'm': [0] the range type; else none */
+    void *reserved_[4];
+};
+
 /* Per-call context handed to every encode/decode. */
 typedef struct pgd_cx {
     const pgd_host *host;
@@ -204,7 +239,23 @@ typedef struct pgd_cx {
     uint32_t elem_oid;     /* array handler: the element type */
     const pgd_codec *elem; /* array handler: the element codec, NULL when the
                               element type has no codec (text form) */
+    /* ---- since minor 1 (read only when cx->host->abi_minor >= 1) ---- */
+    const pgd_typeinfo *type;      /* the type being coded, when it is one
+                                      resolved through pg_type; else NULL */
+    const pgd_typeinfo *elem_type; /* array handler: the element's, or NULL */
 } pgd_cx;
+
+/*
+ * Pseudo-type OIDs under which the generic codecs for per-database types
+ * are registered: a connection that meets an enum, composite, range or
+ * multirange type it has no codec for uses the codec registered for
+ * PGD_OID_ANYENUM / PGD_OID_RECORD / PGD_OID_ANYRANGE / PGD_OID_ANYMULTIRANGE,
+ * with cx->type describing the real type.  A domain is coded as its base type.
+ */
+#define PGD_OID_RECORD 2249u
+#define PGD_OID_ANYENUM 3500u
+#define PGD_OID_ANYRANGE 3831u
+#define PGD_OID_ANYMULTIRANGE 4537u
 
 /*
  * encode_binary: append the binary wire form of `v` to `out`; return the

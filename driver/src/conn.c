@@ -221,7 +221,9 @@ pgd_conn *pgd_conn_new(const char *const *keys, const char *const *vals, const p
     c->reg = reg;
     pgd_error_init(&c->err);
     pgd_cache_init(&c->cache, PGD_DEFAULT_CACHE);
-    if (build_params(c, keys, vals) != PGD_OK) {
+    c->types = pgd_types_new();
+    if (!c->types || build_params(c, keys, vals) != PGD_OK) {
+        pgd_types_release(c->types);
         pgd_free(c);
         return NULL;
     }
@@ -239,6 +241,7 @@ void pgd_conn_free(pgd_conn *c)
     if (c->pg)
         PQfinish(c->pg);
     pgd_cache_free(&c->cache);
+    pgd_types_release(c->types);
     pgd_error_clear(&c->err);
     pgd_strv_free(c->keys);
     pgd_strv_free(c->vals);

@@ -172,7 +172,7 @@ int pgd_encode_row(pgd_conn *c, const pgd_stmt *s, size_t nparams, const pgd_val
             c->plens[slot] = 0;
             c->pfmts[slot] = 0;
         } else if (pgd_colcodec_binary_encode(cc)) {
-            pgd_cx cx = {&enc_host, &st, cc->oid, cc->elem_oid, cc->elem};
+            pgd_cx cx = PGD_CX_FOR(cc, &enc_host, &st);
             int n;
 
             st.msg[0] = '\0';

@@ -39,13 +39,39 @@ typedef struct pgd_colcodec {
     const pgd_codec *elem;  /* array handler: element codec */
     uint32_t oid;
     uint32_t elem_oid;
+    const pgd_typeinfo *type;      /* per-database type (types.c), else NULL */
+    const pgd_typeinfo *elem_type; /* array of one: the element's */
 } pgd_colcodec;
+
+/* The pgd_cx for coding a value of cc's type. */
+#define PGD_CX_FOR(cc, host_, h_)                                              \
+    {(host_), (h_), (cc)->oid, (cc)->elem_oid, (cc)->elem, (cc)->type, (cc)->elem_type}
 
 /* Resolve `oid` through the registry into *cc (codec NULL when none). */
 void pgd_colcodec_resolve(const pgd_registry *reg, uint32_t oid, pgd_colcodec *cc);
 /* The codec can decode (and for arrays its element too) the binary form. */
 int pgd_colcodec_binary_decode(const pgd_colcodec *cc);
 int pgd_colcodec_binary_encode(const pgd_colcodec *cc);
+
+/* registry.c: the array handler, and a codec registered by type name (oid 0) */
+const pgd_codec *pgd_registry_array_handler(const pgd_registry *r);
+const pgd_codec *pgd_registry_find_named(const pgd_registry *r, const char *type_name);
+
+/* ---- per-database types (types.c) ------------------------------------------ */
+typedef struct pgd_typemap pgd_typemap;
+pgd_typemap *pgd_types_new(void);                  /* refcount 1, or NULL */
+pgd_typemap *pgd_types_retain(pgd_typemap *tm);    /* NULL-safe */
+void pgd_types_release(pgd_typemap *tm);           /* NULL-safe */
+/* Resolve oid through the registry, then the map; an OID >= 16384 the map
+ * has never seen is queued for the next pgd_types_sql() round trip.
+ * PGD_ERROR only when out of memory. */
+int pgd_types_resolve(const pgd_registry *reg, pgd_typemap *tm, uint32_t oid,
+                      pgd_colcodec *cc);
+int pgd_types_have_pending(const pgd_typemap *tm);
+const char *pgd_types_sql(void);                   /* takes $1 = oid[] text */
+char *pgd_types_pending_param(pgd_typemap *tm);    /* "{1,2}", pgd_free it */
+int pgd_types_load(pgd_typemap *tm, const PGresult *res); /* answers the pending */
+void pgd_types_clear_pending(pgd_typemap *tm);
 
 /* ---- allocation helpers (alloc.c) ---------------------------------------- */
 /* Free a NULL-terminated array of pgd_malloc'ed strings and the array. */
@@ -149,7 +175,8 @@ enum pgd_slot_kind {
     PGD_SLOT_PREPARE,  /* idx: query index */
     PGD_SLOT_DESCRIBE, /* idx: query index */
     PGD_SLOT_EXEC,     /* idx: query (or row) index */
-    PGD_SLOT_SIMPLE    /* simple protocol: results until NULL */
+    PGD_SLOT_SIMPLE,   /* simple protocol: results until NULL */
+    PGD_SLOT_TYPES     /* the pg_type query for per-database types */
 };
 
 typedef struct pgd_slot {
@@ -158,7 +185,7 @@ typedef struct pgd_slot {
 } pgd_slot;
 
 enum pgd_op_kind { PGD_OP_NONE = 0, PGD_OP_QUERY, PGD_OP_SIMPLE, PGD_OP_BATCH, PGD_OP_PIPELINE };
-enum pgd_op_phase { PGD_PH_PREPARE = 1, PGD_PH_EXEC };
+enum pgd_op_phase { PGD_PH_PREPARE = 1, PGD_PH_TYPES, PGD_PH_EXEC };
 
 typedef struct pgd_op {
     int kind;
@@ -195,6 +222,7 @@ struct pgd_conn {
     void *user;
     pgd_error err;
     pgd_stmt_cache cache;
+    pgd_typemap *types;           /* per-database types learnt so far */
     pgd_op op;
     struct pgd_wbuf wbuf;
     /* reusable parameter arrays */
@@ -232,8 +260,13 @@ int pgd_cache_queue_dealloc(pgd_stmt_cache *sc, const char *name);
 void pgd_cache_set_capacity(pgd_stmt_cache *sc, int n);
 /* Evict least recently used idle statements down to capacity. */
 void pgd_cache_trim(pgd_stmt_cache *sc);
-/* Fill params/cols from a Describe result and choose the result format. */
-int pgd_stmt_describe(pgd_stmt *s, const PGresult *res, const pgd_registry *reg);
+/* Fill params/cols from a Describe result and choose the result format;
+ * per-database types not known yet are queued on `types` (may be NULL). */
+int pgd_stmt_describe(pgd_stmt *s, const PGresult *res, const pgd_registry *reg,
+                      pgd_typemap *types);
+/* Resolve the codecs of a described statement again (after the types it
+ * named were learnt) and choose the result format. */
+int pgd_stmt_resolve(pgd_stmt *s, const pgd_registry *reg, pgd_typemap *types);
 
 /* encode.c */
 /* Encode one parameter row into c->wbuf, recording offsets/lengths/formats
@@ -247,8 +280,10 @@ int pgd_params_reserve(pgd_conn *c, size_t n);
 void pgd_params_finish(pgd_conn *c, size_t n);
 
 /* result.c */
-/* New result owning res (even on failure, res is cleared). */
-pgd_result *pgd_result_new(PGresult *res, const pgd_stmt *s, const pgd_registry *reg);
+/* New result owning res (even on failure, res is cleared); it holds a
+ * reference to `types`, which its codecs may point into. */
+pgd_result *pgd_result_new(PGresult *res, const pgd_stmt *s, const pgd_registry *reg,
+                           pgd_typemap *types);
 
 /* pipeline.c: the operation engine */
 int pgd_op_start(pgd_conn *c);

@@ -12,7 +12,10 @@
  *      transaction; a failed DEALLOCATE is queued again);
  *   2. for statements not prepared yet: Parse + Describe (one round trip
  *      for all of them); the Describe gives the parameter and column types,
- *      from which the codecs are resolved once per statement;
+ *      from which the codecs are resolved once per statement; when it names
+ *      per-database types this connection has not met (enums, composites,
+ *      domains, ... : types.c), one more round trip asks pg_type about
+ *      them before anything is encoded;
  *   3. Bind/Execute of every query or row, then a single Sync: the server
  *      runs them as one implicit transaction (or inside the caller's), and
  *      after an error it skips the rest up to the Sync.
@@ -537,7 +540,7 @@ static int handle_result(pgd_conn *c, PGresult *res)
         case PGD_SLOT_DESCRIBE: {
             pgd_stmt *s = op_stmt(op, (size_t)sl->idx);
 
-            if (pgd_stmt_describe(s, res, c->reg) != PGD_OK) {
+            if (pgd_stmt_describe(s, res, c->reg, c->types) != PGD_OK) {
                 if (!op->failed)
                     pgd_conn_fail(c, PGD_E_NOMEM, -1, "out of memory describing a statement");
                 op->failed = 1;
@@ -550,13 +553,20 @@ static int handle_result(pgd_conn *c, PGresult *res)
             if (!op->failed) {
                 pgd_result *r = pgd_result_new(
                     res, op_stmt(op, (size_t)(op->kind == PGD_OP_PIPELINE ? sl->idx : 0)),
-                    c->reg);
+                    c->reg, c->types);
 
                 res = NULL; /* owned by r, or cleared */
                 if (!r || pgd_conn_push_result(c, r) != PGD_OK) {
                     pgd_conn_fail(c, PGD_E_NOMEM, -1, "out of memory storing a result");
                     op->failed = 1;
                 }
+            }
+            break;
+        case PGD_SLOT_TYPES:
+            if (pgd_types_load(c->types, res) != PGD_OK) {
+                if (!op->failed)
+                    pgd_conn_fail(c, PGD_E_NOMEM, -1, "out of memory learning types");
+                op->failed = 1;
             }
             break;
         case PGD_SLOT_SIMPLE:
@@ -593,6 +603,49 @@ static int drain_copy_out(pgd_conn *c)
     return 1;
 }
 
+/* Segment 2 named types not known yet: ask pg_type about them (text in,
+ * text out, the unnamed statement), then Sync. */
+static int queue_types(pgd_conn *c)
+{
+    char *oids = pgd_types_pending_param(c->types);
+    const char *vals[1];
+    int ok;
+
+    if (!oids)
+        return PGD_ERROR;
+    vals[0] = oids;
+    ok = PQsendQueryParams(c->pg, pgd_types_sql(), 1, NULL, vals, NULL, NULL, 0);
+    pgd_free(oids);
+    if (!ok || add_slot(c, PGD_SLOT_TYPES, -1) != PGD_OK || !PQpipelineSync(c->pg) ||
+        add_slot(c, PGD_SLOT_SYNC, -1) != PGD_OK)
+        return PGD_ERROR;
+    c->op.phase = PGD_PH_TYPES;
+    return PGD_OK;
+}
+
+/* The types are learnt: resolve the operation's statements again.  The
+ * types query replaced the unnamed statement, so one of those (used only
+ * when caching is off) is prepared again: *again is set. */
+static int resolve_again(pgd_conn *c, int *again)
+{
+    pgd_op *op = &c->op;
+    size_t q, n = op_nstmts(op);
+
+    *again = 0;
+    pgd_types_clear_pending(c->types); /* whatever the answer, ask only once */
+    for (q = 0; q < n; q++) {
+        pgd_stmt *s = op_stmt(op, q);
+
+        if (s->name[0] == '\0') {
+            s->ready = s->sent = s->prepared_ok = s->described_ok = 0;
+            *again = 1;
+        } else if (s->ready && pgd_stmt_resolve(s, c->reg, c->types) != PGD_OK) {
+            return PGD_ERROR;
+        }
+    }
+    return PGD_OK;
+}
+
 /* Segment 2 is done: keep what was prepared and described. */
 static void prepares_done(pgd_conn *c)
 {
@@ -621,7 +674,7 @@ static int finish(pgd_conn *c)
         return PGD_ERROR;
     }
     if (op->kind == PGD_OP_SIMPLE && !failed && op->simple_last) {
-        pgd_result *r = pgd_result_new(op->simple_last, NULL, c->reg);
+        pgd_result *r = pgd_result_new(op->simple_last, NULL, c->reg, c->types);
 
         op->simple_last = NULL;
         if (!r || pgd_conn_push_result(c, r) != PGD_OK) {
@@ -681,7 +734,29 @@ int pgd_op_advance(pgd_conn *c)
         /* every queued message has its result */
         if (op->kind == PGD_OP_SIMPLE || op->phase == PGD_PH_EXEC || op->failed)
             return finish(c);
-        prepares_done(c);
+        if (op->phase == PGD_PH_PREPARE) {
+            prepares_done(c);
+            if (!op->cancelled && pgd_types_have_pending(c->types)) {
+                if (queue_types(c) != PGD_OK)
+                    return send_failed(c);
+                continue;
+            }
+        }
+        if (op->phase == PGD_PH_TYPES) {
+            int again;
+
+            if (resolve_again(c, &again) != PGD_OK) {
+                pgd_conn_fail(c, PGD_E_NOMEM, -1, "out of memory resolving types");
+                op->failed = 1;
+                return finish(c);
+            }
+            if (again && !op->cancelled) {
+                op->phase = PGD_PH_PREPARE;
+                if (queue_prepares(c) != PGD_OK)
+                    return send_failed(c);
+                continue;
+            }
+        }
         if (op->cancelled) {
             pgd_conn_fail(c, PGD_E_SERVER, -1, "canceling statement due to user request");
             memcpy(c->err.sqlstate, "57014", 6);

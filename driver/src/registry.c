@@ -267,22 +267,75 @@ void pgd_colcodec_resolve(const pgd_registry *reg, uint32_t oid, pgd_colcodec *c
 {
     cc->oid = oid;
     cc->codec = pgd_registry_find(reg, oid, &cc->elem, &cc->elem_oid);
+    cc->type = NULL;
+    cc->elem_type = NULL;
+}
+
+/*
+ * Whether values of a type can travel in binary, decoding (dir 0) or
+ * encoding (dir 1): its codec has the function, an array's element codec
+ * too, and the components of a per-database type (attributes, subtype,
+ * range) all the way down.
+ */
+static int codes(const pgd_codec *k, int dir)
+{
+    return k && (k->flags & PGD_CODEC_BINARY) && (dir ? k->encode_binary != NULL
+                                                      : k->decode_binary != NULL);
+}
+
+static int type_codes(const pgd_typeinfo *t, int dir, int depth);
+
+static int part_codes(const pgd_codec *k, const pgd_codec *elem, const pgd_typeinfo *type,
+                      const pgd_typeinfo *elem_type, int dir, int depth)
+{
+    if (!codes(k, dir))
+        return 0;
+    if ((k->flags & PGD_CODEC_ARRAY) && (!codes(elem, dir) || !type_codes(elem_type, dir, depth)))
+        return 0;
+    return type_codes(type, dir, depth);
+}
+
+static int type_codes(const pgd_typeinfo *t, int dir, int depth)
+{
+    uint32_t i;
+
+    if (!t || t->kind == 'd')
+        return 1; /* built-in; a domain's coding is its base type's */
+    if (depth > 32)
+        return 0;
+    for (i = 0; i < t->n_fields; i++) {
+        const pgd_field *f = &t->fields[i];
+
+        if (!part_codes(f->codec, f->elem, f->type, f->elem_type, dir, depth + 1))
+            return 0;
+    }
+    return 1;
 }
 
 int pgd_colcodec_binary_decode(const pgd_colcodec *cc)
 {
-    if (!cc->codec || !(cc->codec->flags & PGD_CODEC_BINARY) || !cc->codec->decode_binary)
-        return 0;
-    if (cc->codec->flags & PGD_CODEC_ARRAY)
-        return cc->elem && (cc->elem->flags & PGD_CODEC_BINARY) && cc->elem->decode_binary;
-    return 1;
+    return part_codes(cc->codec, cc->elem, cc->type, cc->elem_type, 0, 0);
 }
 
 int pgd_colcodec_binary_encode(const pgd_colcodec *cc)
 {
-    if (!cc->codec || !(cc->codec->flags & PGD_CODEC_BINARY) || !cc->codec->encode_binary)
-        return 0;
-    if (cc->codec->flags & PGD_CODEC_ARRAY)
-        return cc->elem && (cc->elem->flags & PGD_CODEC_BINARY) && cc->elem->encode_binary;
-    return 1;
+    return part_codes(cc->codec, cc->elem, cc->type, cc->elem_type, 1, 0);
+}
+
+const pgd_codec *pgd_registry_array_handler(const pgd_registry *r)
+{
+    return r ? r->array_handler : NULL;
+}
+
+/* The codec registered with oid 0 for `type_name` (the first one loaded). */
+const pgd_codec *pgd_registry_find_named(const pgd_registry *r, const char *type_name)
+{
+    size_t i;
+
+    if (!r || !type_name)
+        return NULL;
+    for (i = 0; i < r->nnamed; i++)
+        if (strcmp(r->named[i]->type_name, type_name) == 0)
+            return r->named[i];
+    return NULL;
 }

@@ -15,11 +15,13 @@
 
 struct pgd_result {
     PGresult *res;
+    pgd_typemap *types; /* a reference: the codecs may point into it */
     int nrows, ncols;
     pgd_colcodec cols[]; /* ncols */
 };
 
-pgd_result *pgd_result_new(PGresult *res, const pgd_stmt *s, const pgd_registry *reg)
+pgd_result *pgd_result_new(PGresult *res, const pgd_stmt *s, const pgd_registry *reg,
+                           pgd_typemap *types)
 {
     int ncols = PQnfields(res), i;
     pgd_result *r;
@@ -30,13 +32,18 @@ pgd_result *pgd_result_new(PGresult *res, const pgd_stmt *s, const pgd_registry 
         return NULL;
     }
     r->res = res;
+    r->types = pgd_types_retain(types);
     r->nrows = PQntuples(res);
     r->ncols = ncols;
     if (s && s->ncols == ncols && ncols > 0) {
         memcpy(r->cols, s->cols, (size_t)ncols * sizeof r->cols[0]);
     } else {
+        /* simple protocol: the types this connection knows; nothing is
+         * fetched for a result that is already here */
         for (i = 0; i < ncols; i++)
-            pgd_colcodec_resolve(reg, PQftype(res, i), &r->cols[i]);
+            if (pgd_types_resolve(reg, types, PQftype(res, i), &r->cols[i]) != PGD_OK)
+                pgd_colcodec_resolve(reg, PQftype(res, i), &r->cols[i]);
+        pgd_types_clear_pending(types);
     }
     return r;
 }
@@ -46,6 +53,7 @@ void pgd_result_free(pgd_result *r)
     if (!r)
         return;
     PQclear(r->res);
+    pgd_types_release(r->types);
     pgd_free(r);
 }
 
@@ -97,7 +105,7 @@ pgd_obj *pgd_result_get(const pgd_result *r, int row, int col, const pgd_host *h
     p = PQgetvalue(r->res, row, col);
     n = (size_t)PQgetlength(r->res, row, col);
     if (PQfformat(r->res, col) == 1) {
-        pgd_cx cx = {host, h, cc->oid, cc->elem_oid, cc->elem};
+        pgd_cx cx = PGD_CX_FOR(cc, host, h);
 
         if (pgd_unlikely(!pgd_colcodec_binary_decode(cc))) {
             host->error(h, "column %d (type oid %u) is binary but has no binary decoder", col,
@@ -108,7 +116,7 @@ pgd_obj *pgd_result_get(const pgd_result *r, int row, int col, const pgd_host *h
     }
     if (cc->codec && (cc->codec->flags & PGD_CODEC_TEXT) && cc->codec->decode_text &&
         (!(cc->codec->flags & PGD_CODEC_ARRAY) || cc->elem)) {
-        pgd_cx cx = {host, h, cc->oid, cc->elem_oid, cc->elem};
+        pgd_cx cx = PGD_CX_FOR(cc, host, h);
 
         return cc->codec->decode_text(&cx, p, n);
     }

@@ -278,7 +278,8 @@ error:
     return NULL;
 }
 
-int pgd_stmt_describe(pgd_stmt *s, const PGresult *res, const pgd_registry *reg)
+int pgd_stmt_describe(pgd_stmt *s, const PGresult *res, const pgd_registry *reg,
+                      pgd_typemap *types)
 {
     int i;
 
@@ -299,11 +300,24 @@ int pgd_stmt_describe(pgd_stmt *s, const PGresult *res, const pgd_registry *reg)
             return PGD_ERROR;
     }
     for (i = 0; i < s->nparams; i++)
-        pgd_colcodec_resolve(reg, PQparamtype(res, i), &s->params[i]);
+        s->params[i].oid = PQparamtype(res, i);
+    for (i = 0; i < s->ncols; i++)
+        s->cols[i].oid = PQftype(res, i);
+    return pgd_stmt_resolve(s, reg, types);
+}
+
+int pgd_stmt_resolve(pgd_stmt *s, const pgd_registry *reg, pgd_typemap *types)
+{
+    int i;
+
+    for (i = 0; i < s->nparams; i++)
+        if (pgd_types_resolve(reg, types, s->params[i].oid, &s->params[i]) != PGD_OK)
+            return PGD_ERROR;
     /* One column without a binary decoder => the whole result as text. */
     s->result_format = 1;
     for (i = 0; i < s->ncols; i++) {
-        pgd_colcodec_resolve(reg, PQftype(res, i), &s->cols[i]);
+        if (pgd_types_resolve(reg, types, s->cols[i].oid, &s->cols[i]) != PGD_OK)
+            return PGD_ERROR;
         if (!pgd_colcodec_binary_decode(&s->cols[i]))
             s->result_format = 0;
     }

@@ -154,7 +154,7 @@ static pgd_obj *dec_bool_text(const pgd_cx *cx, const char *d, size_t n)
 static int enc_array(const pgd_cx *cx, const pgd_value *v, pgd_wbuf *out)
 {
     const pgd_host *H = cx->host;
-    pgd_cx ecx = {cx->host, cx->h, cx->elem_oid, 0, NULL};
+    pgd_cx ecx = {.host = cx->host, .h = cx->h, .oid = cx->elem_oid};
     size_t start = H->tell(out), i, hasnull = 0;
     char *p;
 
@@ -197,7 +197,7 @@ static int enc_array(const pgd_cx *cx, const pgd_value *v, pgd_wbuf *out)
 static pgd_obj *dec_array(const pgd_cx *cx, const char *d, size_t n)
 {
     const pgd_host *H = cx->host;
-    pgd_cx ecx = {cx->host, cx->h, cx->elem_oid, 0, NULL};
+    pgd_cx ecx = {.host = cx->host, .h = cx->h, .oid = cx->elem_oid};
     pgd_obj *list = NULL;
     int32_t ndim, dim;
     size_t off, i;

@@ -2,7 +2,8 @@
  * test_conn.c - connections and single queries against a real server
  * (PSQLPY_TEST_DSN): connect (good, wrong password, refused port, bad
  * DSN), parameters and decoding, the statement cache (hits, eviction with
- * DEALLOCATE, disabled), text fallback for types without a codec, server
+ * DEALLOCATE, disabled; per-database types with the unnamed statement),
+ * text fallback for types without a codec, server
  * error fields, encode/usage errors that leave the connection usable, a
  * connection killed by the server.
  */
@@ -509,6 +510,20 @@ static void test_stmt_cache(void)
     s = prepared(c);
     CHECK_STREQ(s, "");
     free(s);
+
+    /* per-database types with the unnamed statement: the pg_type query
+     * replaces it, so it is prepared again before it runs */
+    CHECK(t_simple(c, "DROP TYPE IF EXISTS t_conn_mood; DROP DOMAIN IF EXISTS t_conn_pos;"
+                      " CREATE TYPE t_conn_mood AS ENUM ('calm', 'glad');"
+                      " CREATE DOMAIN t_conn_pos AS int4 CHECK (VALUE > 0)") == PGD_OK);
+    pgd_result_free(pgd_conn_take_result(c));
+    p[0] = t_str("glad");
+    CHECK_ONE(c, "SELECT $1::t_conn_mood", 1, p, "'glad'");
+    p[0] = t_int(12);
+    CHECK_ONE(c, "SELECT $1::t_conn_pos", 1, p, "12");
+    CHECK_ONE(c, "SELECT ARRAY['calm', NULL]::t_conn_mood[]", 0, NULL, "['calm', None]");
+    CHECK(t_simple(c, "DROP TYPE t_conn_mood; DROP DOMAIN t_conn_pos") == PGD_OK);
+    pgd_result_free(pgd_conn_take_result(c));
     pgd_conn_free(c);
 }
 
