@@ -10,6 +10,10 @@
 from __future__ import annotations
 
 import os as _os
+from types import TracebackType as _TracebackType
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Literal as _Literal
+from typing import cast as _cast
 
 from psqlpy import exceptions, extra_types  # loaded before the extension needs them
 from psqlpy import _psqlpy
@@ -59,6 +63,12 @@ class PSQLPool(_psqlpy.Pool):
 
     __slots__ = ()
 
+    if _TYPE_CHECKING:
+        # The extension hands out instances of the Connection class above
+        # (see _set_connection_class below); no Python-level wrapper at run time.
+        def connection(self) -> PendingQuery[Connection]:
+            return _cast("PendingQuery[Connection]", super().connection())
+
     async def transaction(
         self,
         isolation_level: IsolationLevel | None = None,
@@ -81,7 +91,9 @@ class PSQLPool(_psqlpy.Pool):
         await self.startup()
         return self
 
-    async def __aexit__(self, exc_type, exc, tb) -> bool:
+    async def __aexit__(self, exc_type: type[BaseException] | None,
+                        exc: BaseException | None,
+                        tb: _TracebackType | None) -> _Literal[False]:
         await self.close()
         return False
 

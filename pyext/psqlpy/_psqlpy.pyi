@@ -1,22 +1,27 @@
 """Type stubs for the C extension psqlpy._psqlpy."""
 
-from collections.abc import Coroutine, Sequence
-from typing import Any, Callable, Generator, Generic, TypeVar
+from collections.abc import Awaitable, Coroutine, Sequence
+from typing import Any, Callable, Generator, Generic, Literal, TypeVar
 
 from psqlpy._enums import ConnRecyclingMethod
 
 _T = TypeVar("_T")
+_T_co = TypeVar("_T_co", covariant=True)
 _R = TypeVar("_R")
 
 allocator: str
 """Name of the allocator behind driver buffers: "jemalloc" or "system"."""
 
-class PendingQuery(Coroutine[Any, Any, _T], Generic[_T]):
-    """A database operation already started; await it for its result."""
+class PendingQuery(Coroutine[Any, Any, _T_co], Generic[_T_co]):
+    """A database operation already started; await it for its result.
+
+    ``await`` gives the operation's value (PendingQuery[QueryResult] gives a
+    QueryResult); it is also accepted by asyncio.create_task() and gather().
+    """
 
     @property
     def done(self) -> bool: ...
-    def __await__(self) -> Generator[Any, None, _T]: ...
+    def __await__(self) -> Generator[Any, None, _T_co]: ...
     def send(self, value: Any, /) -> Any: ...
     def throw(self, typ: Any, val: Any = ..., tb: Any = ..., /) -> Any: ...
     def close(self) -> None: ...
@@ -54,13 +59,14 @@ class Connection:
         self, queries: Sequence[tuple[str, _Params]]
     ) -> PendingQuery[list[QueryResult]]: ...
     def _simple(self, sql: str, /) -> PendingQuery[None]: ...
-    def close(self) -> PendingQuery[None]: ...
+    # Gives the connection back at once; awaiting the result is optional.
+    def close(self) -> Awaitable[None]: ...
     @property
     def closed(self) -> bool: ...
     @property
     def transaction_status(self) -> str: ...
     def __aenter__(self: _T) -> PendingQuery[_T]: ...
-    def __aexit__(self, *exc: object) -> PendingQuery[bool]: ...
+    def __aexit__(self, *exc: object) -> PendingQuery[Literal[False]]: ...
 
 class Pool:
     def __init__(

@@ -8,13 +8,15 @@ coroutine on the hot path).
 from __future__ import annotations
 
 import itertools
-from typing import TYPE_CHECKING, Any, Sequence
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Literal, Sequence
 
 from psqlpy._enums import IsolationLevel, ReadVariant
 from psqlpy.exceptions import CursorError, TransactionError
 
 if TYPE_CHECKING:  # pragma: no cover
-    from psqlpy import Connection, QueryResult
+    from psqlpy import Connection
+    from psqlpy._psqlpy import PendingQuery, QueryResult, SingleQueryResult
 
 __all__ = ["Transaction", "Cursor"]
 
@@ -128,22 +130,27 @@ class Transaction:
         await self._finish("ROLLBACK")
 
     # -- statements ------------------------------------------------------------
-    def execute(self, querystring: str, parameters: Sequence[Any] | None = None):
+    def execute(self, querystring: str,
+                parameters: Sequence[Any] | None = None) -> PendingQuery[QueryResult]:
         """Run one statement in the transaction; awaitable -> QueryResult."""
         self._check_active()
         return self._conn.execute(querystring, parameters)
 
-    def execute_many(self, querystring: str, parameters: Sequence[Sequence[Any]] | None = None):
+    def execute_many(self, querystring: str,
+                     parameters: Sequence[Sequence[Any]] | None = None) -> PendingQuery[None]:
         """Run one statement for each parameter list, pipelined (one Sync)."""
         self._check_active()
         return self._conn.execute_many(querystring, parameters)
 
-    def fetch_row(self, querystring: str, parameters: Sequence[Any] | None = None):
+    def fetch_row(self, querystring: str,
+                  parameters: Sequence[Any] | None = None) -> PendingQuery[SingleQueryResult]:
         """The first row as a SingleQueryResult; NoRowsError when there is none."""
         self._check_active()
         return self._conn.fetch_row(querystring, parameters)
 
-    def pipeline(self, queries: Sequence[tuple[str, Sequence[Any] | None]]):
+    def pipeline(
+        self, queries: Sequence[tuple[str, Sequence[Any] | None]]
+    ) -> PendingQuery[list[QueryResult]]:
         """Run several statements in one pipeline; awaitable -> list[QueryResult]."""
         self._check_active()
         return self._conn.pipeline(queries)
@@ -199,7 +206,9 @@ class Transaction:
             await self.begin()
         return self
 
-    async def __aexit__(self, exc_type, exc, tb) -> bool:
+    async def __aexit__(self, exc_type: type[BaseException] | None,
+                        exc: BaseException | None,
+                        tb: TracebackType | None) -> Literal[False]:
         if self._state is _ACTIVE:
             if exc_type is None:
                 await self.commit()
@@ -252,7 +261,7 @@ class Cursor:
             f"DECLARE {self._name}{scroll} CURSOR FOR {self._query}", self._params)
         self._state = _ACTIVE
 
-    def _fetch(self, what: str):
+    def _fetch(self, what: str) -> PendingQuery[QueryResult]:
         if self._state is not _ACTIVE:
             raise CursorError("the cursor is closed" if self._state is _DONE
                               else "the cursor is not declared")
@@ -266,38 +275,38 @@ class Cursor:
             raise CursorError(f"{name} must be an int, got {value!r}")
         return value
 
-    def fetch(self, fetch_number: int | None = None):
+    def fetch(self, fetch_number: int | None = None) -> PendingQuery[QueryResult]:
         """``FETCH n`` (n defaults to the cursor's fetch_number)."""
         n = self._fetch_number if fetch_number is None else self._count(fetch_number, "fetch_number")
         if n < 0:
             raise CursorError("fetch_number must not be negative; use fetch_backward()")
         return self._fetch(f"FORWARD {n}")
 
-    def fetch_next(self):
+    def fetch_next(self) -> PendingQuery[QueryResult]:
         return self._fetch("NEXT")
 
-    def fetch_prior(self):
+    def fetch_prior(self) -> PendingQuery[QueryResult]:
         return self._fetch("PRIOR")
 
-    def fetch_first(self):
+    def fetch_first(self) -> PendingQuery[QueryResult]:
         return self._fetch("FIRST")
 
-    def fetch_last(self):
+    def fetch_last(self) -> PendingQuery[QueryResult]:
         return self._fetch("LAST")
 
-    def fetch_absolute(self, absolute_number: int):
+    def fetch_absolute(self, absolute_number: int) -> PendingQuery[QueryResult]:
         return self._fetch(f"ABSOLUTE {self._count(absolute_number, 'absolute_number')}")
 
-    def fetch_relative(self, relative_number: int):
+    def fetch_relative(self, relative_number: int) -> PendingQuery[QueryResult]:
         return self._fetch(f"RELATIVE {self._count(relative_number, 'relative_number')}")
 
-    def fetch_forward_all(self):
+    def fetch_forward_all(self) -> PendingQuery[QueryResult]:
         return self._fetch("FORWARD ALL")
 
-    def fetch_backward(self, backward_count: int):
+    def fetch_backward(self, backward_count: int) -> PendingQuery[QueryResult]:
         return self._fetch(f"BACKWARD {self._count(backward_count, 'backward_count')}")
 
-    def fetch_backward_all(self):
+    def fetch_backward_all(self) -> PendingQuery[QueryResult]:
         return self._fetch("BACKWARD ALL")
 
     async def close(self) -> None:
@@ -323,7 +332,9 @@ class Cursor:
     async def __aenter__(self) -> Cursor:
         return self
 
-    async def __aexit__(self, exc_type, exc, tb) -> bool:
+    async def __aexit__(self, exc_type: type[BaseException] | None,
+                        exc: BaseException | None,
+                        tb: TracebackType | None) -> Literal[False]:
         await self.close()
         return False
 

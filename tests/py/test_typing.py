@@ -1,0 +1,220 @@
+"""The installed package's types, as an application's type checker sees them.
+
+`mypy --strict` checks a small typed program that goes through the pool,
+a lent connection, a transaction, a cursor and the results; `assert_type`
+pins the precise type of every value, so a stub or annotation that falls
+back to Any (or to the extension's base Connection) fails the run.  A second
+program with deliberate mistakes must be rejected, so the check cannot pass
+by checking nothing.  mypy runs outside the source tree, so it reads the
+package from site-packages (py.typed, _psqlpy.pyi), as an application would.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from mypy import api as mypy_api  # in the test extras: pip install .[test]
+
+GOOD = '''
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any, assert_type
+
+from psqlpy import (ConnRecyclingMethod, Connection, Cursor, IsolationLevel, PendingQuery,
+                    PSQLPool, QueryResult, ReadVariant, SingleQueryResult, Transaction)
+from psqlpy.exceptions import RustPSQLDriverPyBaseError
+from psqlpy.extra_types import BigInt, PyJSON
+
+
+@dataclass
+class User:
+    id: int
+    name: str
+
+
+async def pool_level(pool: PSQLPool) -> None:
+    await pool.startup()
+    assert_type(await pool.execute("SELECT $1::int8 AS a", [BigInt(1)]), QueryResult)
+    assert_type(await pool.execute("SELECT 1"), QueryResult)
+    assert_type(await pool.fetch_row("SELECT 1 AS a"), SingleQueryResult)
+    assert_type(pool.status(), dict[str, int])
+    conn = await pool.connection()
+    assert_type(conn, Connection)
+    conn.close()
+    async with pool as p:
+        assert_type(p, PSQLPool)
+    await pool.close()
+
+
+async def connection_level(conn: Connection) -> None:
+    assert_type(await conn.execute("SELECT $1::int AS a", [1]), QueryResult)
+    assert_type(await conn.fetch_row("SELECT 1 AS a"), SingleQueryResult)
+    assert_type(await conn.execute_many("INSERT INTO t VALUES ($1)", [[1], [2]]), None)
+    assert_type(await conn.pipeline([("SELECT 1", None), ("SELECT $1", [2])]),
+                list[QueryResult])
+    async with conn as c:
+        assert_type(c, Connection)
+    await conn.close()
+
+
+async def transaction_level(pool: PSQLPool) -> list[User]:
+    conn = await pool.connection()
+    tx = conn.transaction(isolation_level=IsolationLevel.Serializable,
+                          read_variant=ReadVariant.ReadWrite, deferrable=False)
+    assert_type(tx, Transaction)
+    assert_type(conn.transaction(), Transaction)
+    async with tx as t:
+        assert_type(t, Transaction)
+        assert_type(t.connection, Connection)
+        pending = t.execute("SELECT $1::int AS id, $2::text AS name", [1, "a"])
+        assert_type(pending, PendingQuery[QueryResult])
+        res = await pending
+        assert_type(res, QueryResult)
+        assert_type(res.result(), list[dict[str, Any]])
+        users = res.as_class(as_class=User)
+        assert_type(users, list[User])
+        assert_type(await t.execute_many("INSERT INTO t VALUES ($1)", [[1], [2]]), None)
+        row = await t.fetch_row("SELECT 1 AS id, 'a' AS name")
+        assert_type(row, SingleQueryResult)
+        assert_type(row.result(), dict[str, Any])
+        assert_type(row.as_class(as_class=User), User)
+        results = await t.pipeline([("SELECT 1", None), ("SELECT $1", [PyJSON({"a": 1})])])
+        assert_type(results, list[QueryResult])
+        await t.savepoint("sp")
+        await t.rollback_to("sp")
+        await t.release_savepoint("sp")
+    ptx = await pool.transaction(isolation_level=IsolationLevel.ReadCommitted)
+    assert_type(ptx, Transaction)
+    await ptx.commit()
+    tx2 = conn.transaction()
+    await tx2.begin()
+    await tx2.rollback()
+    conn.close()
+    return users
+
+
+async def cursor_level(tx: Transaction) -> int:
+    cur = await tx.cursor("SELECT generate_series(1, 10) AS n", None, fetch_number=3,
+                          scroll=True)
+    assert_type(cur, Cursor)
+    assert_type(cur.fetch_number, int)
+    assert_type(cur.closed, bool)
+    assert_type(await cur.fetch(), QueryResult)
+    assert_type(await cur.fetch(fetch_number=2), QueryResult)
+    assert_type(await cur.fetch_next(), QueryResult)
+    assert_type(await cur.fetch_prior(), QueryResult)
+    assert_type(await cur.fetch_first(), QueryResult)
+    assert_type(await cur.fetch_last(), QueryResult)
+    assert_type(await cur.fetch_absolute(absolute_number=1), QueryResult)
+    assert_type(await cur.fetch_relative(relative_number=1), QueryResult)
+    assert_type(await cur.fetch_forward_all(), QueryResult)
+    assert_type(await cur.fetch_backward(backward_count=1), QueryResult)
+    assert_type(await cur.fetch_backward_all(), QueryResult)
+    total = 0
+    async for chunk in cur:
+        assert_type(chunk, QueryResult)
+        total += len(chunk)
+    async with cur as c:
+        assert_type(c, Cursor)
+    await cur.close()
+    return total
+
+
+async def gathered(pool: PSQLPool) -> None:
+    task = asyncio.create_task(pool.execute("SELECT 1"))
+    assert_type(await task, QueryResult)
+    a, b = await asyncio.gather(pool.execute("SELECT 1"), pool.fetch_row("SELECT 1"))
+    assert_type(a, QueryResult)
+    assert_type(b, SingleQueryResult)
+    try:
+        await asyncio.wait_for(pool.execute("SELECT 1"), 1.0)
+    except RustPSQLDriverPyBaseError as e:
+        assert_type(e, RustPSQLDriverPyBaseError)
+
+
+def main(dsn: str) -> None:
+    async def run() -> None:
+        pool = PSQLPool(dsn=dsn, max_db_pool_size=2,
+                        conn_recycling_method=ConnRecyclingMethod.Clean)
+        await pool_level(pool)
+        await transaction_level(pool)
+    asyncio.run(run())
+'''
+
+# Each line marked `# E: <code>` must be reported with that error code, and
+# nothing else may be.
+BAD = '''
+from __future__ import annotations
+
+from psqlpy import PSQLPool, QueryResult, SingleQueryResult
+
+
+async def wrong(pool: PSQLPool) -> None:
+    conn = await pool.connection()
+    tx = conn.transaction()
+    n: int = await tx.execute("SELECT 1")  # E: assignment
+    r: QueryResult = await tx.fetch_row("SELECT 1")  # E: assignment
+    s: SingleQueryResult = await tx.pipeline([("SELECT 1", None)])  # E: assignment
+    await tx.execute(1)  # E: arg-type
+    await tx.execute_many("SELECT $1", [1, 2])  # E: list-item
+    tx.transaction()  # E: attr-defined
+    await conn.transaction()  # E: misc
+    cur = await tx.cursor("SELECT 1")
+    m: str = await cur.fetch_next()  # E: assignment
+    await cur.fetch_absolute("1")  # E: arg-type
+    await cur.fetch(fetchnumber=2)  # E: call-arg
+    t: str = await pool.transaction()  # E: assignment
+'''
+
+
+SOURCE_PACKAGE = Path(__file__).resolve().parents[2] / "pyext" / "psqlpy"
+
+
+def _run_mypy(tmp_path, name: str, source: str | None = None) -> tuple[str, int]:
+    if source is not None:
+        (tmp_path / name).write_text(textwrap.dedent(source))
+    cwd = os.getcwd()
+    os.chdir(tmp_path)  # away from the source tree: read the installed package
+    try:
+        out, err, status = mypy_api.run([
+            "--strict", "--show-error-codes", "--no-error-summary", "--hide-error-context",
+            "--python-executable", sys.executable,
+            "--cache-dir", str(tmp_path / ".mypy_cache"), name])
+    finally:
+        os.chdir(cwd)
+    return out + err, status
+
+
+def test_typed_usage_passes_mypy_strict(tmp_path):
+    out, status = _run_mypy(tmp_path, "good.py", GOOD)
+    assert status == 0, f"mypy --strict rejected correct usage:\n{out}"
+
+
+def test_wrong_usage_is_reported(tmp_path):
+    out, status = _run_mypy(tmp_path, "bad.py", BAD)
+    assert status == 1, out
+    lines = textwrap.dedent(BAD).splitlines()
+    expected = {i: m.group(1) for i, line in enumerate(lines, start=1)
+                if (m := re.search(r"# E: ([\w-]+)", line))}
+    reported: dict[int, set[str]] = {}
+    for m in re.finditer(r"^bad\.py:(\d+): error: .*\[([\w-]+)\]$", out, re.M):
+        reported.setdefault(int(m.group(1)), set()).add(m.group(2))
+    for line, code in expected.items():
+        assert code in reported.get(line, set()), \
+            f"line {line} ({lines[line - 1].strip()!r}) not reported as [{code}]:\n{out}"
+    assert set(reported) == set(expected), f"unexpected errors:\n{out}"
+
+
+def test_package_sources_pass_mypy_strict(tmp_path):
+    """The package's own Python files (annotations, stub) are strict-clean."""
+    if not SOURCE_PACKAGE.is_dir():
+        pytest.skip("no source tree beside the tests")
+    out, status = _run_mypy(tmp_path, str(SOURCE_PACKAGE))
+    assert status == 0, f"mypy --strict on {SOURCE_PACKAGE}:\n{out}"
