@@ -37,7 +37,7 @@ static CU_UNUSED const char *cu_kind_name(uint32_t kind)
 {
     static const char *const names[] = {
         "NULL", "bool", "int", "float", "str", "bytes", "decimal", "uuid",
-        "date", "time", "datetime", "interval", "json", "list", "tuple",
+        "date", "time", "datetime", "interval", "json", "list", "tuple", "dict",
     };
 
     return kind < sizeof names / sizeof names[0] ? names[kind] : "unknown kind";

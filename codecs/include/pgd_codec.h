@@ -54,6 +54,10 @@ extern "C" {
                                    tuple (point, range, row, ...): inside an
                                    array parameter a PGD_V_TUPLE is one element
                                    of this type, not a dimension */
+#define PGD_CODEC_STR_TEXT 0x10u /* (minor 1) a PGD_V_STR parameter of this type
+                                    is sent in text format for the server to
+                                    parse ('(1,2)' for a point) instead of
+                                    going to encode_binary */
 
 typedef struct pgd_obj pgd_obj;   /* opaque host object (a PyObject * in pyext) */
 typedef struct pgd_wbuf pgd_wbuf; /* opaque host output buffer */
@@ -97,10 +101,13 @@ typedef enum pgd_kind {
     PGD_V_INTERVAL, /* u.iv */
     PGD_V_JSON,     /* u.s: serialized JSON text */
     PGD_V_LIST,     /* u.list: elements (nested lists for more dimensions) */
-    PGD_V_TUPLE     /* (minor 1) u.list: a fixed group of values (a Python
+    PGD_V_TUPLE,    /* (minor 1) u.list: a fixed group of values (a Python
                        tuple): a point's coordinates, a range's bounds, a
                        row's fields.  Codecs that take LIST take TUPLE like
                        LIST, except where the element type is COMPOUND. */
+    PGD_V_MAP       /* (minor 1) u.list: a mapping (a Python dict), its keys
+                       at the even positions, each followed by its value;
+                       u.list.n counts both, so it is even */
 } pgd_kind;
 
 /*

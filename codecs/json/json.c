@@ -15,8 +15,10 @@
  * Encoding accepts PGD_V_JSON (serialized JSON text) and PGD_V_STR (taken as
  * JSON text as-is); the server validates it.  It also accepts PGD_V_LIST (a
  * Python list sent to a json/jsonb parameter) and PGD_V_TUPLE alike, written
- * as a JSON array:
- *   LIST, TUPLE -> [a,b], nested lists nested (at most JSON_MAX_DEPTH deep)
+ * as a JSON array, and PGD_V_MAP (a dict) written as a JSON object:
+ *   LIST, TUPLE -> [a,b], nested lists nested
+ *   MAP -> {"k":v}, keys that are not strings as json.dumps writes them
+ *     (1 -> "1", 1.5 -> "1.5", True -> "true", None -> "null") (at most JSON_MAX_DEPTH deep)
  *   INT -> its decimal text; DECIMAL -> a JSON number ("+1.50E3" -> 1.50E3,
  *     ".5" -> 0.5, "007" -> 7); NaN and infinities are refused
  *   FLOAT -> the shortest text that reads back as the same double
@@ -121,6 +123,37 @@ static int put_json_decimal(const pgd_cx *cx, pgd_wbuf *out, const char *p, size
     return cu_put_bytes(cx, out, p + d.exp_at, n - d.exp_at) < 0 ? -1 : 0;
 }
 
+/* A JSON object key: strings as they are; ints, floats, booleans and None
+ * as their JSON text in quotes (what json.dumps does with such keys). */
+static int put_json_key(const pgd_cx *cx, pgd_wbuf *out, const pgd_value *k)
+{
+    char buf[48];
+
+    switch (k->kind) {
+    case PGD_V_STR:
+        return put_json_string(cx, out, k->u.s.p, k->u.s.n);
+    case PGD_V_INT:
+        snprintf(buf, sizeof buf, "%" PRId64, k->u.i);
+        break;
+    case PGD_V_FLOAT:
+        if (!isfinite(k->u.f))
+            return CU_ERR(cx, "float key %s is not valid JSON",
+                          isnan(k->u.f) ? "nan" : k->u.f > 0 ? "inf" : "-inf");
+        cu_float_repr(k->u.f, buf, sizeof buf);
+        break;
+    case PGD_V_BOOL:
+        snprintf(buf, sizeof buf, "%s", k->u.b ? "true" : "false");
+        break;
+    case PGD_V_NULL:
+        snprintf(buf, sizeof buf, "null");
+        break;
+    default:
+        return CU_ERR(cx, "JSON object keys must be str, int, float, bool or None, not %s",
+                      cu_kind_name(k->kind));
+    }
+    return put_json_string(cx, out, buf, strlen(buf));
+}
+
 static int put_json_value(const pgd_cx *cx, pgd_wbuf *out, const pgd_value *v, int depth)
 {
     char buf[40];
@@ -148,6 +181,17 @@ static int put_json_value(const pgd_cx *cx, pgd_wbuf *out, const pgd_value *v, i
         if (v->u.s.n == 0)
             return CU_ERR(cx, "empty JSON text in a list");
         return cu_put_bytes(cx, out, v->u.s.p, v->u.s.n);
+    case PGD_V_MAP:
+        if (depth >= JSON_MAX_DEPTH)
+            return CU_ERR(cx, "dict nested more than %d deep for JSON", JSON_MAX_DEPTH);
+        if (put_lit(cx, out, "{") < 0)
+            return -1;
+        for (i = 0; i + 1 < v->u.list.n; i += 2)
+            if ((i && put_lit(cx, out, ",") < 0) ||
+                put_json_key(cx, out, &v->u.list.items[i]) < 0 || put_lit(cx, out, ":") < 0 ||
+                put_json_value(cx, out, &v->u.list.items[i + 1], depth + 1) < 0)
+                return -1;
+        return put_lit(cx, out, "}");
     case PGD_V_LIST:
     case PGD_V_TUPLE:
         if (depth >= JSON_MAX_DEPTH)
@@ -170,7 +214,7 @@ static int json_encode_common(const pgd_cx *cx, const pgd_value *v, pgd_wbuf *ou
 {
     size_t start = cx->host->tell(out), total;
     char version = JSONB_VERSION;
-    int seq = v->kind == PGD_V_LIST || v->kind == PGD_V_TUPLE;
+    int seq = v->kind == PGD_V_LIST || v->kind == PGD_V_TUPLE || v->kind == PGD_V_MAP;
 
     if (!seq && json_text_input(cx, v, type) < 0)
         return -1;

@@ -11,7 +11,9 @@
  * Per parameter: PGD_V_NULL -> SQL NULL; a type with a binary encoder ->
  * binary (format 1); a type without one -> only PGD_V_STR is accepted and
  * sent as NUL-terminated text (format 0); anything else is an ENCODE error
- * naming the parameter.  Nothing is sent when any parameter fails.
+ * naming the parameter.  A PGD_V_STR also goes as text, for the server to
+ * parse, to an array type and to a type whose codec says
+ * PGD_CODEC_STR_TEXT.  Nothing is sent when any parameter fails.
  */
 #include <limits.h>
 #include <stdio.h>
@@ -171,7 +173,9 @@ int pgd_encode_row(pgd_conn *c, const pgd_stmt *s, size_t nparams, const pgd_val
             c->poffs[slot] = NULL_OFFSET;
             c->plens[slot] = 0;
             c->pfmts[slot] = 0;
-        } else if (pgd_colcodec_binary_encode(cc)) {
+        } else if (pgd_colcodec_binary_encode(cc) &&
+                   !(v->kind == PGD_V_STR &&
+                     (cc->codec->flags & (PGD_CODEC_STR_TEXT | PGD_CODEC_ARRAY)))) {
             pgd_cx cx = PGD_CX_FOR(cc, &enc_host, &st);
             int n;
 

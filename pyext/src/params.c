@@ -13,8 +13,9 @@
  *   decimal.Decimal -> DECIMAL   uuid.UUID -> UUID
  *   datetime -> DATETIME, date -> DATE, time -> TIME, timedelta -> INTERVAL
  *     (date.max/min and datetime.max/min travel as 'infinity'/'-infinity')
- *   dict -> JSON (json.dumps)    list -> LIST (arrays; JSON arrays when
- *                                 the placeholder is json/jsonb)
+ *   dict -> MAP (keys and values converted like parameters: a JSON object
+ *     for json/jsonb, pairs for hstore)
+ *   list -> LIST (arrays; JSON arrays when the placeholder is json/jsonb)
  *   tuple -> TUPLE (like a list for arrays and JSON; the coordinates of a
  *     point, the bounds of a range, ... for types that take tuples)
  *   ipaddress addresses, interfaces and networks -> STR (their text)
@@ -311,6 +312,47 @@ set_list(module_state *st, pgd_value *v, PyObject *obj, PyObject *keep, int dept
     return 0;
 }
 
+/* A dict: its keys and values, alternating. */
+static int
+set_map(module_state *st, pgd_value *v, PyObject *obj, PyObject *keep, int depth)
+{
+    if (depth >= MAX_LIST_DEPTH) {
+        PyErr_Format(st->ParameterError, "dicts and lists nested deeper than %d levels",
+                     MAX_LIST_DEPTH);
+        return -1;
+    }
+    /* a snapshot: the dict may not change under borrowed pointers */
+    PyObject *pairs = PyDict_Items(obj);
+    if (pairs == NULL || keep_obj(keep, pairs) < 0) /* keeps pairs alive */
+        return -1;
+    Py_ssize_t n = PyList_GET_SIZE(pairs);
+    pgd_value *items = NULL;
+    if (n > 0) {
+        items = PyMem_Calloc((size_t)n * 2, sizeof(pgd_value));
+        if (items == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        PyObject *cap = PyCapsule_New(items, NULL, free_block);
+        if (cap == NULL) {
+            PyMem_Free(items);
+            return -1;
+        }
+        if (keep_obj(keep, cap) < 0)
+            return -1;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *kv = PyList_GET_ITEM(pairs, i);
+        if (convert_one(st, PyTuple_GET_ITEM(kv, 0), &items[2 * i], keep, depth + 1) < 0 ||
+            convert_one(st, PyTuple_GET_ITEM(kv, 1), &items[2 * i + 1], keep, depth + 1) < 0)
+            return -1;
+    }
+    v->kind = PGD_V_MAP;
+    v->u.list.items = items;
+    v->u.list.n = (size_t)n * 2;
+    return 0;
+}
+
 static int
 convert_one(module_state *st, PyObject *obj, pgd_value *v, PyObject *keep, int depth)
 {
@@ -438,7 +480,7 @@ convert_one(module_state *st, PyObject *obj, pgd_value *v, PyObject *keep, int d
         return 0;
     }
     if (PyDict_Check(obj))
-        return set_json(st, v, obj, keep);
+        return set_map(st, v, obj, keep, depth);
     if (PyList_Check(obj))
         return set_list(st, v, obj, keep, depth, PGD_V_LIST);
     if (PyTuple_Check(obj)) {

@@ -183,3 +183,43 @@ async def test_a_column_without_codec_still_comes_back_as_text(tpool):
         "CREATE TYPE ltxt (INPUT = ltxt_in, OUTPUT = ltxt_out, LIKE = text)")
     row = await one(tpool, "SELECT 'hello'::ltxt AS v, 1 AS n")
     assert row == {"v": "hello", "n": 1}
+
+
+# ---- hstore (an extension type, by name) ----------------------------------------
+
+
+@pytest_asyncio.fixture
+async def hpool(tpool):
+    await tpool.execute("CREATE EXTENSION IF NOT EXISTS hstore")
+    return tpool
+
+
+@pytest.mark.parametrize("value, text", [
+    ({}, ""),
+    ({"a": "1"}, '"a"=>"1"'),
+    ({"k": None, "é x": "ünï"}, '"k"=>NULL, "é x"=>"ünï"'),
+    ({"quote\"s": "back\\slash", "": ""}, '""=>"", "quote\\"s"=>"back\\\\slash"'),
+])
+async def test_hstore_both_ways(hpool, value, text):
+    row = await one(hpool, "SELECT $1::hstore AS v, $1::hstore::text AS t,"
+                           " $2::text::hstore AS parsed", [value, text])
+    assert row["v"] == value and row["parsed"] == value
+    assert row["t"] == text
+
+
+async def test_hstore_array_and_refusals(hpool):
+    row = await one(hpool, "SELECT $1::hstore[] AS v", [[{"a": "b"}, None, {}]])
+    assert row == {"v": [{"a": "b"}, None, {}]}
+    with pytest.raises(ParameterError) as ei:
+        await hpool.execute("SELECT $1::hstore", [{"a": 1}])
+    assert "str or None" in str(ei.value)
+    with pytest.raises(ParameterError):
+        await hpool.execute("SELECT $1::hstore", [{1: "a"}])
+    assert (await one(hpool, "SELECT 'x=>y'::hstore AS v")) == {"v": {"x": "y"}}
+
+
+async def test_dict_into_json_keeps_keys_like_json_dumps(tpool):
+    doc = {"a": [1, 2.5, None], 1: True, "é": {"n": None}}
+    row = await one(tpool, "SELECT $1::jsonb AS v, $2::json::text AS t", [doc, doc])
+    assert row["v"] == {"a": [1, 2.5, None], "1": True, "é": {"n": None}}
+    assert row["t"] == '{"a":[1,2.5,null],"1":true,"é":{"n":null}}'
