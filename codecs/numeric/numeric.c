@@ -18,8 +18,8 @@
  * "NaN", "Infinity", "-Infinity".
  *
  * Decoding builds that canonical text (leading/trailing zero digits on the
- * wire are tolerated, a negative zero prints as zero, like the server) and
- * hands it to the host's make_decimal.
+ * wire are tolerated; a negative zero, also one that dscale cuts to zero,
+ * prints as zero, like the server) and hands it to the host's make_decimal.
  *
  * Encoding accepts:
  *  - PGD_V_DECIMAL text: [+-]digits[.digits][(e|E)[+-]digits], ".5", "5.",
@@ -66,6 +66,7 @@ static pgd_obj *numeric_decode(const pgd_cx *cx, const char *data, size_t len)
 {
     char stackbuf[512];
     char *buf = NULL, *p;
+    const char *start;
     pgd_obj *o = NULL;
     size_t ndigits, first, last, need, i;
     long weight, w;
@@ -151,7 +152,18 @@ static pgd_obj *numeric_decode(const pgd_cx *cx, const char *data, size_t len)
         p = frac + dscale; /* cut to dscale digits (rounding is the sender's) */
     }
 #undef DIGIT
-    o = cx->host->make_decimal(cx->h, buf, (size_t)(p - buf));
+    /* digits that dscale cuts away can leave "-0.00": zero, unsigned, as
+     * numeric_recv's trunc_var makes it */
+    start = buf;
+    if (sign == NUMERIC_NEG) {
+        const char *q = buf + 1;
+
+        while (q < p && (*q == '0' || *q == '.'))
+            q++;
+        if (q == p)
+            start++;
+    }
+    o = cx->host->make_decimal(cx->h, start, (size_t)(p - start));
     if (buf != stackbuf)
         free(buf);
     return o;
