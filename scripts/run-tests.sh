@@ -6,6 +6,7 @@
 #                unless PSQLPY_TEST_DSN is set; exported as PSQLPY_TEST_DSN
 #   c-build      CMake build with the C tests in build/, then ctest
 #   asan-build   the same with -DPGD_SANITIZE=ON (ASan + UBSan) in build-asan/, then ctest
+#   fuzz         tests/fuzz/run.sh: libFuzzer (clang, ASan + UBSan) on every codec decoder
 #   pytest       tests/py on the default asyncio loop, then again on uvloop
 #   bench/load   benchmarks/run_micro.sh --short, benchmarks/run_compare.sh --short
 #                --require-all, loadtest/ci.sh (run.sh --short and
@@ -116,6 +117,7 @@ if run_phase asan-build c_build build-asan -DPGD_SANITIZE=ON; then
     UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
         run_phase ctest-asan c_test build-asan ctest-asan
 fi
+run_phase fuzz bash tests/fuzz/run.sh
 
 # ---- Python: the installed package, on asyncio and on uvloop ------------------------
 # pytest's exit status 5 (no tests collected) counts as a failure like any other.
