@@ -54,6 +54,10 @@ extern "C" {
                                    tuple (point, range, row, ...): inside an
                                    array parameter a PGD_V_TUPLE is one element
                                    of this type, not a dimension */
+#define PGD_CODEC_TEXT_ENCODE 0x20u /* (minor 1) encode_binary writes the
+                                      value's text form (no NUL byte): the
+                                      parameter goes in text format, and the
+                                      type cannot be an array element */
 #define PGD_CODEC_STR_TEXT 0x10u /* (minor 1) a PGD_V_STR parameter of this type
                                     is sent in text format for the server to
                                     parse ('(1,2)' for a point) instead of
@@ -105,9 +109,12 @@ typedef enum pgd_kind {
                        tuple): a point's coordinates, a range's bounds, a
                        row's fields.  Codecs that take LIST take TUPLE like
                        LIST, except where the element type is COMPOUND. */
-    PGD_V_MAP       /* (minor 1) u.list: a mapping (a Python dict), its keys
+    PGD_V_MAP,      /* (minor 1) u.list: a mapping (a Python dict), its keys
                        at the even positions, each followed by its value;
                        u.list.n counts both, so it is even */
+    PGD_V_OBJECT    /* (minor 1) u.obj: a host object the host could not turn
+                       into any kind above (an instance of a user's class);
+                       only codecs the host itself provides take it */
 } pgd_kind;
 
 /*
@@ -139,6 +146,10 @@ struct pgd_value {
             const pgd_value *items;
             size_t n;
         } list;
+        struct {
+            const void *p;         /* the host's object, borrowed */
+            const char *type_name; /* its type's name, for messages */
+        } obj;
     } u;
 };
 

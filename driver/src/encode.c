@@ -13,7 +13,8 @@
  * sent as NUL-terminated text (format 0); anything else is an ENCODE error
  * naming the parameter.  A PGD_V_STR also goes as text, for the server to
  * parse, to an array type and to a type whose codec says
- * PGD_CODEC_STR_TEXT.  Nothing is sent when any parameter fails.
+ * PGD_CODEC_STR_TEXT.  A codec marked PGD_CODEC_TEXT_ENCODE writes text,
+ * which goes in text format.  Nothing is sent when any parameter fails.
  */
 #include <limits.h>
 #include <stdio.h>
@@ -193,6 +194,26 @@ int pgd_encode_row(pgd_conn *c, const pgd_stmt *s, size_t nparams, const pgd_val
             c->poffs[slot] = off;
             c->plens[slot] = n;
             c->pfmts[slot] = 1;
+        } else if (cc->codec && (cc->codec->flags & PGD_CODEC_TEXT_ENCODE) &&
+                   cc->codec->encode_binary) {
+            pgd_cx cx = PGD_CX_FOR(cc, &enc_host, &st);
+            int n;
+
+            st.msg[0] = '\0';
+            n = cc->codec->encode_binary(&cx, v, &c->wbuf);
+            if (n < 0 || (size_t)n != c->wbuf.len - off ||
+                (n > 0 && memchr(c->wbuf.p + off, 0, (size_t)n)))
+                return pgd_conn_fail(c, PGD_E_ENCODE, (int)i, "%sparameter $%zu (%s): %s", where,
+                                     i + 1, type_label(cc, label, sizeof label),
+                                     n < 0 ? (st.msg[0] ? st.msg : "cannot encode the value")
+                                           : "the text encoder wrote a NUL byte or a wrong length");
+            if (!enc_reserve(&c->wbuf, 1))
+                return pgd_conn_fail(c, PGD_E_NOMEM, (int)i, "%sparameter $%zu: out of memory",
+                                     where, i + 1);
+            c->wbuf.p[c->wbuf.len - 1] = '\0';
+            c->poffs[slot] = off;
+            c->plens[slot] = n;
+            c->pfmts[slot] = 0;
         } else if (v->kind == PGD_V_STR) {
             int rc = put_text(c, v, slot);
 

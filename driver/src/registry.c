@@ -279,8 +279,10 @@ void pgd_colcodec_resolve(const pgd_registry *reg, uint32_t oid, pgd_colcodec *c
  */
 static int codes(const pgd_codec *k, int dir)
 {
-    return k && (k->flags & PGD_CODEC_BINARY) && (dir ? k->encode_binary != NULL
-                                                      : k->decode_binary != NULL);
+    if (!k || !(k->flags & PGD_CODEC_BINARY))
+        return 0;
+    return dir ? k->encode_binary != NULL && !(k->flags & PGD_CODEC_TEXT_ENCODE)
+               : k->decode_binary != NULL;
 }
 
 static int type_codes(const pgd_typeinfo *t, int dir, int depth);
@@ -327,14 +329,15 @@ const pgd_codec *pgd_registry_array_handler(const pgd_registry *r)
     return r ? r->array_handler : NULL;
 }
 
-/* The codec registered with oid 0 for `type_name` (the first one loaded). */
+/* The codec registered with oid 0 for `type_name`: the last one
+ * registered, so a later registration overrides an earlier one. */
 const pgd_codec *pgd_registry_find_named(const pgd_registry *r, const char *type_name)
 {
     size_t i;
 
     if (!r || !type_name)
         return NULL;
-    for (i = 0; i < r->nnamed; i++)
+    for (i = r->nnamed; i-- > 0;)
         if (strcmp(r->named[i]->type_name, type_name) == 0)
             return r->named[i];
     return NULL;

@@ -19,6 +19,10 @@
  *   multirange ('m')   the codec registered for anymultirange, with the range
  *   base ('b')         a codec the registry holds by type name (oid 0), if any
  *
+ * A codec registered by type name takes precedence over the generic one
+ * for any of these kinds but arrays: it is how a user codes an enum, a
+ * composite or an extension type their own way.
+ *
  * An OID the server did not return (a dropped type) is remembered as
  * unknown, so it is not asked for again.  Entries never change once
  * resolved and live as long as the map, which results share (refcount),
@@ -232,6 +236,9 @@ static void ent_resolve(const pgd_registry *reg, pgd_typemap *tm, pgd_typeent *e
             e->cc.elem_oid = e->elem;
             e->cc.elem_type = part.type;
         }
+    } else if ((k = pgd_registry_find_named(reg, e->info.name)) != NULL) {
+        e->cc.codec = k;
+        e->cc.type = &e->info;
     } else {
         switch (e->info.kind) {
         case 'd':
@@ -255,7 +262,6 @@ static void ent_resolve(const pgd_registry *reg, pgd_typemap *tm, pgd_typeent *e
             k = pgd_registry_find(reg, PGD_OID_ANYMULTIRANGE, NULL, NULL);
             break;
         default:
-            k = pgd_registry_find_named(reg, e->info.name);
             break;
         }
         if (k) {

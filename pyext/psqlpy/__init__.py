@@ -12,6 +12,8 @@ from __future__ import annotations
 import os as _os
 from types import TracebackType as _TracebackType
 from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Any as _Any
+from typing import Callable as _Callable
 from typing import Literal as _Literal
 from typing import cast as _cast
 
@@ -30,7 +32,7 @@ from psqlpy._transaction import Cursor, Transaction
 __all__ = [
     "PSQLPool", "Connection", "Transaction", "Cursor", "QueryResult",
     "SingleQueryResult", "PendingQuery", "IsolationLevel", "ReadVariant",
-    "ConnRecyclingMethod", "load_codec_plugin", "has_codec", "exceptions",
+    "ConnRecyclingMethod", "load_codec_plugin", "has_codec", "register_codec", "exceptions",
     "extra_types",
 ]
 
@@ -99,6 +101,30 @@ class PSQLPool(_psqlpy.Pool):
 
 
 _psqlpy._set_connection_class(Connection)
+
+
+def register_codec(
+    type_name: str,
+    *,
+    encode: _Callable[[_Any], str | bytes] | None = None,
+    decode: _Callable[[_Any], _Any] | None = None,
+    format: str = "text",
+) -> None:
+    """Code the type named ``type_name`` with Python callables.
+
+    For types whose OIDs differ per database (extension types, enums,
+    composite types, domains), found by name when a connection first
+    meets them; register before connecting.  With ``format="text"``,
+    ``decode`` gets the server's text (``str``) and ``encode`` returns
+    text; with ``format="binary"`` they take and return the type's binary
+    wire form (``bytes``).  Without ``decode`` the str/bytes come back as
+    they are; without ``encode`` parameters of the type are refused.
+    ``encode`` gets the parameter as given (objects of your own classes
+    included).  Registering a name again replaces its callables.
+    """
+    if format not in ("text", "binary"):
+        raise ValueError(f"format must be 'text' or 'binary', not {format!r}")
+    _psqlpy._register_codec(type_name, encode, decode, format == "binary")
 
 
 def _load_builtin_codecs() -> None:

@@ -20,6 +20,8 @@
  *     point, the bounds of a range, ... for types that take tuples)
  *   ipaddress addresses, interfaces and networks -> STR (their text)
  *   Interval -> INTERVAL with its months
+ *   anything else -> OBJECT (borrowed: the parameter list keeps it alive),
+ *     for codecs registered from Python (pycodecs.c)
  *   other extra types (Float32, Inet, Array, ...: a class attribute
  *     __pg_type_oid__) -> their inner value, pinned to that type; tuple
  *     subclasses with __pg_type_oid__ (Point, Box, ...) are pinned too
@@ -46,14 +48,6 @@ psqlpy_params_init(void)
 #define OID_INT8 20
 #define OID_UUID 2950
 #define OID_JSONB 3802
-
-static int
-param_error(module_state *st, PyObject *type, const char *fmt, PyObject *obj)
-{
-    PyErr_Format(type, fmt, Py_TYPE(obj)->tp_name, obj);
-    (void)st;
-    return -1;
-}
 
 /* Keep `o` alive for the query; steals o.  -1 on failure. */
 static int
@@ -507,8 +501,12 @@ convert_one(module_state *st, PyObject *obj, pgd_value *v, PyObject *keep, int d
     if (is)
         return set_str_of(v, PGD_V_STR, obj, keep);
 
-    return param_error(st, st->ParameterError,
-                       "cannot send a value of type %s to PostgreSQL: %R", obj);
+    /* Something else: the codec of the parameter's type decides (a codec
+     * registered from Python takes it; the built-in ones refuse it). */
+    v->kind = PGD_V_OBJECT;
+    v->u.obj.p = obj;
+    v->u.obj.type_name = tp->tp_name;
+    return 0;
 }
 
 int

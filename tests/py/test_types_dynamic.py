@@ -223,3 +223,79 @@ async def test_dict_into_json_keeps_keys_like_json_dumps(tpool):
     row = await one(tpool, "SELECT $1::jsonb AS v, $2::json::text AS t", [doc, doc])
     assert row["v"] == {"a": [1, 2.5, None], "1": True, "é": {"n": None}}
     assert row["t"] == '{"a":[1,2.5,null],"1":true,"é":{"n":null}}'
+
+
+# ---- codecs written in Python -------------------------------------------------
+
+
+class Money2:
+    """A user's own class, coded through a Python codec."""
+
+    def __init__(self, cents: int) -> None:
+        self.cents = cents
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Money2) and other.cents == self.cents
+
+
+async def test_python_text_codec_for_a_composite(tpool, dsn):
+    import psqlpy
+
+    await tpool.execute("CREATE TYPE pymoney AS (cents int8)")
+    psqlpy.register_codec(
+        "pymoney",
+        encode=lambda m: f"({m.cents})",
+        decode=lambda text: Money2(int(text.strip("()"))),
+        format="text")
+    # a new connection learns the type and uses the Python codec
+    async with open_pool(dsn, max_db_pool_size=1) as p:
+        conn = await p.connection()
+        await conn.execute(f"SET search_path = {await schema_of(tpool)}, public")
+        row = await one(conn, "SELECT $1::pymoney AS v, $1::pymoney::text AS t, 7 AS n",
+                        [Money2(1234)])
+        assert row == {"v": Money2(1234), "t": "(1234)", "n": 7}
+        # an encoder error is a ParameterError naming the parameter and the cause
+        with pytest.raises(ParameterError) as ei:
+            await conn.execute("SELECT $1::pymoney", ["not money"])
+        assert "$1" in str(ei.value) and "AttributeError" in str(ei.value)
+        conn.close()
+
+
+async def test_python_binary_codec_for_an_enum(tpool, dsn):
+    import psqlpy
+
+    await tpool.execute("CREATE TYPE pycolor AS ENUM ('red', 'green')")
+    seen = []
+
+    def decode(b: bytes) -> str:
+        seen.append(b)
+        return b.decode().upper()
+
+    psqlpy.register_codec("pycolor", encode=lambda s: s.lower().encode(), decode=decode,
+                          format="binary")
+    async with open_pool(dsn, max_db_pool_size=1) as p:
+        conn = await p.connection()
+        await conn.execute(f"SET search_path = {await schema_of(tpool)}, public")
+        row = await one(conn, "SELECT $1::pycolor AS v, $1::pycolor::text AS t", ["GREEN"])
+        assert row == {"v": "GREEN", "t": "green"}
+        assert seen == [b"green"]
+        # a decoder that raises becomes a ResultError with the cause
+        psqlpy.register_codec("pycolor", encode=lambda s: s.encode(),
+                              decode=lambda b: 1 / 0, format="binary")
+        res = await conn.execute("SELECT 'red'::pycolor AS v")
+        with pytest.raises(ResultError) as ei:
+            res.result()
+        assert isinstance(ei.value.__cause__, ZeroDivisionError)
+        with pytest.raises(ValueError):
+            psqlpy.register_codec("pycolor", decode=str, format="text")
+        conn.close()
+
+
+async def test_unknown_object_to_a_builtin_type_is_refused_by_name(tpool):
+    with pytest.raises(ParameterError) as ei:
+        await tpool.execute("SELECT $1::int4", [Money2(1)])
+    assert "Money2" in str(ei.value) and "$1" in str(ei.value)
+
+
+async def schema_of(conn) -> str:
+    return (await conn.execute("SELECT current_schema() AS s")).result()[0]["s"]
