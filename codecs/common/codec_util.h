@@ -38,7 +38,6 @@ static CU_UNUSED const char *cu_kind_name(uint32_t kind)
     static const char *const names[] = {
         "NULL", "bool", "int", "float", "str", "bytes", "decimal", "uuid",
         "date", "time", "datetime", "interval", "json", "list", "tuple", "dict",
-        "object",
     };
 
     return kind < sizeof names / sizeof names[0] ? names[kind] : "unknown kind";
@@ -47,8 +46,6 @@ static CU_UNUSED const char *cu_kind_name(uint32_t kind)
 static CU_COLD CU_UNUSED int cu_wrong_kind(const pgd_cx *cx, const pgd_value *v,
                                            const char *type)
 {
-    if (v->kind == PGD_V_OBJECT && v->u.obj.type_name)
-        return CU_ERR(cx, "cannot encode a %s value as %s", v->u.obj.type_name, type);
     return CU_ERR(cx, "cannot encode a %s value as %s", cu_kind_name(v->kind), type);
 }
 
@@ -230,6 +227,34 @@ static CU_UNUSED int cu_float_repr(double d, char *buf, size_t size)
         if (*c == ',')
             *c = '.';
     return n;
+}
+
+/*
+ * ctor(str) through the host's make_call (minor 1), str being p[0..n) as a
+ * string: how a codec builds a host object from its text (ipaddress
+ * objects, a Python int beyond int64).  `ctor` ("module:attribute") must
+ * have static storage.  A host without make_call gets the string itself.
+ * Returns a new object, or NULL after an error.
+ */
+static CU_UNUSED pgd_obj *cu_call_str(const pgd_cx *cx, const char *ctor, const char *p,
+                                      size_t n)
+{
+    const pgd_host *H = cx->host;
+    pgd_obj *s = H->make_str(cx->h, p, n), *args;
+
+    if (!s || !PGD_HOST_HAS(H, make_call) || !PGD_HOST_HAS(H, make_tuple) ||
+        !PGD_HOST_HAS(H, tuple_set))
+        return s;
+    args = H->make_tuple(cx->h, 1);
+    if (!args) {
+        H->release(cx->h, s);
+        return NULL;
+    }
+    if (H->tuple_set(cx->h, args, 0, s) < 0) { /* s is stolen either way */
+        H->release(cx->h, args);
+        return NULL;
+    }
+    return H->make_call(cx->h, ctor, args);
 }
 
 /* Per-element context for the array handler. */

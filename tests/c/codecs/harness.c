@@ -255,12 +255,23 @@ int th_value_from(const chost_obj *o, pgd_value *v)
         v->u.iv.days = o->days;
         v->u.iv.usec = o->usec;
         break;
+    case CH_CALL:
+        /* a constructor of one string, as the extension sends such objects
+         * back: an ipaddress object as its text, an int beyond int64 (the
+         * builtins:int of xid8) as decimal text */
+        if (o->n != 1 || o->items[0]->kind != CH_STR)
+            return -1;
+        v->kind = strcmp(o->s, "builtins:int") == 0 ? PGD_V_DECIMAL : PGD_V_STR;
+        v->u.s.p = o->items[0]->s;
+        v->u.s.n = o->items[0]->n;
+        break;
+    case CH_TUPLE:
     case CH_LIST: {
         pgd_value *items = calloc(o->n ? o->n : 1, sizeof *items);
 
         if (!items)
             die("out of memory");
-        v->kind = PGD_V_LIST;
+        v->kind = o->kind == CH_TUPLE ? PGD_V_TUPLE : PGD_V_LIST;
         v->u.list.items = items;
         v->u.list.n = o->n;
         for (i = 0; i < o->n; i++)
@@ -278,7 +289,7 @@ void th_value_free(pgd_value *v)
 {
     size_t i;
 
-    if (v->kind != PGD_V_LIST)
+    if (v->kind != PGD_V_LIST && v->kind != PGD_V_TUPLE)
         return;
     for (i = 0; i < v->u.list.n; i++)
         th_value_free((pgd_value *)&v->u.list.items[i]);
