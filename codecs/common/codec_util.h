@@ -38,6 +38,7 @@ static CU_UNUSED const char *cu_kind_name(uint32_t kind)
     static const char *const names[] = {
         "NULL", "bool", "int", "float", "str", "bytes", "decimal", "uuid",
         "date", "time", "datetime", "interval", "json", "list", "tuple", "dict",
+        "object",
     };
 
     return kind < sizeof names / sizeof names[0] ? names[kind] : "unknown kind";
@@ -46,6 +47,8 @@ static CU_UNUSED const char *cu_kind_name(uint32_t kind)
 static CU_COLD CU_UNUSED int cu_wrong_kind(const pgd_cx *cx, const pgd_value *v,
                                            const char *type)
 {
+    if (v->kind == PGD_V_OBJECT && v->u.obj.type_name)
+        return CU_ERR(cx, "cannot encode a %s value as %s", v->u.obj.type_name, type);
     return CU_ERR(cx, "cannot encode a %s value as %s", cu_kind_name(v->kind), type);
 }
 
