@@ -15,6 +15,7 @@
 
 static const char *const plugin_names[] = {
     "int", "float", "bool", "text", "bytea", "uuid", "json", "numeric", "datetime", "array",
+    "net",
 };
 
 #define MAX_CODECS 128
