@@ -257,13 +257,10 @@ async def test_null_both_ways(tpool, pgtype):
 # Types without a codec come back as their text form; a str goes to them as text.
 NO_CODEC = [
     ("point", "(1.5,-2)", "(1.5,-2)"),
-    ("inet", "10.1.2.3/8", "10.1.2.3/8"),
-    ("cidr", "10.0.0.0/8", "10.0.0.0/8"),
-    ("macaddr", "08-00-2b-01-02-03", "08:00:2b:01:02:03"),
     ("tsvector", "b a b", "'a' 'b'"),
     ("int4range", "[1,5]", "[1,6)"),
     ("box", "(1,1),(0,0)", "(1,1),(0,0)"),
-    ("inet[]", "{10.0.0.1,NULL}", "{10.0.0.1,NULL}"),
+    ("pg_snapshot[]", '{"10:20:12,15",NULL}', '{"10:20:12,15",NULL}'),
     ("point[]", '{"(1,2)","(3,4)"}', '{"(1,2)","(3,4)"}'),
 ]
 
