@@ -183,6 +183,14 @@ static const lit lits[] = {
     {"'{{10.0.0.0/8},{::/0}}'::cidr[]", CIDR_ARR, 0},
     {"'{08:00:2b:01:02:03,NULL}'::macaddr[]", MACADDR_ARR, 0},
     {"'{08:00:2b:01:02:03:04:05}'::macaddr8[]", MACADDR8_ARR, 0},
+    /* money (lc_monetary C) */
+    {"'1.23'::money", MONEY, 0},
+    {"'-0.01'::money", MONEY, 0},
+    {"'0'::money", MONEY, 0},
+    {"'1234567.89'::money", MONEY, 0},
+    {"'92233720368547758.07'::money", MONEY, 0},
+    {"'-92233720368547758.08'::money", MONEY, 0},
+    {"'{1.23,NULL,-5,1000}'::money[]", MONEY_ARR, 0},
 };
 
 static PGconn *conn;
@@ -387,6 +395,12 @@ static void check_encodes(void)
         {MACADDR8, V_STR("0800.2b01.0203.0405"), "SELECT $1 = '08:00:2b:01:02:03:04:05'::macaddr8"},
         {INET_ARR, LIST(*V_STR("10.0.0.1"), *VAL(PGD_V_NULL), *V_STR("::1/64")),
          "SELECT $1 = '{10.0.0.1,NULL,::1/64}'::inet[]"},
+        /* money */
+        {MONEY, V_INT(5), "SELECT $1 = 5::money"},
+        {MONEY, V_INT(-92233720368547758), "SELECT $1 = '-92233720368547758'::money"},
+        {MONEY, V_DEC("1.500"), "SELECT $1 = '1.50'::money"},
+        {MONEY, V_DEC("1E+2"), "SELECT $1 = '100'::money"},
+        {MONEY, V_STR("-0.07"), "SELECT $1 = '-0.07'::money"},
     };
     size_t i;
 
@@ -416,7 +430,7 @@ static int set_session(const char *zone)
 
     snprintf(sql, sizeof sql,
              "SET DateStyle = ISO; SET IntervalStyle = postgres; SET TimeZone = '%s'; "
-             "SET client_encoding = UTF8; SET bytea_output = hex",
+             "SET client_encoding = UTF8; SET bytea_output = hex; SET lc_monetary = 'C'",
              zone);
     res = PQexec(conn, sql);
     ok = PQresultStatus(res) == PGRES_COMMAND_OK;
