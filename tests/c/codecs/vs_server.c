@@ -191,6 +191,14 @@ static const lit lits[] = {
     {"'92233720368547758.07'::money", MONEY, 0},
     {"'-92233720368547758.08'::money", MONEY, 0},
     {"'{1.23,NULL,-5,1000}'::money[]", MONEY_ARR, 0},
+    /* bits */
+    {"B'101'", BIT, 0},
+    {"B'10101010101'::bit(11)", BIT, 0},
+    {"B''::varbit", VARBIT, 0},
+    {"B'1111111111111111'::varbit", VARBIT, 0},
+    {"repeat('10', 500)::varbit", VARBIT, 0},
+    {"'{101,NULL,\"\"}'::varbit[]", VARBIT_ARR, 0},
+    {"'{{1},{0}}'::bit[]", BIT_ARR, 0},
 };
 
 static PGconn *conn;
@@ -401,6 +409,10 @@ static void check_encodes(void)
         {MONEY, V_DEC("1.500"), "SELECT $1 = '1.50'::money"},
         {MONEY, V_DEC("1E+2"), "SELECT $1 = '100'::money"},
         {MONEY, V_STR("-0.07"), "SELECT $1 = '-0.07'::money"},
+        /* bits */
+        {BIT, V_STR("101"), "SELECT $1 = B'101'"},
+        {VARBIT, V_STR(""), "SELECT $1 = B''::varbit"},
+        {VARBIT, V_STR("111111111"), "SELECT $1 = B'111111111'::varbit AND length($1) = 9"},
     };
     size_t i;
 
