@@ -15,7 +15,7 @@
 
 static const char *const plugin_names[] = {
     "int", "float", "bool", "text", "bytea", "uuid", "json", "numeric", "datetime", "array",
-    "net", "money", "bits",
+    "net", "money", "bits", "sysid",
 };
 
 #define MAX_CODECS 128
