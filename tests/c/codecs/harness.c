@@ -15,7 +15,7 @@
 
 static const char *const plugin_names[] = {
     "int", "float", "bool", "text", "bytea", "uuid", "json", "numeric", "datetime", "array",
-    "net", "money", "bits", "sysid",
+    "net", "money", "bits", "sysid", "textlike",
 };
 
 #define MAX_CODECS 128

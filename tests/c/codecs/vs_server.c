@@ -238,6 +238,16 @@ static const lit lits[] = {
     {"'{18446744073709551615,NULL}'::xid8[]", XID8_ARR, 0},
     {"'{\"(0,1)\",NULL}'::tid[]", TID_ARR, 0},
     {"'{16/B374D848,NULL}'::pg_lsn[]", PG_LSN_ARR, 0},
+    /* textlike */
+    {"'<a b=\"1\">x &amp; y</a>'::xml", XML, CMP_TEXT},
+    {"U&'<r>\\00e9\\20ac</r>'::xml", XML, CMP_TEXT},
+    {"'$.a[*] ? (@ > 1)'::jsonpath", JSONPATH, CMP_TEXT},
+    {"'strict $.\"k\\u00e9\".type()'::jsonpath", JSONPATH, CMP_TEXT},
+    {"'a b b:3A'::tsvector", TSVECTOR, TEXT_ONLY},
+    {"'a & !(b | c)'::tsquery", TSQUERY, TEXT_ONLY},
+    {"ARRAY['a b'::tsvector, NULL]", TSVECTOR_ARR, TEXT_ONLY},
+    {"ARRAY['<a/>'::xml, NULL]", XML_ARR, CMP_TEXT},
+    {"ARRAY['$.a'::jsonpath]", JSONPATH_ARR, CMP_TEXT},
 };
 
 static PGconn *conn;
@@ -486,6 +496,9 @@ static void check_encodes(void)
          "SELECT $1::text = '{\"(0,1)\",NULL}'"},
         {PG_LSN, V_STR("16/b374d848"), "SELECT $1 = '16/B374D848'::pg_lsn"},
         {PG_LSN, V_INT(1), "SELECT $1 = '0/1'::pg_lsn"},
+        /* textlike */
+        {JSONPATH, V_STR("$.a ? (@ > 1)"), "SELECT $1::text = '$.\"a\"?(@ > 1)'"},
+        {XML, V_STR("<a>\xc3\xa9</a>"), "SELECT $1::text = U&'<a>\\00e9</a>'"},
     };
     size_t i;
 
