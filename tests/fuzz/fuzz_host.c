@@ -30,9 +30,10 @@ static const pgd_codec *codecs[MAX_CODECS];
 static pgd_codec wrapped[MAX_CODECS];
 static size_t ncodecs;
 
-/* wrapped[] indexes of the codecs that have an array type */
-static size_t elems[MAX_CODECS];
-static size_t nelems;
+/* wrapped[] indexes of the codecs that have an array type (elements), and
+ * of all codecs found by OID (attributes, subtypes) */
+static size_t elems[MAX_CODECS], typed[MAX_CODECS];
+static size_t nelems, ntyped;
 
 static void die(const char *fmt, ...)
 {
@@ -139,6 +140,8 @@ static void add_codec(const char *family, const pgd_codec *c)
         w->decode_text = exact_decode_text;
     if (c->oid && c->array_oid)
         elems[nelems++] = ncodecs;
+    if (c->oid)
+        typed[ntyped++] = ncodecs;
     ncodecs++;
 }
 
@@ -247,6 +250,76 @@ const pgd_codec *fz_elem(size_t i)
     return &wrapped[elems[i]];
 }
 
+/* ---- made-up per-database types --------------------------------------- */
+
+char fz_type_kind(const pgd_codec *c)
+{
+    switch (c ? c->oid : 0) {
+    case PGD_OID_RECORD:
+        return 'c';
+    case PGD_OID_ANYENUM:
+        return 'e';
+    case PGD_OID_ANYRANGE:
+        return 'r';
+    case PGD_OID_ANYMULTIRANGE:
+        return 'm';
+    default:
+        return 0;
+    }
+}
+
+static pgd_field make_field(const char *name, const pgd_codec *c)
+{
+    pgd_field f;
+
+    memset(&f, 0, sizeof f);
+    f.name = name;
+    f.oid = c ? c->oid : 0;
+    f.codec = c;
+    return f;
+}
+
+void fz_set_type(fz_call *call, size_t n, const pgd_codec *const *field)
+{
+    static const char *const names[FZ_MAX_FIELDS] = {"a", "b", "c", "d"};
+    fz_type *t = &call->type;
+    const pgd_codec *tc;
+    size_t i, r;
+    char kind;
+
+    memset(t, 0, sizeof *t);
+    call->typed = fz_type_kind(call->codec) ? 1 : fz_type_kind(call->elem) ? 2 : 0;
+    if (!call->typed)
+        return;
+    tc = call->typed == 1 ? call->codec : call->elem;
+    kind = fz_type_kind(tc);
+    t->info.size = sizeof t->info;
+    t->info.oid = tc->oid;
+    t->info.name = "fuzz_type";
+    t->info.schema = "public";
+    t->info.kind = kind;
+    t->info.fields = t->fields;
+    if (kind == 'c') {
+        t->info.n_fields = (uint32_t)(n < FZ_MAX_FIELDS ? n : FZ_MAX_FIELDS);
+        for (i = 0; i < t->info.n_fields; i++)
+            t->fields[i] = make_field(names[i], field[i]);
+    } else if (kind == 'r') {
+        t->info.n_fields = 1;
+        t->fields[0] = make_field("", n ? field[0] : NULL);
+    } else if (kind == 'm') {
+        /* the range type's codec is the generic one, with its own type */
+        r = find_index(PGD_OID_ANYRANGE);
+        t->info.n_fields = 1;
+        t->fields[0] = make_field("", r == SIZE_MAX ? NULL : &wrapped[r]);
+        t->fields[0].type = &t->range;
+        t->range = t->info;
+        t->range.kind = 'r';
+        t->range.oid = PGD_OID_ANYRANGE;
+        t->range.fields = &t->range_field;
+        t->range_field = make_field("", n ? field[0] : NULL);
+    }
+}
+
 /* ---- the header -------------------------------------------------------- */
 
 static uint16_t get_u16(const uint8_t *p)
@@ -254,18 +327,45 @@ static uint16_t get_u16(const uint8_t *p)
     return (uint16_t)(p[0] << 8 | p[1]);
 }
 
-static void put_u16(uint8_t *p, uint32_t v)
+static void put_u16(uint8_t *p, size_t v)
 {
     p[0] = (uint8_t)(v >> 8);
     p[1] = (uint8_t)v;
 }
 
+/* The codec a selector picks from list[0..n) (wrapped[] indexes): the one
+ * whose OID equals sel, else number sel % (n + 1), where n means none. */
+static const pgd_codec *pick(const size_t *list, size_t n, uint16_t sel)
+{
+    size_t i;
+
+    for (i = 0; sel && i < n; i++)
+        if (wrapped[list[i]].oid == sel)
+            return &wrapped[list[i]];
+    i = sel % (n + 1);
+    return i < n ? &wrapped[list[i]] : NULL;
+}
+
+/* The selector that picks c (NULL: none) from list[0..n). */
+static size_t selector(const size_t *list, size_t n, const pgd_codec *c)
+{
+    size_t i;
+
+    if (c && c->oid <= 0xFFFF)
+        return c->oid;
+    for (i = 0; c && i < n && &wrapped[list[i]] != c; i++)
+        ;
+    return c ? i : n;
+}
+
 size_t fz_parse(const fz_family *f, const uint8_t *data, size_t size, fz_call *call)
 {
-    size_t n = fz_family_ncodecs(f), i;
+    const pgd_codec *field[FZ_MAX_FIELDS];
+    size_t n = fz_family_ncodecs(f), i, pos = 3, nf = 0;
     uint16_t sel;
+    char kind;
 
-    if (size < 3)
+    if (size < pos)
         return 0;
     memset(call, 0, sizeof *call);
     sel = get_u16(data + 1);
@@ -278,45 +378,56 @@ size_t fz_parse(const fz_family *f, const uint8_t *data, size_t size, fz_call *c
     else if (!call->codec->decode_binary)
         call->text = 1;
     call->oid = call->codec->oid;
-    if (!(call->codec->flags & PGD_CODEC_ARRAY))
-        return 3;
-    if (size < 5)
-        return 0;
-    sel = get_u16(data + 3);
-    for (i = 0; i < nelems && fz_elem(i)->oid != sel; i++)
-        ;
-    if (i == nelems || !sel)
-        i = sel % (nelems + 1);
-    if (i < nelems) {
-        call->elem = fz_elem(i);
-        call->elem_oid = call->elem->oid;
-        call->oid = call->elem->array_oid;
-    } else {
-        call->elem_oid = sel; /* a type without a codec */
+    if (call->codec->flags & PGD_CODEC_ARRAY) {
+        if (size < pos + 2)
+            return 0;
+        call->elem = pick(elems, nelems, get_u16(data + pos));
+        pos += 2;
+        call->elem_oid = call->elem ? call->elem->oid : 0;
+        call->oid = call->elem ? call->elem->array_oid : 0;
     }
-    return 5;
+    kind = fz_type_kind(call->codec) ? fz_type_kind(call->codec) : fz_type_kind(call->elem);
+    if (kind == 'c') {
+        if (size < pos + 1)
+            return 0;
+        nf = data[pos++] % (FZ_MAX_FIELDS + 1);
+    } else if (kind == 'r' || kind == 'm') {
+        nf = 1;
+    }
+    for (i = 0; i < nf; i++) {
+        if (size < pos + 2)
+            return 0;
+        field[i] = pick(typed, ntyped, get_u16(data + pos));
+        pos += 2;
+    }
+    fz_set_type(call, nf, field);
+    return pos;
 }
 
 size_t fz_header(const fz_family *f, const fz_call *call, uint8_t *out)
 {
-    size_t i;
+    const fz_type *t = &call->type;
+    size_t i, pos = 3;
 
     out[0] = (uint8_t)(call->text ? 1 : 0);
     for (i = 0; fz_family_codec(f, i) != call->codec; i++)
         ;
     put_u16(out + 1, call->codec->oid && call->codec->oid <= 0xFFFF ? call->codec->oid : i);
-    if (!(call->codec->flags & PGD_CODEC_ARRAY))
-        return 3;
-    if (!call->elem) {
-        put_u16(out + 3, nelems);
-    } else if (call->elem->oid <= 0xFFFF) {
-        put_u16(out + 3, call->elem->oid);
-    } else {
-        for (i = 0; fz_elem(i) != call->elem; i++)
-            ;
-        put_u16(out + 3, i);
+    if (call->codec->flags & PGD_CODEC_ARRAY) {
+        put_u16(out + pos, selector(elems, nelems, call->elem));
+        pos += 2;
     }
-    return 5;
+    if (call->typed && t->info.kind == 'c') {
+        out[pos++] = (uint8_t)t->info.n_fields;
+        for (i = 0; i < t->info.n_fields; i++, pos += 2)
+            put_u16(out + pos, selector(typed, ntyped, t->fields[i].codec));
+    } else if (call->typed && (t->info.kind == 'r' || t->info.kind == 'm')) {
+        put_u16(out + pos, selector(typed, ntyped,
+                                    t->info.kind == 'r' ? t->fields[0].codec
+                                                        : t->range_field.codec));
+        pos += 2;
+    }
+    return pos;
 }
 
 /* ---- calls ------------------------------------------------------------- */
@@ -331,6 +442,10 @@ void fz_cx(const fz_call *call, pgd_cx *cx, chost_ctx *ctx)
     cx->oid = call->oid;
     cx->elem_oid = call->elem_oid;
     cx->elem = call->elem;
+    if (call->typed == 1)
+        cx->type = &call->type.info;
+    else if (call->typed == 2)
+        cx->elem_type = &call->type.info;
 }
 
 pgd_obj *fz_decode(const fz_call *call, const char *data, size_t len, char *err, size_t errsz)

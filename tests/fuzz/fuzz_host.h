@@ -15,6 +15,14 @@
  *                type: the one whose OID equals it, else number
  *                (selector % (count + 1)); the number `count` means "no
  *                element codec" (text elements then come back as strings)
+ *   then         only when the codec (or that element codec) is the generic
+ *                one for per-database types, registered under a pseudo-type
+ *                OID (record, anyenum, anyrange, anymultirange): the type's
+ *                description (pgd_typeinfo) the driver would hand it:
+ *                record: 1 byte attribute count (% (FZ_MAX_FIELDS + 1)) and
+ *                a 2-byte selector per attribute; range and multirange: one
+ *                2-byte selector for the subtype; enum: nothing.  Selectors
+ *                pick among every loaded codec as element selectors do.
  *   the rest     the field, handed to the decoder as exactly that many bytes
  *                in a heap block of exactly that size
  *
@@ -34,19 +42,32 @@
 #include "chost.h"
 #include "pgd_codec.h"
 
-#define FZ_HEADER_MAX 5
+#define FZ_MAX_FIELDS 4
+#define FZ_HEADER_MAX (1 + 2 + 2 + 1 + 2 * FZ_MAX_FIELDS)
 
 typedef struct fz_family {
     const char *name;
     const pgd_codec_module *m;
 } fz_family;
 
-/* One decoder call, as picked from a header. */
+/* A made-up per-database type: what cx->type points to.  Type OIDs are
+ * the codecs' own (the pseudo-type's for the type itself). */
+typedef struct fz_type {
+    pgd_typeinfo info;
+    pgd_field fields[FZ_MAX_FIELDS];
+    pgd_typeinfo range; /* multirange: the type of fields[0] */
+    pgd_field range_field;
+} fz_type;
+
+/* One decoder call, as picked from a header.  Holds pointers into itself
+ * once fz_set_type() has run: not to be copied after that. */
 typedef struct fz_call {
     const pgd_codec *codec; /* the codec under test (unwrapped) */
     int text;               /* 1: decode_text, 0: decode_binary */
     const pgd_codec *elem;  /* array handler: wrapped element codec or NULL */
     uint32_t oid, elem_oid; /* for the pgd_cx */
+    int typed;              /* 1: type is cx->type, 2: cx->elem_type, 0: none */
+    fz_type type;
 } fz_call;
 
 /* Load every family's plugin (FUZZ_FAMILIES, FUZZ_PLUGIN_DIR); exits with
@@ -61,6 +82,14 @@ const pgd_codec *fz_family_codec(const fz_family *f, size_t i);
 /* Codecs that can be array elements (wrapped), in load order. */
 size_t fz_nelems(void);
 const pgd_codec *fz_elem(size_t i);
+
+/* The kind of per-database type `c` is the generic codec for ('c', 'e',
+ * 'r', 'm'), or 0. */
+char fz_type_kind(const pgd_codec *c);
+/* Describe call->typed's type: kind from its codec, with n fields (capped;
+ * record only) whose codecs are `field[i]` (wrapped, or NULL for a type
+ * without a codec).  Sets call->typed from the codec and element. */
+void fz_set_type(fz_call *call, size_t n, const pgd_codec *const *field);
 
 /* Parse the header of data[0..size): fills *call and returns the header's
  * length, or 0 when the input is too short to hold one. */

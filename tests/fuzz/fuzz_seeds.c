@@ -28,6 +28,17 @@
 #define STRV(k, lit) {.kind = (k), .u.s = {(lit), sizeof(lit) - 1}}
 #define DT(...) {.kind = PGD_V_DATETIME, .u.dt = {__VA_ARGS__}}
 
+#define SEQ(k, items, n) {.kind = (k), .u.list = {(items), (n)}}
+
+static const pgd_value map_items[] = {
+    STRV(PGD_V_STR, "a"), STRV(PGD_V_STR, "1"), STRV(PGD_V_STR, "key two"), {.kind = PGD_V_NULL},
+};
+static const pgd_value xyz[] = {
+    {.kind = PGD_V_FLOAT, .u.f = 1.5}, {.kind = PGD_V_FLOAT, .u.f = -2.5},
+    {.kind = PGD_V_FLOAT, .u.f = 3},
+};
+static const pgd_value two_points[] = {SEQ(PGD_V_TUPLE, xyz, 2), SEQ(PGD_V_TUPLE, xyz + 1, 2)};
+
 static const pgd_value samples[] = {
     {.kind = PGD_V_BOOL, .u.b = 1},
     {.kind = PGD_V_BOOL, .u.b = 0},
@@ -92,6 +103,12 @@ static const pgd_value samples[] = {
     STRV(PGD_V_JSON, "[]"),
     STRV(PGD_V_JSON, "\"s\\u00e9\""),
     STRV(PGD_V_JSON, "-1.5e3"),
+    SEQ(PGD_V_MAP, map_items, 4),
+    SEQ(PGD_V_MAP, NULL, 0),
+    SEQ(PGD_V_TUPLE, xyz, 2),
+    SEQ(PGD_V_TUPLE, xyz, 3),
+    SEQ(PGD_V_TUPLE, two_points, 2),
+    SEQ(PGD_V_LIST, two_points, 2),
 };
 
 /* Server text output of the built-in types and some that plugins may add
@@ -180,48 +197,141 @@ static int text_seed(const fz_family *fam, const fz_call *call, const char *text
     return 1;
 }
 
-static void scalar_seeds(const fz_family *fam, const pgd_codec *c)
-{
-    fz_call call = {c, 0, NULL, c->oid, 0};
-    size_t i, n;
+#define NSAMPLES (sizeof samples / sizeof samples[0])
+#define NTEXTS (sizeof texts / sizeof texts[0])
 
-    if (c->decode_binary && c->encode_binary)
-        for (i = n = 0; i < sizeof samples / sizeof samples[0] && n < SEEDS_PER_CODEC; i++)
-            n += (size_t)binary_seed(fam, &call, &samples[i]);
-    call.text = 1;
-    if (c->decode_text)
-        for (i = n = 0; i < sizeof texts / sizeof texts[0] && n < SEEDS_PER_CODEC; i++)
-            n += (size_t)text_seed(fam, &call, texts[i]);
+static const pgd_value null_value = {.kind = PGD_V_NULL};
+
+static pgd_value list_of(uint32_t kind, pgd_value *items, size_t n)
+{
+    pgd_value v = {.kind = kind};
+
+    v.u.list.items = items;
+    v.u.list.n = n;
+    return v;
 }
 
-/* Arrays [v], [v, NULL], [[v, v], [v, v]] of every sample that `elem`
- * encodes, and the empty array. */
-static void array_binary_seeds(const fz_family *fam, const fz_call *call)
+/* Up to max samples that e's encoder takes, into out; returns how many. */
+static size_t taken(const pgd_codec *e, pgd_value *out, size_t max)
 {
-    fz_call ecall = {call->elem, 0, NULL, call->elem_oid, 0};
-    const pgd_value none = {.kind = PGD_V_NULL};
-    pgd_value one[2], row[2], grid[2], arr;
-    size_t i, n, len;
+    fz_call call;
+    size_t i, n = 0, len;
 
-    arr = (pgd_value){.kind = PGD_V_LIST, .u.list = {NULL, 0}};
-    binary_seed(fam, call, &arr);
-    for (i = n = 0; i < sizeof samples / sizeof samples[0] && n < SAMPLES_PER_ELEM; i++) {
-        char *wire = fz_encode_value(&ecall, &samples[i], &len);
+    memset(&call, 0, sizeof call);
+    call.codec = e;
+    call.oid = e->oid;
+    for (i = 0; i < NSAMPLES && n < max; i++) {
+        char *wire = fz_encode_value(&call, &samples[i], &len);
 
-        if (!wire)
-            continue;
+        if (wire)
+            out[n++] = samples[i];
         free(wire);
-        n++;
-        one[0] = samples[i];
-        one[1] = none;
-        row[0] = row[1] = samples[i];
-        grid[0] = grid[1] = (pgd_value){.kind = PGD_V_LIST, .u.list = {row, 2}};
-        arr.u.list.items = one;
-        arr.u.list.n = 1;
+    }
+    return n;
+}
+
+/* The samples the call's encoder takes, the sample texts its text decoder
+ * takes. */
+static void value_seeds(const fz_family *fam, fz_call *call)
+{
+    size_t i, n;
+
+    call->text = 0;
+    for (i = n = 0; call->codec->decode_binary && i < NSAMPLES && n < SEEDS_PER_CODEC; i++)
+        n += (size_t)binary_seed(fam, call, &samples[i]);
+    call->text = 1;
+    for (i = n = 0; call->codec->decode_text && i < NTEXTS && n < SEEDS_PER_CODEC; i++)
+        n += (size_t)text_seed(fam, call, texts[i]);
+    call->text = 0;
+}
+
+/* The first element codec that is not itself a per-database type's. */
+static const pgd_codec *plain_elem(void)
+{
+    size_t i;
+
+    for (i = 0; i < fz_nelems(); i++)
+        if (!fz_type_kind(fz_elem(i)))
+            return fz_elem(i);
+    return NULL;
+}
+
+/* A per-database type's generic codec: for every element codec as the
+ * attributes (record: two of it) or the subtype, the values (s, s) and
+ * (s, NULL) of samples s it takes, a multirange as the list of one such
+ * range; and the sample texts. */
+static void typed_seeds(const fz_family *fam, fz_call *call)
+{
+    char kind = fz_type_kind(call->codec);
+    const pgd_codec *field[2];
+    pgd_value took[SAMPLES_PER_ELEM], items[2], range, v;
+    size_t i, j, n;
+
+    fz_set_type(call, 0, NULL);
+    v = list_of(PGD_V_TUPLE, NULL, 0);
+    binary_seed(fam, call, &v);
+    value_seeds(fam, call);
+    for (i = 0; kind != 'e' && i < fz_nelems(); i++) {
+        field[0] = field[1] = fz_elem(i);
+        fz_set_type(call, 2, field);
+        value_seeds(fam, call);
+        n = taken(field[0], took, SAMPLES_PER_ELEM);
+        for (j = 0; j < 2 * n; j++) {
+            items[0] = took[j / 2];
+            items[1] = j % 2 ? null_value : took[j / 2];
+            v = list_of(PGD_V_TUPLE, items, 2);
+            range = v;
+            if (kind == 'm')
+                v = list_of(PGD_V_LIST, &range, 1);
+            binary_seed(fam, call, &v);
+        }
+    }
+}
+
+static void scalar_seeds(const fz_family *fam, const pgd_codec *c)
+{
+    fz_call call;
+
+    memset(&call, 0, sizeof call);
+    call.codec = c;
+    call.oid = c->oid;
+    if (fz_type_kind(c))
+        typed_seeds(fam, &call);
+    else
+        value_seeds(fam, &call);
+}
+
+/* Arrays [v], [v, NULL], [[v, v], [v, v]] of sample elements v (for an
+ * element of a per-database type the tuple (s, NULL) of samples s of its
+ * attributes' or subtype's codec), and the empty array. */
+static void array_binary_seeds(const fz_family *fam, fz_call *call, const fz_call *ecall)
+{
+    const pgd_codec *attr = plain_elem();
+    pgd_value took[SAMPLES_PER_ELEM], one[2], row[2], grid[2], pair[2], arr;
+    size_t i, n;
+
+    call->text = 0;
+    arr = list_of(PGD_V_LIST, NULL, 0);
+    binary_seed(fam, call, &arr);
+    if (ecall->typed)
+        n = attr ? taken(attr, took, SAMPLES_PER_ELEM) : 0;
+    else
+        n = taken(ecall->codec, took, SAMPLES_PER_ELEM);
+    for (i = 0; i < n; i++) {
+        one[0] = took[i];
+        if (ecall->typed) {
+            pair[0] = took[i];
+            pair[1] = null_value;
+            one[0] = list_of(PGD_V_TUPLE, pair, 2);
+        }
+        one[1] = null_value;
+        row[0] = row[1] = one[0];
+        grid[0] = grid[1] = list_of(PGD_V_LIST, row, 2);
+        arr = list_of(PGD_V_LIST, one, 1);
         binary_seed(fam, call, &arr);
         arr.u.list.n = 2;
         binary_seed(fam, call, &arr);
-        arr.u.list.items = grid;
+        arr = list_of(PGD_V_LIST, grid, 2);
         binary_seed(fam, call, &arr);
     }
 }
@@ -243,15 +353,15 @@ static void quote(char *out, size_t cap, const char *s)
 
 /* '{q}', '{q,NULL}', '{{q,q},{q,q}}', '[0:0]={q}' of every sample text the
  * element decoder accepts (any text when there is no element codec). */
-static void array_text_seeds(const fz_family *fam, const fz_call *call)
+static void array_text_seeds(const fz_family *fam, fz_call *call, fz_call *ecall)
 {
-    fz_call ecall = {call->elem, 1, NULL, call->elem_oid, 0};
     char q[512], text[2200];
     size_t i, n;
 
+    call->text = ecall->text = 1;
     text_seed(fam, call, "{}");
-    for (i = n = 0; i < sizeof texts / sizeof texts[0] && n < SAMPLES_PER_ELEM; i++) {
-        if (call->elem && !accepts(&ecall, texts[i], strlen(texts[i])))
+    for (i = n = 0; i < NTEXTS && n < SAMPLES_PER_ELEM; i++) {
+        if (ecall->codec && !accepts(ecall, texts[i], strlen(texts[i])))
             continue;
         n++;
         quote(q, sizeof q, texts[i]);
@@ -268,19 +378,26 @@ static void array_text_seeds(const fz_family *fam, const fz_call *call)
 
 static void array_seeds(const fz_family *fam, const pgd_codec *c)
 {
-    fz_call call = {c, 0, NULL, 0, 0};
+    const pgd_codec *field[2];
+    fz_call call, ecall;
     size_t i;
 
+    field[0] = field[1] = plain_elem();
     for (i = 0; i <= fz_nelems(); i++) {
-        call.elem = i < fz_nelems() ? fz_elem(i) : NULL;
-        call.elem_oid = call.elem ? call.elem->oid : 0;
+        memset(&call, 0, sizeof call);
+        memset(&ecall, 0, sizeof ecall);
+        call.codec = c;
+        call.elem = ecall.codec = i < fz_nelems() ? fz_elem(i) : NULL;
+        call.elem_oid = ecall.oid = call.elem ? call.elem->oid : 0;
         call.oid = call.elem ? call.elem->array_oid : 0;
-        call.text = 0;
+        if (fz_type_kind(call.elem)) {
+            fz_set_type(&call, 2, field);
+            fz_set_type(&ecall, 2, field);
+        }
         if (call.elem && c->decode_binary && c->encode_binary && call.elem->encode_binary)
-            array_binary_seeds(fam, &call);
-        call.text = 1;
+            array_binary_seeds(fam, &call, &ecall);
         if (c->decode_text && (!call.elem || call.elem->decode_text))
-            array_text_seeds(fam, &call);
+            array_text_seeds(fam, &call, &ecall);
     }
 }
 

@@ -44,6 +44,14 @@ if ((${#families[@]} == 0)); then
     echo "run.sh: no families in $FUZZ/families" >&2
     exit 2
 fi
+unlisted=()
+for d in codecs/*/; do
+    n=$(basename "$d")
+    [[ -f $d/$n.c && " ${families[*]} " != *" $n "* ]] && unlisted+=("$n")
+done
+if ((${#unlisted[@]})); then
+    echo "fuzz: not fuzzed (not in $FUZZ/families): ${unlisted[*]}"
+fi
 if [[ -z $SECS ]]; then
     SECS=$((180 / ${#families[@]}))
     ((SECS > 20)) && SECS=20
