@@ -10,6 +10,8 @@
 #ifndef PGD_CODEC_UTIL_H
 #define PGD_CODEC_UTIL_H
 
+#include <errno.h>
+#include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -158,6 +160,55 @@ static inline int cu_scan_decimal(const char *p, size_t n, cu_decimal *d)
             return -1;
     }
     return i == n ? 0 : -1;
+}
+
+/*
+ * A double from number text p[0..n): "[-]digits[.digits][(e|E)[+-]digits]"
+ * (the server's float text, Python's str() of a Decimal) or one of the
+ * words "NaN", "Infinity", "-Infinity".  Rounded once, to float precision
+ * when `single`.  Only the characters of a plain decimal number reach the
+ * C library (strtod would also take hex floats, "inf", blanks, a locale's
+ * comma), on a copy: on the stack, or malloc'd past 63 bytes.
+ * Returns 0 with *out set; -1 when the text is not such a number or is
+ * longer than `max`; 1 when a finite number overflows the type or a
+ * non-zero one underflows to zero.
+ */
+static CU_UNUSED int cu_text_to_double(const char *p, size_t n, size_t max, int single,
+                                       double *out)
+{
+    char small[64], *buf = small, *end, *dot;
+    cu_decimal d;
+    int rc = 0;
+
+    if (n == 3 && memcmp(p, "NaN", 3) == 0) {
+        *out = NAN;
+        return 0;
+    }
+    if ((n == 8 && memcmp(p, "Infinity", 8) == 0) ||
+        (n == 9 && memcmp(p, "-Infinity", 9) == 0)) {
+        *out = p[0] == '-' ? -INFINITY : INFINITY;
+        return 0;
+    }
+    if (n == 0 || n > max || cu_scan_decimal(p, n, &d) < 0 || d.sign == '+')
+        return -1;
+    if (n >= sizeof small && !(buf = malloc(n + 1)))
+        return -1;
+    memcpy(buf, p, n);
+    buf[n] = '\0';
+    /* the C library's decimal point may be a comma in some locales: the
+     * text was validated above, so swap the point for the locale's */
+    dot = memchr(buf, '.', n);
+    if (dot && strtod("1.5", NULL) != 1.5)
+        *dot = ',';
+    errno = 0;
+    *out = single ? (double)strtof(buf, &end) : strtod(buf, &end);
+    if (end != buf + n)
+        rc = -1;
+    else if (isinf(*out) || (errno == ERANGE && *out == 0))
+        rc = 1;
+    if (buf != small)
+        free(buf);
+    return rc;
 }
 
 /*

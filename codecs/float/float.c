@@ -18,7 +18,6 @@
  */
 #include <float.h>
 #include <math.h>
-#include <stdlib.h>
 
 #include "codec_util.h"
 
@@ -83,9 +82,8 @@ static pgd_obj *float8_decode(const pgd_cx *cx, const char *data, size_t len)
 }
 
 /*
- * Parse the server's text form with strtod/strtof on a bounded copy.  Only the
- * characters of a plain decimal number are let through to the C library
- * (strtod would also take hex floats, "inf", blanks, a locale's comma).
+ * Parse the server's text form (cu_text_to_double: plain decimal numbers
+ * and the words NaN, Infinity, -Infinity, at most FLOAT_TEXT_MAX bytes).
  * Returns 0 and the value, or -1 after an error.
  */
 #define FLOAT_TEXT_MAX 64
@@ -94,51 +92,15 @@ static int float_parse_text(const pgd_cx *cx, const char *data, size_t len, int 
                             double *out)
 {
     const char *type = single ? "float4" : "float8";
-    char buf[FLOAT_TEXT_MAX + 1];
-    cu_decimal d;
-    char *end;
+    int rc = cu_text_to_double(data, len, FLOAT_TEXT_MAX, single, out);
 
-    if (len == 3 && memcmp(data, "NaN", 3) == 0) {
-        *out = NAN;
-        return 0;
-    }
-    if (len == 8 && memcmp(data, "Infinity", 8) == 0) {
-        *out = INFINITY;
-        return 0;
-    }
-    if (len == 9 && memcmp(data, "-Infinity", 9) == 0) {
-        *out = -INFINITY;
-        return 0;
-    }
-    if (len == 0 || len > FLOAT_TEXT_MAX)
-        goto error;
-    /* [-]digits[.digits][e[+-]digits] */
-    if (cu_scan_decimal(data, len, &d) < 0 || d.sign == '+')
-        goto error;
-    memcpy(buf, data, len);
-    buf[len] = '\0';
-    /* The C library's decimal point may be a comma in some locales: the text
-     * was validated above, so swap the point for the locale's if needed. */
-    {
-        char *dot = memchr(buf, '.', len);
-        const char *probe = "1.5";
-
-        if (dot && strtod(probe, NULL) != 1.5)
-            *dot = ',';
-    }
-    if (single)
-        *out = (double)strtof(buf, &end);
-    else
-        *out = strtod(buf, &end);
-    if (end != buf + len)
-        goto error;
     /* The server never prints a finite value that overflows its type. */
-    if (isinf(*out))
-        return CU_ERR(cx, "%s text \"%s\" is out of range", type, buf);
+    if (rc > 0)
+        return CU_ERR(cx, "%s text \"%.*s\" is out of range", type, (int)len, data);
+    if (rc < 0)
+        return CU_ERR(cx, "invalid %s text \"%.*s\"", type, (int)(len > 40 ? 40 : len),
+                      data);
     return 0;
-
-error:
-    return CU_ERR(cx, "invalid %s text \"%.*s\"", type, (int)(len > 40 ? 40 : len), data);
 }
 
 static pgd_obj *float4_decode_text(const pgd_cx *cx, const char *data, size_t len)
