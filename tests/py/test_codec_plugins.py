@@ -1,4 +1,5 @@
-"""User codec plugins loaded at run time (the shipped example: `point`).
+"""User codec plugins loaded at run time (the shipped example: `snapshot`,
+for PostgreSQL's pg_snapshot, a type no built-in family claims).
 
 Loading a plugin changes the whole process's codec registry, so each check
 runs in a fresh interpreter."""
@@ -13,7 +14,8 @@ import textwrap
 
 import psqlpy
 
-EXAMPLE = os.path.join(os.path.dirname(psqlpy.__file__), "codecs", "examples", "point.so")
+EXAMPLE = os.path.join(os.path.dirname(psqlpy.__file__), "codecs", "examples", "snapshot.so")
+INCLUDE = os.path.join(os.path.dirname(__file__), "..", "..", "codecs", "include")
 
 
 def run_child(dsn: str, body: str) -> dict:
@@ -36,33 +38,52 @@ def run_child(dsn: str, body: str) -> dict:
 
 def test_example_plugin_is_installed_but_not_loaded():
     assert os.path.isfile(EXAMPLE)
-    assert not psqlpy.has_codec(600)
+    assert not psqlpy.has_codec(5038)
 
 
 def test_loaded_plugin_decodes_and_encodes(dsn):
     out = run_child(dsn, """
         pool = psqlpy.PSQLPool(dsn=DSN)
         await pool.startup()
-        q = "SELECT '(1.5,-2)'::point AS p, ARRAY['(0,0)'::point, NULL] AS a"
+        q = ("SELECT '10:20:12,15'::pg_snapshot AS s, "
+             "ARRAY['748:748:'::pg_snapshot, NULL] AS a")
         out["before"] = (await pool.execute(q)).result()[0]
         psqlpy.load_codec_plugin(PLUGIN)
-        out["has"] = psqlpy.has_codec(600)
+        out["has"] = [psqlpy.has_codec(5038), psqlpy.has_codec(5039)]
         # a new statement text: codecs are resolved when a statement is prepared
         out["after"] = (await pool.execute(q + " -- again")).result()[0]
-        r = await pool.execute("SELECT $1::point::text AS t", [[3, 4.25]])
+        cur = (await pool.execute("SELECT pg_current_snapshot() AS s")).result()[0]["s"]
+        out["current"] = [type(cur).__name__, len(cur), all(type(x) is int for x in cur[:2])]
+        r = await pool.execute("SELECT $1::pg_snapshot::text AS a, $2::pg_snapshot::text AS b",
+                               [(10, 20, [12, 15]), [10, 20, (12, 15)]])
         out["sent"] = r.result()[0]
-        try:
-            await pool.execute("SELECT $1::point", [[1, 2, 3]])
-        except E.ParameterError as e:
-            out["bad"] = str(e)
+        # in an array each snapshot is a tuple (a list would be a dimension)
+        r = await pool.execute("SELECT $1::pg_snapshot[] AS a, $1::pg_snapshot[]::text AS t",
+                               [[(5, 9, (5,)), None, (7, 7, [])]])
+        out["array"] = r.result()[0]
+        for bad in [(20, 10, []), (1, 2), "10:20:"]:
+            try:
+                await pool.execute("SELECT $1::pg_snapshot", [bad])
+            except E.ParameterError as e:
+                out.setdefault("bad", []).append(str(e))
+        try:  # the server checks what the codec leaves to it
+            await pool.execute("SELECT $1::pg_snapshot", [(10, 20, [15, 12])])
+        except E.DatabaseError as e:
+            out["server"] = str(e)
         out["still"] = (await pool.execute("SELECT 1 AS one")).result()[0]
         await pool.close()
     """)
-    assert out["before"] == {"p": "(1.5,-2)", "a": '{"(0,0)",NULL}'}
-    assert out["has"] is True
-    assert out["after"] == {"p": [1.5, -2.0], "a": [[0.0, 0.0], None]}
-    assert out["sent"] == {"t": "(3,4.25)"}
-    assert "two numbers" in out["bad"]
+    assert out["before"] == {"s": "10:20:12,15", "a": "{748:748:,NULL}"}
+    assert out["has"] == [True, True]
+    assert out["after"] == {"s": [10, 20, [12, 15]], "a": [[748, 748, []], None]}
+    assert out["current"] == ["tuple", 3, True]
+    assert out["sent"] == {"a": "10:20:12,15", "b": "10:20:12,15"}
+    assert out["array"] == {"a": [[5, 9, [5]], None, [7, 7, []]],
+                            "t": "{5:9:5,NULL,7:7:}"}
+    assert len(out["bad"]) == 3
+    assert "xmax 10 is before xmin 20" in out["bad"][0]
+    assert "(xmin, xmax, xips)" in out["bad"][1] and "(xmin, xmax, xips)" in out["bad"][2]
+    assert "pg_snapshot" in out["server"]
     assert out["still"] == {"one": 1}
 
 
