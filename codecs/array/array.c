@@ -24,8 +24,9 @@
  * '[0:1]={1,2}' when a lower bound is not 1.  Elements are quoted when
  * they contain delimiters, blanks, quotes, backslashes or spell NULL;
  * inside and outside quotes a backslash escapes the next byte.  An
- * unquoted NULL (any case) is SQL NULL.  The delimiter is ',' (box, whose
- * delimiter is ';', has no codec here).  Elements are decoded with the
+ * unquoted NULL (any case) is SQL NULL.  The delimiter is ',', except for
+ * box[] (element type 603), whose pg_type.typdelim is ';' because a box's
+ * own text holds commas.  Elements are decoded with the
  * element codec's decode_text, or as strings when the element type has no
  * codec (cx->elem == NULL; in binary that is an error).
  *
@@ -170,6 +171,7 @@ typedef struct txt_rd {
     pgd_cx ecx;
     const char *p, *end;
     char *scratch; /* unescaped element bytes, len bytes */
+    char delim;    /* between elements: ',' (';' for box[]) */
     int ndim;      /* depth of the elements, 0 until the first one */
     int64_t sizes[MAXDIM];
 } txt_rd;
@@ -208,7 +210,7 @@ static pgd_obj *txt_element(txt_rd *r)
             r->scratch[n++] = *r->p++;
         }
     } else {
-        while (r->p < r->end && *r->p != ',' && *r->p != '}') {
+        while (r->p < r->end && *r->p != r->delim && *r->p != '}') {
             char c = *r->p;
 
             if (c == '{' || c == '"')
@@ -314,7 +316,7 @@ static pgd_obj *txt_level(txt_rd *r, int depth)
         if (!o || items_push(cx, &it, o) < 0)
             goto error;
         skip_blank(r);
-        if (r->p < r->end && *r->p == ',') {
+        if (r->p < r->end && *r->p == r->delim) {
             r->p++;
             continue;
         }
@@ -322,7 +324,7 @@ static pgd_obj *txt_level(txt_rd *r, int depth)
             r->p++;
             break;
         }
-        CU_ERR(cx, "malformed array text: expected ',' or '}'");
+        CU_ERR(cx, "malformed array text: expected '%c' or '}'", r->delim);
         goto error;
     }
     if (r->sizes[depth] == 0)
@@ -384,6 +386,7 @@ static pgd_obj *array_decode_text(const pgd_cx *cx, const char *data, size_t len
     r.ecx = cu_elem_cx(cx);
     r.p = data;
     r.end = data + len;
+    r.delim = cx->elem_oid == 603 ? ';' : ',';
     skip_blank(&r);
     if (r.p < r.end && *r.p == '[') {
         while (r.p < r.end && *r.p == '[') {

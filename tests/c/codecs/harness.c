@@ -16,6 +16,7 @@
 static const char *const plugin_names[] = {
     "int", "float", "bool", "text", "bytea", "uuid", "json", "numeric", "datetime", "array",
     "net", "money", "bits", "sysid", "textlike",
+    "geometric",
 };
 
 #define MAX_CODECS 128
@@ -236,6 +237,14 @@ int th_value_from(const chost_obj *o, pgd_value *v)
 {
     size_t i;
 
+    if (o->kind == CH_CALL && strncmp(o->s, "psqlpy.extra_types:", 19) == 0) {
+        /* Point, Range, ...: named tuples, which reach the extension as the
+         * tuple of their fields */
+        chost_obj t = *o;
+
+        t.kind = CH_TUPLE;
+        return th_value_from(&t, v);
+    }
     memset(v, 0, sizeof *v);
     switch (o->kind) {
     case CH_NULL: v->kind = PGD_V_NULL; break;
