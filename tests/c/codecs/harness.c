@@ -16,7 +16,7 @@
 static const char *const plugin_names[] = {
     "int", "float", "bool", "text", "bytea", "uuid", "json", "numeric", "datetime", "array",
     "net", "money", "bits", "sysid", "textlike",
-    "geometric",
+    "geometric", "range",
 };
 
 #define MAX_CODECS 128
