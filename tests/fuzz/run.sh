@@ -104,7 +104,7 @@ for f in "${families[@]}"; do
         for a in "$B/artifacts/$f"/*; do
             [[ -f $a ]] || continue
             echo "  input: $a"
-            echo "  replay: $bin $a"
+            echo "  replay: $B/fuzz_$f $a"
             echo "  keep it (after the fix): cp $a $FUZZ/regressions/$f/<what-it-is>"
         done
     fi
