@@ -384,6 +384,8 @@ static pgd_obj *txt_bound(trd *r, int *infinite)
     *infinite = n == 0 && !quoted;
     if (*infinite)
         return cx->host->make_null(cx->h);
+    if (sub_ok(cx, r->t, SUB_TEXT) < 0)
+        return NULL;
     return r->t->sc->decode_text(&r->t->scx, r->scratch, n);
 }
 
@@ -532,8 +534,6 @@ static pgd_obj *range_decode_text(const pgd_cx *cx, const char *data, size_t len
     if (rtype_of(cx, &t, &multi) < 0 || host_ok(cx) < 0)
         return NULL;
     r.t = &t;
-    if (sub_ok(cx, &t, SUB_TEXT) < 0)
-        return NULL;
     r.p = data;
     r.end = data + len;
     r.scratch = malloc(len ? len : 1);
