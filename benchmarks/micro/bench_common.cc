@@ -150,6 +150,20 @@ static pgd_value v_list(std::vector<pgd_value> items)
     return v;
 }
 
+static pgd_value v_tuple(std::vector<pgd_value> items)
+{
+    pgd_value v = v_list(std::move(items));
+    v.kind = PGD_V_TUPLE;
+    return v;
+}
+
+static pgd_value v_null()
+{
+    pgd_value v{};
+    v.kind = PGD_V_NULL;
+    return v;
+}
+
 static pgd_value v_dt(pgd_kind kind, pgd_dt dt)
 {
     pgd_value v{};
@@ -241,6 +255,44 @@ static std::vector<BenchSample> make_samples()
             e += std::string(i ? ", '" : "'") + words[i] + "'";
         }
         s.push_back({"text_array_10", 1009, v_list(std::move(items)), e + "]"});
+    }
+    /* geometric and range types: objects built through make_call */
+    s.push_back({"point", 600, v_tuple({v_float(1.5), v_float(-2.25)}),
+                 "psqlpy.extra_types:Point(1.5, -2.25)"});
+    {
+        std::vector<pgd_value> pts;
+        std::string e = "psqlpy.extra_types:Polygon((";
+        for (int i = 0; i < 16; i++) {
+            pts.push_back(v_tuple({v_float(i), v_float(i * 0.5)}));
+            e += (i ? ", " : "") + std::string("psqlpy.extra_types:Point(") +
+                 std::to_string(i) + ", " + (i % 2 ? std::to_string(i / 2) + ".5" :
+                                                    std::to_string(i / 2)) + ")";
+        }
+        s.push_back({"polygon_16", 604, v_tuple({v_list(std::move(pts))}), e + "))"});
+    }
+    s.push_back({"int4range", 3904, v_tuple({v_int(1), v_int(100)}),
+                 "psqlpy.extra_types:Range(1, 100, '[)', False)"});
+    {
+        pgd_dt lo{}, hi{};
+        lo.year = 2024, lo.month = 5, lo.day = 17, lo.hour = 12, lo.has_tz = 1;
+        hi = lo;
+        hi.day = 18;
+        s.push_back({"tstzrange", 3910,
+                     v_tuple({v_dt(PGD_V_DATETIME, lo), v_dt(PGD_V_DATETIME, hi),
+                              v_text(PGD_V_STR, "[]")}),
+                     "psqlpy.extra_types:Range(datetime(2024-05-17 12:00:00.000000+0000), "
+                     "datetime(2024-05-18 12:00:00.000000+0000), '[]', False)"});
+    }
+    {
+        std::vector<pgd_value> ranges;
+        std::string e = "[";
+        for (int i = 0; i < 4; i++) {
+            ranges.push_back(v_tuple({v_int(10 * i), i == 3 ? v_null() : v_int(10 * i + 5)}));
+            e += (i ? ", " : "") + std::string("psqlpy.extra_types:Range(") +
+                 std::to_string(10 * i) + ", " +
+                 (i == 3 ? std::string("None") : std::to_string(10 * i + 5)) + ", '[)', False)";
+        }
+        s.push_back({"int4multirange_4", 4451, v_list(std::move(ranges)), e + "]"});
     }
     return s;
 }

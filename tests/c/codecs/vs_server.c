@@ -37,6 +37,15 @@
 #define TEXT_ONLY 0x200 /* a text-only codec (tsvector): decoding the text must
                            give the server's text; nothing is encoded */
 
+/* geometric and range types */
+enum {
+    POINT = 600, LSEG = 601, PATH = 602, BOX = 603, POLYGON = 604, LINE = 628, CIRCLE = 718,
+    POINT_ARR = 1017, BOX_ARR = 1020, POLYGON_ARR = 1027, LINE_ARR = 629, CIRCLE_ARR = 719,
+    INT4RANGE = 3904, INT8RANGE = 3926, NUMRANGE = 3906, TSRANGE = 3908, TSTZRANGE = 3910,
+    DATERANGE = 3912, INT4MULTI = 4451, INT8MULTI = 4536, NUMMULTI = 4532, TSMULTI = 4533,
+    TSTZMULTI = 4534, DATEMULTI = 4535, INT4RANGE_ARR = 3905, INT4MULTI_ARR = 6150
+};
+
 typedef struct lit {
     const char *sql; /* a SELECT-list expression */
     uint32_t oid;    /* its type */
@@ -131,6 +140,45 @@ static const lit lits[] = {
     {"'00:00:00'::interval", INTERVAL, 0},
     {"'-178956970 years -8 mons -2147483648 days'::interval", INTERVAL, 0},
     {"'2562047788:00:54.775807'::interval", INTERVAL, 0},
+    /* geometric (no equality that means "the same": compared as text) */
+    {"'(1.5,-2)'::point", POINT, CMP_TEXT},
+    {"'(NaN,-Infinity)'::point", POINT, CMP_TEXT},
+    {"'(-0,1e-300)'::point", POINT, CMP_TEXT},
+    {"'{1,2,3}'::line", LINE, CMP_TEXT},
+    {"'{NaN,1,-0.5}'::line", LINE, CMP_TEXT},
+    {"'[(1,2),(3,4)]'::lseg", LSEG, CMP_TEXT},
+    {"'(1,2),(3,4)'::box", BOX, CMP_TEXT},
+    {"'[(0,0),(1,1),(2,0)]'::path", PATH, CMP_TEXT},
+    {"'((0,0),(1,1))'::path", PATH, CMP_TEXT},
+    {"'((5,6))'::path", PATH, CMP_TEXT},
+    {"'((0,0),(0,1),(1,1),(1,0))'::polygon", POLYGON, CMP_TEXT},
+    {"'((2,3))'::polygon", POLYGON, CMP_TEXT},
+    {"'<(1,2),3>'::circle", CIRCLE, CMP_TEXT},
+    {"'<(0,0),NaN>'::circle", CIRCLE, CMP_TEXT},
+    {"'{\"(1,2)\",NULL,\"(NaN,-0)\"}'::point[]", POINT_ARR, CMP_TEXT},
+    {"'{(1,1),(0,0);(3,3),(2,2);NULL}'::box[]", BOX_ARR, CMP_TEXT},
+    {"ARRAY['((0,0),(1,0),(0,1))'::polygon, NULL]", POLYGON_ARR, CMP_TEXT},
+    {"ARRAY['{1,-1,0}'::line]", LINE_ARR, CMP_TEXT},
+    {"ARRAY['<(0,0),1>'::circle]", CIRCLE_ARR, CMP_TEXT},
+    /* ranges and multiranges */
+    {"'empty'::int4range", INT4RANGE, 0},
+    {"'[1,5]'::int4range", INT4RANGE, 0},
+    {"'(,5)'::int4range", INT4RANGE, 0},
+    {"'[-2147483648,2147483647)'::int4range", INT4RANGE, 0},
+    {"'(,)'::int8range", INT8RANGE, 0},
+    {"'[1.5,2.50]'::numrange", NUMRANGE, 0},
+    {"'(,NaN]'::numrange", NUMRANGE, 0},
+    {"'[2000-01-01,infinity)'::daterange", DATERANGE, 0},
+    {"'[\"2000-01-01 00:00\",\"2000-01-02 12:30:00.5\")'::tsrange", TSRANGE, 0},
+    {"'(\"2000-01-01 00:00+00\",infinity]'::tstzrange", TSTZRANGE, 0},
+    {"'{}'::int4multirange", INT4MULTI, 0},
+    {"'{[1,3),[5,7)}'::int4multirange", INT4MULTI, 0},
+    {"'{(,0),[10,)}'::int8multirange", INT8MULTI, 0},
+    {"'{[1.5,2)}'::nummultirange", NUMMULTI, 0},
+    {"'{[2000-01-01,2000-01-02)}'::datemultirange", DATEMULTI, 0},
+    {"'{[\"2000-01-01 00:00\",)}'::tsmultirange", TSMULTI, 0},
+    {"'{[\"2000-01-01 00:00+00\",\"2001-01-01 00:00+00\"]}'::tstzmultirange", TSTZMULTI, 0},
+    {"'{\"[1,3)\",empty,NULL}'::int4range[]", INT4RANGE_ARR, 0},
     /* arrays */
     {"'{}'::int4[]", INT4_ARR, 0},
     {"'{1,2,3}'::int4[]", INT4_ARR, 0},
@@ -458,6 +506,36 @@ static void check_encodes(void)
                          .utc_offset = 7200),
          "SELECT $1 = '2000-01-01 02:00:00'::timestamp"},
         {TIMETZ, V_TIME(.hour = 12), "SELECT $1::text = '12:00:00+00'"},
+        /* geometric: the server normalises a box, closes a plain path,
+         * computes a polygon's bounding box */
+        {POINT, TUPLE(*V_DEC("1.5"), *V_INT(-2)), "SELECT $1::text = '(1.5,-2)'"},
+        {BOX, TUPLE(*TUPLE(*V_INT(1), *V_INT(2)), *TUPLE(*V_INT(3), *V_INT(4))),
+         "SELECT $1::text = '(3,4),(1,2)'"},
+        {PATH, LIST(*TUPLE(*V_INT(0), *V_INT(0)), *TUPLE(*V_INT(1), *V_INT(1))),
+         "SELECT $1::text = '((0,0),(1,1))'"},
+        {POLYGON, LIST(*TUPLE(*V_INT(0), *V_INT(0)), *TUPLE(*V_INT(2), *V_INT(0)),
+                       *TUPLE(*V_INT(0), *V_INT(1))),
+         "SELECT $1::text = '((0,0),(2,0),(0,1))' AND box($1) ~= '(2,1),(0,0)'::box"},
+        {LINE, TUPLE(*V_FLOAT(1.1e-6), *V_INT(0), *V_INT(1)), "SELECT $1::text = '{1.1e-06,0,1}'"},
+        {POINT_ARR, LIST(*LIST(*TUPLE(*V_INT(1), *V_INT(2))), *LIST(*VAL(PGD_V_NULL))),
+         "SELECT $1::text = '{{\"(1,2)\"},{NULL}}'"},
+        /* ranges: discrete ones are canonicalised, multiranges merged */
+        {INT4RANGE, TUPLE(*V_INT(1), *V_INT(5), *V_STR("[]")), "SELECT $1 = '[1,6)'::int4range"},
+        {INT4RANGE, TUPLE(*VAL(PGD_V_NULL), *VAL(PGD_V_NULL), *V_STR("[]")),
+         "SELECT $1 = '(,)'::int4range AND NOT lower_inc($1)"},
+        {INT4RANGE, TUPLE(*V_INT(5), *V_INT(5)), "SELECT isempty($1)"},
+        {DATERANGE, TUPLE(*V_DATE(.year = 2000, .month = 1, .day = 1),
+                        *V_DATE(.year = 2000, .month = 1, .day = 31), *V_STR("(]")),
+         "SELECT $1 = '[2000-01-02,2000-02-01)'::daterange"},
+        {TSTZRANGE, TUPLE(*V_DT(.year = 2000, .month = 1, .day = 1, .hour = 2, .has_tz = 1,
+                              .utc_offset = 7200),
+                        *VAL(PGD_V_NULL)),
+         "SELECT $1 = '[2000-01-01 00:00:00+00,)'::tstzrange"},
+        {INT4MULTI, LIST(*TUPLE(*V_INT(5), *V_INT(7)), *TUPLE(*V_INT(1), *V_INT(3)),
+                         *TUPLE(*V_INT(2), *V_INT(4)), *TUPLE(*V_INT(9), *V_INT(9))),
+         "SELECT $1 = '{[1,4),[5,7)}'::int4multirange"},
+        {INT4MULTI_ARR, LIST(*TUPLE(*TUPLE(*V_INT(1), *V_INT(3))), *VAL(PGD_V_TUPLE)),
+         "SELECT $1 = ARRAY['{[1,3)}', '{}']::int4multirange[]"},
         /* arrays built here */
         {INT4_ARR, LIST(*LIST(*V_INT(1), *VAL(PGD_V_NULL)), *LIST(*V_INT(3), *V_INT(4))),
          "SELECT $1 = '{{1,NULL},{3,4}}'::int4[]"},
