@@ -87,6 +87,43 @@ def test_loaded_plugin_decodes_and_encodes(dsn):
     assert out["still"] == {"one": 1}
 
 
+def test_plugin_for_a_type_a_builtin_family_serves_is_refused(dsn, tmp_path):
+    # A user plugin for `point` (which the built-in geometric family codes):
+    # refused as a whole, naming the module that has the OID, and the
+    # built-in codec keeps serving.
+    src = tmp_path / "mypoint.c"
+    src.write_text(textwrap.dedent("""
+        #include "pgd_codec.h"
+        static int enc(const pgd_cx *cx, const pgd_value *v, pgd_wbuf *out)
+        { (void)v; (void)out; return cx->host->error(cx->h, "unused"); }
+        static pgd_obj *dec(const pgd_cx *cx, const char *d, size_t n)
+        { (void)d; (void)n; return cx->host->make_null(cx->h); }
+        static const pgd_codec codecs[] = {
+            {"mytype", 90011, 0, PGD_CODEC_BINARY, 0, enc, dec, NULL, {0}},
+            {"point", 600, 1017, PGD_CODEC_BINARY, 0, enc, dec, NULL, {0}},
+        };
+        static const pgd_codec_module module = PGD_CODEC_MODULE_INIT("mypoint", "0", codecs);
+        PGD_CODEC_EXPORT const pgd_codec_module *pgd_codec_module_v1(void) { return &module; }
+    """))
+    so = tmp_path / "mypoint.so"
+    subprocess.run(["cc", "-shared", "-fPIC", "-fvisibility=hidden", "-I", INCLUDE,
+                    "-o", str(so), str(src)], check=True)
+    out = run_child(dsn, f"""
+        try:
+            psqlpy.load_codec_plugin({str(so)!r})
+        except E.PoolConfigurationError as e:
+            out["refused"] = str(e)
+        out["has"] = [psqlpy.has_codec(90011), psqlpy.has_codec(600)]
+        pool = psqlpy.PSQLPool(dsn=DSN)
+        await pool.startup()
+        out["p"] = repr((await pool.execute("SELECT '(1,2)'::point AS p")).result()[0]["p"])
+        await pool.close()
+    """)
+    assert "type oid 600 (point) already registered by module 'geometric'" in out["refused"]
+    assert out["has"] == [False, True]  # nothing of a refused plugin is registered
+    assert out["p"] == "Point(x=1.0, y=2.0)"
+
+
 def test_loader_refusals_are_configuration_errors(dsn, tmp_path):
     not_a_plugin = tmp_path / "empty.so"
     src = tmp_path / "empty.c"
