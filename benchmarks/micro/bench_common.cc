@@ -256,6 +256,29 @@ static std::vector<BenchSample> make_samples()
         }
         s.push_back({"text_array_10", 1009, v_list(std::move(items)), e + "]"});
     }
+    /* net, money, bits, sysid, textlike */
+    s.push_back({"inet", 869, v_text(PGD_V_STR, "192.168.10.20/24"),
+                 "ipaddress:ip_interface('192.168.10.20/24')"});
+    s.push_back({"cidr_v6", 650, v_text(PGD_V_STR, "2001:db8:1234::/48"),
+                 "ipaddress:ip_network('2001:db8:1234::/48')"});
+    s.push_back({"macaddr", 829, v_text(PGD_V_STR, "08-00-2b-01-02-03"),
+                 "'08:00:2b:01:02:03'"});
+    s.push_back({"money", 790, v_text(PGD_V_DECIMAL, "1234567.89"), "Decimal('1234567.89')"});
+    {
+        std::string b;
+        for (int i = 0; i < 64; i++)
+            b += (char)('0' + (i % 3 == 0));
+        s.push_back({"varbit_64", 1562, v_text(PGD_V_STR, b), "'" + b + "'"});
+    }
+    {
+        pgd_value t = v_list({v_int(123456), v_int(7)});
+        t.kind = PGD_V_TUPLE;
+        s.push_back({"tid", 27, t, "(123456, 7)"});
+    }
+    s.push_back({"xid8", 5069, v_int(1234567890123LL), "1234567890123"});
+    s.push_back({"pg_lsn", 3220, v_text(PGD_V_STR, "16/B374D848"), "'16/B374D848'"});
+    s.push_back({"jsonpath", 4072, v_text(PGD_V_STR, "$.\"a\"[*]?(@ > 1)"),
+                 "'$.\"a\"[*]?(@ > 1)'"});
     /* geometric and range types: objects built through make_call */
     s.push_back({"point", 600, v_tuple({v_float(1.5), v_float(-2.25)}),
                  "psqlpy.extra_types:Point(1.5, -2.25)"});
