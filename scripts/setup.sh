@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Set up this machine (Debian 12) to build and test psqlpy:
 #   1. the Debian packages below, installed only if one is missing
-#      (apt-get update runs only then);
+#      (apt-get update runs only then); PostGIS is for the example
+#      geometry plugin's tests (codecs/examples/postgis);
 #   2. a private jemalloc build for the extension (scripts/build-jemalloc.sh);
 #   3. a virtual environment in .venv with psqlpy installed from this tree
 #      (`pip install .[test]`, a real wheel build, not an editable install).
@@ -16,7 +17,8 @@ source scripts/lib.sh
 say() { printf 'setup: %s\n' "$*"; }
 
 apt_ensure build-essential cmake pkg-config libpq-dev libjemalloc-dev libbenchmark-dev \
-           postgresql postgresql-contrib python3-dev python3-venv valgrind
+           postgresql postgresql-contrib python3-dev python3-venv valgrind \
+           postgresql-15-postgis-3
 
 # ---- virtual environment ------------------------------------------------------
 PY=${PSQLPY_PYTHON:-python3}
