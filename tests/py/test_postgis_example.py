@@ -323,10 +323,10 @@ async def test_nan_coordinates_in_a_linestring_stay_nan(gis):
     assert a == [0.0, 0.0] and math.isnan(b[0]) and b[1] == 0.0
 
 
-# ---- with shapely, when it is installed -----------------------------------------
+# ---- with shapely (a test dependency) --------------------------------------------
 
 async def test_shapely_round_trip(gis):
-    shapely = pytest.importorskip("shapely")
+    import shapely  # a test dependency (pyproject's [test] extras)
     from shapely.geometry import Polygon, shape
 
     row = await one(gis, "SELECT 'SRID=4326;POLYGON((0 0,4 0,4 4,0 4,0 0),(1 1,2 1,2 2,1 1))'"
