@@ -75,7 +75,7 @@ BenchCodec::BenchCodec(uint32_t oid)
         bench_die("no binary codec for type oid %u", oid);
     chost_ctx_init(&ctx);
     ctx.find = find_codec;
-    cx = pgd_cx{chost_host(), &ctx, oid, elem_oid, elem};
+    cx = pgd_cx{chost_host(), &ctx, oid, elem_oid, elem, nullptr, nullptr};
 }
 
 std::string BenchCodec::encode(const pgd_value &v)

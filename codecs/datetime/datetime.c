@@ -581,7 +581,7 @@ static int date_encode(const pgd_cx *cx, const pgd_value *v, pgd_wbuf *out)
 
 static int time_encode(const pgd_cx *cx, const pgd_value *v, pgd_wbuf *out)
 {
-    int64_t t;
+    int64_t t = 0; /* set by pg_clock; the compiler cannot see it through the error path */
 
     if (v->kind != PGD_V_TIME)
         return cu_wrong_kind(cx, v, "time");
@@ -592,7 +592,7 @@ static int time_encode(const pgd_cx *cx, const pgd_value *v, pgd_wbuf *out)
 
 static int timetz_encode(const pgd_cx *cx, const pgd_value *v, pgd_wbuf *out)
 {
-    int64_t t;
+    int64_t t = 0; /* as in time_encode */
     int32_t zone;
     char *p;
 

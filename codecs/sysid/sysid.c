@@ -167,7 +167,7 @@ static pgd_obj *u32_decode(const pgd_cx *cx, const char *data, size_t len)
 
 static pgd_obj *u32_decode_text(const pgd_cx *cx, const char *data, size_t len)
 {
-    uint64_t x;
+    uint64_t x = 0; /* set by uint_text unless it fails */
 
     if (uint_text(cx, data, len, UINT32_MAX, &x) < 0)
         return NULL;
@@ -201,7 +201,7 @@ static pgd_obj *xid8_decode(const pgd_cx *cx, const char *data, size_t len)
 
 static pgd_obj *xid8_decode_text(const pgd_cx *cx, const char *data, size_t len)
 {
-    uint64_t x;
+    uint64_t x = 0; /* set by uint_text unless it fails */
 
     if (uint_text(cx, data, len, UINT64_MAX, &x) < 0)
         return NULL;
