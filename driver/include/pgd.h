@@ -214,10 +214,29 @@ int pgd_conn_io(pgd_conn *c);
  * (new; free with pgd_result_free), NULL when none is left. */
 pgd_result *pgd_conn_take_result(pgd_conn *c);
 
-/* Ask the server to cancel the running operation (blocking, short).  The
- * operation still has to be driven to its end with pgd_conn_io(); it then
- * usually fails with SQLSTATE 57014.  PGD_OK or PGD_ERROR. */
+/* Ask the server to cancel the running operation (blocking, short).  An
+ * operation whose statements are still being prepared sends no Bind/Execute
+ * afterwards.  The operation still has to be driven to its end with
+ * pgd_conn_io(): it fails with SQLSTATE 57014 when the cancel took effect,
+ * and completes normally when the server finished first (PostgreSQL ignores
+ * a cancel that arrives while the backend is between statements, waiting
+ * for the next message).  Its outcome is the truth either way.  PGD_OK or
+ * PGD_ERROR. */
 int pgd_conn_cancel(pgd_conn *c);
+
+/* Close the connection at once without sending anything more: output libpq
+ * still holds is dropped (what the kernel had already accepted still
+ * reaches the server).  An operation in progress is over; the connection is
+ * broken (pgd_conn_is_ok() false, pgd_conn_socket() -1; free it).
+ *
+ * This is how to stop an operation for sure while its output is not all
+ * sent (the last send or pgd_conn_io() returned PGD_WANT_WRITE): its final
+ * Sync is then among the unsent bytes, so the server never runs it; it sees
+ * the connection end and rolls back the implicit transaction of an
+ * operation that began outside a transaction block (unless one of its own
+ * statements was a COMMIT).  Inside a transaction block this also ends the
+ * caller's transaction. */
+void pgd_conn_disconnect(pgd_conn *c);
 
 /* An opaque pointer for the caller (the extension maps connections to its
  * own objects with it).  Never touched by the driver. */

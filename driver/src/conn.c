@@ -1,6 +1,6 @@
 /*
  * conn.c - a connection: non-blocking connect, state, errors, results,
- * cancel, and pgd_conn_io()'s dispatch.  The operations themselves (query,
+ * cancel and disconnect, and pgd_conn_io()'s dispatch.  The operations themselves (query,
  * simple, batch, pipeline) are in pipeline.c.
  *
  * Session settings the codecs' text fallbacks rely on travel in the
@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "internal.h"
 
@@ -475,4 +476,27 @@ int pgd_conn_cancel(pgd_conn *c)
     if (!ok)
         return pgd_conn_fail(c, PGD_E_IO, -1, "cancel request failed: %s", buf);
     return PGD_OK;
+}
+
+/* ---- disconnect ---------------------------------------------------------------- */
+
+/* shutdown(2) rather than PQfinish: PQfinish queues a Terminate after
+ * whatever libpq still holds and flushes it all, which would deliver the
+ * very Sync this is meant to hold back.  After shutdown nothing more leaves
+ * the socket (later sends fail with EPIPE, which libpq ignores); the kernel
+ * still delivers what it had already accepted, then the end of the stream.
+ * The descriptor itself stays open until pgd_conn_free(). */
+void pgd_conn_disconnect(pgd_conn *c)
+{
+    int fd;
+
+    if (!c->pg || (c->state != PGD_CS_BUSY && c->state != PGD_CS_IDLE))
+        return;
+    fd = PQsocket(c->pg);
+    if (fd >= 0)
+        (void)shutdown(fd, SHUT_RDWR);
+    pgd_conn_fail(c, PGD_E_IO, -1, "the connection was closed by the client");
+    c->state = PGD_CS_BROKEN;
+    pgd_conn_drop_results(c);
+    pgd_op_reset(c);
 }

@@ -3,7 +3,8 @@
  * cancel, against a real server (PSQLPY_TEST_DSN): 10,000 rows with one
  * Sync, a failing row (index reported, nothing kept), a pipeline with an
  * error in the middle, repeated and uncached statements in one pipeline,
- * cancel of pg_sleep followed by a correct query.
+ * cancel of pg_sleep followed by a correct query, and a disconnect while
+ * a batch is still being sent (nothing of it is committed).
  */
 #include "tutil.h"
 
@@ -259,6 +260,72 @@ static void test_large_write(pgd_conn *c)
     free(big);
 }
 
+/* 200,000 rows behind a 4 KB send buffer: pgd_conn_disconnect() while the
+ * send still has output queued means the final Sync is never sent, so the
+ * server rolls the implicit transaction back when it sees the connection
+ * end, whatever it had executed by then.  Seen from another connection
+ * once the backend has exited: none of the rows. */
+#define NDISC 200000
+
+static void test_disconnect_unsent(pgd_conn *obs)
+{
+    static pgd_value rows[NDISC];
+    pgd_conn *c = t_connect();
+    char *pid = t_scalar(c, "SELECT pg_backend_pid()"), sql[160], *n;
+    double t0;
+    int i, rc, sz = 4096, gone = 0;
+
+    CHECK(pid != NULL);
+    CHECK(t_simple(obs, "DROP TABLE IF EXISTS pgd_disc_probe; "
+                        "CREATE TABLE pgd_disc_probe (id int4)") == PGD_OK);
+    drop_results(obs);
+    for (i = 0; i < NDISC; i++)
+        rows[i] = t_int(i);
+    /* prepared first, so the send below queues all of the Bind/Execute */
+    CHECK(t_run(c, pgd_conn_send_batch(c, "INSERT INTO pgd_disc_probe VALUES ($1)", 1, 1,
+                                       (pgd_value[]){t_int(-1)})) == PGD_OK);
+    drop_results(c);
+    CHECK(setsockopt(pgd_conn_socket(c), SOL_SOCKET, SO_SNDBUF, &sz, sizeof sz) == 0);
+    rc = pgd_conn_send_batch(c, "INSERT INTO pgd_disc_probe VALUES ($1)", NDISC, 1, rows);
+    CHECK_MSG(rc > 0 && (rc & PGD_WANT_WRITE), "rc %d", rc);
+    /* let the server execute some of it */
+    for (i = 0; i < 20 && rc > 0 && (rc & PGD_WANT_WRITE); i++) {
+        if (t_wait(pgd_conn_socket(c), rc, 50) == 0)
+            rc = pgd_conn_io(c);
+    }
+    CHECK_MSG(rc > 0 && (rc & PGD_WANT_WRITE), "the batch was all sent (rc %d)", rc);
+    pgd_conn_disconnect(c);
+    CHECK(!pgd_conn_is_ok(c) && !pgd_conn_is_busy(c));
+    CHECK(pgd_conn_socket(c) == -1);
+    CHECK(pgd_conn_io(c) == PGD_ERROR);
+    CHECK(pgd_conn_error(c)->kind == PGD_E_IO);
+    CHECK(pgd_conn_take_result(c) == NULL);
+    CHECK(pgd_conn_send_query(c, "SELECT 1", 0, NULL) == PGD_ERROR);
+    pgd_conn_free(c);
+
+    snprintf(sql, sizeof sql, "SELECT count(*)::int4 FROM pg_stat_activity WHERE pid = %s",
+             pid ? pid : "0");
+    free(pid);
+    for (t0 = now(); !gone && now() - t0 < 10.0;) {
+        n = t_scalar(obs, sql);
+        gone = n && strcmp(n, "0") == 0;
+        free(n);
+        if (!gone)
+            nanosleep(&(struct timespec){0, 20 * 1000 * 1000}, NULL);
+    }
+    CHECK_MSG(gone, "the backend did not end");
+    CHECK_SCALAR(obs, "SELECT count(*)::int4 FROM pgd_disc_probe WHERE id >= 0", "0");
+    CHECK_SCALAR(obs, "SELECT count(*)::int4 FROM pgd_disc_probe", "1");
+    CHECK(t_simple(obs, "DROP TABLE pgd_disc_probe") == PGD_OK);
+    drop_results(obs);
+
+    /* an idle connection: just closed */
+    c = t_connect();
+    pgd_conn_disconnect(c);
+    CHECK(!pgd_conn_is_ok(c));
+    pgd_conn_free(c);
+}
+
 int main(void)
 {
     pgd_conn *c;
@@ -269,6 +336,9 @@ int main(void)
     test_pipeline(c);
     test_cancel(c);
     test_large_write(c);
+    pgd_conn_free(c);
+    c = t_connect();
+    test_disconnect_unsent(c);
     pgd_conn_free(c);
     pgd_registry_free((pgd_registry *)t_reg);
     return t_done("test_pipeline");
