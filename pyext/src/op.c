@@ -8,8 +8,14 @@
  * (created lazily, on the first send) that only serves to wake the task;
  * the outcome lives on the Op itself.  throw() is how cancellation reaches
  * us: a cancelled task throws CancelledError in, and the Op then withdraws
- * the request (if it is still waiting) or asks the server to cancel it (if
- * it is running) before re-raising.
+ * the request (if it is still waiting) or stops it (if it is running, see
+ * rawconn_cancel_running) before re-raising.  A running batch or pipeline
+ * begun outside a transaction block whose output has all been sent is the
+ * exception: its cancel can come too late to matter, so the task is kept
+ * waiting (throw() yields a new future) until the outcome says which it
+ * was.  If the cancel took effect the CancelledError is raised then; if
+ * the server had finished first, the operation's result is returned, as a
+ * coroutine refusing a cancellation does (with Task.uncancel()).
  */
 #include "pyext.h"
 
@@ -28,6 +34,12 @@ op_new(module_state *st, PoolObject *pool, int kind, int result_mode)
     op->abandoned = 0;
     op->retries = 0;
     op->is_error = 0;
+    op->tx_at_start = PGD_TX_UNKNOWN;
+    op->took_no_effect = 0;
+    op->abort_tx = 0;
+    op->expect_error = 0;
+    op->cancel_exc = NULL;
+    op->cancel_task = NULL;
     op->future = NULL;
     op->outcome = NULL;
     op->pool = (PoolObject *)Py_XNewRef((PyObject *)pool);
@@ -164,12 +176,85 @@ op_bind_query(Op *op, PyObject *sql, PyObject *params)
 
 /* ---- awaitable protocol ------------------------------------------------ */
 
+/* A fresh future for the awaiting task to wait on (new reference). */
+static PyObject *
+wait_future(Op *op)
+{
+    PyObject *loop = op->pool ? op->pool->loop : NULL;
+    if (loop == NULL) {
+        PyErr_SetString(op->st->InterfaceError, "no event loop");
+        return NULL;
+    }
+    PyObject *fut = PyObject_CallMethodNoArgs(loop, op->st->s_create_future);
+    if (fut == NULL)
+        return NULL;
+    if (PyObject_SetAttr(fut, op->st->s_blocking, Py_True) < 0) {
+        Py_DECREF(fut);
+        return NULL;
+    }
+    Py_XSETREF(op->future, Py_NewRef(fut));
+    return fut;
+}
+
+/* The task being run (new reference), or NULL; never fails.  Only on the
+ * rare cancellation paths, so looked up here rather than kept. */
+static PyObject *
+current_task(void)
+{
+    PyObject *asyncio = PyImport_ImportModule("asyncio");
+    PyObject *task = asyncio ? PyObject_CallMethod(asyncio, "current_task", NULL) : NULL;
+    Py_XDECREF(asyncio);
+    if (task == NULL)
+        PyErr_Clear();
+    else if (task == Py_None)
+        Py_CLEAR(task);
+    return task;
+}
+
+/* A task whose cancellation was refused (the operation had completed) is
+ * told so, as asyncio asks of code that suppresses a cancel.  Steals task. */
+static void
+uncancel(PyObject *task)
+{
+    if (task == NULL)
+        return;
+    PyObject *r = PyObject_CallMethod(task, "uncancel", NULL);
+    if (r == NULL)
+        PyErr_Clear(); /* a task class without uncancel() */
+    Py_XDECREF(r);
+    Py_DECREF(task);
+}
+
+/* A cancel held back (cancel_exc) meets the outcome: raise the
+ * CancelledError when the operation failed on a live connection (nothing
+ * of it stays), else let the outcome through; an operation that completed
+ * refused the cancellation. */
+static PySendResult
+settle_cancel(Op *op, PyObject **result)
+{
+    if (op->is_error && op->took_no_effect) {
+        PyObject *exc = op->cancel_exc;
+        if (op->outcome != NULL)
+            PyException_SetContext(exc, Py_NewRef(op->outcome));
+        PyErr_SetObject((PyObject *)Py_TYPE(exc), exc);
+        *result = NULL;
+        return PYGEN_ERROR;
+    }
+    if (!op->is_error) {
+        uncancel(op->cancel_task);
+        op->cancel_task = NULL;
+    }
+    return PYGEN_NEXT; /* not settled here */
+}
+
 static PySendResult
 op_am_send(PyObject *self, PyObject *arg, PyObject **result)
 {
     Op *op = (Op *)self;
     (void)arg;
     if (op->state == OPS_DONE) {
+        if (op->cancel_exc != NULL && settle_cancel(op, result) == PYGEN_ERROR)
+            return PYGEN_ERROR;
         if (op->is_error) {
             PyObject *exc = op->outcome;
             if (exc == NULL) {
@@ -184,17 +269,8 @@ op_am_send(PyObject *self, PyObject *arg, PyObject **result)
         return PYGEN_RETURN;
     }
     if (op->future == NULL) {
-        PyObject *loop = op->pool ? op->pool->loop : NULL;
-        if (loop == NULL) {
-            PyErr_SetString(op->st->InterfaceError, "no event loop");
-            *result = NULL;
-            return PYGEN_ERROR;
-        }
-        op->future = PyObject_CallMethodNoArgs(loop, op->st->s_create_future);
-        if (op->future == NULL) {
-            *result = NULL;
-            return PYGEN_ERROR;
-        }
+        *result = wait_future(op);
+        return *result == NULL ? PYGEN_ERROR : PYGEN_NEXT;
     }
     if (PyObject_SetAttr(op->future, op->st->s_blocking, Py_True) < 0) {
         *result = NULL;
@@ -234,6 +310,22 @@ op_send(PyObject *self, PyObject *arg)
     return op_iternext(self);
 }
 
+/* A CancelledError thrown into a running operation that is worth waiting
+ * for (rawconn_cancel_running): keep the task waiting on a new future and
+ * hold the exception back until the outcome is known.  Steals exc.
+ * Returns the future (new), or NULL with an exception set. */
+static PyObject *
+hold_cancel(Op *op, PyObject *exc)
+{
+    if (op->cancel_exc == NULL) {
+        op->cancel_exc = exc;
+        op->cancel_task = current_task();
+    } else {
+        Py_DECREF(exc); /* cancelled again while waiting: still waiting */
+    }
+    return wait_future(op);
+}
+
 static PyObject *
 op_throw(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
@@ -242,8 +334,6 @@ op_throw(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
         PyErr_SetString(PyExc_TypeError, "throw expected 1 to 3 arguments");
         return NULL;
     }
-    if (op->state != OPS_DONE)
-        op_abandon(op);
     PyObject *typ = args[0];
     PyObject *val = nargs > 1 ? args[1] : Py_None;
     if (PyExceptionInstance_Check(typ)) {
@@ -253,7 +343,36 @@ op_throw(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     } else {
         PyErr_SetString(PyExc_TypeError,
                         "exceptions must be classes or instances deriving from BaseException");
+        return NULL;
     }
+    if (op->state == OPS_DONE) {
+        /* The cancel reached a finished operation (its results were read in
+         * the same loop iteration, before the task was woken).  Raising now
+         * would report as cancelled what has taken effect: hand over the
+         * result instead, as a cancel that came too late. */
+        if (!op->is_error && !op->abandoned && !op->internal && op->kind != OP_ACQUIRE &&
+            PyErr_ExceptionMatches(op->st->CancelledError)) {
+            PyErr_Clear();
+            uncancel(current_task());
+            return op_iternext(self);
+        }
+        return NULL;
+    }
+    PyObject *t, *v, *tb;
+    PyErr_Fetch(&t, &v, &tb);
+    PyErr_NormalizeException(&t, &v, &tb);
+    if (op->state == OPS_RUNNING && v != NULL && op->rc != NULL &&
+        PyObject_TypeCheck(v, (PyTypeObject *)op->st->CancelledError)) {
+        if (op->cancel_exc != NULL || rawconn_cancel_running(op->rc, op, 1)) {
+            Py_XDECREF(t);
+            Py_XDECREF(tb);
+            return hold_cancel(op, v);
+        }
+        /* abandoned by rawconn_cancel_running */
+    } else {
+        op_abandon(op);
+    }
+    PyErr_Restore(t, v, tb);
     return NULL;
 }
 
@@ -299,6 +418,8 @@ op_traverse(Op *op, visitproc visit, void *arg)
     Py_VISIT(Py_TYPE(op));
     Py_VISIT(op->future);
     Py_VISIT(op->outcome);
+    Py_VISIT(op->cancel_exc);
+    Py_VISIT(op->cancel_task);
     Py_VISIT(op->pool);
     Py_VISIT(op->rc);
     Py_VISIT(op->conn_obj);
@@ -312,6 +433,8 @@ op_clear(Op *op)
 {
     Py_CLEAR(op->future);
     Py_CLEAR(op->outcome);
+    Py_CLEAR(op->cancel_exc);
+    Py_CLEAR(op->cancel_task);
     Py_CLEAR(op->pool);
     Py_CLEAR(op->rc);
     Py_CLEAR(op->conn_obj);

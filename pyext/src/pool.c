@@ -303,12 +303,9 @@ op_abandon(Op *op)
             rawconn_unqueue(rc, op);
         break;
     case OPS_RUNNING:
+        if (rc != NULL)
+            rawconn_cancel_running(rc, op, 0);
         op->abandoned = 1;
-        if (rc != NULL && rc->conn != NULL && pgd_conn_cancel(rc->conn) != PGD_OK) {
-            /* could not reach the server to cancel: the connection is in an
-               unknown state, so it must not be reused */
-            rawconn_close(rc);
-        }
         return; /* finishes (and is dropped) when the server answers */
     default:
         break;

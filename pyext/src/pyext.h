@@ -94,6 +94,15 @@ struct Op {
     int abandoned;     /* the awaiting task was cancelled */
     int retries;
     int is_error;      /* outcome is an exception instance */
+    int tx_at_start;   /* pgd_txstate when it started running */
+    int took_no_effect; /* failed on a live connection (nothing of it stays,
+                           outside a transaction block) */
+    int abort_tx;      /* abandoned inside a transaction block: abort the
+                          transaction if it completes anyway */
+    int expect_error;  /* internal, and failing is its purpose */
+    PyObject *cancel_exc;  /* the CancelledError held back until the outcome
+                              shows whether the cancel took effect */
+    PyObject *cancel_task; /* the task it was thrown into */
     PyObject *outcome; /* result or exception, once done */
     PyObject *future;  /* asyncio.Future waking the awaiting task; made on
                           the first send(), NULL until then */
@@ -156,6 +165,22 @@ int rawconn_connect(RawConn *rc);          /* start connecting; -1 + exception *
 void rawconn_submit(RawConn *rc, Op *op);   /* steals nothing; takes its own ref */
 void rawconn_close(RawConn *rc);            /* unregister; the pool frees the pgd_conn */
 int rawconn_unqueue(RawConn *rc, Op *op);   /* 1 if op was queued on rc */
+/* The task awaiting `op`, rc's running operation, was cancelled.  Where the
+ * operation's effect can still be prevented, prevents it:
+ *  - begun outside a transaction block with output still unsent (so its
+ *    final Sync too): the connection is closed without sending more, and
+ *    the server rolls the implicit transaction back;
+ *  - otherwise the server is asked to cancel it (PQcancel).  With may_wait,
+ *    a batch or pipeline begun outside a transaction block is not abandoned:
+ *    the caller waits for its outcome, which says whether the cancel took
+ *    effect (failed: nothing of it stays) or came too late (complete);
+ *  - begun inside a transaction block: abandoned; if the transaction is
+ *    still healthy when the operation ends (it completed all the same, or
+ *    was stopped before its Bind/Execute), it is aborted before anything
+ *    else runs on the connection.
+ * Returns 1 when the caller is to wait for the outcome, 0 when op is
+ * abandoned (its outcome is dropped; the connection may be closed). */
+int rawconn_cancel_running(RawConn *rc, Op *op, int may_wait);
 int rawconn_idle(const RawConn *rc);
 
 /* pool.c */
@@ -174,8 +199,9 @@ void op_fail(Op *op, PyObject *exc);         /* steals exc (an instance) */
 void op_fail_current(Op *op);                /* from the current Python error */
 PyObject *op_failed_awaitable(Op *op);       /* fail from current error, return op */
 int op_bind_query(Op *op, PyObject *sql, PyObject *params); /* -1 + exception */
-/* The awaiting task was cancelled: withdraw a waiting op, ask the server to
- * cancel a running one (its results are then dropped). */
+/* The awaiting task was cancelled (or the awaitable closed): withdraw a
+ * waiting op; stop a running one (rawconn_cancel_running) and drop its
+ * results. */
 void op_abandon(Op *op);
 
 /* connection.c */

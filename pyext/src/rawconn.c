@@ -388,6 +388,39 @@ conn_lost(RawConn *rc, PyObject *exc)
         pool_conn_lost(rc->pool, rc);
 }
 
+/* Raises query_canceled; any error aborts the transaction block, so even
+ * without PL/pgSQL (DO then fails to find the language) the effect is the same. */
+#define TX_ABORT_SQL                                                                   \
+    "DO $psqlpy$BEGIN RAISE query_canceled USING MESSAGE = "                           \
+    "'canceling statement due to user request'; END$psqlpy$"
+
+/* An operation cancelled inside a transaction block ended with the
+ * transaction still healthy: it completed anyway (the server finished before
+ * the cancel took effect), or it was stopped before its Bind/Execute.  Abort
+ * the transaction, before anything queued behind it runs, so that it fails
+ * as the cancelled statement would have made it fail, and cannot commit what
+ * the caller was told was cancelled.  0, or -1 with an exception set. */
+static int
+queue_tx_abort(RawConn *rc)
+{
+    Op *op = op_new(rc->st, rc->pool, OP_SIMPLE, RES_NONE);
+    if (op == NULL)
+        return -1;
+    if ((op->sql = PyUnicode_FromString(TX_ABORT_SQL)) == NULL) {
+        Py_DECREF(op);
+        return -1;
+    }
+    op->internal = 1;
+    op->expect_error = 1;
+    Py_XSETREF(op->rc, (RawConn *)Py_NewRef((PyObject *)rc));
+    op->state = OPS_QUEUED;
+    op->next = rc->qhead; /* the queue takes our reference */
+    rc->qhead = op;
+    if (rc->qtail == NULL)
+        rc->qtail = op;
+    return 0;
+}
+
 static void
 finish_current(RawConn *rc, int status)
 {
@@ -410,7 +443,15 @@ finish_current(RawConn *rc, int status)
             pgd_result_free(res);
     }
     int alive = pgd_conn_is_ok(rc->conn);
-    int internal_failed = op->internal && status != PGD_OK;
+    pgd_txstate tx = alive ? pgd_conn_txstate(rc->conn) : PGD_TX_UNKNOWN;
+    /* an internal step that exists to fail must leave the transaction failed */
+    int internal_failed = op->internal && (op->expect_error ? tx != PGD_TX_INERROR
+                                                            : status != PGD_OK);
+    /* still in a healthy transaction after a cancelled statement: whether it
+     * completed or was stopped before its Bind/Execute, fail the transaction */
+    int abort_tx = op->abort_tx && tx == PGD_TX_INTRANS;
+    if (status != PGD_OK && alive)
+        op->took_no_effect = 1;
     deliver(op, value, exc);
     Py_DECREF(op);
 
@@ -422,6 +463,15 @@ finish_current(RawConn *rc, int status)
         conn_lost(rc, lost);
         return;
     }
+    if (abort_tx && queue_tx_abort(rc) < 0) {
+        /* the transaction must not be committed: give it up with the connection */
+        PyErr_Clear();
+        pgd_conn_disconnect(rc->conn);
+        conn_lost(rc, psqlpy_make_error(rc->st, rc->st->ConnectionFailedError,
+                                        "the connection was closed to end the transaction "
+                                        "of a cancelled statement"));
+        return;
+    }
     pump(rc);
 }
 
@@ -431,6 +481,7 @@ start_op(RawConn *rc, Op *op)
     int status;
     rc->cur = op; /* takes the caller's reference */
     op->state = OPS_RUNNING;
+    op->tx_at_start = pgd_conn_txstate(rc->conn);
     switch (op->kind) {
     case OP_QUERY:
         status = pgd_conn_send_query(rc->conn, PyUnicode_AsUTF8(op->sql), op->nparams,
@@ -530,6 +581,57 @@ rawconn_close(RawConn *rc)
 {
     unregister(rc);
     rc->state = RC_CLOSED;
+}
+
+/* Close the connection without sending anything more and fail what is on
+ * it with `msg`. */
+static void
+disconnect(RawConn *rc, const char *msg)
+{
+    Py_INCREF(rc);
+    pgd_conn_disconnect(rc->conn);
+    conn_lost(rc, psqlpy_make_error(rc->st, rc->st->ConnectionFailedError, msg));
+    Py_DECREF(rc);
+}
+
+int
+rawconn_cancel_running(RawConn *rc, Op *op, int may_wait)
+{
+    int extended = op->kind == OP_QUERY || op->kind == OP_BATCH || op->kind == OP_PIPELINE;
+    int outside = op->tx_at_start == PGD_TX_IDLE;
+
+    if (rc->cur != op || rc->conn == NULL || rc->state != RC_READY) {
+        op->abandoned = 1;
+        return 0;
+    }
+    /* A writer is registered exactly while libpq holds output the kernel
+     * has not taken (the driver said PGD_WANT_WRITE): the final Sync is
+     * among it.  Nothing of the operation can commit if it is never sent. */
+    if (extended && outside && rc->writing) {
+        op->abandoned = 1;
+        disconnect(rc, "the connection was closed to cancel an operation "
+                       "it had not finished sending");
+        return 0;
+    }
+    /* PQcancel blocks for a round trip to the server on a connection of
+     * its own: let other threads run meanwhile */
+    int sent;
+    Py_BEGIN_ALLOW_THREADS
+    sent = pgd_conn_cancel(rc->conn) == PGD_OK;
+    Py_END_ALLOW_THREADS
+    if (may_wait && outside && (op->kind == OP_BATCH || op->kind == OP_PIPELINE))
+        return 1; /* the outcome (57014, or complete) is the truth: wait for it */
+    op->abandoned = 1;
+    if (!sent) {
+        /* the server could not be asked: do not wait for it on this
+         * connection, nor let a statement of unknown fate be followed */
+        disconnect(rc, "the connection was closed: the server could not be asked "
+                       "to cancel a statement");
+        return 0;
+    }
+    if (extended && !outside)
+        op->abort_tx = 1;
+    return 0;
 }
 
 /* ---- event-loop callbacks ------------------------------------------------ */

@@ -185,11 +185,17 @@ class WireProxy:
 
     ``with WireProxy(host, port) as proxy:`` then connect to
     ``proxy.port``; ``proxy.connections`` holds one WireStats per accepted
-    connection, in accept order.
+    connection, in accept order.  With ``client_rate`` (bytes per second)
+    the client's bytes are passed on no faster than that, and no more than
+    a few chunks are read ahead, so a large send stays queued in the client
+    for a predictable time.  ``hold_server()`` keeps what the server sends
+    from the clients until ``release_server()``.
     """
 
-    def __init__(self, upstream_host: str, upstream_port: int) -> None:
+    def __init__(self, upstream_host: str, upstream_port: int,
+                 client_rate: float | None = None) -> None:
         self.upstream = (upstream_host, upstream_port)
+        self.client_rate = client_rate
         self.connections: list[WireStats] = []
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
@@ -218,8 +224,20 @@ class WireProxy:
         return (f"postgresql://{user}:{password}@127.0.0.1:{self.port}/"
                 f"{quote(parts['db_name'], safe='')}?sslmode=disable&gssencmode=disable")
 
+    def hold_server(self) -> None:
+        self._loop.call_soon_threadsafe(self._release.clear)
+
+    def release_server(self) -> None:
+        self._loop.call_soon_threadsafe(self._release.set)
+
     async def _start(self) -> None:
-        self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
+        self._release = asyncio.Event()
+        self._release.set()
+        # throttled: read ahead little, and let the kernel buffer little either
+        limit = 16384 if self.client_rate else 2 ** 16
+        self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0, limit=limit)
+        if self.client_rate:
+            self._server.sockets[0].setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
         self.port = self._server.sockets[0].getsockname()[1]
         self._tasks: set[asyncio.Task] = set()
 
@@ -242,16 +260,20 @@ class WireProxy:
         for w in (cwriter, swriter):
             w.get_extra_info("socket").setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
-        async def pump(reader, writer, record) -> None:
-            while data := await reader.read(65536):
+        async def pump(reader, writer, record, rate=None, gate=None) -> None:
+            while data := await reader.read(16384 if rate else 65536):
                 record(data)            # counted before the other side can see it
+                if gate is not None:
+                    await gate.wait()
                 writer.write(data)
                 await writer.drain()
+                if rate:
+                    await asyncio.sleep(len(data) / rate)
             writer.close()
 
         try:
-            await asyncio.gather(pump(creader, swriter, stats.from_client),
-                                 pump(sreader, cwriter, stats.from_server))
+            await asyncio.gather(pump(creader, swriter, stats.from_client, self.client_rate),
+                                 pump(sreader, cwriter, stats.from_server, gate=self._release))
         except (OSError, asyncio.CancelledError):
             pass
         finally:
