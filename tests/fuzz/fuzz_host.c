@@ -30,10 +30,15 @@ static const pgd_codec *codecs[MAX_CODECS];
 static pgd_codec wrapped[MAX_CODECS];
 static size_t ncodecs;
 
-/* wrapped[] indexes of the codecs that have an array type (elements), and
- * of all codecs found by OID (attributes, subtypes) */
-static size_t elems[MAX_CODECS], typed[MAX_CODECS];
-static size_t nelems, ntyped;
+/* The array handler, and per element codec a wrapped copy of it under
+ * that element's array OID (for attributes of an array type). */
+static const pgd_codec *array_handler;
+static pgd_codec arrays[MAX_CODECS];
+
+/* Wrapped codecs that have an array type (elements), and every wrapped
+ * codec found by OID, arrays included (attributes, subtypes). */
+static const pgd_codec *elems[MAX_CODECS], *fields[2 * MAX_CODECS];
+static size_t nelems, nfields;
 
 static void die(const char *fmt, ...)
 {
@@ -90,16 +95,19 @@ static pgd_obj *decode_copy(pgd_decode_fn fn, const pgd_cx *cx, const char *data
 }
 
 /* The wrapped codecs' decoders find the real codec by cx->oid, which the
- * array handler (and a composite, after find()) sets to the element's. */
+ * array handler, a composite or a range sets to the type it codes. */
 static const pgd_codec *real_codec(const pgd_cx *cx)
 {
     size_t i = find_index(cx->oid);
 
-    if (i == SIZE_MAX) {
-        fprintf(stderr, "fuzz: a wrapped decoder was called for OID %u\n", cx->oid);
-        abort();
-    }
-    return codecs[i];
+    if (i != SIZE_MAX)
+        return codecs[i];
+    for (i = 0; i < nelems; i++)
+        if (arrays[i].oid == cx->oid)
+            return array_handler;
+    fprintf(stderr, "fuzz: an element, attribute or find() codec was called with "
+                    "cx->oid %u, which no codec has\n", cx->oid);
+    abort();
 }
 
 static pgd_obj *exact_decode_binary(const pgd_cx *cx, const char *data, size_t len)
@@ -139,10 +147,27 @@ static void add_codec(const char *family, const pgd_codec *c)
     if (c->oid && c->decode_text)
         w->decode_text = exact_decode_text;
     if (c->oid && c->array_oid)
-        elems[nelems++] = ncodecs;
+        elems[nelems++] = w;
     if (c->oid)
-        typed[ntyped++] = ncodecs;
+        fields[nfields++] = w;
     ncodecs++;
+}
+
+/* After loading: the array handler under every element's array OID. */
+static void add_arrays(void)
+{
+    size_t i;
+
+    for (i = 0; array_handler && i < nelems; i++) {
+        arrays[i] = *array_handler;
+        arrays[i].oid = elems[i]->array_oid;
+        arrays[i].array_oid = 0;
+        if (array_handler->decode_binary)
+            arrays[i].decode_binary = exact_decode_binary;
+        if (array_handler->decode_text)
+            arrays[i].decode_text = exact_decode_text;
+        fields[nfields++] = &arrays[i];
+    }
 }
 
 /* The descriptor field that is wrong, or NULL when the module is usable. */
@@ -195,6 +220,8 @@ static void load_family(const char *name)
 
         if (!(c->flags & PGD_CODEC_ARRAY))
             add_codec(name, c);
+        else if (!array_handler)
+            array_handler = c;
     }
     /* never dlclose: codecs point into the module */
 }
@@ -218,6 +245,7 @@ void fz_init(void)
         if (*p == ':')
             p++;
     }
+    add_arrays();
 }
 
 const fz_family *fz_family_named(const char *name)
@@ -247,7 +275,7 @@ size_t fz_nelems(void)
 
 const pgd_codec *fz_elem(size_t i)
 {
-    return &wrapped[elems[i]];
+    return elems[i];
 }
 
 /* ---- made-up per-database types --------------------------------------- */
@@ -268,6 +296,7 @@ char fz_type_kind(const pgd_codec *c)
     }
 }
 
+/* An attribute or subtype of codec c (one of fields[]; NULL: none). */
 static pgd_field make_field(const char *name, const pgd_codec *c)
 {
     pgd_field f;
@@ -276,6 +305,10 @@ static pgd_field make_field(const char *name, const pgd_codec *c)
     f.name = name;
     f.oid = c ? c->oid : 0;
     f.codec = c;
+    if (c >= arrays && c < arrays + nelems) {
+        f.elem = elems[c - arrays];
+        f.elem_oid = f.elem->oid;
+    }
     return f;
 }
 
@@ -333,27 +366,27 @@ static void put_u16(uint8_t *p, size_t v)
     p[1] = (uint8_t)v;
 }
 
-/* The codec a selector picks from list[0..n) (wrapped[] indexes): the one
- * whose OID equals sel, else number sel % (n + 1), where n means none. */
-static const pgd_codec *pick(const size_t *list, size_t n, uint16_t sel)
+/* The codec a selector picks from list[0..n): the one whose OID equals
+ * sel, else number sel % (n + 1), where n means none. */
+static const pgd_codec *pick(const pgd_codec *const *list, size_t n, uint16_t sel)
 {
     size_t i;
 
     for (i = 0; sel && i < n; i++)
-        if (wrapped[list[i]].oid == sel)
-            return &wrapped[list[i]];
+        if (list[i]->oid == sel)
+            return list[i];
     i = sel % (n + 1);
-    return i < n ? &wrapped[list[i]] : NULL;
+    return i < n ? list[i] : NULL;
 }
 
 /* The selector that picks c (NULL: none) from list[0..n). */
-static size_t selector(const size_t *list, size_t n, const pgd_codec *c)
+static size_t selector(const pgd_codec *const *list, size_t n, const pgd_codec *c)
 {
     size_t i;
 
     if (c && c->oid <= 0xFFFF)
         return c->oid;
-    for (i = 0; c && i < n && &wrapped[list[i]] != c; i++)
+    for (i = 0; c && i < n && list[i] != c; i++)
         ;
     return c ? i : n;
 }
@@ -397,7 +430,7 @@ size_t fz_parse(const fz_family *f, const uint8_t *data, size_t size, fz_call *c
     for (i = 0; i < nf; i++) {
         if (size < pos + 2)
             return 0;
-        field[i] = pick(typed, ntyped, get_u16(data + pos));
+        field[i] = pick(fields, nfields, get_u16(data + pos));
         pos += 2;
     }
     fz_set_type(call, nf, field);
@@ -420,9 +453,9 @@ size_t fz_header(const fz_family *f, const fz_call *call, uint8_t *out)
     if (call->typed && t->info.kind == 'c') {
         out[pos++] = (uint8_t)t->info.n_fields;
         for (i = 0; i < t->info.n_fields; i++, pos += 2)
-            put_u16(out + pos, selector(typed, ntyped, t->fields[i].codec));
+            put_u16(out + pos, selector(fields, nfields, t->fields[i].codec));
     } else if (call->typed && (t->info.kind == 'r' || t->info.kind == 'm')) {
-        put_u16(out + pos, selector(typed, ntyped,
+        put_u16(out + pos, selector(fields, nfields,
                                     t->info.kind == 'r' ? t->fields[0].codec
                                                         : t->range_field.codec));
         pos += 2;

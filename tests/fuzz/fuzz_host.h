@@ -22,7 +22,8 @@
  *                record: 1 byte attribute count (% (FZ_MAX_FIELDS + 1)) and
  *                a 2-byte selector per attribute; range and multirange: one
  *                2-byte selector for the subtype; enum: nothing.  Selectors
- *                pick among every loaded codec as element selectors do.
+ *                pick as element selectors do, among every loaded codec
+ *                and the array types of the element codecs.
  *   the rest     the field, handed to the decoder as exactly that many bytes
  *                in a heap block of exactly that size
  *
@@ -87,8 +88,9 @@ const pgd_codec *fz_elem(size_t i);
  * 'r', 'm'), or 0. */
 char fz_type_kind(const pgd_codec *c);
 /* Describe call->typed's type: kind from its codec, with n fields (capped;
- * record only) whose codecs are `field[i]` (wrapped, or NULL for a type
- * without a codec).  Sets call->typed from the codec and element. */
+ * record only) whose codecs are `field[i]` (element codecs or others
+ * picked by a selector; NULL for a type without a codec).  Sets
+ * call->typed from the codec and element. */
 void fz_set_type(fz_call *call, size_t n, const pgd_codec *const *field);
 
 /* Parse the header of data[0..size): fills *call and returns the header's
