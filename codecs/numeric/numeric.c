@@ -194,6 +194,11 @@ static pgd_obj *numeric_decode_text(const pgd_cx *cx, const char *data, size_t l
     }
     if (i != len)
         goto error;
+    /* "-0.00" is zero, unsigned, as numeric_in reads it */
+    for (i = 1; data[0] == '-' && i < len && (data[i] == '0' || data[i] == '.'); i++)
+        ;
+    if (data[0] == '-' && i == len)
+        return cx->host->make_decimal(cx->h, data + 1, len - 1);
     return cx->host->make_decimal(cx->h, data, len);
 
 error:

@@ -210,6 +210,7 @@ static void test_lenient_wire(void)
     DEC(NUMERIC, "0001 0005 4000 0000 0000", "Decimal('0')");
     DEC(NUMERIC, "0001 ffff 4000 0000 1388", "Decimal('0')"); /* -0.5 cut to dscale 0 */
     DEC(NUMERIC, "0001 fffe 4000 0004 0001", "Decimal('0.0000')");
+    DECT(NUMERIC, "-0.00", "Decimal('0.00')"); /* numeric_in reads it as zero */
 }
 
 /* Malformed wire and text: errors, never a crash or an over-read. */
