@@ -123,9 +123,9 @@ pgd_obj *fz_decode(const fz_call *call, const char *data, size_t len, char *err,
 char *fz_encode(const fz_call *call, const pgd_obj *o, size_t *len);
 char *fz_encode_value(const fz_call *call, const pgd_value *v, size_t *len);
 
-/* The whole check for one fuzz input: decode, and for a binary value that
- * decodes, encode it again and decode that, which must give the same value
- * (aborts otherwise). */
+/* The whole check for one fuzz input: decode, and for a value that
+ * decodes, encode it and decode that in binary, which must give the same
+ * value (aborts otherwise). */
 void fz_run_one(const fz_family *f, const uint8_t *data, size_t size);
 
 #endif
