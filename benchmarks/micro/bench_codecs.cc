@@ -19,7 +19,7 @@
 
 static void BM_decode(benchmark::State &st, const BenchSample *s)
 {
-    BenchCodec c(s->oid);
+    BenchCodec c(s->oid, s->type);
     const std::string wire = c.encode(s->value);
 
     for (auto _ : st) {
@@ -38,7 +38,7 @@ static void BM_decode(benchmark::State &st, const BenchSample *s)
 
 static void BM_encode(benchmark::State &st, const BenchSample *s)
 {
-    BenchCodec c(s->oid);
+    BenchCodec c(s->oid, s->type);
     struct pgd_wbuf b;
     size_t n = 0;
 

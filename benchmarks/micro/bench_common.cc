@@ -65,17 +65,19 @@ static const pgd_codec *find_codec(void *, uint32_t oid)
     return pgd_registry_find(bench_registry(), oid, nullptr, nullptr);
 }
 
-BenchCodec::BenchCodec(uint32_t oid)
+BenchCodec::BenchCodec(uint32_t oid, const pgd_typeinfo *type)
 {
     const pgd_codec *elem = nullptr;
     uint32_t elem_oid = 0;
 
     codec = pgd_registry_find(bench_registry(), oid, &elem, &elem_oid);
+    if (!codec && type)
+        codec = pgd_registry_find_named(bench_registry(), type->name);
     if (!codec || !(codec->flags & PGD_CODEC_BINARY))
         bench_die("no binary codec for type oid %u", oid);
     chost_ctx_init(&ctx);
     ctx.find = find_codec;
-    cx = pgd_cx{chost_host(), &ctx, oid, elem_oid, elem, nullptr, nullptr};
+    cx = pgd_cx{chost_host(), &ctx, oid, elem_oid, elem, type, nullptr};
 }
 
 std::string BenchCodec::encode(const pgd_value &v)
@@ -118,6 +120,14 @@ static pgd_value v_int(int64_t i)
     pgd_value v{};
     v.kind = PGD_V_INT;
     v.u.i = i;
+    return v;
+}
+
+static pgd_value v_bool(bool b)
+{
+    pgd_value v{};
+    v.kind = PGD_V_BOOL;
+    v.u.b = b;
     return v;
 }
 
@@ -317,6 +327,66 @@ static std::vector<BenchSample> make_samples()
         }
         s.push_back({"int4multirange_4", 4451, v_list(std::move(ranges)), e + "]"});
     }
+    s.push_back({"bool", 16, v_bool(true), "True"});
+    s.push_back({"float4", 700, v_float(0.5), "0.5"});
+    {
+        const std::string doc = "{\"id\":7,\"tags\":[\"a\",\"b\"],\"ok\":true}";
+        s.push_back({"json_small", 114, v_text(PGD_V_JSON, doc), "json:" + doc});
+    }
+    s.push_back({"xml", 142, v_text(PGD_V_STR, "<a href=\"x\">text</a>"),
+                 "'<a href=\"x\">text</a>'"});
+    {
+        pgd_dt t{};
+        t.hour = 13;
+        t.minute = 14;
+        t.second = 15;
+        t.usec = 16;
+        s.push_back({"time", 1083, v_dt(PGD_V_TIME, t), "time(13:14:15.000016)"});
+        t.has_tz = 1;
+        t.utc_offset = 3600;
+        s.push_back({"timetz", 1266, v_dt(PGD_V_TIME, t), "time(13:14:15.000016+0100)"});
+    }
+    {
+        /* a composite type (int4, text, float8), as a connection describes it */
+        static pgd_field fields[3];
+        static pgd_typeinfo row;
+        const uint32_t oids[3] = {23, 25, 701};
+        const char *names[3] = {"id", "name", "score"};
+
+        for (int i = 0; i < 3; i++) {
+            fields[i].name = names[i];
+            fields[i].oid = oids[i];
+            fields[i].codec = pgd_registry_find(bench_registry(), oids[i], nullptr, nullptr);
+        }
+        row.size = sizeof row;
+        row.oid = 90001;
+        row.name = "bench_row";
+        row.schema = "public";
+        row.kind = 'c';
+        row.n_fields = 3;
+        row.fields = fields;
+        BenchSample c{"composite_3", PGD_OID_RECORD,
+                      v_tuple({v_int(42), v_text(PGD_V_STR, "hello"), v_float(2.5)}),
+                      "(42, 'hello', 2.5)"};
+        c.type = &row;
+        s.push_back(c);
+    }
+    {
+        /* hstore, an extension type found by name */
+        static pgd_typeinfo hs;
+        hs.size = sizeof hs;
+        hs.oid = 90002;
+        hs.name = "hstore";
+        hs.schema = "public";
+        hs.kind = 'b';
+        pgd_value m = v_list({v_text(PGD_V_STR, "colour"), v_text(PGD_V_STR, "red"),
+                              v_text(PGD_V_STR, "size"), v_null()});
+        m.kind = PGD_V_MAP;
+        BenchSample h{"hstore_2", 90002, m,
+                      "builtins:dict([('colour', 'red'), ('size', None)])"};
+        h.type = &hs;
+        s.push_back(h);
+    }
     return s;
 }
 
@@ -336,7 +406,7 @@ const BenchSample &bench_sample(const std::string &name)
 
 void bench_check_roundtrip(const BenchSample &s)
 {
-    BenchCodec c(s.oid);
+    BenchCodec c(s.oid, s.type);
     pgd_obj *o = c.decode(c.encode(s.value));
     char *r = chost_repr(o);
 

@@ -20,7 +20,10 @@ struct BenchCodec {
     chost_ctx ctx;
     pgd_cx cx;
 
-    explicit BenchCodec(uint32_t oid); /* exits when the type has no codec */
+    /* exits when the type has no codec; `type` describes a per-database
+     * type (its codec is then found by its kind or name, as a connection
+     * finds it) */
+    explicit BenchCodec(uint32_t oid, const pgd_typeinfo *type = nullptr);
     BenchCodec(const BenchCodec &) = delete;
     BenchCodec &operator=(const BenchCodec &) = delete;
 
@@ -37,6 +40,7 @@ struct BenchSample {
     uint32_t oid;
     pgd_value value;
     std::string expect;
+    const pgd_typeinfo *type = nullptr; /* per-database types (composite, hstore) */
 };
 
 /* The samples, in report order.  Storage lives until exit. */

@@ -78,6 +78,10 @@ const char *pgd_registry_error(const pgd_registry *r);
  * codec (possibly NULL) and OID.  NULL when the type has no codec. */
 const pgd_codec *pgd_registry_find(const pgd_registry *r, uint32_t oid,
                                    const pgd_codec **elem, uint32_t *elem_oid);
+/* The codec registered with oid 0 for a type name (the last one registered
+ * wins), or NULL: what a connection uses for a per-database type of that
+ * name. */
+const pgd_codec *pgd_registry_find_named(const pgd_registry *r, const char *type_name);
 
 /* ---- errors ------------------------------------------------------------ */
 typedef enum pgd_errkind {

@@ -53,9 +53,8 @@ void pgd_colcodec_resolve(const pgd_registry *reg, uint32_t oid, pgd_colcodec *c
 int pgd_colcodec_binary_decode(const pgd_colcodec *cc);
 int pgd_colcodec_binary_encode(const pgd_colcodec *cc);
 
-/* registry.c: the array handler, and a codec registered by type name (oid 0) */
+/* registry.c: the array handler (pgd_registry_find_named is in pgd.h) */
 const pgd_codec *pgd_registry_array_handler(const pgd_registry *r);
-const pgd_codec *pgd_registry_find_named(const pgd_registry *r, const char *type_name);
 
 /* ---- per-database types (types.c) ------------------------------------------ */
 typedef struct pgd_typemap pgd_typemap;
