@@ -1,8 +1,8 @@
 /*
  * pgd_codec.h - the codec plugin ABI, version 1.
  *
- * This is the one header a codec plugin author needs (plus pgd_wire.h for
- * byte order).  A plugin is a shared object that exports exactly one
+ * This is the one header a codec plugin author needs; it brings the byte
+ * order helpers of pgd_wire.h with it.  A plugin is a shared object that exports exactly one
  * function, PGD_CODEC_ENTRY ("pgd_codec_module_v1"), returning a pointer to
  * a static, self-describing pgd_codec_module.  The host (the psqlpy
  * extension, the C tests, the benchmarks) loads it with dlopen(), checks the
@@ -29,6 +29,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "pgd_wire.h"
 
 #ifdef __cplusplus
 extern "C" {
