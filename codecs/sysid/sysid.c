@@ -42,7 +42,8 @@
  *                   0..4294967295, offset 0..65535.  The codec is
  *                   COMPOUND, so in an array parameter a tuple is one tid.
  *   pg_lsn          PGD_V_STR "X/X" with 1..8 hex digits on each side
- *                   (either case, as pg_lsn_in), or PGD_V_INT >= 0.
+ *                   (either case, as pg_lsn_in), or an integer as for
+ *                   xid8 (PGD_V_INT >= 0, PGD_V_DECIMAL up to 2^64 - 1).
  */
 #include <inttypes.h>
 
@@ -335,9 +336,9 @@ static int lsn_encode(const pgd_cx *cx, const pgd_value *v, pgd_wbuf *out)
                           SHOWN(v->u.s.n), v->u.s.p);
         break;
     case PGD_V_INT:
-        if (v->u.i < 0)
-            return CU_ERR(cx, "value %" PRId64 " out of range for pg_lsn", v->u.i);
-        x = (uint64_t)v->u.i;
+    case PGD_V_DECIMAL: /* an int beyond int64 */
+        if (uint_param(cx, v, UINT64_MAX, &x) < 0)
+            return -1;
         break;
     default:
         return cu_wrong_kind(cx, v, "pg_lsn");

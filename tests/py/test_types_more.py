@@ -153,6 +153,8 @@ SCALARS = [
     case("pg_lsn", "0/0", "0/0"),
     case("pg_lsn", "FFFFFFFF/FFFFFFFF", "FFFFFFFF/FFFFFFFF"),
     case("pg_lsn", 1, "0/1", "0/1"),
+    case("pg_lsn", 2 ** 63, "80000000/0", "80000000/0"),   # an int beyond int64
+    case("pg_lsn", U64, "FFFFFFFF/FFFFFFFF", "FFFFFFFF/FFFFFFFF"),
     # textlike
     case("xml", "<a b=\"1\">x &amp; y</a>", "<a b=\"1\">x &amp; y</a>"),
     case("xml", "<r>é€😀</r>", "<r>é€😀</r>"),

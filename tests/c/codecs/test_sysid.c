@@ -149,6 +149,11 @@ static void test_lsn(void)
     ENC(PG_LSN, V_STR("00000016/00000001"), "00000016 00000001");
     ENC(PG_LSN, V_INT(1), "00000000 00000001");
     ENC(PG_LSN, V_INT(INT64_MAX), "7fffffff ffffffff");
+    /* the upper half of the range comes as decimal text, an int beyond int64 */
+    ENC(PG_LSN, V_DEC("9223372036854775808"), "80000000 00000000");
+    ENC(PG_LSN, V_DEC("18446744073709551615"), "ffffffff ffffffff");
+    ENC_ERR(PG_LSN, V_DEC("18446744073709551616"), "out of range for pg_lsn");
+    ENC_ERR(PG_LSN, V_DEC("1.5"), "not an integer, cannot encode as pg_lsn");
     RT(PG_LSN, "00000016 b374d848");
     ENC_ERR(PG_LSN, V_STR("16B374D848"), "invalid pg_lsn text \"16B374D848\"");
     ENC_ERR(PG_LSN, V_STR("/1"), "invalid pg_lsn text");
