@@ -256,27 +256,81 @@ static inline int cu_parse_int(const char *p, size_t n, int64_t lo, int64_t hi, 
 }
 
 /*
+ * Add one unit in the last mantissa digit of "[-]d.ddde+XX" in place.
+ * 0 (nothing changed) when every mantissa digit is 9: the carry would need
+ * another exponent, and that value has fewer digits, tried before.
+ */
+static CU_UNUSED int cu_bump_mantissa(char *buf)
+{
+    char *c, *e = strchr(buf, 'e');
+
+    if (!e)
+        return 0;
+    for (c = e; c-- > buf;)
+        if (*c >= '0' && *c <= '8')
+            break;
+    if (c < buf)
+        return 0;
+    for (c = e; c-- > buf;) {
+        if (*c < '0' || *c > '9')
+            continue; /* the sign, the decimal point */
+        if (*c != '9') {
+            (*c)++;
+            return 1;
+        }
+        *c = '0';
+    }
+    return 1;
+}
+
+/*
  * Python's repr() of a finite double: the fewest significant digits that
- * read back as the same value, fixed notation with at least one fraction
- * digit when the decimal exponent is in [-4, 16), else "d.ddde+XX".
+ * read back as the same value (of two such, the nearer), fixed notation
+ * with at least one fraction digit when the decimal exponent is in
+ * [-4, 16), else "d.ddde+XX".
  * Returns the length written to buf (size >= 40).
  */
 static CU_UNUSED int cu_float_repr(double d, char *buf, size_t size)
 {
-    int prec, n = 0, e;
-    char *c;
+    char digits[20], *c;
+    int prec, n = 0, e, nd = 0, i;
 
     for (prec = 0; prec <= 16; prec++) {
         n = snprintf(buf, size, "%.*e", prec, d);
         if (strtod(buf, NULL) == d) /* same locale both ways */
             break;
+        /* Below a power of two the doubles are twice as dense as above it,
+         * so the nearest prec + 1 digits can fall just short of the values
+         * that read back as d while the next decimal up reads back as d:
+         * 2^-24 is 5.960464477539063e-08, %.15e writes 5.960464477539062e-08. */
+        if (fabs(strtod(buf, NULL)) < fabs(d) && cu_bump_mantissa(buf) &&
+            strtod(buf, NULL) == d)
+            break;
     }
     if (prec > 16)
-        prec = 16;
+        n = snprintf(buf, size, "%.16e", d);
     c = strchr(buf, 'e');
     e = c ? atoi(c + 1) : 0;
-    if (e >= -4 && e < 16)
-        n = snprintf(buf, size, "%.*f", prec - e > 1 ? prec - e : 1, d);
+    if (e >= -4 && e < 16) { /* the same digits in fixed notation */
+        for (c = buf; *c && *c != 'e'; c++)
+            if (*c >= '0' && *c <= '9' && nd < (int)sizeof digits)
+                digits[nd++] = *c;
+        n = signbit(d) ? 1 : 0; /* buf[0] is '-' then */
+        if (e < 0) {
+            buf[n++] = '0';
+            buf[n++] = '.';
+            for (i = -1; i > e; i--)
+                buf[n++] = '0';
+        }
+        for (i = 0; i < nd || i <= e; i++) {
+            buf[n++] = i < nd ? digits[i] : '0';
+            if (i == e)
+                buf[n++] = '.';
+        }
+        if (buf[n - 1] == '.')
+            buf[n++] = '0';
+        buf[n] = '\0';
+    }
     for (c = buf; *c; c++) /* a locale's decimal comma */
         if (*c == ',')
             *c = '.';

@@ -145,6 +145,10 @@ SCALARS = [
     case("json", {"nested": {"deeper": [{"k": [1, [2, [3]]]}]}},
          '{"nested": {"deeper": [{"k": [1, [2, [3]]]}]}}'),
     case("jsonb", {}, "{}"),
+    # a float in a list is written as its repr, also where the nearest 16
+    # digits are not it (2^-24)
+    case("jsonb", [2.0 ** -24, 0.1], "[0.00000005960464477539063, 0.1]"),
+    case("numeric", 2.0 ** -24, "0.00000005960464477539063", Decimal("5.960464477539063E-8")),
     # dates and times, with infinities
     case("date", dt.date(2000, 2, 29), "2000-02-29"),
     case("date", dt.date(1, 1, 2), "0001-01-02"),

@@ -56,6 +56,9 @@ static void test_lists(void)
              "[2.5,0.1,1.0,-0.0]");
     ENC_TEXT(LIST(*V_FLOAT(1e16), *V_FLOAT(1e-5), *V_FLOAT(123456789.125)),
              "[1e+16,1e-05,123456789.125]");
+    /* powers of two, where the nearest 16 digits do not read back: repr's digits */
+    ENC_TEXT(LIST(*V_FLOAT(0x1p-24), *V_FLOAT(-0x1p-1017), *V_FLOAT(0x1p-10)),
+             "[5.960464477539063e-08,-7.120236347223045e-307,0.0009765625]");
     ENC_TEXT(LIST(*V_DEC("1.50"), *V_DEC("-0.001"), *V_DEC("123456789012345678901234567890")),
              "[1.50,-0.001,123456789012345678901234567890]");
     ENC_TEXT(LIST(*V_DEC("+1.5E+3"), *V_DEC(".5"), *V_DEC("5."), *V_DEC("007"), *V_DEC("-00")),

@@ -181,6 +181,8 @@ static void test_other_kinds(void)
     ENC(NUMERIC, V_FLOAT(1.0 / 3), "0004 ffff 0000 0010 0d05 0d05 0d05 0d05");
     ENC(NUMERIC, V_FLOAT(1.0000000000000002), "0005 0000 0000 0010 0001 0000 0000 0000 0002");
     ENC(NUMERIC, V_FLOAT(-0.0), "0000 0000 0000 0001");               /* -0.0 -> 0.0 */
+    /* 2^-24: repr's 5.960464477539063e-08, not 5.9604644775390625e-08 */
+    ENC(NUMERIC, V_FLOAT(0x1p-24), "0005 fffe 0000 0017 0005 2584 192f 1d73 0276");
 
     ENC_ERR(NUMERIC, V_DEC(""), "invalid decimal text");
     ENC_ERR(NUMERIC, V_DEC("abc"), "invalid decimal text \"abc\" for numeric");
