@@ -28,7 +28,9 @@
  * box[] (element type 603), whose pg_type.typdelim is ';' because a box's
  * own text holds commas.  Elements are decoded with the
  * element codec's decode_text, or as strings when the element type has no
- * codec (cx->elem == NULL; in binary that is an error).
+ * codec (cx->elem == NULL; in binary that is an error) or its codec no
+ * text decoder (reg*, whose text is a name; composite types; hstore), as
+ * the driver decodes a column of such a type in a text result.
  *
  * Encoding takes PGD_V_LIST (or PGD_V_TUPLE), nested for more dimensions, rectangular
  * ("sub-lists must have equal lengths"), at most 6 deep; PGD_V_NULL items
@@ -236,10 +238,9 @@ static pgd_obj *txt_element(txt_rd *r)
             (r->scratch[3] | 0x20) == 'l')
             return cx->host->make_null(cx->h);
     }
-    if (!cx->elem)
+    /* as the driver does with a column: without a text decoder, the text */
+    if (!cx->elem || !cx->elem->decode_text || !(cx->elem->flags & PGD_CODEC_TEXT))
         return cx->host->make_str(cx->h, r->scratch, n);
-    if (!cx->elem->decode_text || !(cx->elem->flags & PGD_CODEC_TEXT))
-        return CU_FAIL(cx, "no text decoder for array element type %u", cx->elem_oid);
     return cx->elem->decode_text(&r->ecx, r->scratch, n);
 }
 

@@ -254,24 +254,24 @@ async def test_a_real_ctid_and_xid(tpool):
 async def test_text_only_column_brings_the_row_in_text_yet_same_values(tpool):
     """A tsvector column makes the statement's results come in text format;
     every other column still decodes to its Python type (except a reg*
-    type, whose text is a name)."""
+    type, whose text is a name, also as an array element)."""
     sql = ("SELECT 'a b'::tsvector AS ts, '10.1.2.3/8'::inet AS i, '10.0.0.0/8'::cidr AS c, "
            "'08-00-2b-01-02-03'::macaddr AS m, '08:00:2b:01:02:03:04:05'::macaddr8 AS m8, "
            "'-1234.5'::money AS mo, B'101' AS b, '(3,4)'::tid AS t, "
            "'18446744073709551615'::xid8 AS x8, '7'::xid AS x, '16/B374D848'::pg_lsn AS l, "
            "'<a/>'::xml AS xm, '$.a'::jsonpath AS jp, ARRAY['10.0.0.1'::inet, NULL] AS ia, "
-           "'pg_class'::regclass AS rc")
+           "'pg_class'::regclass AS rc, ARRAY['pg_class'::regclass, NULL] AS ra")
     want = {"ts": "'a' 'b'", "i": iface("10.1.2.3/8"), "c": net("10.0.0.0/8"),
             "m": "08:00:2b:01:02:03", "m8": "08:00:2b:01:02:03:04:05",
             "mo": Decimal("-1234.50"), "b": "101", "t": (3, 4), "x8": U64, "x": 7,
             "l": "16/B374D848", "xm": "<a/>", "jp": '$."a"', "ia": [iface("10.0.0.1"), None],
-            "rc": "pg_class"}
+            "rc": "pg_class", "ra": ["pg_class", None]}
     row = (await tpool.execute(sql)).result()[0]
     assert all(same(row[k], v) for k, v in want.items()), row
     # the same columns without the text-only one come in binary, to the same values
     binary = (await tpool.execute(sql.replace("'a b'::tsvector AS ts, ", ""))).result()[0]
-    assert all(same(binary[k], v) for k, v in want.items() if k not in ("ts", "rc")), binary
-    assert binary["rc"] == 1259
+    assert all(same(binary[k], v) for k, v in want.items() if k not in ("ts", "rc", "ra")), binary
+    assert binary["rc"] == 1259 and binary["ra"] == [1259, None]
 
 
 @pytest.mark.parametrize("wrapped, pg_type, back, text", [

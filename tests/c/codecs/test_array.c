@@ -116,6 +116,9 @@ static void test_text_forms(void)
     DECT(TEXT_ARR, "{{a,b},{\"\",NULL}}", "[['a', 'b'], ['', None]]");
     DECT(BOOL_ARR, "{t,f}", "[True, False]");
     DECT(DATE_ARR, "{-infinity}", "[date(-infinity)]");
+    /* an element codec without a text decoder: the elements' text, as a
+     * column of that type in a text result */
+    DECT(REGCLASS_ARR, "{pg_class,NULL,\"a b\"}", "['pg_class', None, 'a b']");
 }
 
 #define NUL VAL(PGD_V_NULL)
