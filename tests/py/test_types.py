@@ -369,19 +369,23 @@ def _new_loop(loop_name: str) -> asyncio.AbstractEventLoop:
 
 
 class PoolRunner:
-    """A pool on a loop of its own, for synchronous hypothesis tests."""
+    """A pool on a loop of its own, for synchronous hypothesis tests; its
+    connection runs with the server settings `session`."""
 
-    def __init__(self, dsn: str, loop_name: str) -> None:
+    def __init__(self, dsn: str, loop_name: str, session: dict = FIXED_SESSION) -> None:
         self.loop = _new_loop(loop_name)
-        self.pool = PSQLPool(dsn=dsn_with_settings(dsn, FIXED_SESSION), max_db_pool_size=1)
+        self.pool = PSQLPool(dsn=dsn_with_settings(dsn, session), max_db_pool_size=1)
 
         async def start() -> None:
             await self.pool.startup()
         self.loop.run_until_complete(start())
 
     def row(self, sql: str, params: list) -> dict:
-        async def go() -> dict:
-            return (await self.pool.execute(sql, params)).result()[0]
+        return self.rows(sql, params)[0]
+
+    def rows(self, sql: str, params: list | None = None) -> list:
+        async def go() -> list:
+            return (await self.pool.execute(sql, params)).result()
         return self.loop.run_until_complete(go())
 
     def close(self) -> None:
