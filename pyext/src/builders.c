@@ -10,7 +10,8 @@
  * become date.max/min and datetime.max/min (timezone-aware in UTC for
  * timestamptz); dates outside years 1..9999 raise ResultError.  An
  * interval without months is a timedelta; one with months, which timedelta
- * cannot hold exactly, is a psqlpy.extra_types.Interval.
+ * cannot hold exactly, or with more days than timedelta holds, is a
+ * psqlpy.extra_types.Interval.
  *
  * make_call("module:attr.path", args) imports the module, follows the
  * attributes and calls the result; the lookup is cached by the name's
@@ -216,18 +217,15 @@ h_datetime(void *h, const pgd_dt *v)
 static pgd_obj *
 h_interval(void *h, int32_t months, int32_t days, int64_t usec)
 {
-    if (months != 0) {
-        module_state *st = ((pyhost_ctx *)h)->st;
-        return OBJ(PyObject_CallFunction(st->Interval, "iiL", (int)months, (int)days,
-                                         (long long)usec));
-    }
     int64_t d = days;
     int64_t secs = usec / 1000000, us = usec % 1000000;
     d += secs / 86400;
     secs %= 86400;
-    if (d > 999999999 || d < -999999999) {
-        h_error(h, "interval of %lld days is outside timedelta's range", (long long)d);
-        return NULL;
+    if (months != 0 || d > 999999999 || d < -999999999) {
+        /* months, or more days than timedelta holds: the exact Interval */
+        module_state *st = ((pyhost_ctx *)h)->st;
+        return OBJ(PyObject_CallFunction(st->Interval, "iiL", (int)months, (int)days,
+                                         (long long)usec));
     }
     return OBJ(PyDelta_FromDSU((int)d, (int)secs, (int)us));
 }

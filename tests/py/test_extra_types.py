@@ -107,3 +107,10 @@ async def test_interval_out_of_range_parts_are_parameter_errors(tpool):
     with pytest.raises((ParameterError, DatabaseError)):
         await tpool.execute("SELECT $1::interval", [Interval("x", 0, 0)])  # type: ignore[arg-type]
     assert (await typed(tpool, Float64(1.0)))["v"] == 1.0
+
+
+async def test_interval_beyond_timedelta_is_an_exact_interval(tpool):
+    res = await tpool.execute("SELECT '2000000000 days'::interval AS v,"
+                              " '-2000000000 days -1 us'::interval AS w")
+    assert res.result()[0] == {"v": Interval(0, 2000000000, 0),
+                               "w": Interval(0, -2000000000, -1)}
