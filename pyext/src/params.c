@@ -265,6 +265,30 @@ free_block(PyObject *cap)
     PyMem_Free(PyCapsule_GetPointer(cap, NULL));
 }
 
+/* n zeroed values for a list's items in *items (NULL for none), freed with
+ * the query through `keep`.  -1 on failure. */
+static int
+new_items(size_t n, PyObject *keep, pgd_value **items)
+{
+    *items = NULL;
+    if (n == 0)
+        return 0;
+    pgd_value *p = PyMem_Calloc(n, sizeof(pgd_value));
+    if (p == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    PyObject *cap = PyCapsule_New(p, NULL, free_block);
+    if (cap == NULL) {
+        PyMem_Free(p);
+        return -1;
+    }
+    if (keep_obj(keep, cap) < 0) /* steals cap; it frees p if dropped */
+        return -1;
+    *items = p;
+    return 0;
+}
+
 /* A list or tuple (kind LIST or TUPLE) and everything in it. */
 static int
 set_list(module_state *st, pgd_value *v, PyObject *obj, PyObject *keep, int depth,
@@ -281,21 +305,9 @@ set_list(module_state *st, pgd_value *v, PyObject *obj, PyObject *keep, int dept
     if (keep_obj(keep, seq) < 0) /* keeps seq alive */
         return -1;
     Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
-    pgd_value *items = NULL;
-    if (n > 0) {
-        items = PyMem_Calloc((size_t)n, sizeof(pgd_value));
-        if (items == NULL) {
-            PyErr_NoMemory();
-            return -1;
-        }
-        PyObject *cap = PyCapsule_New(items, NULL, free_block);
-        if (cap == NULL) {
-            PyMem_Free(items);
-            return -1;
-        }
-        if (keep_obj(keep, cap) < 0)
-            return -1;
-    }
+    pgd_value *items;
+    if (new_items((size_t)n, keep, &items) < 0)
+        return -1;
     PyObject **elems = PySequence_Fast_ITEMS(seq);
     for (Py_ssize_t i = 0; i < n; i++)
         if (convert_one(st, elems[i], &items[i], keep, depth + 1) < 0)
@@ -320,21 +332,9 @@ set_map(module_state *st, pgd_value *v, PyObject *obj, PyObject *keep, int depth
     if (pairs == NULL || keep_obj(keep, pairs) < 0) /* keeps pairs alive */
         return -1;
     Py_ssize_t n = PyList_GET_SIZE(pairs);
-    pgd_value *items = NULL;
-    if (n > 0) {
-        items = PyMem_Calloc((size_t)n * 2, sizeof(pgd_value));
-        if (items == NULL) {
-            PyErr_NoMemory();
-            return -1;
-        }
-        PyObject *cap = PyCapsule_New(items, NULL, free_block);
-        if (cap == NULL) {
-            PyMem_Free(items);
-            return -1;
-        }
-        if (keep_obj(keep, cap) < 0)
-            return -1;
-    }
+    pgd_value *items;
+    if (new_items((size_t)n * 2, keep, &items) < 0)
+        return -1;
     for (Py_ssize_t i = 0; i < n; i++) {
         PyObject *kv = PyList_GET_ITEM(pairs, i);
         if (convert_one(st, PyTuple_GET_ITEM(kv, 0), &items[2 * i], keep, depth + 1) < 0 ||
