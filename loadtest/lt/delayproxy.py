@@ -23,6 +23,7 @@ import argparse
 import asyncio
 import collections
 import sys
+import time
 
 
 class _Upstream(asyncio.Protocol):
@@ -68,22 +69,27 @@ class _Downstream(asyncio.Protocol):
         self.up = up
         self._flush()
 
+    # Deadlines are on time.monotonic(), not loop.time(): uvloop's loop
+    # time is cached per iteration in whole milliseconds, which would let a
+    # chunk go out up to a millisecond before its delay is over.
     def data_received(self, data: bytes) -> None:
-        loop = asyncio.get_running_loop()
-        self.queue.append((loop.time() + self.delay, data))
+        self.queue.append((time.monotonic() + self.delay, data))
         if self.timer is None and self.up is not None:
-            self.timer = loop.call_at(self.queue[0][0], self._flush)
+            self._arm()
+
+    def _arm(self) -> None:
+        wait = self.queue[0][0] - time.monotonic()
+        self.timer = asyncio.get_running_loop().call_later(max(wait, 0.0), self._flush)
 
     def _flush(self) -> None:
         self.timer = None
         if self.up is None:
             return
-        loop = asyncio.get_running_loop()
-        now = loop.time()
+        now = time.monotonic()
         while self.queue and self.queue[0][0] <= now:
             self.up.transport.write(self.queue.popleft()[1])
         if self.queue:
-            self.timer = loop.call_at(self.queue[0][0], self._flush)
+            self._arm()
         elif self.closing:
             self.up.transport.close()
 
