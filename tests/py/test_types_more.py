@@ -25,6 +25,7 @@ from helpers import FIXED_SESSION, dsn_with_settings, open_pool, settle
 from psqlpy import PSQLPool
 from psqlpy import exceptions as exc
 from psqlpy.extra_types import Array, Bit, Cidr, Inet, MacAddr, MacAddr8, Money, VarBit
+from test_types import case, roundtrip, same
 
 SESSION = {**FIXED_SESSION, "lc_monetary": "C"}
 
@@ -36,35 +37,6 @@ net = ipaddress.ip_network
 async def tpool(dsn):
     async with open_pool(dsn_with_settings(dsn, SESSION), max_db_pool_size=1) as p:
         yield p
-
-
-def same(got: Any, want: Any) -> bool:
-    """Equal values of the same Python type, element by element in lists
-    and tuples."""
-    if isinstance(want, (list, tuple)):
-        return (type(got) is type(want) and len(got) == len(want)
-                and all(same(g, w) for g, w in zip(got, want)))
-    return type(got) is type(want) and got == want
-
-
-async def roundtrip(pool: PSQLPool, pgtype: str, value: Any, text: str,
-                    decoded: Any = None) -> None:
-    """`value` sent as `pgtype` must be the server's `text`, and both it and
-    the server's parse of `text` must decode to `decoded` (default: value)."""
-    want = value if decoded is None else decoded
-    res = await pool.execute(
-        f"SELECT $1::{pgtype} AS sent, $1::{pgtype}::text AS sent_text, "
-        f"$2::text::{pgtype} AS parsed, $2::text::{pgtype}::text AS parsed_text",
-        [value, text])
-    row = res.result()[0]
-    assert row["parsed_text"] == text, "the expected text is not the server's canonical form"
-    assert row["sent_text"] == text, f"{value!r} was encoded as {row['sent_text']!r}"
-    assert same(row["sent"], want), f"{value!r} came back as {row['sent']!r}"
-    assert same(row["parsed"], want), f"{text!r} was decoded as {row['parsed']!r}"
-
-
-def case(pgtype: str, value: Any, text: str, decoded: Any = None):
-    return pytest.param(pgtype, value, text, decoded, id=f"{pgtype}:{text[:40]}")
 
 
 U64 = 2 ** 64 - 1
