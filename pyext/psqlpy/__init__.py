@@ -36,7 +36,13 @@ __all__ = [
     "extra_types",
 ]
 
-__version__ = "0.1.0"
+try:
+    # written into the wheel by the build, from CMakeLists.txt's project() VERSION
+    from psqlpy._version import __version__
+except ImportError:  # the package's sources used without a build: ask the metadata
+    from importlib.metadata import version as _dist_version
+
+    __version__ = _dist_version("psqlpy")
 
 
 class Connection(_psqlpy.Connection):
