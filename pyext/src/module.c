@@ -297,13 +297,13 @@ set_connection_class(PyObject *m, PyObject *cls)
 static PyMethodDef psqlpy_methods[] = {
     {"_set_connection_class", set_connection_class, METH_O, NULL},
     {"load_codec_plugin", load_codec_plugin, METH_O,
-     "load_codec_plugin(path)\n--\n\nLoad a codec plugin (a shared object) "
+     "load_codec_plugin($module, path, /)\n--\n\nLoad a codec plugin (a shared object) "
      "into the process. Its codecs serve statements prepared afterwards."},
     {"_load_codec_dir", load_codec_dir, METH_O, NULL},
     {"_register_codec", (PyCFunction)(void (*)(void))psqlpy_register_codec, METH_FASTCALL,
      NULL},
     {"has_codec", has_codec, METH_O,
-     "has_codec(oid)\n--\n\nWhether a codec is registered for the type OID."},
+     "has_codec($module, oid, /)\n--\n\nWhether a codec is registered for the type OID."},
     {NULL, NULL, 0, NULL},
 };
 

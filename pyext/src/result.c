@@ -232,9 +232,9 @@ static PyGetSetDef qr_getset[] = {
 
 static PyMethodDef qr_methods[] = {
     {"result", qr_result, METH_NOARGS,
-     "result()\n--\n\nThe rows as a list of dicts (column name -> value)."},
+     "result($self, /)\n--\n\nThe rows as a list of dicts (column name -> value)."},
     {"as_class", (PyCFunction)(void (*)(void))qr_as_class, METH_VARARGS | METH_KEYWORDS,
-     "as_class(as_class)\n--\n\nThe rows as a list of as_class(**row)."},
+     "as_class($self, /, as_class)\n--\n\nThe rows as a list of as_class(**row)."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -257,9 +257,9 @@ PyType_Spec QueryResultSpec = {
 
 static PyMethodDef sr_methods[] = {
     {"result", sr_result, METH_NOARGS,
-     "result()\n--\n\nThe row as a dict (column name -> value)."},
+     "result($self, /)\n--\n\nThe row as a dict (column name -> value)."},
     {"as_class", (PyCFunction)(void (*)(void))sr_as_class, METH_VARARGS | METH_KEYWORDS,
-     "as_class(as_class)\n--\n\nThe row as as_class(**row)."},
+     "as_class($self, /, as_class)\n--\n\nThe row as as_class(**row)."},
     {NULL, NULL, 0, NULL},
 };
 
