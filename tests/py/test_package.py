@@ -337,3 +337,11 @@ def test_version_is_the_installed_distributions():
     # from the file the build wrote, not the metadata fallback
     from psqlpy import _version
     assert _version.__version__ == psqlpy.__version__
+
+
+def test_public_python_methods_have_docstrings():
+    for cls in (psqlpy.Transaction, psqlpy.Cursor, psqlpy.PSQLPool, psqlpy.Connection):
+        for name, obj in vars(cls).items():
+            if name.startswith("_") or not (callable(obj) or isinstance(obj, property)):
+                continue
+            assert (obj.__doc__ or "").strip(), f"{cls.__name__}.{name} has no docstring"
