@@ -193,6 +193,38 @@ def test_c_callables_have_the_stubs_signatures(name, func):
     assert (func.__doc__ or "").strip(), f"{name} has no docstring"
 
 
+def _stub_docstrings() -> dict[str, str]:
+    """"Class.member" or "function" -> its docstring in _psqlpy.pyi."""
+    with open(os.path.join(PKG, "_psqlpy.pyi"), encoding="utf-8") as f:
+        tree = ast.parse(f.read())
+    out = {}
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef):
+            out[node.name] = ast.get_docstring(node) or ""
+        elif isinstance(node, ast.ClassDef):
+            for fn in (n for n in node.body if isinstance(n, ast.FunctionDef)):
+                out[f"{node.name}.{fn.name}"] = ast.get_docstring(fn) or ""
+    return out
+
+
+def _c_properties() -> list[tuple[str, object]]:
+    from psqlpy import _psqlpy
+    return [(f"{cls}.{name}", obj) for cls in C_CLASSES
+            for name, obj in vars(getattr(_psqlpy, cls)).items()
+            if not name.startswith("_") and inspect.isgetsetdescriptor(obj)]
+
+
+@pytest.mark.parametrize("name, obj", _c_callables() + _c_properties(),
+                         ids=lambda v: v if isinstance(v, str) else "")
+def test_stub_docstrings_are_the_c_docstrings(name, obj):
+    """The API reference is built from the stubs, help() shows the C
+    docstrings: they must say the same."""
+    if isinstance(obj, type):
+        return                     # a class's stub docstring may say more
+    stub = _stub_docstrings().get(name, "")
+    assert " ".join(stub.split()) == " ".join((obj.__doc__ or "").split()), name
+
+
 def test_public_classes_show_their_signatures():
     sig = inspect.signature(psqlpy.PSQLPool)
     assert list(sig.parameters)[:2] == ["dsn", "username"]
