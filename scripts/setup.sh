@@ -5,7 +5,7 @@
 #      geometry plugin's tests (codecs/examples/postgis);
 #   2. a private jemalloc build for the extension (scripts/build-jemalloc.sh);
 #   3. a virtual environment in .venv with psqlpy installed from this tree
-#      (`pip install .[test]`, a real wheel build, not an editable install).
+#      (`pip install .[test,docs]`, a real wheel build, not an editable install).
 # Idempotent and non-interactive; a second run with nothing changed only
 # checks and returns.  The wheel is rebuilt when any of its inputs changed.
 #
@@ -49,10 +49,10 @@ sum=$( { "$VPY" -VV
 if [[ "$(cat "$stamp" 2>/dev/null)" == "$sum" ]] && "$VPY" -c 'import psqlpy' 2>/dev/null; then
     say "psqlpy in .venv is up to date"
 else
-    say "building and installing psqlpy (pip install .[test])"
+    say "building and installing psqlpy (pip install .[test,docs])"
     rm -f "$stamp"
     CMAKE_BUILD_PARALLEL_LEVEL=${CMAKE_BUILD_PARALLEL_LEVEL:-2} \
-        "$VPY" -m pip install -q --progress-bar off '.[test]' </dev/null
+        "$VPY" -m pip install -q --progress-bar off '.[test,docs]' </dev/null
     "$VPY" -c 'import psqlpy'
     echo "$sum" >"$stamp"
 fi
