@@ -377,3 +377,13 @@ def test_public_python_methods_have_docstrings():
             if name.startswith("_") or not (callable(obj) or isinstance(obj, property)):
                 continue
             assert (obj.__doc__ or "").strip(), f"{cls.__name__}.{name} has no docstring"
+
+
+def test_license_is_in_the_installed_metadata():
+    import importlib.metadata
+    meta = importlib.metadata.metadata("psqlpy")
+    assert meta["License-Expression"] == "MIT"
+    assert "LICENSE" in meta.get_all("License-File", [])
+    dist = importlib.metadata.distribution("psqlpy")
+    license_text = next(f for f in dist.files if f.name == "LICENSE").read_text()
+    assert license_text.startswith("MIT License")
