@@ -88,7 +88,12 @@ def read(name):
 import xml.etree.ElementTree as ET
 for path in sorted(glob.glob(os.path.join(reports, "*.xml"))):
     p = f = s = 0
-    for case in ET.parse(path).iter("testcase"):
+    try:
+        cases = list(ET.parse(path).iter("testcase"))
+    except ET.ParseError:             # a run killed while writing its report
+        line(os.path.basename(path) + " (unreadable)", 0, 1)
+        continue
+    for case in cases:
         tags = {child.tag for child in case}
         if tags & {"failure", "error"}:
             f += 1
