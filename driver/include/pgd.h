@@ -122,6 +122,11 @@ int pgd_result_isnull(const pgd_result *r, int row, int col);
  * of the text form for a type with no codec), or NULL after host->error(). */
 pgd_obj *pgd_result_get(const pgd_result *r, int row, int col,
                         const pgd_host *host, void *h);
+/* The cell's bytes as the server sent them, undecoded: *data and *len
+ * point into the result (borrowed, valid until pgd_result_free).  Returns
+ * 1 for binary format, 0 for text, -1 for SQL NULL or a cell outside the
+ * result (*data NULL, *len 0). */
+int pgd_result_raw(const pgd_result *r, int row, int col, const char **data, size_t *len);
 /* The result stays valid after its statement is evicted or its connection
  * is freed. */
 void pgd_result_free(pgd_result *r);

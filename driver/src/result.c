@@ -122,3 +122,15 @@ pgd_obj *pgd_result_get(const pgd_result *r, int row, int col, const pgd_host *h
     }
     return host->make_str(h, p, n);
 }
+
+int pgd_result_raw(const pgd_result *r, int row, int col, const char **data, size_t *len)
+{
+    *data = NULL;
+    *len = 0;
+    if (pgd_unlikely(row < 0 || row >= r->nrows || col < 0 || col >= r->ncols) ||
+        PQgetisnull(r->res, row, col))
+        return -1;
+    *data = PQgetvalue(r->res, row, col);
+    *len = (size_t)PQgetlength(r->res, row, col);
+    return PQfformat(r->res, col) == 1 ? 1 : 0;
+}
