@@ -23,6 +23,7 @@ from psqlpy._enums import ConnRecyclingMethod, IsolationLevel, ReadVariant
 from psqlpy._psqlpy import (
     PendingQuery,
     QueryResult,
+    Record,
     SingleQueryResult,
     has_codec,
     load_codec_plugin,
@@ -31,7 +32,7 @@ from psqlpy._transaction import Cursor, Transaction
 
 __all__ = [
     "PSQLPool", "Connection", "Transaction", "Cursor", "QueryResult",
-    "SingleQueryResult", "PendingQuery", "IsolationLevel", "ReadVariant",
+    "SingleQueryResult", "Record", "PendingQuery", "IsolationLevel", "ReadVariant",
     "ConnRecyclingMethod", "load_codec_plugin", "has_codec", "register_codec", "exceptions",
     "extra_types",
 ]

@@ -202,6 +202,8 @@ psqlpy_exec(PyObject *m)
         add_type(m, &SingleQueryResultSpec, &st->SingleQueryResultType,
                  "SingleQueryResult") < 0)
         return -1;
+    if (add_type(m, &RecordSpec, &st->RecordType, "Record") < 0)
+        return -1;
     if (PyModule_AddStringConstant(m, "allocator", pgd_allocator_get()->name) < 0)
         return -1;
     return 0;

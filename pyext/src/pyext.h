@@ -28,6 +28,9 @@ typedef struct module_state {
     PyTypeObject *PoolType, *RawConnType, *OpType, *ConnectionType,
         *QueryResultType, *SingleQueryResultType;
 
+    /* Record (record.c) */
+    PyTypeObject *RecordType;
+
     /* exceptions (from psqlpy.exceptions) */
     PyObject *BaseError, *PoolError, *PoolConfigurationError,
         *ConnectionFailedError, *InterfaceError, *DatabaseError,
@@ -210,6 +213,13 @@ PyObject *connection_new(module_state *st, PoolObject *pool, RawConn *rc);
 /* result.c */
 PyObject *queryresult_new(module_state *st, pgd_result *res); /* steals res */
 PyObject *singleresult_new(module_state *st, pgd_result *res); /* steals res */
+
+/* record.c: a column map is (names tuple, dict name -> first index),
+ * built once per result and shared by its Records. */
+PyObject *record_colmap_new(PyObject *names);          /* new reference */
+PyObject *record_new(module_state *st, PyObject *colmap); /* values unset */
+void record_set(PyObject *rec, Py_ssize_t i, PyObject *v); /* steals v */
+extern PyType_Spec RecordSpec;
 
 /* params.c */
 int params_convert(module_state *st, PyObject *seq, pgd_value *out, size_t n,

@@ -121,7 +121,8 @@ def test_stubs_carry_the_reference_signatures(cls, method, params):
 # The C callables: inspect.signature() reads their text signatures, and the
 # parameter names are the stubs'.
 
-C_CLASSES = ["Pool", "Connection", "QueryResult", "SingleQueryResult", "PendingQuery"]
+C_CLASSES = ["Pool", "Connection", "QueryResult", "SingleQueryResult", "PendingQuery",
+             "Record"]
 
 
 def _stub_functions() -> dict[str, list[str]]:

@@ -28,7 +28,8 @@ from dataclasses import dataclass
 from typing import Any, assert_type
 
 from psqlpy import (ConnRecyclingMethod, Connection, Cursor, IsolationLevel, PendingQuery,
-                    PSQLPool, QueryResult, ReadVariant, SingleQueryResult, Transaction)
+                    PSQLPool, QueryResult, ReadVariant, Record, SingleQueryResult,
+                    Transaction)
 from psqlpy.exceptions import RustPSQLDriverPyBaseError
 from psqlpy.extra_types import BigInt, PyJSON
 
@@ -85,6 +86,22 @@ async def transaction_level(pool: PSQLPool) -> list[User]:
         assert_type(row, SingleQueryResult)
         assert_type(row.result(), dict[str, Any])
         assert_type(row.as_class(as_class=User), User)
+        assert_type(res.result(as_tuple=True), list[tuple[Any, ...]])
+        assert_type(res.result(as_tuple=False, custom_decoders={"id": bytes.hex}),
+                    list[dict[str, Any]])
+        assert_type(res.row_factory(lambda r: User(**r)), list[User])
+        assert_type(res[0], dict[str, Any])
+        assert_type(res[1:], list[dict[str, Any]])
+        assert_type(len(res), int)
+        for d in res:
+            assert_type(d, dict[str, Any])
+        recs = res.records()
+        assert_type(recs, list[Record])
+        assert_type(recs[0][1:], list[Any])
+        assert_type(recs[0].keys(), list[str])
+        assert_type(recs[0].items(), list[tuple[str, Any]])
+        assert_type(row.result(as_tuple=True), tuple[Any, ...])
+        assert_type(row.row_factory(dict), dict[str, Any])
         results = await t.pipeline([("SELECT 1", None), ("SELECT $1", [PyJSON({"a": 1})])])
         assert_type(results, list[QueryResult])
         await t.savepoint("sp")
@@ -171,6 +188,10 @@ async def wrong(pool: PSQLPool) -> None:
     await cur.fetch_absolute("1")  # E: arg-type
     await cur.fetch(fetchnumber=2)  # E: call-arg
     t: str = await pool.transaction()  # E: assignment
+    res = await pool.execute("SELECT 1")
+    res.result(None, True)  # E: call-overload
+    d: dict[str, int] = res.records()[0]  # E: assignment
+    res.row_factory(lambda a, b: a)  # E: arg-type
 '''
 
 
