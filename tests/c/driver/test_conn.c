@@ -197,6 +197,30 @@ static void test_queries(pgd_conn *c)
         CHECK_CONTAINS(s, "ERR:");
         free(s);
         CHECK(pgd_result_isnull(r, 0, 0) == 0);
+        {
+            /* undecoded cells: int4 in binary, text as sent */
+            const char *raw;
+            size_t n;
+            CHECK(pgd_result_raw(r, 1, 0, &raw, &n) == 1);
+            CHECK(n == 4 && raw && memcmp(raw, "\0\0\0\2", 4) == 0);
+            CHECK(pgd_result_raw(r, 2, 1, &raw, &n) == 1);
+            CHECK(n == 1 && raw && raw[0] == '3');
+            CHECK(pgd_result_raw(r, 3, 0, &raw, &n) == -1); /* outside */
+            CHECK(raw == NULL && n == 0);
+            CHECK(pgd_result_raw(r, 0, 2, &raw, &n) == -1);
+            CHECK(raw == NULL && n == 0);
+        }
+        pgd_result_free(r);
+    }
+    CHECK(t_query(c, "SELECT NULL::int4, ''::text", 0, NULL) == PGD_OK);
+    r = take(c);
+    if (r) {
+        const char *raw = "x";
+        size_t n = 9;
+        CHECK(pgd_result_raw(r, 0, 0, &raw, &n) == -1); /* SQL NULL */
+        CHECK(raw == NULL && n == 0);
+        CHECK(pgd_result_raw(r, 0, 1, &raw, &n) == 1); /* empty, not NULL */
+        CHECK(raw != NULL && n == 0);
         pgd_result_free(r);
     }
 
@@ -276,6 +300,14 @@ static void test_text_fallback(pgd_conn *c)
         s = t_cell(r, 0, 3);
         CHECK_STREQ(s, "'1.5'");
         free(s);
+        {
+            const char *raw;
+            size_t n;
+            CHECK(pgd_result_raw(r, 0, 0, &raw, &n) == 0); /* text format */
+            CHECK(n == 1 && raw && raw[0] == '7');
+            CHECK(pgd_result_raw(r, 0, 1, &raw, &n) == 0);
+            CHECK(n == 5 && raw && memcmp(raw, "(1,2)", 5) == 0);
+        }
         pgd_result_free(r);
     }
     CHECK(t_binary_decodes == bin && t_text_decodes == txt + 1);
