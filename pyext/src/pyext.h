@@ -219,6 +219,7 @@ PyObject *singleresult_new(module_state *st, pgd_result *res); /* steals res */
 PyObject *record_colmap_new(PyObject *names);          /* new reference */
 PyObject *record_new(module_state *st, PyObject *colmap); /* values unset */
 void record_set(PyObject *rec, Py_ssize_t i, PyObject *v); /* steals v */
+void record_finish(PyObject *rec); /* every value set */
 extern PyType_Spec RecordSpec;
 
 /* params.c */

@@ -19,6 +19,9 @@
  *   get(key, default=None), keys()/values()/items() -> lists,
  *   r == other: with a Record, same names and equal values; with a tuple,
  *   equal values; hash(r) is the hash of its values as a tuple.
+ *
+ * Garbage collection: a Record is tracked only when one of its values is
+ * (see record_finish()).
  */
 #include "pyext.h"
 
@@ -55,7 +58,8 @@ record_colmap_new(PyObject *names)
 }
 
 /* A new Record of len(names) values, all NULL: the caller fills every
- * one with record_set() before the Record is seen by anyone. */
+ * one with record_set(), then calls record_finish(), before the Record is
+ * seen by anyone. */
 PyObject *
 record_new(module_state *st, PyObject *colmap)
 {
@@ -66,8 +70,25 @@ record_new(module_state *st, PyObject *colmap)
     r->colmap = Py_NewRef(colmap);
     for (Py_ssize_t i = 0; i < n; i++)
         r->values[i] = NULL;
-    PyObject_GC_Track(r);
     return (PyObject *)r;
+}
+
+/* The Record is complete.  It joins the garbage collector only when a value
+ * can be part of a reference cycle (is tracked itself): a Record of ints,
+ * strings, floats... never can (its values never change, and the column map
+ * never refers to a Record), and leaving it out spares every collection
+ * from walking a large result's rows again and again, as CPython does for
+ * tuples and dicts of such values. */
+void
+record_finish(PyObject *rec)
+{
+    RecordObject *r = REC(rec);
+    for (Py_ssize_t i = 0; i < Py_SIZE(r); i++) {
+        if (PyObject_GC_IsTracked(r->values[i])) {
+            PyObject_GC_Track(rec);
+            return;
+        }
+    }
 }
 
 /* Steals v. */

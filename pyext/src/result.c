@@ -206,6 +206,8 @@ plan_row(rowplan *p, int row)
                 goto error;
         }
     }
+    if (p->shape == ROW_RECORD)
+        record_finish(out);
     return out;
 error:
     Py_DECREF(out);

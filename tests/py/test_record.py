@@ -296,9 +296,24 @@ def _raise_on_third():
     return dec
 
 
-async def test_records_are_gc_tracked_and_share_the_column_map(pool):
+async def test_gc_tracking_and_the_shared_column_map(pool):
+    """A Record joins the garbage collector only when one of its values can
+    be part of a cycle (is tracked itself), like CPython's tuples."""
     recs = (await pool.execute("SELECT g AS a, g AS b FROM generate_series(1, 3) AS g")).records()
-    assert all(gc.is_tracked(r) for r in recs)
+    assert not any(gc.is_tracked(r) for r in recs)
+    with_list = await _one(pool, "SELECT 1 AS a, '{1,2}'::int[] AS arr, '{\"k\": {}}'::jsonb AS j")
+    assert gc.is_tracked(with_list)
+    inner = with_list["arr"]
+    assert any(o is inner for o in gc.get_referents(with_list))
+    del with_list, inner
+    gc.collect()
+    baseline = sys.getrefcount(Record)          # one per live Record
+    looped = await _one(pool, "SELECT '{1}'::int[] AS arr")
+    looped["arr"].append(looped)                # a cycle through a value
+    assert sys.getrefcount(Record) == baseline + 1
+    del looped
+    gc.collect()
+    assert sys.getrefcount(Record) == baseline  # the collector freed it
     maps = [[o for o in gc.get_referents(r) if isinstance(o, tuple)] for r in recs]
     assert all(len(m) == 1 for m in maps)
     assert maps[0][0] is maps[1][0] is maps[2][0]           # one column map per result
