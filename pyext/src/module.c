@@ -5,9 +5,10 @@
  */
 #include "pyext.h"
 
-#include <datetime.h>
+#include "pydatetime.h"
 
 pgd_registry *psqlpy_registry = NULL;
+PyDateTime_CAPI *psqlpy_datetime_api = NULL;
 
 static struct PyModuleDef psqlpy_module;
 
@@ -69,8 +70,9 @@ intern_names(module_state *st)
 static int
 load_stdlib(module_state *st)
 {
+    /* the one import of the datetime C API (pydatetime.h) */
     PyDateTime_IMPORT;
-    if (PyDateTimeAPI == NULL || psqlpy_builders_init() < 0 || psqlpy_params_init() < 0)
+    if (PyDateTimeAPI == NULL)
         return -1;
     if ((st->Decimal = import_attr("decimal", "Decimal")) == NULL ||
         (st->UUID = import_attr("uuid", "UUID")) == NULL ||

@@ -21,6 +21,8 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
+#include "pycompat.h"
+
 #include "pgd.h"
 
 /* ---- module state ------------------------------------------------------ */
@@ -223,11 +225,8 @@ typedef struct pyhost_ctx {
 /* Decode a cell into a new reference, raising ResultError on failure. */
 PyObject *psqlpy_get_cell(module_state *st, const pgd_result *r, int row, int col);
 
-int psqlpy_builders_init(void);
-
 /* pycodecs.c: _register_codec(type_name, encode, decode, binary) */
 PyObject *psqlpy_register_codec(PyObject *m, PyObject *const *args, Py_ssize_t nargs);
-int psqlpy_params_init(void);
 
 /* jemalloc.c (only in builds with the private jemalloc) */
 void psqlpy_use_jemalloc(void);
