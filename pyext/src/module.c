@@ -34,35 +34,10 @@ import_attr(const char *module, const char *name)
 static int
 intern_names(module_state *st)
 {
-#define INTERN(field, text)                                                    \
-    if ((st->field = PyUnicode_InternFromString(text)) == NULL)               \
+#define INTERN(name, text)                                                     \
+    if ((st->name = PyUnicode_InternFromString(text)) == NULL)                \
         return -1;
-    INTERN(s_create_future, "create_future");
-    INTERN(s_set_result, "set_result");
-    INTERN(s_set_exception, "set_exception");
-    INTERN(s_cancel, "cancel");
-    INTERN(s_cancelled, "cancelled");
-    INTERN(s_done, "done");
-    INTERN(s_result, "result");
-    INTERN(s_add_reader, "add_reader");
-    INTERN(s_remove_reader, "remove_reader");
-    INTERN(s_add_writer, "add_writer");
-    INTERN(s_remove_writer, "remove_writer");
-    INTERN(s_blocking, "_asyncio_future_blocking");
-    INTERN(s_int, "int");
-    INTERN(s_is_safe, "is_safe");
-    INTERN(s_bytes, "bytes");
-    INTERN(s_utcoffset, "utcoffset");
-    INTERN(s_days, "days");
-    INTERN(s_seconds, "seconds");
-    INTERN(s_microseconds, "microseconds");
-    INTERN(s_inner_value, "inner_value");
-    INTERN(s_on_read, "_on_read");
-    INTERN(s_on_write, "_on_write");
-    INTERN(s_is_closed, "is_closed");
-    INTERN(s_call_later, "call_later");
-    INTERN(s_on_timeout, "_on_connect_timeout");
-    INTERN(s_pg_type_oid, "__pg_type_oid__");
+    PSQLPY_STATE_NAMES(INTERN)
 #undef INTERN
     return 0;
 }
@@ -213,11 +188,13 @@ static int
 psqlpy_traverse(PyObject *m, visitproc visit, void *arg)
 {
     module_state *st = PyModule_GetState(m);
-    /* every member of module_state is an object pointer */
-    PyObject **first = (PyObject **)st;
-    size_t n = sizeof(module_state) / sizeof(PyObject *);
-    for (PyObject **p = first; p < first + n; p++)
-        Py_VISIT(*p);
+#define VISIT(name) Py_VISIT(st->name);
+#define VISIT_NAME(name, text) VISIT(name)
+    PSQLPY_STATE_TYPES(VISIT)
+    PSQLPY_STATE_OBJECTS(VISIT)
+    PSQLPY_STATE_NAMES(VISIT_NAME)
+#undef VISIT_NAME
+#undef VISIT
     return 0;
 }
 
@@ -225,11 +202,13 @@ static int
 psqlpy_clear(PyObject *m)
 {
     module_state *st = PyModule_GetState(m);
-    /* every member of module_state is an object pointer */
-    PyObject **first = (PyObject **)st;
-    size_t n = sizeof(module_state) / sizeof(PyObject *);
-    for (PyObject **p = first; p < first + n; p++)
-        Py_CLEAR(*p);
+#define CLEAR(name) Py_CLEAR(st->name);
+#define CLEAR_NAME(name, text) CLEAR(name)
+    PSQLPY_STATE_TYPES(CLEAR)
+    PSQLPY_STATE_OBJECTS(CLEAR)
+    PSQLPY_STATE_NAMES(CLEAR_NAME)
+#undef CLEAR_NAME
+#undef CLEAR
     return 0;
 }
 
