@@ -288,8 +288,16 @@ static PyMethodDef psqlpy_methods[] = {
     {NULL, NULL, 0, NULL},
 };
 
+/* One interpreter only: the codec registry, the plugins and the codecs
+ * registered from Python are process-wide. */
 static PyModuleDef_Slot psqlpy_slots[] = {
     {Py_mod_exec, psqlpy_exec},
+#if PY_VERSION_HEX >= 0x030C0000
+    {Py_mod_multiple_interpreters, Py_MOD_MULTIPLE_INTERPRETERS_NOT_SUPPORTED},
+#endif
+#if PY_VERSION_HEX >= 0x030D0000
+    {Py_mod_gil, Py_MOD_GIL_USED},
+#endif
     {0, NULL},
 };
 
