@@ -268,7 +268,7 @@ static PyType_Slot qr_slots[] = {
 PyType_Spec QueryResultSpec = {
     .name = "psqlpy._psqlpy.QueryResult",
     .basicsize = sizeof(ResultObject),
-    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_DISALLOW_INSTANTIATION,
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_IMMUTABLETYPE | Py_TPFLAGS_DISALLOW_INSTANTIATION,
     .slots = qr_slots,
 };
 
@@ -292,6 +292,6 @@ static PyType_Slot sr_slots[] = {
 PyType_Spec SingleQueryResultSpec = {
     .name = "psqlpy._psqlpy.SingleQueryResult",
     .basicsize = sizeof(ResultObject),
-    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_DISALLOW_INSTANTIATION,
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_IMMUTABLETYPE | Py_TPFLAGS_DISALLOW_INSTANTIATION,
     .slots = sr_slots,
 };
