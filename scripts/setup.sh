@@ -14,6 +14,8 @@
 #                             PSQLPY_PYTHON=.../3.13.0/bin/python
 #                             PSQLPY_VENV=.venv-3.13 for a second Python.
 #                             A venv made by another interpreter is rebuilt.
+#              PSQLPY_EXTRAS  the extras installed with psqlpy (default test;
+#                             empty for the package alone)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/lib.sh
@@ -27,6 +29,7 @@ apt_ensure build-essential cmake pkg-config libpq-dev libjemalloc-dev libbenchma
 # ---- virtual environment ------------------------------------------------------
 PY=${PSQLPY_PYTHON:-python3}
 VENV=${PSQLPY_VENV:-.venv}
+EXTRAS=${PSQLPY_EXTRAS-test}
 VPY=$VENV/bin/python
 # the venv must be a venv, and of the interpreter asked for (same version)
 want=$("$PY" -c 'import sys; print(sys.version)') || { say "no Python at $PY"; exit 1; }
@@ -51,17 +54,18 @@ say "private jemalloc in $PGD_JEMALLOC_ROOT"
 inputs=(pyproject.toml CMakeLists.txt README.md driver codecs pyext)
 stamp=$VENV/.psqlpy-install-stamp
 sum=$( { "$VPY" -VV
-         echo "$PGD_JEMALLOC_ROOT"
+         echo "$PGD_JEMALLOC_ROOT $EXTRAS"
          find "${inputs[@]}" -type f ! -path '*/__pycache__/*' ! -name '*.py[co]' \
               -print0 | LC_ALL=C sort -z | xargs -0 -r sha256sum; } |
        sha256sum | cut -d' ' -f1)
 if [[ "$(cat "$stamp" 2>/dev/null)" == "$sum" ]] && "$VPY" -c 'import psqlpy' 2>/dev/null; then
     say "psqlpy in $VENV is up to date"
 else
-    say "building and installing psqlpy (pip install .[test])"
+    target=.${EXTRAS:+[$EXTRAS]}
+    say "building and installing psqlpy (pip install $target)"
     rm -f "$stamp"
     CMAKE_BUILD_PARALLEL_LEVEL=${CMAKE_BUILD_PARALLEL_LEVEL:-2} \
-        "$VPY" -m pip install -q --progress-bar off '.[test]' </dev/null
+        "$VPY" -m pip install -q --progress-bar off "$target" </dev/null
     "$VPY" -c 'import psqlpy'
     echo "$sum" >"$stamp"
 fi
