@@ -75,7 +75,9 @@ decode_with(const pgd_cx *cx, PyObject *raw)
     PyObject *fn = pc ? pc->decode : NULL;
     if (fn == NULL || fn == Py_None)
         return (pgd_obj *)raw;
+    Py_INCREF(fn); /* the call may register the name again */
     PyObject *v = PyObject_CallOneArg(fn, raw);
+    Py_DECREF(fn);
     Py_DECREF(raw);
     return (pgd_obj *)v; /* NULL with the callable's exception set */
 }
@@ -194,9 +196,11 @@ py_encode(const pgd_cx *cx, const pgd_value *v, pgd_wbuf *out)
 
     if (fn == NULL || fn == Py_None)
         return cx->host->error(cx->h, "no encoder is registered for type %s", name);
+    Py_INCREF(fn); /* the call may register the name again */
     arg = value_to_python(pc, v, 0);
     res = arg ? PyObject_CallOneArg(fn, arg) : NULL;
     Py_XDECREF(arg);
+    Py_DECREF(fn);
     if (res == NULL)
         return fail_with_exception(cx, name);
     if (PyBytes_Check(res)) {
