@@ -7,6 +7,8 @@
 #   c-build      CMake build with the C tests in build/, then ctest
 #   asan-build   the same with -DPGD_SANITIZE=ON (ASan + UBSan) in build-asan/, then ctest
 #   fuzz         tests/fuzz/run.sh: libFuzzer (clang, ASan + UBSan) on every codec decoder
+#   dist-wheel, dist-sdist   the sdist and a release wheel, installed into fresh
+#                venvs (see the "wheels and sdist" block)
 #   pytest       tests/py on the default asyncio loop, then again on uvloop
 #   py3.13       a venv of Python 3.13 (.venv-3.13, with the test extras) and
 #                tests/py in it on the asyncio loop
@@ -199,6 +201,46 @@ logged() {
     "$@" 2>&1 | tee "$REPORTS/$name.log"
 }
 run_phase fuzz logged fuzz bash tests/fuzz/run.sh
+
+# ==== wheels and sdist ===============================================================
+#   dist-wheel   scripts/build-wheels.sh --python 3.11 --out build/dist: the sdist and,
+#                from it alone, one manylinux wheel (private jemalloc linked in, libpq
+#                and its libraries inside, auditwheel), checked in a fresh venv.
+#                PSQLPY_TEST_WHEEL then names build/dist, and tests/py/test_dist.py
+#                (in the pytest phases below) installs the wheel into a fresh venv and
+#                runs a query with the system libpq hidden; under CI it fails without.
+#   dist-sdist   the sdist alone into a fresh venv, as a user without the private
+#                jemalloc gets it: the build must say it uses the system allocator and
+#                must not need jemalloc's headers (hidden in a mount namespace); then
+#                a query (tests/py/tools/dist_smoke.py).
+DIST=$PWD/build/dist
+dist_wheel() {
+    rm -rf "$DIST" && bash scripts/build-wheels.sh --python 3.11 --out "$DIST"
+}
+dist_sdist() {
+    local venv=$DIST/sdist-venv log=$DIST/logs/sdist-install.log sdist empty rc=0
+    sdist=$(ls "$DIST"/psqlpy-*.tar.gz) || return 1
+    python3 -m venv --clear "$venv" || return 1
+    empty=$(mktemp -d)
+    echo "pip install $(basename "$sdist") (log: $log)"
+    env -u PGD_JEMALLOC_ROOT CMAKE_BUILD_PARALLEL_LEVEL="$JOBS" \
+        unshare -m --propagation private sh -c \
+        'if [ -d /usr/include/jemalloc ]; then mount --bind "$0" /usr/include/jemalloc || exit 97; fi
+         exec "$@"' "$empty" \
+        "$venv/bin/python" -m pip install -v --no-cache-dir "$sdist" </dev/null >"$log" 2>&1 || rc=$?
+    rmdir "$empty"
+    if ((rc)); then tail -n 30 "$log"; return $rc; fi
+    grep -F 'psqlpy: allocator:' "$log" | sed 's/^ *//'
+    grep -q 'psqlpy: allocator: system malloc' "$log" || {
+        echo "the sdist build did not say it uses the system allocator"; return 1; }
+    (cd "$DIST" && "$venv/bin/python" "$OLDPWD/tests/py/tools/dist_smoke.py" \
+                       --dsn "$PSQLPY_TEST_DSN" --allocator system)
+}
+if run_phase dist-wheel dist_wheel; then
+    export PSQLPY_TEST_WHEEL=$DIST
+fi
+run_phase dist-sdist dist_sdist
+# ==== end of wheels and sdist ========================================================
 
 # ---- Python: the installed package, on asyncio and on uvloop ------------------------
 # pytest's exit status 5 (no tests collected) counts as a failure like any other.

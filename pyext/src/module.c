@@ -158,8 +158,12 @@ psqlpy_exec(PyObject *m)
 {
     module_state *st = PyModule_GetState(m);
     if (psqlpy_registry == NULL) {
+        /* before the driver's first allocation; the table the build chose
+         * (pyext/CMakeLists.txt), never a jemalloc found at run time */
 #ifdef PSQLPY_JEMALLOC
-        psqlpy_use_jemalloc(); /* before the driver's first allocation */
+        psqlpy_use_jemalloc();
+#else
+        pgd_allocator_set(pgd_allocator_system());
 #endif
         psqlpy_registry = pgd_registry_new();
         if (psqlpy_registry == NULL) {
