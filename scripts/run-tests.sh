@@ -7,7 +7,15 @@
 #   c-build      CMake build with the C tests in build/, then ctest
 #   asan-build   the same with -DPGD_SANITIZE=ON (ASan + UBSan) in build-asan/, then ctest
 #   fuzz         tests/fuzz/run.sh: libFuzzer (clang, ASan + UBSan) on every codec decoder
+#   dist-wheel, dist-sdist   the sdist and a release wheel, installed into fresh
+#                venvs (see the "wheels and sdist" block)
 #   pytest       tests/py on the default asyncio loop, then again on uvloop
+#   py3.13       a venv of Python 3.13 (.venv-3.13, with the test extras) and
+#                tests/py in it on the asyncio loop
+#   py3.12       a venv of Python 3.12 (.venv-3.12, psqlpy alone) and
+#                tests/py/smoke.py in it (import, queries on the cluster)
+#                Their interpreters come from pyenv (`pyenv root`), else from
+#                python3.13 / python3.12 on PATH; a missing one fails its phase.
 #   bench/load   benchmarks/run_micro.sh --short, benchmarks/run_compare.sh --short
 #                --require-all, loadtest/ci.sh (run.sh --short and
 #                its unit tests), when present
@@ -194,13 +202,84 @@ logged() {
 }
 run_phase fuzz logged fuzz bash tests/fuzz/run.sh
 
+# ==== wheels and sdist ===============================================================
+#   dist-wheel   scripts/build-wheels.sh --python 3.11 --out build/dist: the sdist and,
+#                from it alone, one manylinux wheel (private jemalloc linked in, libpq
+#                and its libraries inside, auditwheel), checked in a fresh venv.
+#                PSQLPY_TEST_WHEEL then names build/dist, and tests/py/test_dist.py
+#                (in the pytest phases below) installs the wheel into a fresh venv and
+#                runs a query with the system libpq hidden; under CI it fails without.
+#   dist-sdist   the sdist alone into a fresh venv, as a user without the private
+#                jemalloc gets it: the build must say it uses the system allocator and
+#                must not need jemalloc's headers (hidden in a mount namespace); then
+#                a query (tests/py/tools/dist_smoke.py).
+DIST=$PWD/build/dist
+dist_wheel() {
+    rm -rf "$DIST" && bash scripts/build-wheels.sh --python 3.11 --out "$DIST"
+}
+dist_sdist() {
+    local venv=$DIST/sdist-venv log=$DIST/logs/sdist-install.log sdist empty rc=0
+    sdist=$(ls "$DIST"/psqlpy-*.tar.gz) || return 1
+    python3 -m venv --clear "$venv" || return 1
+    empty=$(mktemp -d)
+    echo "pip install $(basename "$sdist") (log: $log)"
+    env -u PGD_JEMALLOC_ROOT CMAKE_BUILD_PARALLEL_LEVEL="$JOBS" \
+        unshare -m --propagation private sh -c \
+        'if [ -d /usr/include/jemalloc ]; then mount --bind "$0" /usr/include/jemalloc || exit 97; fi
+         exec "$@"' "$empty" \
+        "$venv/bin/python" -m pip install -v --no-cache-dir "$sdist" </dev/null >"$log" 2>&1 || rc=$?
+    rmdir "$empty"
+    if ((rc)); then tail -n 30 "$log"; return $rc; fi
+    grep -F 'psqlpy: allocator:' "$log" | sed 's/^ *//'
+    grep -q 'psqlpy: allocator: system malloc' "$log" || {
+        echo "the sdist build did not say it uses the system allocator"; return 1; }
+    (cd "$DIST" && "$venv/bin/python" "$OLDPWD/tests/py/tools/dist_smoke.py" \
+                       --dsn "$PSQLPY_TEST_DSN" --allocator system)
+}
+if run_phase dist-wheel dist_wheel; then
+    export PSQLPY_TEST_WHEEL=$DIST
+fi
+run_phase dist-sdist dist_sdist
+# ==== end of wheels and sdist ========================================================
+
 # ---- Python: the installed package, on asyncio and on uvloop ------------------------
 # pytest's exit status 5 (no tests collected) counts as a failure like any other.
-py_test() {   # LOOP
-    PSQLPY_EXPECT_ALLOCATOR=jemalloc PSQLPY_TEST_LOOP=$1 "$VPY" -m pytest tests/py -q --junitxml="$REPORTS/pytest-$1.xml"
+py_test() {   # LOOP [PYTHON REPORT-SUFFIX]
+    local py=${2:-$VPY} report=pytest-$1${3:+-$3}
+    PSQLPY_EXPECT_ALLOCATOR=jemalloc PSQLPY_TEST_LOOP=$1 "$py" -m pytest tests/py -q \
+        --junitxml="$REPORTS/$report.xml"
 }
 run_phase pytest-asyncio py_test asyncio
 run_phase pytest-uvloop py_test uvloop
+
+# ---- Python: the other supported versions ------------------------------------------
+# find_python X.Y: print the newest pyenv interpreter of version X.Y (not a
+# free-threaded "t" build), else pythonX.Y from PATH; fail when there is none.
+find_python() {
+    local root py=
+    if root=$(pyenv root 2>/dev/null) && [[ -d "$root/versions" ]]; then
+        py=$(find "$root/versions" -mindepth 3 -maxdepth 3 -path "*/versions/$1.*/bin/python" |
+             grep -E "/versions/${1//./\\.}\.[0-9]+/bin/python\$" | sort -V | tail -n 1)
+    fi
+    [[ -n "$py" ]] || py=$(command -v "python$1") || py=
+    if [[ -z "$py" ]]; then
+        echo "no Python $1: neither \$(pyenv root)/versions/$1.*/bin/python nor python$1 on PATH" >&2
+        return 1
+    fi
+    echo "$py"
+}
+# setup_python X.Y EXTRAS: its own venv, .venv-X.Y, by scripts/setup.sh
+setup_python() {
+    local py
+    py=$(find_python "$1") || return 1
+    PSQLPY_PYTHON=$py PSQLPY_VENV=.venv-$1 PSQLPY_EXTRAS=$2 bash scripts/setup.sh
+}
+if run_phase setup-py3.13 setup_python 3.13 test; then
+    run_phase pytest-py3.13 py_test asyncio "$PWD/.venv-3.13/bin/python" py3.13
+fi
+if run_phase setup-py3.12 setup_python 3.12 ""; then
+    run_phase smoke-py3.12 "$PWD/.venv-3.12/bin/python" tests/py/smoke.py
+fi
 
 # ---- the other parts' short runs, where they exist ---------------------------------
 if [[ -f benchmarks/run_micro.sh ]]; then

@@ -458,7 +458,7 @@ static PyType_Slot conn_slots[] = {
 PyType_Spec ConnectionSpec = {
     .name = "psqlpy._psqlpy.Connection",
     .basicsize = sizeof(ConnectionObject),
-    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_BASETYPE |
-             Py_TPFLAGS_DISALLOW_INSTANTIATION,
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_IMMUTABLETYPE | Py_TPFLAGS_HAVE_GC |
+             Py_TPFLAGS_BASETYPE | Py_TPFLAGS_DISALLOW_INSTANTIATION,
     .slots = conn_slots,
 };

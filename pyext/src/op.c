@@ -487,6 +487,7 @@ static PyType_Slot op_slots[] = {
 PyType_Spec OpSpec = {
     .name = "psqlpy._psqlpy.PendingQuery",
     .basicsize = sizeof(Op),
-    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_DISALLOW_INSTANTIATION,
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_IMMUTABLETYPE | Py_TPFLAGS_HAVE_GC |
+             Py_TPFLAGS_DISALLOW_INSTANTIATION,
     .slots = op_slots,
 };

@@ -753,6 +753,7 @@ static PyType_Slot pool_slots[] = {
 PyType_Spec PoolSpec = {
     .name = "psqlpy._psqlpy.Pool",
     .basicsize = sizeof(PoolObject),
-    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_BASETYPE,
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_IMMUTABLETYPE | Py_TPFLAGS_HAVE_GC |
+             Py_TPFLAGS_BASETYPE,
     .slots = pool_slots,
 };

@@ -94,12 +94,15 @@ typedef struct rowplan {
     PyObject *names;  /* borrowed */
     PyObject *colmap; /* borrowed; ROW_RECORD only */
     PyObject **dec;   /* NULL, or ncols entries: a decoder (strong) or NULL */
+    PyObject *template; /* ROW_DICT of several rows: the names mapped to
+                           None, copied for each row (strong) or NULL */
     int shape, ncols;
 } rowplan;
 
 static void
 plan_fini(rowplan *p)
 {
+    Py_CLEAR(p->template);
     if (p->dec != NULL) {
         for (int c = 0; c < p->ncols; c++)
             Py_XDECREF(p->dec[c]);
@@ -117,6 +120,7 @@ plan_init(rowplan *p, ResultObject *self, int shape, PyObject *custom_decoders)
     p->shape = shape;
     p->dec = NULL;
     p->colmap = NULL;
+    p->template = NULL;
     p->names = names_of(self);
     if (p->names == NULL)
         return -1;
@@ -188,7 +192,7 @@ plan_row(rowplan *p, int row)
     else if (p->shape == ROW_TUPLE)
         out = PyTuple_New(ncols);
     else
-        out = _PyDict_NewPresized(ncols);
+        out = p->template ? PyDict_Copy(p->template) : PyDict_New();
     if (out == NULL)
         return NULL;
     for (int c = 0; c < ncols; c++) {
@@ -228,10 +232,32 @@ post_row(ResultObject *self, PyObject *row, int post, PyObject *fn)
     return v;
 }
 
+/* Dicts for several rows start as copies of a template holding every
+ * name, so each key is in place with its hash and room for all of them:
+ * filling one only replaces values (the public stand-in for a presized
+ * dict). */
+static int
+plan_template(rowplan *p)
+{
+    PyObject *t = PyDict_New();
+    if (t == NULL)
+        return -1;
+    for (int c = 0; c < p->ncols; c++) {
+        if (PyDict_SetItem(t, PyTuple_GET_ITEM(p->names, c), Py_None) < 0) {
+            Py_DECREF(t);
+            return -1;
+        }
+    }
+    p->template = t;
+    return 0;
+}
+
 /* Rows [start, start + n*step) (step may be negative) into a new list. */
 static PyObject *
 plan_rows(rowplan *p, Py_ssize_t start, Py_ssize_t n, Py_ssize_t step, int post, PyObject *fn)
 {
+    if (p->shape == ROW_DICT && n > 1 && p->template == NULL && plan_template(p) < 0)
+        return NULL;
     PyObject *list = PyList_New(n);
     if (list == NULL)
         return NULL;
@@ -350,7 +376,9 @@ qr_item(PyObject *op, Py_ssize_t i)
     rowplan p;
     if (plan_init(&p, self, ROW_DICT, NULL) < 0)
         return NULL;
-    return plan_row(&p, (int)i); /* nothing to plan_fini without decoders */
+    PyObject *row = plan_row(&p, (int)i);
+    plan_fini(&p);
+    return row;
 }
 
 static PyObject *
@@ -366,7 +394,9 @@ qr_subscript(PyObject *op, PyObject *key)
         rowplan p;
         if (plan_init(&p, self, ROW_DICT, NULL) < 0)
             return NULL;
-        return plan_rows(&p, start, n, step, POST_NONE, NULL);
+        PyObject *list = plan_rows(&p, start, n, step, POST_NONE, NULL);
+        plan_fini(&p);
+        return list;
     }
     if (!PyIndex_Check(key)) {
         PyErr_Format(PyExc_TypeError, "QueryResult indices must be integers or slices, not %s",
@@ -522,7 +552,7 @@ static PyType_Slot qr_slots[] = {
 PyType_Spec QueryResultSpec = {
     .name = "psqlpy._psqlpy.QueryResult",
     .basicsize = sizeof(ResultObject),
-    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_DISALLOW_INSTANTIATION,
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_IMMUTABLETYPE | Py_TPFLAGS_DISALLOW_INSTANTIATION,
     .slots = qr_slots,
 };
 
@@ -551,6 +581,6 @@ static PyType_Slot sr_slots[] = {
 PyType_Spec SingleQueryResultSpec = {
     .name = "psqlpy._psqlpy.SingleQueryResult",
     .basicsize = sizeof(ResultObject),
-    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_DISALLOW_INSTANTIATION,
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_IMMUTABLETYPE | Py_TPFLAGS_DISALLOW_INSTANTIATION,
     .slots = sr_slots,
 };
