@@ -114,6 +114,7 @@ int pgd_result_nrows(const pgd_result *r);
 int pgd_result_ncols(const pgd_result *r);
 const char *pgd_result_colname(const pgd_result *r, int col);
 uint32_t pgd_result_coltype(const pgd_result *r, int col);
+uint32_t pgd_result_coltable(const pgd_result *r, int col); /* source table OID, or 0 */
 const char *pgd_result_command(const pgd_result *r); /* tag, e.g. "INSERT 0 1" */
 int64_t pgd_result_affected(const pgd_result *r);    /* rows affected, or -1 */
 int pgd_result_isnull(const pgd_result *r, int row, int col);

@@ -70,6 +70,13 @@ uint32_t pgd_result_coltype(const pgd_result *r, int col)
     return col >= 0 && col < r->ncols ? PQftype(r->res, col) : 0;
 }
 
+/* OID of the table column `col` was taken from (PQftable), 0 when it is
+ * computed or out of range. */
+uint32_t pgd_result_coltable(const pgd_result *r, int col)
+{
+    return col >= 0 && col < r->ncols ? PQftable(r->res, col) : 0;
+}
+
 const char *pgd_result_command(const pgd_result *r) { return PQcmdStatus(r->res); }
 
 int64_t pgd_result_affected(const pgd_result *r)

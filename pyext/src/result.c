@@ -473,6 +473,29 @@ qr_get_columns(PyObject *self, void *c)
     return names ? Py_NewRef(names) : NULL;
 }
 
+/* _column_tables: per column, the OID of the table it comes from, or None
+ * (computed columns); Column.table_oid of the 0.13 API. */
+static PyObject *
+qr_get_column_tables(PyObject *self, void *c)
+{
+    (void)c;
+    const pgd_result *res = ((ResultObject *)self)->res;
+    int n = pgd_result_ncols(res);
+    PyObject *t = PyTuple_New(n);
+    if (t == NULL)
+        return NULL;
+    for (int i = 0; i < n; i++) {
+        uint32_t oid = pgd_result_coltable(res, i);
+        PyObject *v = oid ? PyLong_FromUnsignedLong(oid) : Py_NewRef(Py_None);
+        if (v == NULL) {
+            Py_DECREF(t);
+            return NULL;
+        }
+        PyTuple_SET_ITEM(t, i, v);
+    }
+    return t;
+}
+
 static PyObject *
 qr_get_status(PyObject *self, void *c)
 {
@@ -513,6 +536,8 @@ qr_dealloc(ResultObject *self)
 
 static PyGetSetDef qr_getset[] = {
     {"columns", qr_get_columns, NULL, "Column names, in order.", NULL},
+    {"_column_tables", qr_get_column_tables, NULL,
+     "Per column, the OID of its source table, or None.", NULL},
     {"status", qr_get_status, NULL, "The command tag, e.g. 'INSERT 0 1'.", NULL},
     {"rows_affected", qr_get_affected, NULL,
      "Rows the command affected or returned, or None.", NULL},
