@@ -19,7 +19,15 @@ from typing import cast as _cast
 
 from psqlpy import exceptions, extra_types  # loaded before the extension needs them
 from psqlpy import _psqlpy
-from psqlpy._enums import ConnRecyclingMethod, IsolationLevel, ReadVariant
+from psqlpy._enums import (
+    ConnRecyclingMethod,
+    IsolationLevel,
+    KeepaliveConfig,
+    LoadBalanceHosts,
+    ReadVariant,
+    SslMode,
+    TargetSessionAttrs,
+)
 from psqlpy._psqlpy import (
     PendingQuery,
     QueryResult,
@@ -29,12 +37,17 @@ from psqlpy._psqlpy import (
     load_codec_plugin,
 )
 from psqlpy._transaction import Cursor, Transaction
+from psqlpy.exceptions import Error
 
 __all__ = [
     "PSQLPool", "Connection", "Transaction", "Cursor", "QueryResult",
     "SingleQueryResult", "Record", "PendingQuery", "IsolationLevel", "ReadVariant",
     "ConnRecyclingMethod", "load_codec_plugin", "has_codec", "register_codec", "exceptions",
     "extra_types",
+    # the psqlpy 0.13 API (its Connection, Transaction and Cursor classes are
+    # in psqlpy._internal: the names here stay PSQLPool's)
+    "ConnectionPool", "ConnectionPoolBuilder", "connect", "connect_pool", "Error",
+    "SslMode", "LoadBalanceHosts", "TargetSessionAttrs", "KeepaliveConfig", "row_factories",
 ]
 
 try:
@@ -146,3 +159,12 @@ def _load_builtin_codecs() -> None:
 
 
 _load_builtin_codecs()
+
+# the psqlpy 0.13 API, beside PSQLPool's (imported last: it builds on the above)
+from psqlpy import row_factories  # noqa: E402
+from psqlpy._pool013 import (  # noqa: E402
+    ConnectionPool,
+    ConnectionPoolBuilder,
+    connect,
+    connect_pool,
+)
