@@ -106,7 +106,7 @@ def _seconds(name: str, sec: Any, nanosec: Any) -> float | None:
         if v is not None and (not isinstance(v, int) or isinstance(v, bool) or v < 0):
             raise ConnectionPoolConfigurationError(
                 f"{what} must be a non-negative int, got {v!r}")
-    return sec + (nanosec or 0) / 1e9
+    return float(sec) + (nanosec or 0) / 1e9
 
 
 def _str_list(name: str, value: Any) -> list[str]:

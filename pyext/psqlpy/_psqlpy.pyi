@@ -102,6 +102,8 @@ class QueryResult:
     def columns(self) -> tuple[str, ...]:
         """Column names, in order."""
     @property
+    def _column_tables(self) -> tuple[int | None, ...]: ...
+    @property
     def status(self) -> str:
         """The command tag, e.g. 'INSERT 0 1'."""
     @property
