@@ -169,7 +169,10 @@ class _Runner:
         except Error as e:
             raise self._wrap(e) from None
 
-    fetch = execute
+    async def fetch(self, querystring: str, parameters: ParamsT = None,
+                    prepared: bool = True) -> QueryResult:
+        """The same as ``execute()``."""
+        return await self.execute(querystring, parameters, prepared)
 
     async def execute_many(self, querystring: str,
                            parameters: Sequence[ParamsT] | None = None,
