@@ -188,6 +188,8 @@ static void test_queries(pgd_conn *c)
         CHECK(pgd_result_colname(r, 2) == NULL);
         CHECK(pgd_result_coltype(r, 0) == 23);
         CHECK(pgd_result_coltype(r, 1) == 25);
+        CHECK(pgd_result_coltable(r, 0) == 0); /* computed: no source table */
+        CHECK(pgd_result_coltable(r, 2) == 0);
         CHECK_STREQ(pgd_result_command(r), "SELECT 3");
         CHECK(pgd_result_affected(r) == 3);
         s = t_cell(r, 2, 1);
@@ -210,6 +212,15 @@ static void test_queries(pgd_conn *c)
             CHECK(pgd_result_raw(r, 0, 2, &raw, &n) == -1);
             CHECK(raw == NULL && n == 0);
         }
+        pgd_result_free(r);
+    }
+    /* a column read from a table carries the table's OID (pg_class: 1259) */
+    CHECK(t_query(c, "SELECT relname, 1 AS one FROM pg_class LIMIT 1", 0, NULL) == PGD_OK);
+    r = take(c);
+    if (r) {
+        CHECK(pgd_result_coltable(r, 0) == 1259);
+        CHECK(pgd_result_coltable(r, 1) == 0);
+        CHECK(pgd_result_coltable(r, -1) == 0);
         pgd_result_free(r);
     }
     CHECK(t_query(c, "SELECT NULL::int4, ''::text", 0, NULL) == PGD_OK);
