@@ -56,9 +56,15 @@ __all__ = ["Connection", "Transaction", "Cursor", "PreparedStatement", "Column"]
 ParamsT = Sequence[Any] | Mapping[str, Any] | None
 
 # prepared=False on the statement methods: forwarded to the C core once its
-# methods take the keyword; until then every statement is prepared (cached).
-_C_TAKES_PREPARED = "prepared" in (
-    getattr(_psqlpy.Connection.execute, "__text_signature__", None) or "")
+# methods take the keyword (read from their signatures); until then every
+# statement is prepared and cached.
+def _takes_prepared(method: object) -> bool:
+    return "prepared" in (getattr(method, "__text_signature__", None) or "")
+
+
+_C_TAKES_PREPARED = _takes_prepared(_psqlpy.Connection.execute)
+_C_MANY_TAKES_PREPARED = _takes_prepared(_psqlpy.Connection.execute_many)
+_C_ROW_TAKES_PREPARED = _takes_prepared(_psqlpy.Connection.fetch_row)
 
 # ---------------------------------------------------------------------------
 # $(name)p placeholders
@@ -184,7 +190,7 @@ class _Runner:
         rows = [bind(querystring, p) for p in parameters]
         sql = rows[0][0]
         try:
-            if _C_TAKES_PREPARED:
+            if _C_MANY_TAKES_PREPARED:
                 await raw.execute_many(sql, [r[1] or [] for r in rows],
                                        prepared=prepared)  # type: ignore[call-arg]
             else:
@@ -209,7 +215,7 @@ class _Runner:
         raw = self._raw_conn()
         sql, params = bind(querystring, parameters)
         try:
-            if _C_TAKES_PREPARED:
+            if _C_ROW_TAKES_PREPARED:
                 row = await raw.fetch_row(sql, params, prepared=prepared)  # type: ignore[call-arg]
             else:
                 row = await raw.fetch_row(sql, params)

@@ -350,3 +350,21 @@ async def test_psqlpool_is_unchanged(dsn):
     assert type(conn).__module__ == "psqlpy"
     conn.close()
     await pool.close()
+
+
+async def test_failed_connects_and_dropped_connections_give_their_place_back(dsn):
+    dead = ConnectionPool(host="127.0.0.1", port=pgcluster.free_port(), max_db_pool_size=1,
+                          connect_timeout_sec=2)
+    for _ in range(3):   # a refused connect does not keep the only place
+        with pytest.raises(exceptions.ConnectionPoolExecuteError):
+            async with dead.acquire():
+                pass
+    dead.close()
+    pool = ConnectionPool(dsn=dsn, max_db_pool_size=1)
+    conn = await pool.connection()
+    del conn             # dropped without close(): its place comes back
+    import gc
+    gc.collect()
+    async with pool.acquire() as c:
+        assert await c.fetch_val("SELECT 1") == 1
+    pool.close()
