@@ -455,8 +455,9 @@ class Transaction(_Runner):
         self._state = _ACTIVE
 
     async def _finish(self, sql: str, error: type[Error]) -> None:
-        if self._state == _NEW:
-            raise error("the transaction has not begun")
+        # Before begin() too, as psqlpy 0.13.1 does: COMMIT/ROLLBACK go to
+        # the server (which only warns when no transaction is open) and the
+        # Transaction is finished.
         raw = self._raw_conn()
         self._state = _DONE
         try:
