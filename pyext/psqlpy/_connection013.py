@@ -113,10 +113,17 @@ def bind(querystring: str, parameters: ParamsT) -> tuple[str, Sequence[Any] | No
 _background: set[asyncio.Future[Any]] = set()
 
 
-def _spawn(aw: Awaitable[Any]) -> asyncio.Future[Any]:
+def _spawn(aw: Awaitable[Any]) -> asyncio.Future[Any] | None:
     """Keep an already started C operation alive until it ends; its error, if
-    any, is consumed (used by the sync close() methods)."""
-    fut = asyncio.ensure_future(aw)
+    any, is consumed (used by the sync close() methods).  None when no loop
+    runs (a close() after the loop ended: nothing can run any more)."""
+    try:
+        fut = asyncio.ensure_future(aw)
+    except RuntimeError:
+        close = getattr(aw, "close", None)
+        if close is not None:
+            close()
+        return None
     _background.add(fut)
 
     def done(f: asyncio.Future[Any]) -> None:
@@ -309,8 +316,9 @@ class Connection(_Runner):
 
     def _background(self, aw: Awaitable[Any]) -> None:
         fut = _spawn(aw)
-        self._bg.add(fut)
-        fut.add_done_callback(self._bg.discard)
+        if fut is not None:
+            self._bg.add(fut)
+            fut.add_done_callback(self._bg.discard)
 
     async def _settle(self) -> None:
         """Wait for the statements a sync close() started (their errors are not

@@ -261,20 +261,93 @@ class ConnectionPool:
         return f"<psqlpy ConnectionPool {'closed' if self._closed else 'open'} {self.status()!r}>"
 
 
-def connect_pool(**kwargs: Any) -> ConnectionPool:
-    """``ConnectionPool(**kwargs)``."""
-    return ConnectionPool(**kwargs)
+def connect_pool(
+    dsn: str | None = None,
+    username: str | None = None,
+    password: str | None = None,
+    host: str | None = None,
+    hosts: Sequence[str] | None = None,
+    port: int | None = None,
+    ports: Sequence[int] | None = None,
+    db_name: str | None = None,
+    target_session_attrs: TargetSessionAttrs | None = None,
+    options: str | None = None,
+    application_name: str | None = None,
+    connect_timeout_sec: int | None = None,
+    connect_timeout_nanosec: int | None = None,
+    tcp_user_timeout_sec: int | None = None,
+    tcp_user_timeout_nanosec: int | None = None,
+    keepalives: bool | None = None,
+    keepalives_idle_sec: int | None = None,
+    keepalives_idle_nanosec: int | None = None,
+    keepalives_interval_sec: int | None = None,
+    keepalives_interval_nanosec: int | None = None,
+    keepalives_retries: int | None = None,
+    load_balance_hosts: LoadBalanceHosts | None = None,
+    max_db_pool_size: int | None = None,
+    conn_recycling_method: ConnRecyclingMethod | None = None,
+    ssl_mode: SslMode | None = None,
+    ca_file: str | None = None,
+) -> ConnectionPool:
+    """``ConnectionPool(...)`` with the same arguments."""
+    return ConnectionPool(
+        dsn=dsn, username=username, password=password, host=host, hosts=hosts, port=port,
+        ports=ports, db_name=db_name, target_session_attrs=target_session_attrs,
+        options=options, application_name=application_name,
+        connect_timeout_sec=connect_timeout_sec, connect_timeout_nanosec=connect_timeout_nanosec,
+        tcp_user_timeout_sec=tcp_user_timeout_sec,
+        tcp_user_timeout_nanosec=tcp_user_timeout_nanosec, keepalives=keepalives,
+        keepalives_idle_sec=keepalives_idle_sec, keepalives_idle_nanosec=keepalives_idle_nanosec,
+        keepalives_interval_sec=keepalives_interval_sec,
+        keepalives_interval_nanosec=keepalives_interval_nanosec,
+        keepalives_retries=keepalives_retries, load_balance_hosts=load_balance_hosts,
+        ssl_mode=ssl_mode, ca_file=ca_file,
+        max_db_pool_size=max_db_pool_size, conn_recycling_method=conn_recycling_method)
 
 
-async def connect(**kwargs: Any) -> Connection:
+async def connect(
+    dsn: str | None = None,
+    username: str | None = None,
+    password: str | None = None,
+    host: str | None = None,
+    hosts: Sequence[str] | None = None,
+    port: int | None = None,
+    ports: Sequence[int] | None = None,
+    db_name: str | None = None,
+    target_session_attrs: TargetSessionAttrs | None = None,
+    options: str | None = None,
+    application_name: str | None = None,
+    connect_timeout_sec: int | None = None,
+    connect_timeout_nanosec: int | None = None,
+    tcp_user_timeout_sec: int | None = None,
+    tcp_user_timeout_nanosec: int | None = None,
+    keepalives: bool | None = None,
+    keepalives_idle_sec: int | None = None,
+    keepalives_idle_nanosec: int | None = None,
+    keepalives_interval_sec: int | None = None,
+    keepalives_interval_nanosec: int | None = None,
+    keepalives_retries: int | None = None,
+    load_balance_hosts: LoadBalanceHosts | None = None,
+    ssl_mode: SslMode | None = None,
+    ca_file: str | None = None,
+) -> Connection:
     """One connection of its own: a ConnectionPool of one connection that
     closes when the connection is closed.  Takes the arguments of
     ConnectionPool except the pool's own (``max_db_pool_size``,
     ``conn_recycling_method``)."""
-    for name in ("max_db_pool_size", "conn_recycling_method"):
-        if name in kwargs:
-            raise ConnectionPoolConfigurationError(f"connect() takes no {name}")
-    pool = ConnectionPool(max_db_pool_size=1, **kwargs)
+    pool = ConnectionPool(
+        dsn=dsn, username=username, password=password, host=host, hosts=hosts, port=port,
+        ports=ports, db_name=db_name, target_session_attrs=target_session_attrs,
+        options=options, application_name=application_name,
+        connect_timeout_sec=connect_timeout_sec, connect_timeout_nanosec=connect_timeout_nanosec,
+        tcp_user_timeout_sec=tcp_user_timeout_sec,
+        tcp_user_timeout_nanosec=tcp_user_timeout_nanosec, keepalives=keepalives,
+        keepalives_idle_sec=keepalives_idle_sec, keepalives_idle_nanosec=keepalives_idle_nanosec,
+        keepalives_interval_sec=keepalives_interval_sec,
+        keepalives_interval_nanosec=keepalives_interval_nanosec,
+        keepalives_retries=keepalives_retries, load_balance_hosts=load_balance_hosts,
+        ssl_mode=ssl_mode, ca_file=ca_file,
+        max_db_pool_size=1)
     pool._standalone = True
     try:
         return await pool.connection()
