@@ -101,6 +101,10 @@ def bind(querystring: str, parameters: ParamsT) -> tuple[str, Sequence[Any] | No
     if parameters is None or not isinstance(parameters, Mapping):
         return querystring, parameters
     sql, names = _rewrite(querystring)
+    if not names and parameters:
+        # psqlpy 0.13.1 refuses a mapping for a query without $(name)p too
+        raise PyToRustValueMappingError(
+            "parameters given as a mapping need $(name)p placeholders in the query")
     try:
         return sql, [parameters[n] for n in names]
     except KeyError as e:

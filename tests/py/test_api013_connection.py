@@ -101,6 +101,9 @@ async def test_named_parameters(conn):
     assert await conn.fetch_val(sql, {"a": 5, "b": 5, "unused": 0}) == 10
     with pytest.raises(exceptions.PyToRustValueMappingError, match=r"\$\(b\)p"):
         await conn.execute(sql, {"a": 1})
+    with pytest.raises(exceptions.PyToRustValueMappingError):
+        await conn.execute("SELECT $1::int", {"x": 1})
+    assert (await conn.execute("SELECT 1 AS one", {})).result() == [{"one": 1}]
     # the rewrite is made once per SQL text
     from psqlpy import _connection013 as c013
     assert c013._named_cache[sql][1] == ("a", "b")
