@@ -24,6 +24,11 @@
         │   └── UUIDValueConvertError
         └── ResultError                     (alias RustToPyValueMappingError)
 
+The psqlpy 0.13 names (BaseConnectionError, TransactionClosedError,
+ConnectionPoolConfigurationError, ...) are defined at the end of this
+module, each also a subclass of its counterpart above; the objects of
+``ConnectionPool`` raise them.
+
 Every instance carries the server's fields when there are any: ``sqlstate``,
 ``severity``, ``detail``, ``hint``, ``position``, ``context``,
 ``schema_name``, ``table_name``, ``column_name``, ``datatype_name``,
