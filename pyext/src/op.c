@@ -129,6 +129,41 @@ op_failed_awaitable(Op *op)
     return (PyObject *)op;
 }
 
+/* Raise `type` with "<what>: <the pending error>" and the pending error as
+ * its __cause__.  Returns -1. */
+int
+psqlpy_reraise_as(PyObject *type, const char *what)
+{
+    PyObject *t, *v, *tb;
+    PyErr_Fetch(&t, &v, &tb);
+    PyErr_NormalizeException(&t, &v, &tb);
+    if (v != NULL && tb != NULL)
+        PyException_SetTraceback(v, tb);
+    PyErr_Format(type, "%s: %S", what, v ? v : Py_None);
+    if (v != NULL) {
+        PyObject *t2, *v2, *tb2;
+        PyErr_Fetch(&t2, &v2, &tb2);
+        PyErr_NormalizeException(&t2, &v2, &tb2);
+        PyException_SetCause(v2, v); /* steals v */
+        PyErr_Restore(t2, v2, tb2);
+    }
+    Py_XDECREF(t);
+    Py_XDECREF(tb);
+    return -1;
+}
+
+const char *
+psqlpy_sql_utf8(module_state *st, PyObject *sql)
+{
+    const char *p = PyUnicode_AsUTF8(sql);
+    if (p == NULL) {
+        /* a lone surrogate: no UTF-8 form */
+        psqlpy_reraise_as(st->InterfaceError, "the SQL text is not valid Unicode");
+        return NULL;
+    }
+    return p;
+}
+
 int
 op_bind_query(Op *op, PyObject *sql, PyObject *params)
 {
@@ -138,7 +173,7 @@ op_bind_query(Op *op, PyObject *sql, PyObject *params)
                      Py_TYPE(sql)->tp_name);
         return -1;
     }
-    if (PyUnicode_AsUTF8(sql) == NULL)
+    if (psqlpy_sql_utf8(st, sql) == NULL)
         return -1;
     op->sql = Py_NewRef(sql);
     if ((op->keep = PyList_New(0)) == NULL)

@@ -199,6 +199,11 @@ void op_fail(Op *op, PyObject *exc);         /* steals exc (an instance) */
 void op_fail_current(Op *op);                /* from the current Python error */
 PyObject *op_failed_awaitable(Op *op);       /* fail from current error, return op */
 int op_bind_query(Op *op, PyObject *sql, PyObject *params); /* -1 + exception */
+/* The UTF-8 form of the SQL text `sql` (a str; borrowed from it), or NULL
+ * with InterfaceError (from the UnicodeEncodeError) when it has none. */
+const char *psqlpy_sql_utf8(module_state *st, PyObject *sql);
+/* Replace the pending exception by `type`("<what>: <it>") caused by it; -1. */
+int psqlpy_reraise_as(PyObject *type, const char *what);
 /* The awaiting task was cancelled (or the awaitable closed): withdraw a
  * waiting op; stop a running one (rawconn_cancel_running) and drop its
  * results. */
