@@ -86,6 +86,8 @@ query(ConnectionObject *self, PyObject *args, PyObject *kwds, int mode, const ch
     PyObject *sql, *params = Py_None;
     if (!PyArg_ParseTupleAndKeywords(args, kwds, fmt, kwlist, &sql, &params))
         return NULL;
+    if (pool_check_loop(self->pool) < 0)
+        return NULL;
     Op *op = new_op(self, OP_QUERY, mode);
     if (op == NULL)
         return NULL;
@@ -143,6 +145,8 @@ conn_execute_many(PyObject *op_self, PyObject *args, PyObject *kwds)
     static char *kwlist[] = {"querystring", "parameters", NULL};
     PyObject *sql, *rows = Py_None;
     if (!PyArg_ParseTupleAndKeywords(args, kwds, "O|O:execute_many", kwlist, &sql, &rows))
+        return NULL;
+    if (pool_check_loop(self->pool) < 0)
         return NULL;
     Op *op = new_op(self, OP_BATCH, RES_NONE);
     if (op == NULL)
@@ -227,6 +231,8 @@ conn_pipeline(PyObject *op_self, PyObject *args, PyObject *kwds)
     static char *kwlist[] = {"queries", NULL};
     PyObject *queries;
     if (!PyArg_ParseTupleAndKeywords(args, kwds, "O:pipeline", kwlist, &queries))
+        return NULL;
+    if (pool_check_loop(self->pool) < 0)
         return NULL;
     Op *op = new_op(self, OP_PIPELINE, RES_LIST);
     if (op == NULL)
@@ -335,6 +341,8 @@ static PyObject *
 conn_simple(PyObject *op_self, PyObject *sql)
 {
     ConnectionObject *self = (ConnectionObject *)op_self;
+    if (pool_check_loop(self->pool) < 0)
+        return NULL;
     Op *op = new_op(self, OP_SIMPLE, RES_NONE);
     if (op == NULL)
         return NULL;

@@ -190,6 +190,9 @@ void pool_conn_lost(PoolObject *pool, RawConn *rc);
 void pool_conn_ready(PoolObject *pool, RawConn *rc, Op *waiter);
 void pool_conn_failed(PoolObject *pool, RawConn *rc, PyObject *exc);
 int pool_check_usable(PoolObject *pool);  /* -1 + exception when closed/not started */
+/* -1 + InterfaceError unless called on the loop the pool was started on
+ * (raised by the call itself: no task on another loop could await it) */
+int pool_check_loop(PoolObject *pool);
 
 /* op.c */
 Op *op_new(module_state *st, PoolObject *pool, int kind, int result_mode);
