@@ -155,10 +155,17 @@ psqlpy_reraise_as(PyObject *type, const char *what)
 const char *
 psqlpy_sql_utf8(module_state *st, PyObject *sql)
 {
-    const char *p = PyUnicode_AsUTF8(sql);
+    Py_ssize_t n;
+    const char *p = PyUnicode_AsUTF8AndSize(sql, &n);
     if (p == NULL) {
         /* a lone surrogate: no UTF-8 form */
         psqlpy_reraise_as(st->InterfaceError, "the SQL text is not valid Unicode");
+        return NULL;
+    }
+    if (strlen(p) != (size_t)n) {
+        /* libpq takes C strings: the text after the NUL would be dropped */
+        PyErr_Format(st->InterfaceError,
+                     "the SQL text contains a NUL character (at position %zu)", strlen(p));
         return NULL;
     }
     return p;

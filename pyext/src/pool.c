@@ -409,14 +409,26 @@ add_param(PoolObject *self, int *n, const char *key, PyObject *obj)
     if (s == NULL)
         return -1;
     Py_ssize_t len;
+    /* `key` is what the caller called it: the DSN travels as libpq's dbname */
+    const char *label = key;
+    if (strcmp(key, "dsn") == 0)
+        key = "dbname";
     const char *v = PyUnicode_AsUTF8AndSize(s, &len);
     if (v == NULL) {
         Py_DECREF(s);
-        return -1;
+        /* a lone surrogate.  The UnicodeEncodeError holds the whole value,
+         * which may be or contain a password: not kept as the cause then. */
+        if (strcmp(label, "dsn") == 0 || strcmp(key, "password") == 0) {
+            PyErr_Clear();
+            PyErr_Format(self->st->PoolConfigurationError,
+                         "%s is not valid Unicode text (it holds a lone surrogate)", label);
+            return -1;
+        }
+        return psqlpy_reraise_as(self->st->PoolConfigurationError, label);
     }
     if (strlen(v) != (size_t)len) {
         Py_DECREF(s);
-        PyErr_Format(self->st->PoolConfigurationError, "%s contains a NUL character", key);
+        PyErr_Format(self->st->PoolConfigurationError, "%s contains a NUL character", label);
         return -1;
     }
     self->keys[*n] = dup_str(key);
@@ -501,10 +513,12 @@ pool_init(PyObject *op, PyObject *args, PyObject *kwds)
     int n = 0;
     if (dsn != Py_None) {
         if (!PyUnicode_Check(dsn)) {
-            PyErr_Format(st->PoolConfigurationError, "dsn must be a str, got %R", dsn);
+            /* not its repr: a DSN may hold a password */
+            PyErr_Format(st->PoolConfigurationError, "dsn must be a str, not %s",
+                         Py_TYPE(dsn)->tp_name);
             return -1;
         }
-        if (add_param(self, &n, "dbname", dsn) < 0)
+        if (add_param(self, &n, "dsn", dsn) < 0)
             return -1;
     } else {
         if (add_param(self, &n, "user", user) < 0 ||

@@ -203,7 +203,9 @@ void op_fail_current(Op *op);                /* from the current Python error */
 PyObject *op_failed_awaitable(Op *op);       /* fail from current error, return op */
 int op_bind_query(Op *op, PyObject *sql, PyObject *params); /* -1 + exception */
 /* The UTF-8 form of the SQL text `sql` (a str; borrowed from it), or NULL
- * with InterfaceError (from the UnicodeEncodeError) when it has none. */
+ * with InterfaceError when it has none (a lone surrogate; the
+ * UnicodeEncodeError is its cause) or holds a NUL, which libpq would cut
+ * the text at. */
 const char *psqlpy_sql_utf8(module_state *st, PyObject *sql);
 /* Replace the pending exception by `type`("<what>: <it>") caused by it; -1. */
 int psqlpy_reraise_as(PyObject *type, const char *what);
