@@ -385,3 +385,64 @@ def test_garbage_sql(dsn, loop_name):
     assert kinds.get("ProgrammingError", 0) > 0   # syntax errors
     assert out["big"] == 1000000
     assert out["answers"]
+
+
+# ---- a pool used away from its event loop ----------------------------------------------
+
+def test_pool_used_outside_the_loop_it_started_on(dsn, loop_name):
+    out = run_child(dsn, loop_name, """
+    import threading
+    pool = psqlpy.PSQLPool(dsn=DSN, max_db_pool_size=1)
+    res = {}
+    def no_loop(fn):
+        # a thread with no event loop, as at the top of a script
+        r = []
+        def run():
+            try:
+                fn()
+                r.append("returned")
+            except BaseException as e:
+                r.append(describe(e))
+        t = threading.Thread(target=run)
+        t.start()
+        t.join()
+        return r[0]
+    # asyncio.run(pool.startup()) calls startup() before any loop runs
+    res["startup, no loop"] = no_loop(pool.startup)
+    in_thread = []
+    def other_loop(make):
+        # what a second asyncio.run() (or another thread's loop) would do
+        def run():
+            new = asyncio.new_event_loop()
+            try:
+                new.run_until_complete(make())
+                in_thread.append("returned")
+            except BaseException as e:
+                in_thread.append(describe(e))
+            finally:
+                new.close()
+        t = threading.Thread(target=run)
+        t.start()
+        t.join()
+        return in_thread.pop()
+    await pool.startup()
+    conn = await pool.connection()
+    res["execute, other loop"] = other_loop(lambda: pool.execute("SELECT 1"))
+    res["fetch_row, other loop"] = other_loop(lambda: pool.fetch_row("SELECT 1"))
+    res["connection, other loop"] = other_loop(lambda: pool.connection())
+    res["startup, other loop"] = other_loop(lambda: pool.startup())
+    res["lent connection, other loop"] = other_loop(lambda: conn.execute("SELECT 1"))
+    res["execute_many, other loop"] = other_loop(lambda: conn.execute_many("SELECT $1::int", [[1]]))
+    res["execute, no loop"] = no_loop(lambda: pool.execute("SELECT 1"))
+    res["pipeline, no loop"] = no_loop(lambda: conn.pipeline([("SELECT 1", None)]))
+    out["res"] = res
+    out["conn"] = (await conn.execute("SELECT 2 AS v")).result()
+    conn.close()
+    out["answers"] = await answers(pool)
+    await pool.close()
+    """).out
+    res = out["res"]
+    assert res == {k: "InterfaceError" for k in res}, res
+    assert len(res) == 9
+    assert out["conn"] == [{"v": 2}]
+    assert out["answers"]
