@@ -79,6 +79,9 @@ static void pct_decode(const char *s, size_t n, char *out, size_t cap)
 
 static void add_pw(scan *sc, size_t start, size_t end)
 {
+    /* in order, never overlapping ('?' may sit in a URI's password) */
+    if (sc->npw > 0 && start < sc->pw[sc->npw - 1].end)
+        return;
     if (sc->npw < MAX_SPANS && end > start) {
         sc->pw[sc->npw].start = start;
         sc->pw[sc->npw].end = end;
@@ -293,6 +296,7 @@ void pgd_redact_passwords(char *msg, size_t cap, const char *const *keys,
 void pgd_redact_tail(char *msg, size_t cap, const char *masked, size_t tail)
 {
     char *q = msg, *e;
+    int rounds = 0;
 
     if (tail == 0)
         return;
@@ -304,11 +308,10 @@ void pgd_redact_tail(char *msg, size_t cap, const char *masked, size_t tail)
         if (n > 0 && n < sizeof word) {
             memcpy(word, q + 1, n);
             word[n] = '\0';
-            if (strcmp(word, PGD_REDACTED) != 0 && strstr(masked + tail, word)) {
-                size_t off = (size_t)(q - msg);
-
+            if (strcmp(word, PGD_REDACTED) != 0 && strstr(masked + tail, word) &&
+                rounds++ < 16) {
                 replace_all(msg, cap, word, n);
-                q = msg + off + 1 + sizeof PGD_REDACTED;
+                q = msg; /* the message changed: look again from its start */
                 continue;
             }
         }

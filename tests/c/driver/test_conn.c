@@ -148,6 +148,9 @@ static void test_connect(void)
             "host=h password=my Zq7Secret",
             "host=h password=Zq7Secret bogus_option=1",
             "host=h password=Zq7Secret port=x",
+            "postgresql://u:Zq7Secret?password=x%zz@h/db",
+            "postgresql://u:Zq7Secret@h/db?password=Zq7Secret&password=%zz",
+            "host=h password=Zq7 Secret port=x \"Zq7Secret\"",
             NULL,
         };
         for (const char *const *d = bad; *d; d++) {
@@ -157,6 +160,34 @@ static void test_connect(void)
             CHECK(strstr(err, "Zq7Secret") == NULL);
             if (strstr(err, "Zq7Secret"))
                 fprintf(stderr, "  leaked by %s: %s\n", *d, err);
+        }
+        /* pieces of connection strings in random order: never a crash, and
+         * (checked under the sanitizers) never a bad read */
+        {
+            static const char *const bits[] = {
+                "postgresql://", "postgres://", "u", ":", "@", "[", "]", "::1", "/",
+                "?", "&", "=", "%", "%zz", "%00", "%41", "'", "\\", " ", "password",
+                "Zq7Secret", "host", "port", "5432", "x", "\"", "dbname",
+            };
+            unsigned long seed = 20261205;
+            char dsn[256];
+
+            for (int i = 0; i < 5000; i++) {
+                size_t len = 0;
+                int parts = (int)(seed % 12) + 1;
+
+                dsn[0] = '\0';
+                for (int j = 0; j < parts; j++) {
+                    seed = seed * 6364136223846793005UL + 1442695040888963407UL;
+                    const char *b = bits[(seed >> 33) % (sizeof bits / sizeof bits[0])];
+                    if (len + strlen(b) + 1 >= sizeof dsn)
+                        break;
+                    memcpy(dsn + len, b, strlen(b) + 1);
+                    len += strlen(b);
+                }
+                (void)pgd_conninfo_check(dsn, err, sizeof err);
+                (void)pgd_conninfo_check(dsn, err, 8); /* a short buffer */
+            }
         }
         /* the parts that are not secret are still named */
         CHECK(pgd_conninfo_check("postgresql://u:Zq7Secret@[::1/db", err, sizeof err) ==
