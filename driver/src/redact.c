@@ -22,6 +22,7 @@
  * closely enough to find the same password spans; where the string is too
  * broken to tell, libpq stops at the same place.
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -49,15 +50,12 @@ static int is_uri(const char *s)
     return strncmp(s, "postgresql://", 13) == 0 || strncmp(s, "postgres://", 11) == 0;
 }
 
+/* Value of a hex digit, or -1. */
 static int hexval(char c)
 {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
+    if (!isxdigit((unsigned char)c))
+        return -1;
+    return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
 }
 
 /* Percent-decode s[0..n) into out (capacity cap > 0, NUL-terminated);

@@ -287,7 +287,9 @@ conn_pipeline(PyObject *op_self, PyObject *args, PyObject *kwds)
         Py_XDECREF(pair); /* plan holds sql; params is captured below */
         PyObject *tup = Py_None;
         if (params != Py_None) {
-            tup = PyUnicode_Check(params) ? NULL : PySequence_Tuple(params);
+            tup = PyUnicode_Check(params) || PyBytes_Check(params) || PyDict_Check(params)
+                      ? NULL
+                      : PySequence_Tuple(params);
             if (tup == NULL) {
                 PyErr_Clear();
                 PyErr_Format(st->ParameterError,

@@ -112,6 +112,25 @@ def test_batches_changed_after_the_call(dsn, loop_name):
     assert out["answers"]
 
 
+def test_parameter_containers_of_the_wrong_kind(dsn, loop_name):
+    out = child(dsn, loop_name, """
+        conn = await pool.connection()
+        res = {}
+        for name, params in [("str", "ab"), ("bytes", b"ab"), ("dict", {"a": 1}), ("int", 5)]:
+            res["execute " + name] = await outcome(
+                lambda: pool.execute("SELECT $1::text AS v", params))
+            res["pipeline " + name] = await outcome(
+                lambda: conn.pipeline([("SELECT $1::text AS v", params)]))
+        res["many int row"] = await outcome(lambda: conn.execute_many("SELECT $1::int", [5]))
+        res["many ragged"] = await outcome(
+            lambda: conn.execute_many("SELECT $1::int", [[1], [1, 2]]))
+        conn.close()
+        out["res"] = res
+    """)
+    assert out["res"] == {k: ["err", "ParameterError"] for k in out["res"]}, out["res"]
+    assert out["answers"]
+
+
 # ---- Python code run during the conversion changes the container --------------------
 
 CALLBACKS = """
