@@ -36,11 +36,17 @@ __all__ = [
     "extra_types",
 ]
 
-__version__ = "0.1.0"
+try:
+    # written into the wheel by the build, from CMakeLists.txt's project() VERSION
+    from psqlpy._version import __version__
+except ImportError:  # the package's sources used without a build: ask the metadata
+    from importlib.metadata import version as _dist_version
+
+    __version__ = _dist_version("psqlpy")
 
 
 class Connection(_psqlpy.Connection):
-    """A connection borrowed from a :class:`PSQLPool`."""
+    """A connection borrowed from a ``PSQLPool``."""
 
     __slots__ = ()
 
@@ -50,7 +56,7 @@ class Connection(_psqlpy.Connection):
         read_variant: ReadVariant | None = None,
         deferrable: bool | None = None,
     ) -> Transaction:
-        """A new :class:`Transaction` on this connection (not begun yet)."""
+        """A new ``Transaction`` on this connection (not begun yet)."""
         return Transaction(self, isolation_level, read_variant, deferrable)
 
 
@@ -77,7 +83,7 @@ class PSQLPool(_psqlpy.Pool):
         read_variant: ReadVariant | None = None,
         deferrable: bool | None = None,
     ) -> Transaction:
-        """A begun :class:`Transaction` on its own pool connection, which goes
+        """A begun ``Transaction`` on its own pool connection, which goes
         back to the pool when the transaction ends."""
         conn = await self.connection()
         tx = Transaction(conn, isolation_level, read_variant, deferrable,

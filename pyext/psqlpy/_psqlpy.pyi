@@ -20,55 +20,94 @@ class PendingQuery(Coroutine[Any, Any, _T_co], Generic[_T_co]):
     """
 
     @property
-    def done(self) -> bool: ...
+    def done(self) -> bool:
+        """Whether the operation has finished."""
     def __await__(self) -> Generator[Any, None, _T_co]: ...
-    def send(self, value: Any, /) -> Any: ...
-    def throw(self, typ: Any, val: Any = ..., tb: Any = ..., /) -> Any: ...
-    def close(self) -> None: ...
+    def send(self, value: Any, /) -> Any:
+        """Coroutine protocol: resume the operation."""
+    def throw(self, typ: Any, val: Any = ..., tb: Any = ..., /) -> Any:
+        """Coroutine protocol: raise an exception into the operation (cancellation
+        arrives this way).
+        """
+    def close(self) -> None:
+        """Coroutine protocol: abandon the operation."""
 
 class QueryResult:
-    def result(self) -> list[dict[str, Any]]: ...
-    def as_class(self, as_class: Callable[..., _R]) -> list[_R]: ...
+    """The result of a statement: its rows, decoded when asked for."""
+
+    def result(self) -> list[dict[str, Any]]:
+        """The rows as a list of dicts (column name -> value)."""
+    def as_class(self, as_class: Callable[..., _R]) -> list[_R]:
+        """The rows as a list of as_class(**row)."""
     @property
-    def columns(self) -> tuple[str, ...]: ...
+    def columns(self) -> tuple[str, ...]:
+        """Column names, in order."""
     @property
-    def status(self) -> str: ...
+    def status(self) -> str:
+        """The command tag, e.g. 'INSERT 0 1'."""
     @property
-    def rows_affected(self) -> int | None: ...
+    def rows_affected(self) -> int | None:
+        """Rows the command affected or returned, or None."""
     def __len__(self) -> int: ...
 
 class SingleQueryResult:
-    def result(self) -> dict[str, Any]: ...
-    def as_class(self, as_class: Callable[..., _R]) -> _R: ...
+    """The first row of a statement's result."""
+
+    def result(self) -> dict[str, Any]:
+        """The row as a dict (column name -> value)."""
+    def as_class(self, as_class: Callable[..., _R]) -> _R:
+        """The row as as_class(**row)."""
     @property
-    def columns(self) -> tuple[str, ...]: ...
+    def columns(self) -> tuple[str, ...]:
+        """Column names, in order."""
     @property
-    def status(self) -> str: ...
+    def status(self) -> str:
+        """The command tag, e.g. 'INSERT 0 1'."""
     @property
-    def rows_affected(self) -> int | None: ...
+    def rows_affected(self) -> int | None:
+        """Rows the command affected or returned, or None."""
 
 _Params = Sequence[Any] | None
 
 class Connection:
-    def execute(self, querystring: str, parameters: _Params = None) -> PendingQuery[QueryResult]: ...
-    def fetch_row(self, querystring: str, parameters: _Params = None) -> PendingQuery[SingleQueryResult]: ...
+    """A connection borrowed from a pool; give it back with close() or async with."""
+
+    def execute(self, querystring: str, parameters: _Params = None) -> PendingQuery[QueryResult]:
+        """Run one statement; awaitable returning a QueryResult."""
+    def fetch_row(self, querystring: str, parameters: _Params = None) -> PendingQuery[SingleQueryResult]:
+        """The first row as a SingleQueryResult (awaitable); NoRowsError when there
+        is none.
+        """
     def execute_many(
         self, querystring: str, parameters: Sequence[Sequence[Any]] | None = None
-    ) -> PendingQuery[None]: ...
+    ) -> PendingQuery[None]:
+        """Run one statement once per parameter list, pipelined with a single Sync
+        (awaitable).
+        """
     def pipeline(
         self, queries: Sequence[tuple[str, _Params]]
-    ) -> PendingQuery[list[QueryResult]]: ...
+    ) -> PendingQuery[list[QueryResult]]:
+        """Run [(querystring, parameters), ...] in one pipeline; awaitable returning
+        a list of QueryResult.
+        """
     def _simple(self, sql: str, /) -> PendingQuery[None]: ...
     # Gives the connection back at once; awaiting the result is optional.
-    def close(self) -> Awaitable[None]: ...
+    def close(self) -> Awaitable[None]:
+        """Give the connection back to the pool (may be awaited)."""
     @property
-    def closed(self) -> bool: ...
+    def closed(self) -> bool:
+        """Whether the connection can no longer be used."""
     @property
-    def transaction_status(self) -> str: ...
-    def __aenter__(self: _T) -> PendingQuery[_T]: ...
-    def __aexit__(self, *exc: object) -> PendingQuery[Literal[False]]: ...
+    def transaction_status(self) -> str:
+        """'idle', 'active', 'intrans', 'inerror' or 'unknown'."""
+    def __aenter__(self: _T) -> PendingQuery[_T]:
+        """Awaitable returning the connection itself."""
+    def __aexit__(self, *exc: object) -> PendingQuery[Literal[False]]:
+        """Give the connection back to the pool; awaitable returning False."""
 
 class Pool:
+    """A pool of connections to one server (the C base of psqlpy.PSQLPool)."""
+
     def __init__(
         self,
         dsn: str | None = None,
@@ -80,17 +119,36 @@ class Pool:
         max_db_pool_size: int | None = None,
         conn_recycling_method: ConnRecyclingMethod | None = None,
     ) -> None: ...
-    def startup(self) -> PendingQuery[None]: ...
-    def execute(self, querystring: str, parameters: _Params = None) -> PendingQuery[QueryResult]: ...
-    def fetch_row(self, querystring: str, parameters: _Params = None) -> PendingQuery[SingleQueryResult]: ...
-    def connection(self) -> PendingQuery[Connection]: ...
-    def close(self) -> PendingQuery[None]: ...
-    def status(self) -> dict[str, int]: ...
+    def startup(self) -> PendingQuery[None]:
+        """Start the pool on the running event loop and open its first connection
+        (awaitable).
+        """
+    def execute(self, querystring: str, parameters: _Params = None) -> PendingQuery[QueryResult]:
+        """Run one statement on a pooled connection; awaitable returning a
+        QueryResult.
+        """
+    def fetch_row(self, querystring: str, parameters: _Params = None) -> PendingQuery[SingleQueryResult]:
+        """The first row as a SingleQueryResult (awaitable); NoRowsError when there
+        is none.
+        """
+    def connection(self) -> PendingQuery[Connection]:
+        """Borrow a connection (awaitable returning a Connection)."""
+    def close(self) -> PendingQuery[None]:
+        """Close the pool: idle connections now, lent ones when they come back. May
+        be awaited.
+        """
+    def status(self) -> dict[str, int]:
+        """A dict with max_size, size, idle and waiting."""
     @property
-    def closed(self) -> bool: ...
+    def closed(self) -> bool:
+        """Whether close() was called."""
 
-def load_codec_plugin(path: str, /) -> None: ...
-def has_codec(oid: int, /) -> bool: ...
+def load_codec_plugin(path: str, /) -> None:
+    """Load a codec plugin (a shared object) into the process. Its codecs serve
+    statements prepared afterwards.
+    """
+def has_codec(oid: int, /) -> bool:
+    """Whether a codec is registered for the type OID."""
 def _load_codec_dir(path: str, /) -> None: ...
 def _register_codec(type_name: str, encode: Callable[[Any], str | bytes] | None, decode: Callable[[Any], Any] | None, binary: bool, /) -> None: ...
 def _set_connection_class(cls: type[Connection], /) -> None: ...

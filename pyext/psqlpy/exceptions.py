@@ -1,4 +1,4 @@
-"""The exceptions psqlpy raises: one hierarchy rooted at :class:`Error`.
+"""The exceptions psqlpy raises: one hierarchy rooted at ``Error``.
 
 ::
 

@@ -440,23 +440,26 @@ conn_dealloc(ConnectionObject *self)
 
 static PyMethodDef conn_methods[] = {
     {"execute", (PyCFunction)(void (*)(void))conn_execute, METH_VARARGS | METH_KEYWORDS,
-     "execute(querystring, parameters=None)\n--\n\nRun one statement; awaitable "
+     "execute($self, /, querystring, parameters=None)\n--\n\nRun one statement; awaitable "
      "returning a QueryResult."},
     {"fetch_row", (PyCFunction)(void (*)(void))conn_fetch_row, METH_VARARGS | METH_KEYWORDS,
-     "fetch_row(querystring, parameters=None)\n--\n\nThe first row as a "
-     "SingleQueryResult."},
+     "fetch_row($self, /, querystring, parameters=None)\n--\n\nThe first row as a "
+     "SingleQueryResult (awaitable); NoRowsError when there is none."},
     {"execute_many", (PyCFunction)(void (*)(void))conn_execute_many,
      METH_VARARGS | METH_KEYWORDS,
-     "execute_many(querystring, parameters)\n--\n\nRun one statement once per "
-     "parameter list, pipelined with a single Sync."},
+     "execute_many($self, /, querystring, parameters=None)\n--\n\nRun one statement once per "
+     "parameter list, pipelined with a single Sync (awaitable)."},
     {"pipeline", (PyCFunction)(void (*)(void))conn_pipeline, METH_VARARGS | METH_KEYWORDS,
-     "pipeline(queries)\n--\n\nRun [(querystring, parameters), ...] in one pipeline; "
+     "pipeline($self, /, queries)\n--\n\nRun [(querystring, parameters), ...] in one pipeline; "
      "awaitable returning a list of QueryResult."},
     {"_simple", conn_simple, METH_O, NULL},
     {"close", conn_close, METH_NOARGS,
-     "close()\n--\n\nGive the connection back to the pool (may be awaited)."},
-    {"__aenter__", conn_aenter, METH_NOARGS, NULL},
-    {"__aexit__", conn_aexit, METH_VARARGS, NULL},
+     "close($self, /)\n--\n\nGive the connection back to the pool (may be awaited)."},
+    {"__aenter__", conn_aenter, METH_NOARGS,
+     "__aenter__($self, /)\n--\n\nAwaitable returning the connection itself."},
+    {"__aexit__", conn_aexit, METH_VARARGS,
+     "__aexit__($self, *exc)\n--\n\nGive the connection back to the pool; awaitable "
+     "returning False."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -488,7 +491,7 @@ static PyType_Slot conn_slots[] = {
 PyType_Spec ConnectionSpec = {
     .name = "psqlpy._psqlpy.Connection",
     .basicsize = sizeof(ConnectionObject),
-    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_BASETYPE |
-             Py_TPFLAGS_DISALLOW_INSTANTIATION,
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_IMMUTABLETYPE | Py_TPFLAGS_HAVE_GC |
+             Py_TPFLAGS_BASETYPE | Py_TPFLAGS_DISALLOW_INSTANTIATION,
     .slots = conn_slots,
 };

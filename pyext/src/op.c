@@ -497,9 +497,13 @@ op_dealloc(Op *op)
 }
 
 static PyMethodDef op_methods[] = {
-    {"send", op_send, METH_O, NULL},
-    {"throw", (PyCFunction)(void (*)(void))op_throw, METH_FASTCALL, NULL},
-    {"close", op_close, METH_NOARGS, NULL},
+    {"send", op_send, METH_O,
+     "send($self, value, /)\n--\n\nCoroutine protocol: resume the operation."},
+    {"throw", (PyCFunction)(void (*)(void))op_throw, METH_FASTCALL,
+     "throw($self, typ, val=None, tb=None, /)\n--\n\nCoroutine protocol: raise an "
+     "exception into the operation (cancellation arrives this way)."},
+    {"close", op_close, METH_NOARGS,
+     "close($self, /)\n--\n\nCoroutine protocol: abandon the operation."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -525,6 +529,7 @@ static PyType_Slot op_slots[] = {
 PyType_Spec OpSpec = {
     .name = "psqlpy._psqlpy.PendingQuery",
     .basicsize = sizeof(Op),
-    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_DISALLOW_INSTANTIATION,
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_IMMUTABLETYPE | Py_TPFLAGS_HAVE_GC |
+             Py_TPFLAGS_DISALLOW_INSTANTIATION,
     .slots = op_slots,
 };

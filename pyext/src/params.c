@@ -33,15 +33,7 @@
  */
 #include "pyext.h"
 
-#include <datetime.h>
-
-/* datetime.h gives each file its own PyDateTimeAPI pointer. */
-int
-psqlpy_params_init(void)
-{
-    PyDateTime_IMPORT;
-    return PyDateTimeAPI ? 0 : -1;
-}
+#include "pydatetime.h"
 
 #define MAX_LIST_DEPTH 64
 
@@ -136,7 +128,7 @@ set_uuid_bytes(module_state *st, pgd_value *v, PyObject *u)
     PyObject *i = PyObject_GetAttr(u, st->s_int);
     if (i == NULL)
         return -1;
-    int rc = _PyLong_AsByteArray((PyLongObject *)i, v->u.uuid, 16, 0, 0);
+    int rc = psqlpy_long_as_be128(i, v->u.uuid);
     Py_DECREF(i);
     if (rc < 0)
         return -1;
@@ -195,7 +187,7 @@ static int
 set_pin(module_state *st, pgd_value *v, PyObject *obj)
 {
     PyObject *oid;
-    if (_PyObject_LookupAttr(obj, st->s_pg_type_oid, &oid) <= 0)
+    if (PyObject_GetOptionalAttr(obj, st->s_pg_type_oid, &oid) <= 0)
         return oid == NULL && PyErr_Occurred() ? -1 : 0;
     unsigned long n = PyLong_Check(oid) ? PyLong_AsUnsignedLong(oid) : (unsigned long)-1;
     Py_DECREF(oid);

@@ -768,21 +768,21 @@ pool_dealloc(PoolObject *self)
 
 static PyMethodDef pool_methods[] = {
     {"startup", pool_startup, METH_NOARGS,
-     "startup()\n--\n\nStart the pool on the running event loop and open its first "
+     "startup($self, /)\n--\n\nStart the pool on the running event loop and open its first "
      "connection (awaitable)."},
     {"execute", (PyCFunction)(void (*)(void))pool_execute, METH_VARARGS | METH_KEYWORDS,
-     "execute(querystring, parameters=None)\n--\n\nRun one statement on a pooled "
+     "execute($self, /, querystring, parameters=None)\n--\n\nRun one statement on a pooled "
      "connection; awaitable returning a QueryResult."},
     {"fetch_row", (PyCFunction)(void (*)(void))pool_fetch_row, METH_VARARGS | METH_KEYWORDS,
-     "fetch_row(querystring, parameters=None)\n--\n\nThe first row as a "
+     "fetch_row($self, /, querystring, parameters=None)\n--\n\nThe first row as a "
      "SingleQueryResult (awaitable); NoRowsError when there is none."},
     {"connection", pool_connection, METH_NOARGS,
-     "connection()\n--\n\nBorrow a connection (awaitable returning a Connection)."},
+     "connection($self, /)\n--\n\nBorrow a connection (awaitable returning a Connection)."},
     {"close", pool_close, METH_NOARGS,
-     "close()\n--\n\nClose the pool: idle connections now, lent ones when they come "
+     "close($self, /)\n--\n\nClose the pool: idle connections now, lent ones when they come "
      "back. May be awaited."},
     {"status", pool_status, METH_NOARGS,
-     "status()\n--\n\nA dict with max_size, size, idle and waiting."},
+     "status($self, /)\n--\n\nA dict with max_size, size, idle and waiting."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -806,13 +806,15 @@ static PyType_Slot pool_slots[] = {
     {Py_tp_getset, pool_getset},
     {Py_tp_members, pool_members},
     {Py_tp_doc, "Pool(dsn=None, username=None, password=None, host=None, port=None, "
-                "db_name=None, max_db_pool_size=None, conn_recycling_method=None)"},
+                "db_name=None, max_db_pool_size=None, conn_recycling_method=None)\n--\n\n"
+                "A pool of connections to one server; max_db_pool_size=None means 2."},
     {0, NULL},
 };
 
 PyType_Spec PoolSpec = {
     .name = "psqlpy._psqlpy.Pool",
     .basicsize = sizeof(PoolObject),
-    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_BASETYPE,
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_IMMUTABLETYPE | Py_TPFLAGS_HAVE_GC |
+             Py_TPFLAGS_BASETYPE,
     .slots = pool_slots,
 };

@@ -21,40 +21,80 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
+#include "pycompat.h"
+
 #include "pgd.h"
 
 /* ---- module state ------------------------------------------------------ */
+/*
+ * Every member of module_state, listed once: the struct, the module's
+ * traverse and clear (module.c) and the interning of the names are all
+ * generated from these lists, so none of them can miss a member.  Each
+ * member is a strong reference, NULL until the module's exec sets it.
+ *   PSQLPY_STATE_TYPES(X)    X(name): heap types, PyTypeObject *
+ *   PSQLPY_STATE_OBJECTS(X)  X(name): other objects, PyObject *
+ *   PSQLPY_STATE_NAMES(X)    X(name, "text"): interned str, PyObject *
+ */
+#define PSQLPY_STATE_TYPES(X)                                                  \
+    X(PoolType) X(RawConnType) X(OpType) X(ConnectionType) X(QueryResultType)  \
+    X(SingleQueryResultType)
+
+#define PSQLPY_STATE_OBJECTS(X)                                                \
+    /* exceptions (from psqlpy.exceptions) */                                  \
+    X(BaseError) X(PoolError) X(PoolConfigurationError)                       \
+    X(ConnectionFailedError) X(InterfaceError) X(DatabaseError)                \
+    X(ParameterError) X(ResultError) X(UUIDError) X(NoRowsError)               \
+    X(sqlstate_map)     /* dict: SQLSTATE class (2 chars) -> class */          \
+    X(connection_class) /* what connection() hands out (a subclass of          \
+                           Connection set by the package) */                   \
+    /* extra types (from psqlpy.extra_types) */                                \
+    X(SmallInt) X(Integer) X(BigInt) X(PyUUID) X(PyJSON) X(Interval) X(Pinned) \
+    X(callables) /* dict: address of a make_call name -> the callable */       \
+    /* stdlib helpers */                                                       \
+    X(Decimal) X(UUID) X(SafeUUID_unknown) X(json_loads) X(json_dumps) X(utc)  \
+    X(timezone) X(object_new) X(CancelledError) X(get_running_loop)            \
+    X(date_max) X(date_min) X(datetime_max) X(datetime_min)                    \
+    X(datetime_max_utc) X(datetime_min_utc) X(empty_tuple)                     \
+    X(ip_types) /* tuple: the ipaddress address and network classes */
+
+#define PSQLPY_STATE_NAMES(X)                                                  \
+    X(s_create_future, "create_future")                                        \
+    X(s_set_result, "set_result")                                              \
+    X(s_set_exception, "set_exception")                                        \
+    X(s_cancel, "cancel")                                                      \
+    X(s_cancelled, "cancelled")                                                \
+    X(s_done, "done")                                                          \
+    X(s_result, "result")                                                      \
+    X(s_add_reader, "add_reader")                                              \
+    X(s_remove_reader, "remove_reader")                                        \
+    X(s_add_writer, "add_writer")                                              \
+    X(s_remove_writer, "remove_writer")                                        \
+    X(s_blocking, "_asyncio_future_blocking")                                  \
+    X(s_int, "int")                                                            \
+    X(s_is_safe, "is_safe")                                                    \
+    X(s_bytes, "bytes")                                                        \
+    X(s_utcoffset, "utcoffset")                                                \
+    X(s_days, "days")                                                          \
+    X(s_seconds, "seconds")                                                    \
+    X(s_microseconds, "microseconds")                                          \
+    X(s_inner_value, "inner_value")                                            \
+    X(s_on_read, "_on_read")                                                   \
+    X(s_on_write, "_on_write")                                                 \
+    X(s_is_closed, "is_closed")                                                \
+    X(s_call_later, "call_later")                                              \
+    X(s_on_timeout, "_on_connect_timeout")                                     \
+    X(s_pg_type_oid, "__pg_type_oid__")
+
 typedef struct module_state {
-    PyTypeObject *PoolType, *RawConnType, *OpType, *ConnectionType,
-        *QueryResultType, *SingleQueryResultType;
-
-    /* exceptions (from psqlpy.exceptions) */
-    PyObject *BaseError, *PoolError, *PoolConfigurationError,
-        *ConnectionFailedError, *InterfaceError, *DatabaseError,
-        *ParameterError, *ResultError, *UUIDError;
-    PyObject *NoRowsError;
-    PyObject *sqlstate_map; /* dict: SQLSTATE class (2 chars) -> class */
-    PyObject *connection_class; /* what connection() hands out (a subclass
-                                   of Connection set by the package) */
-
-    /* extra types (from psqlpy.extra_types) */
-    PyObject *SmallInt, *Integer, *BigInt, *PyUUID, *PyJSON, *Interval, *Pinned;
-    PyObject *callables; /* dict: address of a make_call name -> the callable */
-
-    /* stdlib helpers */
-    PyObject *Decimal, *UUID, *SafeUUID_unknown, *json_loads, *json_dumps,
-        *utc, *timezone, *object_new, *CancelledError, *get_running_loop,
-        *date_max, *date_min, *datetime_max, *datetime_min,
-        *datetime_max_utc, *datetime_min_utc, *empty_tuple,
-        *ip_types; /* tuple: the ipaddress address and network classes */
-
-    /* interned names */
-    PyObject *s_create_future, *s_set_result, *s_set_exception, *s_cancel,
-        *s_cancelled, *s_done, *s_result, *s_add_reader, *s_remove_reader,
-        *s_add_writer, *s_remove_writer, *s_blocking, *s_int, *s_is_safe,
-        *s_bytes, *s_utcoffset, *s_days, *s_seconds, *s_microseconds,
-        *s_inner_value, *s_on_read, *s_on_write, *s_is_closed, *s_call_later,
-        *s_on_timeout, *s_pg_type_oid;
+#define PSQLPY_TYPE_MEMBER(name) PyTypeObject *name;
+#define PSQLPY_OBJECT_MEMBER(name) PyObject *name;
+#define PSQLPY_NAME_MEMBER(name, text) PyObject *name;
+    PSQLPY_STATE_TYPES(PSQLPY_TYPE_MEMBER)
+    PSQLPY_STATE_OBJECTS(PSQLPY_OBJECT_MEMBER)
+    PSQLPY_STATE_NAMES(PSQLPY_NAME_MEMBER)
+#undef PSQLPY_TYPE_MEMBER
+#undef PSQLPY_OBJECT_MEMBER
+#undef PSQLPY_NAME_MEMBER
 } module_state;
 
 /* The process-wide codec registry (plugins are never unloaded). */
@@ -233,11 +273,8 @@ typedef struct pyhost_ctx {
 /* Decode a cell into a new reference, raising ResultError on failure. */
 PyObject *psqlpy_get_cell(module_state *st, const pgd_result *r, int row, int col);
 
-int psqlpy_builders_init(void);
-
 /* pycodecs.c: _register_codec(type_name, encode, decode, binary) */
 PyObject *psqlpy_register_codec(PyObject *m, PyObject *const *args, Py_ssize_t nargs);
-int psqlpy_params_init(void);
 
 /* jemalloc.c (only in builds with the private jemalloc) */
 void psqlpy_use_jemalloc(void);

@@ -733,6 +733,7 @@ static PyType_Slot rc_slots[] = {
 PyType_Spec RawConnSpec = {
     .name = "psqlpy._psqlpy.RawConnection",
     .basicsize = sizeof(RawConn),
-    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_DISALLOW_INSTANTIATION,
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_IMMUTABLETYPE | Py_TPFLAGS_HAVE_GC |
+             Py_TPFLAGS_DISALLOW_INSTANTIATION,
     .slots = rc_slots,
 };

@@ -64,12 +64,14 @@ names_of(ResultObject *self)
     return t;
 }
 
-/* One row as a new dict. */
+/* One row as a new dict.  With a template (a dict of the column names, see
+ * rows_list) the dict starts as its copy, so every key is in place with its
+ * hash and room for all of them: filling it only replaces values. */
 static PyObject *
-row_dict(ResultObject *self, PyObject *names, int row)
+row_dict(ResultObject *self, PyObject *names, PyObject *template, int row)
 {
     int ncols = (int)PyTuple_GET_SIZE(names);
-    PyObject *d = _PyDict_NewPresized(ncols);
+    PyObject *d = template ? PyDict_Copy(template) : PyDict_New();
     if (d == NULL)
         return NULL;
     for (int c = 0; c < ncols; c++) {
@@ -95,17 +97,32 @@ rows_list(ResultObject *self, PyObject *cls)
     PyObject *list = PyList_New(nrows);
     if (list == NULL)
         return NULL;
+    /* the public stand-in for a presized dict: the names mapped to None,
+     * copied for each row (a flat copy of the key table) */
+    PyObject *template = nrows > 1 ? PyDict_New() : NULL;
+    if (template != NULL)
+        for (Py_ssize_t c = 0; c < PyTuple_GET_SIZE(names); c++)
+            if (PyDict_SetItem(template, PyTuple_GET_ITEM(names, c), Py_None) < 0) {
+                Py_CLEAR(template);
+                break;
+            }
+    if (nrows > 1 && template == NULL) {
+        Py_DECREF(list);
+        return NULL;
+    }
     for (int r = 0; r < nrows; r++) {
-        PyObject *d = row_dict(self, names, r);
+        PyObject *d = row_dict(self, names, template, r);
         if (d != NULL && cls != NULL) {
             Py_SETREF(d, PyObject_Call(cls, self->st->empty_tuple, d));
         }
         if (d == NULL) {
+            Py_XDECREF(template);
             Py_DECREF(list);
             return NULL;
         }
         PyList_SET_ITEM(list, r, d);
     }
+    Py_XDECREF(template);
     return list;
 }
 
@@ -149,7 +166,7 @@ sr_first(ResultObject *self, PyObject *cls)
         PyErr_SetString(self->st->NoRowsError, "the query returned no rows");
         return NULL;
     }
-    PyObject *d = row_dict(self, names, 0);
+    PyObject *d = row_dict(self, names, NULL, 0);
     if (d != NULL && cls != NULL)
         Py_SETREF(d, PyObject_Call(cls, self->st->empty_tuple, d));
     return d;
@@ -232,9 +249,9 @@ static PyGetSetDef qr_getset[] = {
 
 static PyMethodDef qr_methods[] = {
     {"result", qr_result, METH_NOARGS,
-     "result()\n--\n\nThe rows as a list of dicts (column name -> value)."},
+     "result($self, /)\n--\n\nThe rows as a list of dicts (column name -> value)."},
     {"as_class", (PyCFunction)(void (*)(void))qr_as_class, METH_VARARGS | METH_KEYWORDS,
-     "as_class(as_class)\n--\n\nThe rows as a list of as_class(**row)."},
+     "as_class($self, /, as_class)\n--\n\nThe rows as a list of as_class(**row)."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -251,15 +268,15 @@ static PyType_Slot qr_slots[] = {
 PyType_Spec QueryResultSpec = {
     .name = "psqlpy._psqlpy.QueryResult",
     .basicsize = sizeof(ResultObject),
-    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_DISALLOW_INSTANTIATION,
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_IMMUTABLETYPE | Py_TPFLAGS_DISALLOW_INSTANTIATION,
     .slots = qr_slots,
 };
 
 static PyMethodDef sr_methods[] = {
     {"result", sr_result, METH_NOARGS,
-     "result()\n--\n\nThe row as a dict (column name -> value)."},
+     "result($self, /)\n--\n\nThe row as a dict (column name -> value)."},
     {"as_class", (PyCFunction)(void (*)(void))sr_as_class, METH_VARARGS | METH_KEYWORDS,
-     "as_class(as_class)\n--\n\nThe row as as_class(**row)."},
+     "as_class($self, /, as_class)\n--\n\nThe row as as_class(**row)."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -275,6 +292,6 @@ static PyType_Slot sr_slots[] = {
 PyType_Spec SingleQueryResultSpec = {
     .name = "psqlpy._psqlpy.SingleQueryResult",
     .basicsize = sizeof(ResultObject),
-    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_DISALLOW_INSTANTIATION,
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_IMMUTABLETYPE | Py_TPFLAGS_DISALLOW_INSTANTIATION,
     .slots = sr_slots,
 };
