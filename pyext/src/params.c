@@ -529,19 +529,15 @@ params_convert(module_state *st, PyObject *seq, pgd_value *out, size_t n, PyObje
                 }
                 PyErr_Clear();
             }
-            if (val != NULL && t != NULL && PyObject_IsInstance(val, st->BaseError) != 1) {
-                /* a foreign error (TypeError, UnicodeEncodeError, ...) */
-                PyErr_Format(st->ParameterError, "parameter $%zu: %S", i + 1, val);
-                PyObject *t2, *v2, *tb2;
-                PyErr_Fetch(&t2, &v2, &tb2);
-                PyErr_NormalizeException(&t2, &v2, &tb2);
-                PyException_SetCause(v2, val);
-                PyErr_Restore(t2, v2, tb2);
-                Py_XDECREF(t);
-                Py_XDECREF(tb);
-                return -1;
-            }
+            int foreign = val != NULL && t != NULL &&
+                          PyObject_IsInstance(val, st->BaseError) != 1;
             PyErr_Restore(t, val, tb);
+            if (foreign) {
+                /* a foreign error (TypeError, UnicodeEncodeError, ...) */
+                char what[40];
+                snprintf(what, sizeof what, "parameter $%zu", i + 1);
+                return psqlpy_reraise_as(st->ParameterError, what);
+            }
             return -1;
         }
     }

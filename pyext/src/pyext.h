@@ -247,8 +247,6 @@ int op_bind_query(Op *op, PyObject *sql, PyObject *params); /* -1 + exception */
  * UnicodeEncodeError is its cause) or holds a NUL, which libpq would cut
  * the text at. */
 const char *psqlpy_sql_utf8(module_state *st, PyObject *sql);
-/* Replace the pending exception by `type`("<what>: <it>") caused by it; -1. */
-int psqlpy_reraise_as(PyObject *type, const char *what);
 /* The awaiting task was cancelled (or the awaitable closed): withdraw a
  * waiting op; stop a running one (rawconn_cancel_running) and drop its
  * results. */
@@ -282,6 +280,8 @@ void psqlpy_use_jemalloc(void);
 /* errors.c */
 PyObject *psqlpy_error_from_conn(module_state *st, const pgd_conn *c); /* new exc instance */
 PyObject *psqlpy_make_error(module_state *st, PyObject *type, const char *msg);
+/* Replace the pending exception by `type`("<what>: <it>") caused by it; -1. */
+int psqlpy_reraise_as(PyObject *type, const char *what);
 int psqlpy_init_errors(module_state *st, PyObject *excmod);
 
 /* types */
