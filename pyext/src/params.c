@@ -529,7 +529,9 @@ params_convert(module_state *st, PyObject *seq, pgd_value *out, size_t n, PyObje
                 }
                 PyErr_Clear();
             }
+            /* not KeyboardInterrupt, SystemExit, CancelledError: those pass */
             int foreign = val != NULL && t != NULL &&
+                          PyObject_IsInstance(val, PyExc_Exception) == 1 &&
                           PyObject_IsInstance(val, st->BaseError) != 1;
             PyErr_Restore(t, val, tb);
             if (foreign) {

@@ -204,6 +204,20 @@ def test_callbacks_emptying_the_list_being_converted(dsn, loop_name):
         res[name + "/top"] = await outcome(lambda: pool.fetch_row(elem_sql, victim))
     out["res"] = {k: [v[0], v[1] if v[0] == "err" else v[1].result()] for k, v in res.items()}
 
+    # what a callback raises comes through as ParameterError, caused by it,
+    # unless it is no error but a request to stop
+    class Raising(decimal.Decimal):
+        def __str__(self):
+            raise self.exc
+    bad = Raising(1)
+    for exc in (ValueError("no"), KeyboardInterrupt(), SystemExit(3)):
+        bad.exc = exc
+        try:
+            await pool.execute("SELECT $1::numeric AS v", [[bad]])
+        except BaseException as e:
+            out.setdefault("raised", []).append(
+                [type(e).__name__, type(e.__cause__).__name__ if e.__cause__ else None])
+
     conn = await pool.connection()
     rows = [[Dec("2.5")], [decimal.Decimal(1)], [decimal.Decimal(2)]]
     def wreck():
@@ -229,6 +243,8 @@ def test_callbacks_emptying_the_list_being_converted(dsn, loop_name):
     # objects without a codec are refused, whatever their callbacks do
     for name in ("class", "class/nested", "class/top", "index", "index/nested"):
         assert res[name] == ["err", "ParameterError"], (name, res[name])
+    assert out["raised"] == [["ParameterError", "ValueError"], ["KeyboardInterrupt", None],
+                             ["SystemExit", None]]
     assert out["many"] == ["ok", None]
     assert out["pipe"] == ["ok", [[{"v": "3.5"}], [{"v": 2}]]]
     assert out["answers"]
