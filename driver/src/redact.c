@@ -75,16 +75,20 @@ static void pct_decode(const char *s, size_t n, char *out, size_t cap)
     out[o] = '\0';
 }
 
-static void add_pw(scan *sc, size_t start, size_t end)
+/* s_len: the string's length.  Spans stay in order and never overlap ('?'
+ * may sit in a URI's password); past MAX_SPANS passwords, the last span
+ * runs to the end of the string, so everything from there is masked. */
+static void add_pw(scan *sc, size_t start, size_t end, size_t s_len)
 {
-    /* in order, never overlapping ('?' may sit in a URI's password) */
-    if (sc->npw > 0 && start < sc->pw[sc->npw - 1].end)
+    if (end <= start || (sc->npw > 0 && start < sc->pw[sc->npw - 1].end))
         return;
-    if (sc->npw < MAX_SPANS && end > start) {
-        sc->pw[sc->npw].start = start;
-        sc->pw[sc->npw].end = end;
-        sc->npw++;
+    if (sc->npw == MAX_SPANS) {
+        sc->pw[MAX_SPANS - 1].end = s_len;
+        return;
     }
+    sc->pw[sc->npw].start = start;
+    sc->pw[sc->npw].end = end;
+    sc->npw++;
 }
 
 static void scan_uri(const char *s, scan *sc)
@@ -100,7 +104,7 @@ static void scan_uri(const char *s, scan *sc)
         for (q = start; q < p && s[q] != ':'; q++)
             ;
         if (q < p)
-            add_pw(sc, q + 1, p);
+            add_pw(sc, q + 1, p, strlen(s));
     }
     /* query parameters: ...?key=value&key=value */
     p = strchr(s, '?') ? (size_t)(strchr(s, '?') - s) + 1 : strlen(s);
@@ -115,14 +119,17 @@ static void scan_uri(const char *s, scan *sc)
         if (eq < e) {
             pct_decode(s + k, eq - k, key, sizeof key);
             if (strcmp(key, "password") == 0)
-                add_pw(sc, eq + 1, e);
+                add_pw(sc, eq + 1, e, strlen(s));
         }
         if (s[p] == '&')
             p++;
     }
 }
 
-static int is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
+static int is_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
 
 static void scan_kv(const char *s, scan *sc)
 {
@@ -166,7 +173,7 @@ static void scan_kv(const char *s, scan *sc)
             }
         }
         if (ke - k == 8 && strncmp(s + k, "password", 8) == 0) {
-            add_pw(sc, vs, p);
+            add_pw(sc, vs, p, strlen(s));
             if (!quoted)
                 sc->unquoted_kv = 1;
         }

@@ -151,6 +151,10 @@ static void test_connect(void)
             "postgresql://u:Zq7Secret?password=x%zz@h/db",
             "postgresql://u:Zq7Secret@h/db?password=Zq7Secret&password=%zz",
             "host=h password=Zq7 Secret port=x \"Zq7Secret\"",
+            "postgresql://h/db?password=a&password=b&password=c&password=d&password=e"
+            "&password=f&password=g&password=h&password=i&password=Zq7Secret%zz",
+            "host=h password=a password=b password=c password=d password=e password=f "
+            "password=g password=h password=i password=j password='Zq7Secret",
             NULL,
         };
         for (const char *const *d = bad; *d; d++) {
