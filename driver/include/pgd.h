@@ -144,7 +144,9 @@ typedef enum pgd_txstate {
 } pgd_txstate;
 
 /* Validate a DSN / conninfo string without connecting.  PGD_OK, or
- * PGD_ERROR with libpq's message copied into err. */
+ * PGD_ERROR with libpq's message copied into err; no password of the
+ * string appears in it (parse errors are those of a copy whose passwords
+ * are masked). */
 int pgd_conninfo_check(const char *dsn, char *err, size_t errlen);
 /* The same for keyword/value arrays as given to pgd_conn_new(), including
  * integer options (port, connect_timeout, keepalives*) that libpq itself

@@ -73,25 +73,25 @@ int pgd_conninfo_check_params(const char *const *keys, const char *const *vals, 
             (strchr(vals[i], '=') || strncmp(vals[i], "postgresql://", 13) == 0 ||
              strncmp(vals[i], "postgres://", 11) == 0)) {
             if (pgd_conninfo_check(vals[i], err, errlen) != PGD_OK)
-                return PGD_ERROR;
+                break;
         } else if (check_option(keys[i], vals[i], err, errlen) != PGD_OK) {
-            return PGD_ERROR;
+            break;
         }
     }
-    return PGD_OK;
+    if (!keys || !keys[i])
+        return PGD_OK;
+    if (err && errlen)
+        pgd_redact_passwords(err, errlen, keys, vals);
+    return PGD_ERROR;
 }
 
-int pgd_conninfo_check(const char *dsn, char *err, size_t errlen)
+/* Parse `dsn` and check its integer options; libpq's message into err,
+ * with the words it quotes from after masked position `tail` redacted. */
+static int check_conninfo(const char *dsn, char *err, size_t errlen, size_t tail)
 {
     char *msg = NULL;
-    PQconninfoOption *opts;
+    PQconninfoOption *opts = PQconninfoParse(dsn, &msg);
 
-    if (!dsn) {
-        if (err && errlen)
-            snprintf(err, errlen, "no connection string");
-        return PGD_ERROR;
-    }
-    opts = PQconninfoParse(dsn, &msg);
     if (opts) {
         PQconninfoOption *o;
         int rc = PGD_OK;
@@ -110,10 +110,46 @@ int pgd_conninfo_check(const char *dsn, char *err, size_t errlen)
         n = strlen(err);
         while (n && err[n - 1] == '\n')
             err[--n] = '\0';
+        pgd_redact_tail(err, errlen, dsn, tail);
     }
     if (msg)
         PQfreemem(msg);
     return PGD_ERROR;
+}
+
+/* Checked with its passwords masked first, so that no message of libpq's
+ * quotes one (see redact.c). */
+int pgd_conninfo_check(const char *dsn, char *err, size_t errlen)
+{
+    const char *const keys[] = {"dbname", NULL};
+    const char *const vals[] = {dsn, NULL};
+    size_t tail = 0;
+    char *masked;
+    int rc;
+
+    if (!dsn) {
+        if (err && errlen)
+            snprintf(err, errlen, "no connection string");
+        return PGD_ERROR;
+    }
+    masked = pgd_mask_passwords(dsn, &tail);
+    if (!masked) {
+        if (err && errlen)
+            snprintf(err, errlen, "out of memory");
+        return PGD_ERROR;
+    }
+    rc = check_conninfo(masked, err, errlen, tail);
+    if (rc == PGD_OK && strcmp(masked, dsn) != 0 &&
+        check_conninfo(dsn, NULL, 0, 0) != PGD_OK) {
+        rc = PGD_ERROR; /* only the password is at fault: do not quote it */
+        if (err && errlen)
+            snprintf(err, errlen, "the password in the connection string is malformed "
+                                  "(a bad %%XX escape in a URI, or an unterminated quote)");
+    }
+    pgd_free(masked);
+    if (rc != PGD_OK && err && errlen)
+        pgd_redact_passwords(err, errlen, keys, vals);
+    return rc;
 }
 
 /* ---- connection parameters ---------------------------------------------- */
@@ -296,6 +332,20 @@ int pgd_conn_connect_timeout(const pgd_conn *c)
 
 /* ---- connect --------------------------------------------------------------- */
 
+/* libpq's connect error, without the passwords of the parameters. */
+static int connect_failed(pgd_conn *c)
+{
+    char buf[PGD_ERRSTR_MAX];
+
+    pgd_error_from_conn(&c->err, c->pg, PGD_E_CONNECT, -1);
+    snprintf(buf, sizeof buf, "%s", c->err.message);
+    pgd_redact_passwords(buf, sizeof buf, (const char *const *)c->keys,
+                         (const char *const *)c->vals);
+    if (strcmp(buf, c->err.message) != 0)
+        pgd_error_set(&c->err, PGD_E_CONNECT, -1, "%s", buf);
+    return PGD_ERROR;
+}
+
 static void notice_noop(void *arg, const char *message)
 {
     (void)arg;
@@ -315,7 +365,7 @@ int pgd_conn_connect_start(pgd_conn *c)
     }
     if (PQstatus(c->pg) == CONNECTION_BAD) {
         c->state = PGD_CS_FAILED;
-        return pgd_error_from_conn(&c->err, c->pg, PGD_E_CONNECT, -1);
+        return connect_failed(c);
     }
     c->state = PGD_CS_CONNECTING;
     /* libpq: behave as if PQconnectPoll had returned PGRES_POLLING_WRITING */
@@ -337,11 +387,11 @@ int pgd_conn_connect_poll(pgd_conn *c)
         break;
     default:
         c->state = PGD_CS_FAILED;
-        return pgd_error_from_conn(&c->err, c->pg, PGD_E_CONNECT, -1);
+        return connect_failed(c);
     }
     if (PQsetnonblocking(c->pg, 1) != 0) {
         c->state = PGD_CS_FAILED;
-        return pgd_error_from_conn(&c->err, c->pg, PGD_E_CONNECT, -1);
+        return connect_failed(c);
     }
     PQsetNoticeProcessor(c->pg, notice_noop, NULL);
     c->state = PGD_CS_IDLE;

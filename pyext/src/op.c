@@ -129,6 +129,25 @@ op_failed_awaitable(Op *op)
     return (PyObject *)op;
 }
 
+const char *
+psqlpy_sql_utf8(module_state *st, PyObject *sql)
+{
+    Py_ssize_t n;
+    const char *p = PyUnicode_AsUTF8AndSize(sql, &n);
+    if (p == NULL) {
+        /* a lone surrogate: no UTF-8 form */
+        psqlpy_reraise_as(st->InterfaceError, "the SQL text is not valid Unicode");
+        return NULL;
+    }
+    if (strlen(p) != (size_t)n) {
+        /* libpq takes C strings: the text after the NUL would be dropped */
+        PyErr_Format(st->InterfaceError,
+                     "the SQL text contains a NUL character (at position %zu)", strlen(p));
+        return NULL;
+    }
+    return p;
+}
+
 int
 op_bind_query(Op *op, PyObject *sql, PyObject *params)
 {
@@ -138,7 +157,7 @@ op_bind_query(Op *op, PyObject *sql, PyObject *params)
                      Py_TYPE(sql)->tp_name);
         return -1;
     }
-    if (PyUnicode_AsUTF8(sql) == NULL)
+    if (psqlpy_sql_utf8(st, sql) == NULL)
         return -1;
     op->sql = Py_NewRef(sql);
     if ((op->keep = PyList_New(0)) == NULL)

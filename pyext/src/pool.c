@@ -316,6 +316,37 @@ op_abandon(Op *op)
 
 /* ---- Python type ---------------------------------------------------------- */
 
+/* A pool belongs to the event loop it was started on (its sockets are
+ * registered there and its futures made there): a call from any other
+ * place (no running loop, or another loop) is refused with InterfaceError
+ * instead of failing somewhere inside asyncio.  `loop` NULL: the pool is
+ * not started yet, any running loop will do.  Returns the running loop
+ * (new reference), or NULL with InterfaceError set. */
+static PyObject *
+running_loop(PoolObject *pool, PyObject *loop)
+{
+    module_state *st = pool->st;
+    PyObject *running = PyObject_CallNoArgs(st->get_running_loop);
+    if (running == NULL) {
+        if (!PyErr_ExceptionMatches(PyExc_RuntimeError))
+            return NULL;
+        psqlpy_reraise_as(st->InterfaceError,
+                          loop ? "a pool belongs to the event loop it was started on, and no "
+                                 "event loop is running here"
+                               : "a pool starts on the running event loop: await "
+                                 "pool.startup() in a coroutine on the loop that will use it");
+        return NULL;
+    }
+    if (loop != NULL && running != loop) {
+        Py_DECREF(running);
+        PyErr_SetString(st->InterfaceError,
+                        "a pool belongs to the event loop it was started on and cannot be "
+                        "used from another one: create a pool per event loop");
+        return NULL;
+    }
+    return running;
+}
+
 int
 pool_check_usable(PoolObject *pool)
 {
@@ -328,6 +359,16 @@ pool_check_usable(PoolObject *pool)
                         "the pool is not started: await pool.startup() first");
         return -1;
     }
+    return 0;
+}
+
+int
+pool_check_loop(PoolObject *pool)
+{
+    PyObject *running = running_loop(pool, pool->loop);
+    if (running == NULL)
+        return -1;
+    Py_DECREF(running);
     return 0;
 }
 
@@ -368,14 +409,26 @@ add_param(PoolObject *self, int *n, const char *key, PyObject *obj)
     if (s == NULL)
         return -1;
     Py_ssize_t len;
+    /* `key` is what the caller called it: the DSN travels as libpq's dbname */
+    const char *label = key;
+    if (strcmp(key, "dsn") == 0)
+        key = "dbname";
     const char *v = PyUnicode_AsUTF8AndSize(s, &len);
     if (v == NULL) {
         Py_DECREF(s);
-        return -1;
+        /* a lone surrogate.  The UnicodeEncodeError holds the whole value,
+         * which may be or contain a password: not kept as the cause then. */
+        if (strcmp(label, "dsn") == 0 || strcmp(key, "password") == 0) {
+            PyErr_Clear();
+            PyErr_Format(self->st->PoolConfigurationError,
+                         "%s is not valid Unicode text (it holds a lone surrogate)", label);
+            return -1;
+        }
+        return psqlpy_reraise_as(self->st->PoolConfigurationError, label);
     }
     if (strlen(v) != (size_t)len) {
         Py_DECREF(s);
-        PyErr_Format(self->st->PoolConfigurationError, "%s contains a NUL character", key);
+        PyErr_Format(self->st->PoolConfigurationError, "%s contains a NUL character", label);
         return -1;
     }
     self->keys[*n] = dup_str(key);
@@ -460,10 +513,12 @@ pool_init(PyObject *op, PyObject *args, PyObject *kwds)
     int n = 0;
     if (dsn != Py_None) {
         if (!PyUnicode_Check(dsn)) {
-            PyErr_Format(st->PoolConfigurationError, "dsn must be a str, got %R", dsn);
+            /* not its repr: a DSN may hold a password */
+            PyErr_Format(st->PoolConfigurationError, "dsn must be a str, not %s",
+                         Py_TYPE(dsn)->tp_name);
             return -1;
         }
-        if (add_param(self, &n, "dbname", dsn) < 0)
+        if (add_param(self, &n, "dsn", dsn) < 0)
             return -1;
     } else {
         if (add_param(self, &n, "user", user) < 0 ||
@@ -533,11 +588,13 @@ pool_startup(PyObject *op_self, PyObject *unused)
         if (pool_init(op_self, st->empty_tuple, NULL) < 0)
             return NULL;
     }
-    if (self->loop == NULL) {
-        self->loop = PyObject_CallNoArgs(st->get_running_loop);
-        if (self->loop == NULL)
-            return NULL;
-    }
+    PyObject *running = running_loop(self, self->loop);
+    if (running == NULL)
+        return NULL;
+    if (self->loop == NULL)
+        self->loop = running;
+    else
+        Py_DECREF(running);
     Op *op = new_op(self, OP_ACQUIRE, RES_NONE);
     if (op == NULL)
         return NULL;
@@ -565,6 +622,8 @@ pool_query(PoolObject *self, PyObject *args, PyObject *kwds, int mode, const cha
     PyObject *sql, *params = Py_None;
     if (!PyArg_ParseTupleAndKeywords(args, kwds, fmt, kwlist, &sql, &params))
         return NULL;
+    if (self->started && pool_check_loop(self) < 0)
+        return NULL; /* nothing could await the failure there */
     Op *op = new_op(self, OP_QUERY, mode);
     if (op == NULL)
         return NULL;
@@ -591,6 +650,8 @@ pool_connection(PyObject *op_self, PyObject *unused)
 {
     (void)unused;
     PoolObject *self = (PoolObject *)op_self;
+    if (self->started && pool_check_loop(self) < 0)
+        return NULL;
     Op *op = new_op(self, OP_ACQUIRE, RES_CONNECTION);
     if (op == NULL)
         return NULL;

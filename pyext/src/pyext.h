@@ -231,6 +231,9 @@ void pool_conn_lost(PoolObject *pool, RawConn *rc);
 void pool_conn_ready(PoolObject *pool, RawConn *rc, Op *waiter);
 void pool_conn_failed(PoolObject *pool, RawConn *rc, PyObject *exc);
 int pool_check_usable(PoolObject *pool);  /* -1 + exception when closed/not started */
+/* -1 + InterfaceError unless called on the loop the pool was started on
+ * (raised by the call itself: no task on another loop could await it) */
+int pool_check_loop(PoolObject *pool);
 
 /* op.c */
 Op *op_new(module_state *st, PoolObject *pool, int kind, int result_mode);
@@ -240,6 +243,11 @@ void op_fail(Op *op, PyObject *exc);         /* steals exc (an instance) */
 void op_fail_current(Op *op);                /* from the current Python error */
 PyObject *op_failed_awaitable(Op *op);       /* fail from current error, return op */
 int op_bind_query(Op *op, PyObject *sql, PyObject *params); /* -1 + exception */
+/* The UTF-8 form of the SQL text `sql` (a str; borrowed from it), or NULL
+ * with InterfaceError when it has none (a lone surrogate; the
+ * UnicodeEncodeError is its cause) or holds a NUL, which libpq would cut
+ * the text at. */
+const char *psqlpy_sql_utf8(module_state *st, PyObject *sql);
 /* The awaiting task was cancelled (or the awaitable closed): withdraw a
  * waiting op; stop a running one (rawconn_cancel_running) and drop its
  * results. */
@@ -281,6 +289,8 @@ void psqlpy_use_jemalloc(void);
 /* errors.c */
 PyObject *psqlpy_error_from_conn(module_state *st, const pgd_conn *c); /* new exc instance */
 PyObject *psqlpy_make_error(module_state *st, PyObject *type, const char *msg);
+/* Replace the pending exception by `type`("<what>: <it>") caused by it; -1. */
+int psqlpy_reraise_as(PyObject *type, const char *what);
 int psqlpy_init_errors(module_state *st, PyObject *excmod);
 
 /* types */
