@@ -647,6 +647,10 @@ class Cursor:
         raw = owner._raw
         if raw is None or raw.closed:
             return
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:   # the loop has ended: nothing can run on the connection
+            return
         sql = f"CLOSE {self._name}"
         if self._own_tx:
             sql += "; COMMIT"

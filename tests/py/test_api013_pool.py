@@ -368,3 +368,20 @@ async def test_failed_connects_and_dropped_connections_give_their_place_back(dsn
     async with pool.acquire() as c:
         assert await c.fetch_val("SELECT 1") == 1
     pool.close()
+
+
+def test_sync_close_after_the_loop_ended(dsn):
+    # `with ConnectionPool(...)` around asyncio.run(): close() runs with no loop
+    with ConnectionPool(dsn=dsn) as pool:
+        async def use() -> _internal.Connection:
+            conn = await pool.connection()
+            assert await conn.fetch_val("SELECT 1") == 1
+            cur = conn.cursor("SELECT 1")
+            await cur.start()
+            kept.append(cur)
+            return conn
+        kept: list = []
+        conn = asyncio.run(use())
+        kept[0].close()      # a cursor's close() with no loop: nothing left to run
+        conn.close()
+    assert pool.closed
