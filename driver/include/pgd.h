@@ -277,6 +277,62 @@ void *pgd_conn_userdata(const pgd_conn *c);
  *    registry but not yet resolved per connection: their types fall back
  *    to text. */
 
+/* ---- COPY (copy.c) ------------------------------------------------------
+ * COPY FROM STDIN / TO STDOUT over the non-blocking connection.  Each call
+ * below is an operation like the others: it returns PGD_OK (done at once),
+ * PGD_ERROR, or PGD_WANT_* bits, and then pgd_conn_io() is called whenever
+ * the socket is ready as asked until PGD_OK or PGD_ERROR.  Between them the
+ * connection is in COPY: the other operations refuse to start (USAGE), and
+ * pgd_conn_io() on it only notices a lost connection (in COPY OUT it reads
+ * nothing: the server waits while the caller has not asked for the next
+ * chunk, which is the backpressure).
+ *
+ *   start:  pgd_conn_copy_start(sql)     -> PGD_OK once the server is in
+ *           COPY; pgd_conn_copy_dir() says which way.  A statement that is
+ *           not a COPY ... STDIN/STDOUT runs and fails the call (USAGE).
+ *   in:     pgd_conn_copy_put(data, len) -> queued in libpq; PGD_WANT_WRITE
+ *           until the socket took it (wait writable before the next put).
+ *           pgd_conn_copy_encode_row() builds binary COPY rows in the
+ *           connection's COPY buffer; pgd_conn_copy_put(NULL, 0) sends it.
+ *           pgd_conn_copy_end(NULL) ends it (the buffer and, for binary
+ *           rows, the trailer go first) -> the command's result
+ *           (pgd_conn_take_result; pgd_result_affected = rows copied);
+ *           pgd_conn_copy_end("why") aborts: the server rolls the COPY back
+ *           and the call fails with the server's error (SQLSTATE 57014).
+ *   out:    pgd_conn_copy_get()          -> PGD_OK with the next chunk in
+ *           pgd_conn_copy_chunk() (borrowed until the next call), or with
+ *           none (NULL) at the end: the command's result is then ready.
+ *
+ * A server error during COPY IN is seen at the end (or at a put once libpq
+ * has read it); the connection is idle again after any failure that did not
+ * break it. */
+#define PGD_COPY_IN 1
+#define PGD_COPY_OUT 2
+
+int pgd_conn_copy_start(pgd_conn *c, const char *sql);
+int pgd_conn_copy_dir(const pgd_conn *c);       /* 0, PGD_COPY_IN or PGD_COPY_OUT */
+int pgd_conn_copy_put(pgd_conn *c, const char *data, size_t len);
+int pgd_conn_copy_end(pgd_conn *c, const char *abort_message);
+int pgd_conn_copy_get(pgd_conn *c);
+const char *pgd_conn_copy_chunk(const pgd_conn *c, size_t *len);
+/* Read the rest of a COPY OUT and drop it, then end as copy_get does at the
+ * end (after pgd_conn_cancel() the server's 57014 error: the connection
+ * is idle and usable again either way). */
+int pgd_conn_copy_discard(pgd_conn *c);
+
+/* Binary COPY rows.  set_columns resolves a codec per column type OID
+ * (names are for messages; may be NULL) and clears the COPY buffer.
+ * encode_row appends one tuple (the file header before the first): each
+ * value through its column's binary encoder, PGD_V_NULL as SQL NULL.
+ * PGD_ERROR (kind ENCODE, index = column; USAGE for a wrong count) leaves
+ * the buffer as it was before the row; the message names the row
+ * (row_index) and the column. */
+int pgd_conn_copy_set_columns(pgd_conn *c, size_t ncols, const uint32_t *oids,
+                              const char *const *names);
+int pgd_conn_copy_encode_row(pgd_conn *c, size_t nvals, const pgd_value *vals,
+                             int64_t row_index);
+size_t pgd_conn_copy_buffered(const pgd_conn *c); /* bytes waiting in the buffer */
+
 /* ---- pool bookkeeping (pool.c) ----------------------------------------- */
 /* The pool holds connections and knows which are idle; waiting for one is
  * the caller's business (the extension keeps a queue of futures). */

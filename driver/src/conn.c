@@ -272,6 +272,7 @@ void pgd_conn_free(pgd_conn *c)
     if (!c)
         return;
     pgd_op_reset(c);
+    pgd_copy_reset(c);
     pgd_free(c->op.slots); /* kept by pgd_op_reset for reuse */
     pgd_conn_drop_results(c);
     pgd_free(c->results);
@@ -407,7 +408,7 @@ int pgd_conn_socket(const pgd_conn *c)
 
 int pgd_conn_is_ok(const pgd_conn *c)
 {
-    return (c->state == PGD_CS_IDLE || c->state == PGD_CS_BUSY) &&
+    return (c->state == PGD_CS_IDLE || c->state == PGD_CS_BUSY || c->state == PGD_CS_COPY) &&
            PQstatus(c->pg) == CONNECTION_OK;
 }
 
@@ -495,7 +496,11 @@ int pgd_conn_io(pgd_conn *c)
 {
     switch (c->state) {
     case PGD_CS_BUSY:
+        if (c->op.kind >= PGD_OP_COPY_START)
+            return pgd_copy_advance(c);
         return pgd_op_advance(c);
+    case PGD_CS_COPY:
+        return pgd_copy_idle_io(c);
     case PGD_CS_IDLE:
         return idle_io(c);
     case PGD_CS_BROKEN:
@@ -513,7 +518,7 @@ int pgd_conn_cancel(pgd_conn *c)
     PGcancel *cn;
     int ok;
 
-    if (!c->pg || (c->state != PGD_CS_BUSY && c->state != PGD_CS_IDLE))
+    if (!c->pg || (c->state != PGD_CS_BUSY && c->state != PGD_CS_IDLE && c->state != PGD_CS_COPY))
         return pgd_conn_fail(c, PGD_E_USAGE, -1, "cancel on a connection that is not connected");
     if (c->state == PGD_CS_BUSY)
         c->op.cancelled = 1; /* a later segment (Bind/Execute) must not start */
@@ -540,7 +545,7 @@ void pgd_conn_disconnect(pgd_conn *c)
 {
     int fd;
 
-    if (!c->pg || (c->state != PGD_CS_BUSY && c->state != PGD_CS_IDLE))
+    if (!c->pg || (c->state != PGD_CS_BUSY && c->state != PGD_CS_IDLE && c->state != PGD_CS_COPY))
         return;
     fd = PQsocket(c->pg);
     if (fd >= 0)
@@ -549,4 +554,5 @@ void pgd_conn_disconnect(pgd_conn *c)
     c->state = PGD_CS_BROKEN;
     pgd_conn_drop_results(c);
     pgd_op_reset(c);
+    pgd_copy_reset(c);
 }

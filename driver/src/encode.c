@@ -233,3 +233,33 @@ int pgd_encode_row(pgd_conn *c, const pgd_stmt *s, size_t nparams, const pgd_val
     }
     return PGD_OK;
 }
+
+int pgd_encode_binary_value(const pgd_registry *reg, const pgd_colcodec *cc,
+                            const pgd_value *v, pgd_wbuf *b, char *msg, size_t msglen)
+{
+    enc_state st;
+    pgd_cx cx = PGD_CX_FOR(cc, &enc_host, &st);
+    size_t off = b->len;
+    int n;
+
+    st.reg = reg;
+    st.msg[0] = '\0';
+    if (!pgd_colcodec_binary_encode(cc)) {
+        snprintf(msg, msglen, "no binary codec for this type");
+        return -1;
+    }
+    n = cc->codec->encode_binary(&cx, v, b);
+    if (n < 0 || (size_t)n != b->len - off) {
+        snprintf(msg, msglen, "%s",
+                 n < 0 ? (st.msg[0] ? st.msg : "cannot encode the value")
+                       : "the codec reported a wrong length");
+        b->len = off;
+        return -1;
+    }
+    return n;
+}
+
+const char *pgd_colcodec_label(const pgd_colcodec *cc, char *buf, size_t n)
+{
+    return type_label(cc, buf, n);
+}

@@ -198,7 +198,9 @@ typedef struct pgd_slot {
     int idx;
 } pgd_slot;
 
-enum pgd_op_kind { PGD_OP_NONE = 0, PGD_OP_QUERY, PGD_OP_SIMPLE, PGD_OP_BATCH, PGD_OP_PIPELINE };
+enum pgd_op_kind { PGD_OP_NONE = 0, PGD_OP_QUERY, PGD_OP_SIMPLE, PGD_OP_BATCH, PGD_OP_PIPELINE,
+                   /* copy.c */
+                   PGD_OP_COPY_START, PGD_OP_COPY_PUT, PGD_OP_COPY_END, PGD_OP_COPY_GET };
 enum pgd_op_phase { PGD_PH_PREPARE = 1, PGD_PH_TYPES, PGD_PH_EXEC };
 
 typedef struct pgd_op {
@@ -226,7 +228,9 @@ typedef struct pgd_op {
     PGresult *simple_last;
 } pgd_op;
 
-enum pgd_conn_state { PGD_CS_NEW = 0, PGD_CS_CONNECTING, PGD_CS_IDLE, PGD_CS_BUSY, PGD_CS_BROKEN, PGD_CS_FAILED };
+/* COPY: between COPY operations of a COPY in progress (copy.c) */
+enum pgd_conn_state { PGD_CS_NEW = 0, PGD_CS_CONNECTING, PGD_CS_IDLE, PGD_CS_BUSY, PGD_CS_BROKEN, PGD_CS_FAILED,
+                      PGD_CS_COPY };
 
 struct pgd_conn {
     PGconn *pg;
@@ -244,6 +248,20 @@ struct pgd_conn {
     int *plens, *pfmts;
     size_t *poffs;
     size_t pcap;
+    /* COPY in progress (copy.c) */
+    struct pgd_copy {
+        int dir;                  /* 0 none, PGD_COPY_IN, PGD_COPY_OUT */
+        int binary_header;        /* the binary header is in buf or was sent */
+        int64_t rows;             /* rows encoded */
+        struct pgd_wbuf buf;      /* encoded rows not sent yet */
+        pgd_colcodec *cols;
+        char **names;
+        size_t ncols;
+        char *chunk;              /* last chunk read (PQfreemem'ed) */
+        size_t chunklen;
+        int ended;                /* in: PQputCopyEnd accepted; out: end seen */
+        char *abort_msg;
+    } copy;
     /* results of the last operation */
     pgd_result **results;
     size_t nresults, capresults, taken;
@@ -293,11 +311,23 @@ int pgd_params_reserve(pgd_conn *c, size_t n);
 /* After encoding: turn offsets into pointers for n entries. */
 void pgd_params_finish(pgd_conn *c, size_t n);
 
+/* Encode v through cc's binary encoder, appending to b: the bytes written,
+ * or -1 with a message in msg (b unchanged).  (COPY's row encoder.) */
+int pgd_encode_binary_value(const pgd_registry *reg, const pgd_colcodec *cc,
+                            const pgd_value *v, pgd_wbuf *b, char *msg, size_t msglen);
+/* "int4", "text[]", "oid 1234": the type's name for messages. */
+const char *pgd_colcodec_label(const pgd_colcodec *cc, char *buf, size_t n);
+
 /* result.c */
 /* New result owning res (even on failure, res is cleared); it holds a
  * reference to `types`, which its codecs may point into. */
 pgd_result *pgd_result_new(PGresult *res, const pgd_stmt *s, const pgd_registry *reg,
                            pgd_typemap *types);
+
+/* copy.c */
+int pgd_copy_advance(pgd_conn *c);
+int pgd_copy_idle_io(pgd_conn *c);
+void pgd_copy_reset(pgd_conn *c); /* drop COPY state (connection gone or freed) */
 
 /* pipeline.c: the operation engine */
 int pgd_op_start(pgd_conn *c);

@@ -132,6 +132,8 @@ static int begin(pgd_conn *c)
 {
     if (c->state == PGD_CS_BUSY)
         return pgd_conn_fail(c, PGD_E_USAGE, -1, "another operation is in progress");
+    if (c->state == PGD_CS_COPY)
+        return pgd_conn_fail(c, PGD_E_USAGE, -1, "a COPY is in progress on the connection");
     if (c->state != PGD_CS_IDLE || PQstatus(c->pg) != CONNECTION_OK)
         return pgd_conn_fail(c, PGD_E_USAGE, -1, "the connection is not connected");
     pgd_error_clear(&c->err);

@@ -36,6 +36,8 @@ from psqlpy._psqlpy import (
     has_codec,
     load_codec_plugin,
 )
+from psqlpy._copy import CopyMethods as _CopyMethods
+from psqlpy._copy import CopyOut
 from psqlpy._transaction import Cursor, Transaction
 from psqlpy.exceptions import Error
 
@@ -43,7 +45,7 @@ __all__ = [
     "PSQLPool", "Connection", "Transaction", "Cursor", "QueryResult",
     "SingleQueryResult", "Record", "PendingQuery", "IsolationLevel", "ReadVariant",
     "ConnRecyclingMethod", "load_codec_plugin", "has_codec", "register_codec", "exceptions",
-    "extra_types",
+    "extra_types", "CopyOut",
     # the psqlpy 0.13 API (its Connection, Transaction and Cursor classes are
     # in psqlpy._internal: the names here stay PSQLPool's)
     "ConnectionPool", "ConnectionPoolBuilder", "connect", "connect_pool", "Error",
@@ -59,10 +61,13 @@ except ImportError:  # the package's sources used without a build: ask the metad
     __version__ = _dist_version("psqlpy")
 
 
-class Connection(_psqlpy.Connection):
+class Connection(_CopyMethods, _psqlpy.Connection):
     """A connection borrowed from a ``PSQLPool``."""
 
     __slots__ = ()
+
+    def _copy_raw(self) -> _psqlpy.Connection:
+        return self
 
     def transaction(
         self,

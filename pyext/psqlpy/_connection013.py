@@ -25,6 +25,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Awaitable, Literal, Mapping, Sequence
 
 from psqlpy import _psqlpy
+from psqlpy._copy import CopyMethods
 from psqlpy._enums import IsolationLevel, ReadVariant
 from psqlpy._transaction import _ISOLATION_SQL, _READ_SQL, quote_ident
 from psqlpy.exceptions import (
@@ -159,11 +160,17 @@ class Column:
     __hash__ = None  # type: ignore[assignment]
 
 
-class _Runner:
+class _Runner(CopyMethods):
     """Statement methods shared by Connection and Transaction."""
 
     __slots__ = ()
     _execute_error: type[Error] = ConnectionExecuteError
+
+    def _copy_raw(self) -> _psqlpy.Connection:
+        return self._raw_conn()
+
+    def _copy_error(self, exc: Error) -> Error:
+        return self._wrap(exc)
 
     def _raw_conn(self) -> _psqlpy.Connection:  # pragma: no cover - overridden
         raise NotImplementedError

@@ -11,6 +11,7 @@ import itertools
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, Sequence
 
+from psqlpy._copy import CopyMethods
 from psqlpy._enums import IsolationLevel, ReadVariant
 from psqlpy.exceptions import CursorError, TransactionError
 
@@ -41,7 +42,7 @@ def quote_ident(name: str, what: str = "name") -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-class Transaction:
+class Transaction(CopyMethods):
     """A transaction on one connection.
 
     Use it as ``async with connection.transaction() as tx:`` (begins,
@@ -97,6 +98,10 @@ class Transaction:
         if self._deferrable is not None:
             parts.append("DEFERRABLE" if self._deferrable else "NOT DEFERRABLE")
         return " ".join(parts)
+
+    def _copy_raw(self) -> Connection:
+        self._check_active()
+        return self._conn
 
     @property
     def connection(self) -> Connection:

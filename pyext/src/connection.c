@@ -353,6 +353,42 @@ conn_simple(PyObject *op_self, PyObject *sql)
     return submit(self, op);
 }
 
+/* ---- COPY (the rest is in copy.c) ---- */
+
+pgd_conn *
+connection_pgd(PyObject *op_self)
+{
+    ConnectionObject *self = (ConnectionObject *)op_self;
+    if (check_open(self) < 0)
+        return NULL;
+    return self->rc->conn;
+}
+
+/* _copy(kind, arg): one step of a COPY (OP_COPY_* relative to
+ * OP_COPY_START); awaitable, see copy.c. */
+static PyObject *
+conn_copy_step(PyObject *op_self, PyObject *args)
+{
+    ConnectionObject *self = (ConnectionObject *)op_self;
+    int step;
+    PyObject *arg = Py_None;
+    if (!PyArg_ParseTuple(args, "i|O:_copy", &step, &arg))
+        return NULL;
+    if (step < 0 || step > OP_COPY_ABORT - OP_COPY_START) {
+        PyErr_SetString(PyExc_ValueError, "unknown COPY step");
+        return NULL;
+    }
+    if (pool_check_loop(self->pool) < 0)
+        return NULL;
+    Op *op = new_op(self, OP_COPY_START + step, RES_COPY);
+    if (op == NULL)
+        return NULL;
+    op->sql = Py_NewRef(arg);
+    if (check_open(self) < 0)
+        return op_failed_awaitable(op);
+    return submit(self, op);
+}
+
 static PyObject *
 done_awaitable(ConnectionObject *self, PyObject *value)
 {
@@ -453,6 +489,10 @@ static PyMethodDef conn_methods[] = {
      "pipeline($self, /, queries)\n--\n\nRun [(querystring, parameters), ...] in one pipeline; "
      "awaitable returning a list of QueryResult."},
     {"_simple", conn_simple, METH_O, NULL},
+    {"_copy", conn_copy_step, METH_VARARGS, NULL},
+    {"_copy_columns", conn_copy_columns, METH_VARARGS, NULL},
+    {"_copy_encode", conn_copy_encode, METH_VARARGS, NULL},
+    {"_copy_dir", conn_copy_dir, METH_NOARGS, NULL},
     {"close", conn_close, METH_NOARGS,
      "close($self, /)\n--\n\nGive the connection back to the pool (may be awaited)."},
     {"__aenter__", conn_aenter, METH_NOARGS,
@@ -463,7 +503,22 @@ static PyMethodDef conn_methods[] = {
     {NULL, NULL, 0, NULL},
 };
 
+/* _copy_cache: a dict kept with the underlying connection (COPY column
+ * types per table, see psqlpy/_copy.py). */
+static PyObject *
+conn_get_copy_cache(PyObject *op_self, void *closure)
+{
+    (void)closure;
+    ConnectionObject *self = (ConnectionObject *)op_self;
+    if (self->rc == NULL)
+        return PyDict_New();
+    if (self->rc->copy_cache == NULL && (self->rc->copy_cache = PyDict_New()) == NULL)
+        return NULL;
+    return Py_NewRef(self->rc->copy_cache);
+}
+
 static PyGetSetDef conn_getset[] = {
+    {"_copy_cache", conn_get_copy_cache, NULL, NULL, NULL},
     {"closed", conn_get_closed, NULL, "Whether the connection can no longer be used.", NULL},
     {"transaction_status", conn_get_tx, NULL,
      "'idle', 'active', 'intrans', 'inerror' or 'unknown'.", NULL},

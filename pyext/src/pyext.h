@@ -113,15 +113,25 @@ enum op_kind {
     OP_SIMPLE,    /* simple-protocol command string */
     OP_BATCH,     /* execute_many */
     OP_PIPELINE,  /* several statements */
-    OP_ACQUIRE    /* get a connection from the pool */
+    OP_ACQUIRE,   /* get a connection from the pool */
+    /* COPY (copy.c): op->sql holds the statement (START), the data object
+     * or None for the connection's COPY buffer (PUT), the abort message or
+     * None (END, ABORT) */
+    OP_COPY_START,
+    OP_COPY_PUT,
+    OP_COPY_END,
+    OP_COPY_GET,
+    OP_COPY_ABORT
 };
+#define OP_IS_COPY(k) ((k) >= OP_COPY_START && (k) <= OP_COPY_ABORT)
 
 enum op_result {
     RES_QUERY = 1, /* QueryResult */
     RES_ROW,       /* SingleQueryResult of the first row */
     RES_NONE,      /* None */
     RES_LIST,      /* list of QueryResult (pipeline) */
-    RES_CONNECTION /* a Connection (acquire) */
+    RES_CONNECTION, /* a Connection (acquire) */
+    RES_COPY        /* COPY: rows copied (end), bytes or None (get), None */
 };
 
 enum op_state { OPS_NEW = 0, OPS_WAITING, OPS_QUEUED, OPS_RUNNING, OPS_DONE };
@@ -198,6 +208,7 @@ struct RawConn {
     Op *cur;            /* running operation (strong) */
     Op *qhead, *qtail;  /* queued operations (strong) */
     Op *connect_waiter; /* the acquire op this connection was opened for */
+    PyObject *copy_cache; /* dict: COPY column types per table (copy.c), or NULL */
 };
 
 /* rawconn.c */
@@ -255,6 +266,17 @@ void op_abandon(Op *op);
 
 /* connection.c */
 PyObject *connection_new(module_state *st, PoolObject *pool, RawConn *rc);
+
+/* The driver connection of a Connection still usable, or NULL with an
+ * exception (borrowed). */
+pgd_conn *connection_pgd(PyObject *self);
+
+/* copy.c */
+int copyop_start(RawConn *rc, Op *op);       /* a pgd status, as the send calls */
+PyObject *copyop_outcome(RawConn *rc, Op *op); /* new reference, or NULL + exception */
+PyObject *conn_copy_columns(PyObject *self, PyObject *args);
+PyObject *conn_copy_encode(PyObject *self, PyObject *args);
+PyObject *conn_copy_dir(PyObject *self, PyObject *unused);
 
 /* result.c */
 PyObject *queryresult_new(module_state *st, pgd_result *res); /* steals res */

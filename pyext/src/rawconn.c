@@ -107,6 +107,7 @@ rawconn_new(module_state *st, PoolObject *pool, pgd_conn *conn)
     rc->cur = NULL;
     rc->qhead = rc->qtail = NULL;
     rc->connect_waiter = NULL;
+    rc->copy_cache = NULL;
     PyObject_GC_Track(rc);
     rc->on_read = PyObject_GetAttr((PyObject *)rc, st->s_on_read);
     rc->on_write = PyObject_GetAttr((PyObject *)rc, st->s_on_write);
@@ -305,6 +306,9 @@ build_outcome(RawConn *rc, Op *op)
             Py_DECREF(qr);
         }
         break;
+    case RES_COPY:
+        out = copyop_outcome(rc, op);
+        break;
     default:
         out = Py_NewRef(Py_None);
         break;
@@ -497,12 +501,26 @@ start_op(RawConn *rc, Op *op)
     case OP_PIPELINE:
         status = pgd_conn_send_pipeline(rc->conn, op->nrows, op->sqls, op->np, op->pv);
         break;
+    case OP_COPY_START:
+    case OP_COPY_PUT:
+    case OP_COPY_END:
+    case OP_COPY_GET:
+    case OP_COPY_ABORT:
+        /* COPY OUT reads only while a COPY_GET runs (see io_step) */
+        if (rc->fd >= 0 && want_reader(rc, 1) < 0) {
+            conn_lost(rc, current_exception());
+            return;
+        }
+        status = copyop_start(rc, op);
+        if (rc->state != RC_READY)
+            return; /* the abort closed the connection */
+        break;
     default:
         status = PGD_ERROR;
         break;
     }
-    if (status == PGD_ERROR) {
-        finish_current(rc, PGD_ERROR);
+    if (status == PGD_ERROR || status == PGD_OK) { /* done at once (e.g. a COPY step) */
+        finish_current(rc, status);
         return;
     }
     if (want_writer(rc, (status & PGD_WANT_WRITE) != 0) < 0) {
@@ -604,6 +622,13 @@ rawconn_cancel_running(RawConn *rc, Op *op, int may_wait)
         op->abandoned = 1;
         return 0;
     }
+    if (OP_IS_COPY(op->kind) && op->kind != OP_COPY_START && op->kind != OP_COPY_GET) {
+        /* a COPY IN step ends by itself (START and GET may wait on the
+         * server: they are cancelled there); the caller then aborts the COPY
+         * (OP_COPY_ABORT) */
+        op->abandoned = 1;
+        return 0;
+    }
     /* A writer is registered exactly while libpq holds output the kernel
      * has not taken (the driver said PGD_WANT_WRITE): the final Sync is
      * among it.  Nothing of the operation can commit if it is never sent. */
@@ -649,6 +674,9 @@ io_step(RawConn *rc)
     if (rc->cur == NULL) {
         if (status == PGD_ERROR || !pgd_conn_is_ok(rc->conn))
             conn_lost(rc, psqlpy_error_from_conn(rc->st, rc->conn));
+        else if (pgd_conn_copy_dir(rc->conn) == PGD_COPY_OUT && want_reader(rc, 0) < 0)
+            conn_lost(rc, current_exception()); /* backpressure: no reading until
+                                                   the next COPY_GET */
         return;
     }
     if (status == PGD_OK || status == PGD_ERROR) {
@@ -682,6 +710,7 @@ rc_traverse(RawConn *rc, visitproc visit, void *arg)
     Py_VISIT(rc->timer);
     Py_VISIT(rc->cur);
     Py_VISIT(rc->connect_waiter);
+    Py_VISIT(rc->copy_cache);
     for (Op *o = rc->qhead; o != NULL; o = o->next)
         Py_VISIT(o);
     return 0;
@@ -695,6 +724,7 @@ rc_clear(RawConn *rc)
     Py_CLEAR(rc->on_write);
     Py_CLEAR(rc->cur);
     Py_CLEAR(rc->connect_waiter);
+    Py_CLEAR(rc->copy_cache);
     Op *op;
     while ((op = pop_queue(rc)) != NULL)
         Py_DECREF(op);
