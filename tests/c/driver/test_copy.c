@@ -1,0 +1,182 @@
+/*
+ * test_copy.c - COPY FROM STDIN / TO STDOUT through the driver, against the
+ * server: raw text data in bounded chunks with backpressure, binary rows
+ * from the row encoder (int4, text, NULL, the header and trailer once),
+ * an encoder refusal naming row and column, an abort that the server rolls
+ * back, chunks out compared with the rows, statements refused while a COPY
+ * is in progress, and a statement that is not a COPY.
+ */
+#include "tutil.h"
+
+/* Drive a COPY call to its end (same as any operation). */
+static int run(pgd_conn *c, int rc) { return t_run(c, rc); }
+
+static int64_t end_rows(pgd_conn *c)
+{
+    pgd_result *r = pgd_conn_take_result(c);
+    int64_t n = r ? pgd_result_affected(r) : -1;
+
+    pgd_result_free(r);
+    return n;
+}
+
+static void test_text_in(pgd_conn *c)
+{
+    char line[64];
+    int i, rc, wrote_wait = 0;
+
+    CHECK(t_simple(c, "DROP TABLE IF EXISTS pgd_copy_t; "
+                      "CREATE TABLE pgd_copy_t (id int, v text)") == PGD_OK);
+    CHECK(run(c, pgd_conn_copy_start(c, "COPY pgd_copy_t FROM STDIN")) == PGD_OK);
+    CHECK(pgd_conn_copy_dir(c) == PGD_COPY_IN);
+    /* another operation is refused while the COPY is in progress */
+    CHECK(pgd_conn_send_simple(c, "SELECT 1") == PGD_ERROR);
+    CHECK_CONTAINS(pgd_conn_error(c)->message, "COPY is in progress");
+    CHECK(pgd_conn_copy_dir(c) == PGD_COPY_IN);
+    for (i = 0; i < 20000; i++) {
+        int n = snprintf(line, sizeof line, "%d\tline %d\n", i, i);
+
+        rc = pgd_conn_copy_put(c, line, (size_t)n);
+        if (rc & PGD_WANT_WRITE)
+            wrote_wait = 1;
+        CHECK(run(c, rc) == PGD_OK);
+    }
+    (void)wrote_wait; /* whether the socket ever filled depends on the kernel */
+    CHECK(run(c, pgd_conn_copy_end(c, NULL)) == PGD_OK);
+    CHECK(end_rows(c) == 20000);
+    CHECK(pgd_conn_copy_dir(c) == 0);
+    CHECK_SCALAR(c, "SELECT count(*) FROM pgd_copy_t", "20000");
+}
+
+static void test_abort(pgd_conn *c)
+{
+    CHECK(run(c, pgd_conn_copy_start(c, "COPY pgd_copy_t FROM STDIN")) == PGD_OK);
+    CHECK(run(c, pgd_conn_copy_put(c, "1\tx\n", 4)) == PGD_OK);
+    CHECK(run(c, pgd_conn_copy_end(c, "stopped by the test")) == PGD_ERROR);
+    CHECK_STREQ(pgd_conn_error(c)->sqlstate, "57014");
+    CHECK_CONTAINS(pgd_conn_error(c)->message, "stopped by the test");
+    CHECK(pgd_conn_is_ok(c));
+    CHECK_SCALAR(c, "SELECT count(*) FROM pgd_copy_t", "20000");
+}
+
+static void test_bad_data(pgd_conn *c)
+{
+    CHECK(run(c, pgd_conn_copy_start(c, "COPY pgd_copy_t FROM STDIN")) == PGD_OK);
+    CHECK(run(c, pgd_conn_copy_put(c, "not-an-int\tx\n", 13)) == PGD_OK);
+    CHECK(run(c, pgd_conn_copy_end(c, NULL)) == PGD_ERROR);
+    CHECK_STREQ(pgd_conn_error(c)->sqlstate, "22P02");
+    CHECK(pgd_conn_is_ok(c));
+    CHECK_SCALAR(c, "SELECT 41 + 1", "42");
+}
+
+static void test_binary_rows(pgd_conn *c)
+{
+    const uint32_t oids[2] = {23, 25};
+    const char *names[2] = {"id", "v"};
+    pgd_value row[2];
+    int i;
+
+    CHECK(t_simple(c, "TRUNCATE pgd_copy_t") == PGD_OK);
+    CHECK(pgd_conn_copy_set_columns(c, 2, oids, names) == PGD_OK);
+    CHECK(run(c, pgd_conn_copy_start(c, "COPY pgd_copy_t (id, v) FROM STDIN (FORMAT binary)")) ==
+          PGD_OK);
+    for (i = 0; i < 1000; i++) {
+        row[0] = t_int(i);
+        row[1] = i % 10 == 0 ? t_null() : t_str("value");
+        CHECK(pgd_conn_copy_encode_row(c, 2, row, i) == PGD_OK);
+        if (pgd_conn_copy_buffered(c) > 4096)
+            CHECK(run(c, pgd_conn_copy_put(c, NULL, 0)) == PGD_OK);
+    }
+    CHECK(pgd_conn_copy_buffered(c) < 4096);
+    /* wrong count and a refused value: nothing of the row stays buffered */
+    {
+        size_t before = pgd_conn_copy_buffered(c);
+
+        CHECK(pgd_conn_copy_encode_row(c, 1, row, 1000) == PGD_ERROR);
+        CHECK_CONTAINS(pgd_conn_error(c)->message, "row 1000 has 1 value");
+        row[0] = t_str("text for an int4");
+        CHECK(pgd_conn_copy_encode_row(c, 2, row, 1001) == PGD_ERROR);
+        CHECK(pgd_conn_error(c)->kind == PGD_E_ENCODE);
+        CHECK(pgd_conn_error(c)->index == 0);
+        CHECK_CONTAINS(pgd_conn_error(c)->message, "row 1001, column \"id\"");
+        CHECK(pgd_conn_copy_buffered(c) == before);
+    }
+    CHECK(run(c, pgd_conn_copy_end(c, NULL)) == PGD_OK);
+    CHECK(end_rows(c) == 1000);
+    CHECK_SCALAR(c, "SELECT count(*) || '/' || count(v) || '/' || sum(id) FROM pgd_copy_t",
+                 "'1000/900/499500'");
+}
+
+static void test_out(pgd_conn *c)
+{
+    size_t total = 0, len;
+    int chunks = 0, rc;
+    const char *p;
+
+    CHECK(run(c, pgd_conn_copy_start(c, "COPY (SELECT g, 'x' FROM generate_series(1, 50000) g) "
+                                        "TO STDOUT")) == PGD_OK);
+    CHECK(pgd_conn_copy_dir(c) == PGD_COPY_OUT);
+    for (;;) {
+        rc = run(c, pgd_conn_copy_get(c));
+        CHECK(rc == PGD_OK);
+        if (rc != PGD_OK)
+            break;
+        p = pgd_conn_copy_chunk(c, &len);
+        if (!p)
+            break;
+        CHECK(len <= ((size_t)64 << 10) + 64);
+        if (chunks == 0)
+            CHECK(len >= 4 && memcmp(p, "1\tx\n", 4) == 0);
+        total += len;
+        chunks++;
+    }
+    CHECK(end_rows(c) == 50000);
+    CHECK(chunks > 1);
+    /* the lengths of "g\tx\n" for g in 1..50000 */
+    CHECK_MSG(total == 9 * 4 + 90 * 5 + 900 * 6 + 9000 * 7 + 40001 * 8, "total %zu", total);
+    CHECK(pgd_conn_copy_dir(c) == 0);
+    CHECK_SCALAR(c, "SELECT 'after'", "'after'");
+}
+
+static void test_out_cancel(pgd_conn *c)
+{
+    CHECK(run(c, pgd_conn_copy_start(c, "COPY (SELECT repeat('y', 100) FROM "
+                                        "generate_series(1, 10000000)) TO STDOUT")) == PGD_OK);
+    CHECK(run(c, pgd_conn_copy_get(c)) == PGD_OK);
+    CHECK(pgd_conn_copy_chunk(c, NULL) != NULL);
+    CHECK(pgd_conn_cancel(c) == PGD_OK);
+    CHECK(run(c, pgd_conn_copy_discard(c)) == PGD_ERROR);
+    CHECK_STREQ(pgd_conn_error(c)->sqlstate, "57014");
+    CHECK(pgd_conn_is_ok(c));
+    CHECK_SCALAR(c, "SELECT 'usable'", "'usable'");
+}
+
+static void test_not_a_copy(pgd_conn *c)
+{
+    CHECK(run(c, pgd_conn_copy_start(c, "SELECT 1")) == PGD_ERROR);
+    CHECK_CONTAINS(pgd_conn_error(c)->message, "not a COPY");
+    CHECK(run(c, pgd_conn_copy_start(c, "COPY no_such_table_pgd FROM STDIN")) == PGD_ERROR);
+    CHECK_STREQ(pgd_conn_error(c)->sqlstate, "42P01");
+    CHECK(pgd_conn_copy_put(c, "x", 1) == PGD_ERROR);
+    CHECK_CONTAINS(pgd_conn_error(c)->message, "without a COPY");
+    CHECK_SCALAR(c, "SELECT 'still'", "'still'");
+    CHECK(t_simple(c, "DROP TABLE pgd_copy_t") == PGD_OK);
+}
+
+int main(void)
+{
+    pgd_conn *c;
+
+    t_dsn();
+    c = t_connect();
+    test_text_in(c);
+    test_abort(c);
+    test_bad_data(c);
+    test_binary_rows(c);
+    test_out(c);
+    test_out_cancel(c);
+    test_not_a_copy(c);
+    pgd_conn_free(c);
+    pgd_registry_free((pgd_registry *)t_reg);
+    return t_done("test_copy");
+}
