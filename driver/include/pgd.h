@@ -320,8 +320,10 @@ const char *pgd_conn_copy_chunk(const pgd_conn *c, size_t *len);
  * is idle and usable again either way). */
 int pgd_conn_copy_discard(pgd_conn *c);
 
-/* Binary COPY rows.  set_columns resolves a codec per column type OID
- * (names are for messages; may be NULL) and clears the COPY buffer.
+/* Binary COPY rows.  set_columns, called once the COPY has started,
+ * resolves a codec per column type OID (names are for messages; may be
+ * NULL) and clears the COPY buffer; the COPY then sends the binary header
+ * even when no row is encoded.
  * encode_row appends one tuple (the file header before the first): each
  * value through its column's binary encoder, PGD_V_NULL as SQL NULL.
  * PGD_ERROR (kind ENCODE, index = column; USAGE for a wrong count) leaves

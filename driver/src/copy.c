@@ -69,6 +69,20 @@ static int buf_append(struct pgd_wbuf *b, const char *data, size_t n)
     return PGD_OK;
 }
 
+/* The binary COPY header, once, into the COPY buffer. */
+static int put_header(pgd_conn *c)
+{
+    char *p = buf_reserve(&c->copy.buf, sizeof binary_signature + 8);
+
+    if (!p)
+        return PGD_ERROR;
+    memcpy(p, binary_signature, sizeof binary_signature);
+    pgd_put_u32(p + sizeof binary_signature, 0);     /* flags */
+    pgd_put_u32(p + sizeof binary_signature + 4, 0); /* header extension length */
+    c->copy.binary_header = 1;
+    return PGD_OK;
+}
+
 /* ---- state -------------------------------------------------------------- */
 
 static void free_columns(pgd_conn *c)
@@ -98,6 +112,7 @@ static void copy_over(pgd_conn *c)
     c->copy.dir = 0;
     c->copy.ended = 0;
     c->copy.binary_header = 0;
+    c->copy.binary_rows = 0;
     c->copy.rows = 0;
     c->copy.buf.len = 0;
     if (c->copy.buf.cap > ((size_t)4 << 20)) {
@@ -394,6 +409,11 @@ int pgd_conn_copy_end(pgd_conn *c, const char *abort_message)
         if (!c->copy.abort_msg)
             c->copy.abort_msg = pgd_strdup("aborted");
     } else {
+        /* binary rows: a COPY of no rows still needs its header */
+        if (c->copy.binary_rows && !c->copy.binary_header && put_header(c) != PGD_OK) {
+            step_done(c);
+            return pgd_conn_fail(c, PGD_E_NOMEM, -1, "out of memory");
+        }
         if (c->copy.binary_header && !buf_reserve(&c->copy.buf, 2)) {
             step_done(c); /* the COPY goes on */
             return pgd_conn_fail(c, PGD_E_NOMEM, -1, "out of memory");
@@ -543,6 +563,7 @@ int pgd_conn_copy_set_columns(pgd_conn *c, size_t ncols, const uint32_t *oids,
     free_columns(c);
     c->copy.buf.len = 0;
     c->copy.binary_header = 0;
+    c->copy.binary_rows = 1;
     c->copy.cols = pgd_calloc(ncols ? ncols : 1, sizeof *c->copy.cols);
     c->copy.names = pgd_calloc(ncols ? ncols : 1, sizeof *c->copy.names);
     if (!c->copy.cols || !c->copy.names)
@@ -573,12 +594,8 @@ int pgd_conn_copy_encode_row(pgd_conn *c, size_t nvals, const pgd_value *vals,
         return pgd_conn_fail(c, PGD_E_USAGE, -1, "row %lld has %zu value%s, the COPY takes %zu",
                              (long long)row_index, nvals, nvals == 1 ? "" : "s", c->copy.ncols);
     if (!c->copy.binary_header) {
-        if (!(p = buf_reserve(b, sizeof binary_signature + 8)))
+        if (put_header(c) != PGD_OK)
             goto nomem;
-        memcpy(p, binary_signature, sizeof binary_signature);
-        pgd_put_u32(p + sizeof binary_signature, 0);     /* flags */
-        pgd_put_u32(p + sizeof binary_signature + 4, 0); /* header extension length */
-        c->copy.binary_header = 1;
         start = b->len;
     }
     start = b->len;

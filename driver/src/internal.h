@@ -252,6 +252,7 @@ struct pgd_conn {
     struct pgd_copy {
         int dir;                  /* 0 none, PGD_COPY_IN, PGD_COPY_OUT */
         int binary_header;        /* the binary header is in buf or was sent */
+        int binary_rows;          /* set_columns was called for this COPY */
         int64_t rows;             /* rows encoded */
         struct pgd_wbuf buf;      /* encoded rows not sent yet */
         pgd_colcodec *cols;

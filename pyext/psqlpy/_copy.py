@@ -194,9 +194,9 @@ async def copy_records_to_table(raw: _RawConnection, table_name: str, records: A
     cols = _column_list(columns)
     oids, names = await _column_types(raw, table_name, schema_name, cols)
     sql = copy_table_sql(table_name, names, schema_name, "FROM STDIN", "FORMAT binary")
-    raw._copy_columns(oids, names)
 
     async def feed() -> AsyncIterator[None]:
+        raw._copy_columns(oids, names)  # the COPY has started
         first = 0
         async for batch in _rows(records):
             buffered = raw._copy_encode(batch, first, names)

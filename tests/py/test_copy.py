@@ -78,6 +78,14 @@ async def test_columns_subset_and_returns_count(pool, conn, table):
     assert res.result(as_tuple=True) == [(1, None), (2, None)]
 
 
+async def test_no_rows(pool, conn, table):
+    assert await conn.copy_records_to_table(table, []) == 0
+    assert await conn.copy_records_to_table(table, iter(())) == 0
+    assert await conn.binary_copy_to_table(
+        await _server_binary(pool, f"SELECT * FROM {table}"), table) == 0
+    assert await count_rows(pool, table) == 0
+
+
 async def test_generator_of_100000_rows_keeps_memory_bounded(pool, conn):
     async with scratch_table(pool, "id int, t text, f float8") as t:
         def gen():

@@ -77,9 +77,15 @@ static void test_binary_rows(pgd_conn *c)
     int i;
 
     CHECK(t_simple(c, "TRUNCATE pgd_copy_t") == PGD_OK);
-    CHECK(pgd_conn_copy_set_columns(c, 2, oids, names) == PGD_OK);
+    /* no rows: the header and trailer alone */
     CHECK(run(c, pgd_conn_copy_start(c, "COPY pgd_copy_t (id, v) FROM STDIN (FORMAT binary)")) ==
           PGD_OK);
+    CHECK(pgd_conn_copy_set_columns(c, 2, oids, names) == PGD_OK);
+    CHECK(run(c, pgd_conn_copy_end(c, NULL)) == PGD_OK);
+    CHECK(end_rows(c) == 0);
+    CHECK(run(c, pgd_conn_copy_start(c, "COPY pgd_copy_t (id, v) FROM STDIN (FORMAT binary)")) ==
+          PGD_OK);
+    CHECK(pgd_conn_copy_set_columns(c, 2, oids, names) == PGD_OK);
     for (i = 0; i < 1000; i++) {
         row[0] = t_int(i);
         row[1] = i % 10 == 0 ? t_null() : t_str("value");
