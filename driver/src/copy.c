@@ -40,27 +40,9 @@ static const char binary_signature[11] = {'P', 'G', 'C', 'O', 'P', 'Y', '\n', '\
 
 /* ---- buffer ------------------------------------------------------------- */
 
-static char *buf_reserve(struct pgd_wbuf *b, size_t n)
-{
-    if (b->len + n > b->cap) {
-        size_t cap = b->cap ? b->cap : 4096;
-        char *p;
-
-        while (cap < b->len + n)
-            cap *= 2;
-        p = pgd_realloc(b->p, cap);
-        if (!p)
-            return NULL;
-        b->p = p;
-        b->cap = cap;
-    }
-    b->len += n;
-    return b->p + b->len - n;
-}
-
 static int buf_append(struct pgd_wbuf *b, const char *data, size_t n)
 {
-    char *p = buf_reserve(b, n);
+    char *p = pgd_wbuf_reserve(b, n);
 
     if (!p)
         return PGD_ERROR;
@@ -72,7 +54,7 @@ static int buf_append(struct pgd_wbuf *b, const char *data, size_t n)
 /* The binary COPY header, once, into the COPY buffer. */
 static int put_header(pgd_conn *c)
 {
-    char *p = buf_reserve(&c->copy.buf, sizeof binary_signature + 8);
+    char *p = pgd_wbuf_reserve(&c->copy.buf, sizeof binary_signature + 8);
 
     if (!p)
         return PGD_ERROR;
@@ -414,7 +396,7 @@ int pgd_conn_copy_end(pgd_conn *c, const char *abort_message)
             step_done(c);
             return pgd_conn_fail(c, PGD_E_NOMEM, -1, "out of memory");
         }
-        if (c->copy.binary_header && !buf_reserve(&c->copy.buf, 2)) {
+        if (c->copy.binary_header && !pgd_wbuf_reserve(&c->copy.buf, 2)) {
             step_done(c); /* the COPY goes on */
             return pgd_conn_fail(c, PGD_E_NOMEM, -1, "out of memory");
         }
@@ -599,14 +581,14 @@ int pgd_conn_copy_encode_row(pgd_conn *c, size_t nvals, const pgd_value *vals,
         start = b->len;
     }
     start = b->len;
-    if (!(p = buf_reserve(b, 2)))
+    if (!(p = pgd_wbuf_reserve(b, 2)))
         goto nomem;
     pgd_put_u16(p, (uint16_t)nvals);
     for (i = 0; i < nvals; i++) {
         size_t lenpos = b->len;
         int n;
 
-        if (!buf_reserve(b, 4))
+        if (!pgd_wbuf_reserve(b, 4))
             goto nomem;
         if (vals[i].kind == PGD_V_NULL) {
             pgd_put_u32(b->p + lenpos, 0xFFFFFFFFu);

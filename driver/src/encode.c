@@ -41,7 +41,7 @@ static int enc_error(void *h, const char *fmt, ...)
     return -1;
 }
 
-static char *enc_reserve(pgd_wbuf *b, size_t n)
+char *pgd_wbuf_reserve(pgd_wbuf *b, size_t n)
 {
     char *p;
 
@@ -76,7 +76,7 @@ static const pgd_host enc_host = {
     .size = sizeof(pgd_host),
     .abi_minor = PGD_CODEC_ABI_MINOR,
     .error = enc_error,
-    .reserve = enc_reserve,
+    .reserve = pgd_wbuf_reserve,
     .tell = enc_tell,
     .at = enc_at,
     .find = enc_find,
@@ -138,7 +138,7 @@ static int put_text(pgd_conn *c, const pgd_value *v, size_t slot)
 
     if (memchr(v->u.s.p, 0, v->u.s.n))
         return -1;
-    if (v->u.s.n > INT_MAX || !(p = enc_reserve(&c->wbuf, v->u.s.n + 1)))
+    if (v->u.s.n > INT_MAX || !(p = pgd_wbuf_reserve(&c->wbuf, v->u.s.n + 1)))
         return -2;
     memcpy(p, v->u.s.p, v->u.s.n);
     p[v->u.s.n] = '\0';
@@ -207,7 +207,7 @@ int pgd_encode_row(pgd_conn *c, const pgd_stmt *s, size_t nparams, const pgd_val
                                      i + 1, type_label(cc, label, sizeof label),
                                      n < 0 ? (st.msg[0] ? st.msg : "cannot encode the value")
                                            : "the text encoder wrote a NUL byte or a wrong length");
-            if (!enc_reserve(&c->wbuf, 1))
+            if (!pgd_wbuf_reserve(&c->wbuf, 1))
                 return pgd_conn_fail(c, PGD_E_NOMEM, (int)i, "%sparameter $%zu: out of memory",
                                      where, i + 1);
             c->wbuf.p[c->wbuf.len - 1] = '\0';

@@ -33,6 +33,10 @@ struct pgd_wbuf {
     size_t len, cap;
 };
 
+/* Append n bytes to b (grown by doubling; at most 1 GB in all): where to
+ * write them, or NULL when out of memory (b unchanged).  (encode.c) */
+char *pgd_wbuf_reserve(pgd_wbuf *b, size_t n);
+
 /* A resolved codec for one parameter or result column. */
 typedef struct pgd_colcodec {
     const pgd_codec *codec; /* NULL: no codec (text form) */

@@ -21,7 +21,16 @@ stopped without reading it to the end, so its connection is closed.
 from __future__ import annotations
 
 import inspect
-from typing import TYPE_CHECKING, Any, AsyncIterator, Generator, Literal, Sequence, Union
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    AsyncIterator,
+    Awaitable,
+    Generator,
+    Literal,
+    Sequence,
+    Union,
+)
 
 from psqlpy.exceptions import Error, InterfaceError
 
@@ -392,9 +401,13 @@ class CopyMethods:
         number of rows copied.  A row of the wrong length or a value the
         column's type refuses raises ``ParameterError`` naming the row
         (0-based) and the column, and nothing is copied."""
-        raw = self._copy_raw()
+        return await self._copy_in_api(copy_records_to_table(
+            self._copy_raw(), table_name, records, columns, schema_name))
+
+    async def _copy_in_api(self, run: Awaitable[int]) -> int:
+        """Await a COPY in, its errors re-made as the API's classes."""
         try:
-            return await copy_records_to_table(raw, table_name, records, columns, schema_name)
+            return await run
         except Error as e:
             new = self._copy_error(e)
             if new is e:
@@ -408,14 +421,8 @@ class CopyMethods:
         bytearray, a buffer, or a file-like object whose ``read(n)`` is
         sync or async, holding PostgreSQL's binary COPY format.  Returns
         the number of rows copied."""
-        raw = self._copy_raw()
-        try:
-            return await binary_copy_to_table(raw, source, table_name, columns, schema_name)
-        except Error as e:
-            new = self._copy_error(e)
-            if new is e:
-                raise
-            raise new from None
+        return await self._copy_in_api(binary_copy_to_table(
+            self._copy_raw(), source, table_name, columns, schema_name))
 
     def copy_from_query(self, query: str, params: Sequence[Any] | None = None,
                         output: Any = None, format: CopyFormat = "text") -> CopyOut:
