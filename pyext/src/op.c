@@ -22,6 +22,10 @@
 Op *
 op_new(module_state *st, PoolObject *pool, int kind, int result_mode)
 {
+    if (psqlpy_tearing_down(st)) {
+        PyErr_SetString(PyExc_RuntimeError, "psqlpy: the interpreter is shutting down");
+        return NULL;
+    }
     Op *op = PyObject_GC_New(Op, st->OpType);
     if (op == NULL)
         return NULL;

@@ -58,7 +58,8 @@ pop_waiter(PoolObject *pool)
 static void
 kick_waiters(PoolObject *pool)
 {
-    if (pool->closed || pool->whead == NULL || pool->pool == NULL)
+    if (pool->closed || pool->whead == NULL || pool->pool == NULL ||
+        psqlpy_tearing_down(pool->st))
         return;
     if (pgd_pool_size(pool->pool) >= pgd_pool_max_size(pool->pool))
         return;
@@ -118,6 +119,10 @@ void
 pool_acquire(PoolObject *pool, Op *op)
 {
     module_state *st = pool->st;
+    if (psqlpy_tearing_down(st)) {
+        op->state = OPS_DONE; /* the interpreter is going away: no new work */
+        return;
+    }
     if (pool->closed || pool->pool == NULL) {
         op_fail(op, closed_error(pool));
         return;
@@ -184,7 +189,8 @@ pool_release(PoolObject *pool, RawConn *rc)
     if (rc->in_pool || rc->leased || !rawconn_idle(rc))
         return;
     if (pool->closed || rc->state != RC_READY || rc->conn == NULL ||
-        !pgd_conn_is_ok(rc->conn)) {
+        !pgd_conn_is_ok(rc->conn) || psqlpy_tearing_down(pool->st)) {
+        /* at exit: nothing new starts; the server rolls back what is open */
         forget_conn(pool, rc);
         kick_waiters(pool);
         return;

@@ -57,6 +57,10 @@ typedef struct module_state {
         *s_on_timeout, *s_pg_type_oid;
 } module_state;
 
+/* 1 when the interpreter is exiting or the module state was cleared:
+ * no loop method may be called and nothing new may start (rawconn.c). */
+int psqlpy_tearing_down(const module_state *st);
+
 /* The process-wide codec registry (plugins are never unloaded). */
 extern pgd_registry *psqlpy_registry;
 
@@ -147,7 +151,9 @@ struct RawConn {
     PyObject *on_read, *on_write; /* bound methods, made once */
     PyObject *timer;    /* connect deadline (asyncio.TimerHandle) while connecting */
     int state;
-    int fd;             /* registered descriptor, -1 when none */
+    int fd;             /* registered descriptor: our duplicate of libpq's
+                           socket, -1 when none (see rawconn.c) */
+    int src_fd;         /* libpq's descriptor rc->fd duplicates */
     int reading, writing;
     int leased;         /* lent to a Connection / Transaction */
     int in_pool;        /* sitting idle in the driver's pool */

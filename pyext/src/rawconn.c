@@ -7,15 +7,58 @@
  * libpq reports queued output.  Operations run one at a time in FIFO order;
  * the next starts when the previous one's results are in.
  *
+ * The socket registered with the loop is not libpq's descriptor but a
+ * duplicate of it that this file owns (rc->fd): the same open file
+ * description, so readiness is identical, but closed only here, always after
+ * its registrations are removed.  libpq closes its own descriptor when it
+ * likes (end of file or an error inside PQconsumeInput, the next host or
+ * address inside PQconnectPoll), and the number is soon reused by another
+ * socket; registering libpq's number would let a later remove_reader() drop
+ * another connection's registration, and would keep a registration that
+ * the kernel silently dropped when the first socket closed.  The duplicate
+ * follows every change of PQsocket(): after each connect step the socket's
+ * identity (st_dev/st_ino) is compared, not its number.
+ *
  * Re-entrancy: completing an operation wakes Python code only through
  * Future callbacks, which asyncio runs later, so nothing here is re-entered
  * while a step is in progress.  Each step holds a reference to the RawConn.
+ *
+ * An error or hang-up on the socket (POLLERR/POLLHUP, e.g. a reset after
+ * the server ended the session) is dealt with in the same callback: uvloop
+ * (libuv) reports POLLERR once and then closes its watcher for good, so a
+ * connection still waiting after that callback would never be woken again.
+ * After each step the socket is polled without waiting; while it reports
+ * an error or hang-up, libpq is made to read to the end, and a connection
+ * that still claims to be open after that is closed as lost.
+ *
+ * Teardown: at interpreter exit (or once the module state is cleared) no
+ * loop method is called any more; the duplicate is still closed.
  */
 #include "pyext.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int
+psqlpy_tearing_down(const module_state *st)
+{
+#if PY_VERSION_HEX >= 0x030D0000
+    if (Py_IsFinalizing())
+        return 1;
+#else
+    if (_Py_IsFinalizing())
+        return 1;
+#endif
+    return st == NULL || st->s_remove_reader == NULL;
+}
 
 static int
 loop_call(RawConn *rc, PyObject *name, int fd, PyObject *cb)
 {
+    if (rc->loop == NULL || psqlpy_tearing_down(rc->st))
+        return 0; /* the loop is going away with the interpreter */
     PyObject *fdo = PyLong_FromLong(fd);
     if (fdo == NULL)
         return -1;
@@ -44,7 +87,16 @@ unregister(RawConn *rc)
         PyErr_Clear();
     PyErr_Restore(t, v, tb);
     rc->writing = rc->reading = 0;
-    rc->fd = -1;
+}
+
+/* Unregister, then close the duplicate: never the other way round. */
+static void
+drop_socket(RawConn *rc)
+{
+    unregister(rc);
+    if (rc->fd >= 0)
+        close(rc->fd);
+    rc->fd = rc->src_fd = -1;
 }
 
 /* Register or drop one of the two callbacks (*flag says which is on). */
@@ -53,6 +105,10 @@ want(RawConn *rc, int *flag, int on, PyObject *add, PyObject *remove, PyObject *
 {
     if (on == *flag)
         return 0;
+    if (rc->fd < 0) {
+        PyErr_SetString(rc->st->ConnectionFailedError, "the connection has no socket");
+        return -1;
+    }
     if (loop_call(rc, on ? add : remove, rc->fd, on ? cb : NULL) < 0)
         return -1;
     *flag = on;
@@ -73,16 +129,39 @@ want_writer(RawConn *rc, int on)
                 rc->on_write);
 }
 
-/* Point the registrations at the connection's current socket. */
+/* Whether descriptors a and b refer to the same socket. */
 static int
-follow_socket(RawConn *rc)
+same_socket(int a, int b)
+{
+    struct stat sa, sb;
+    return fstat(a, &sa) == 0 && fstat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+           sa.st_ino == sb.st_ino;
+}
+
+/* Point rc->fd at a duplicate of the connection's current socket.  With
+ * check_identity (while connecting, when libpq may have closed and reopened
+ * under the same number) the socket itself is compared, else its number.
+ * A new duplicate starts with no registration.  0; -1 when the connection
+ * has no socket (the old duplicate is dropped); -2 with an exception set. */
+static int
+follow_socket(RawConn *rc, int check_identity)
 {
     int fd = pgd_conn_socket(rc->conn);
-    if (fd != rc->fd) {
-        unregister(rc);
-        rc->fd = fd;
+    if (fd < 0) {
+        drop_socket(rc);
+        return -1;
     }
-    return fd < 0 ? -1 : 0;
+    if (rc->fd >= 0 && fd == rc->src_fd && (!check_identity || same_socket(fd, rc->fd)))
+        return 0;
+    drop_socket(rc);
+    int d = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    if (d < 0) {
+        PyErr_SetFromErrno(rc->st->ConnectionFailedError);
+        return -2;
+    }
+    rc->fd = d;
+    rc->src_fd = fd;
+    return 0;
 }
 
 RawConn *
@@ -98,7 +177,7 @@ rawconn_new(module_state *st, PoolObject *pool, pgd_conn *conn)
     rc->on_read = rc->on_write = NULL;
     rc->timer = NULL;
     rc->state = RC_CONNECTING;
-    rc->fd = -1;
+    rc->fd = rc->src_fd = -1;
     rc->reading = rc->writing = 0;
     rc->leased = 0;
     rc->in_pool = 0;
@@ -136,6 +215,10 @@ cancel_timer(RawConn *rc)
 {
     if (rc->timer == NULL)
         return;
+    if (psqlpy_tearing_down(rc->st)) {
+        Py_CLEAR(rc->timer);
+        return;
+    }
     PyObject *t, *v, *tb;
     PyErr_Fetch(&t, &v, &tb);
     PyObject *r = PyObject_CallMethodNoArgs(rc->timer, rc->st->s_cancel);
@@ -171,11 +254,13 @@ arm_timer(RawConn *rc)
     return rc->timer ? 0 : -1;
 }
 
+static PyObject *current_exception(void);
+
 static void
 connect_failed(RawConn *rc, PyObject *exc)
 {
     cancel_timer(rc);
-    unregister(rc);
+    drop_socket(rc);
     rc->state = RC_CLOSED;
     if (rc->pool != NULL)
         pool_conn_failed(rc->pool, rc, exc); /* steals exc */
@@ -190,9 +275,11 @@ connect_step(RawConn *rc, int status)
         connect_failed(rc, psqlpy_error_from_conn(rc->st, rc->conn));
         return;
     }
-    if (follow_socket(rc) < 0) {
-        connect_failed(rc, psqlpy_make_error(rc->st, rc->st->ConnectionFailedError,
-                                             "connection has no socket"));
+    int fs = follow_socket(rc, 1);
+    if (fs < 0) {
+        connect_failed(rc, fs == -1 ? psqlpy_make_error(rc->st, rc->st->ConnectionFailedError,
+                                                        "connection has no socket")
+                                    : current_exception());
         return;
     }
     if (status == PGD_OK) {
@@ -360,7 +447,7 @@ pop_queue(RawConn *rc)
 static void
 conn_lost(RawConn *rc, PyObject *exc)
 {
-    unregister(rc);
+    drop_socket(rc);
     rc->state = RC_CLOSED;
     Op *op;
     if (rc->cur != NULL) {
@@ -579,7 +666,7 @@ rawconn_unqueue(RawConn *rc, Op *op)
 void
 rawconn_close(RawConn *rc)
 {
-    unregister(rc);
+    drop_socket(rc);
     rc->state = RC_CLOSED;
 }
 
@@ -591,6 +678,16 @@ disconnect(RawConn *rc, const char *msg)
     Py_INCREF(rc);
     pgd_conn_disconnect(rc->conn);
     conn_lost(rc, psqlpy_make_error(rc->st, rc->st->ConnectionFailedError, msg));
+    Py_DECREF(rc);
+}
+
+/* The connection is beyond use: shut it down and fail what is on it. Steals exc. */
+static void
+disconnect_lost(RawConn *rc, PyObject *exc)
+{
+    Py_INCREF(rc);
+    pgd_conn_disconnect(rc->conn);
+    conn_lost(rc, exc);
     Py_DECREF(rc);
 }
 
@@ -655,8 +752,24 @@ io_step(RawConn *rc)
         finish_current(rc, status);
         return;
     }
+    if (!pgd_conn_is_ok(rc->conn) || pgd_conn_socket(rc->conn) != rc->src_fd) {
+        /* libpq closed its socket yet still waits: nothing will ever come */
+        conn_lost(rc, psqlpy_make_error(rc->st, rc->st->ConnectionFailedError,
+                                        "the connection to the server was lost"));
+        return;
+    }
     if (want_writer(rc, (status & PGD_WANT_WRITE) != 0) < 0)
         conn_lost(rc, current_exception());
+}
+
+/* Whether the registered socket reports an error or a hang-up. */
+static int
+hung_up(const RawConn *rc)
+{
+    if (rc->fd < 0)
+        return 0;
+    struct pollfd p = {.fd = rc->fd, .events = POLLIN, .revents = 0};
+    return poll(&p, 1, 0) > 0 && (p.revents & (POLLERR | POLLHUP | POLLNVAL)) != 0;
 }
 
 static PyObject *
@@ -666,6 +779,19 @@ rc_on_io(PyObject *self, PyObject *unused)
     RawConn *rc = (RawConn *)self;
     Py_INCREF(rc);
     io_step(rc);
+    /* see the top of the file: no further wake-up may come for this socket */
+    for (int i = 0; i < 4 && rc->state != RC_CLOSED && hung_up(rc); i++) {
+        if (i == 3) {
+            PyObject *exc = psqlpy_make_error(rc->st, rc->st->ConnectionFailedError,
+                                              "the connection to the server was lost");
+            if (rc->state == RC_CONNECTING)
+                connect_failed(rc, exc);
+            else
+                disconnect_lost(rc, exc);
+            break;
+        }
+        io_step(rc);
+    }
     Py_DECREF(rc);
     if (PyErr_Occurred()) /* never let a step's stray error escape into the loop */
         PyErr_WriteUnraisable(self);
@@ -706,8 +832,7 @@ rc_dealloc(RawConn *rc)
 {
     PyTypeObject *tp = Py_TYPE(rc);
     PyObject_GC_UnTrack(rc);
-    if (rc->loop != NULL)
-        unregister(rc);
+    drop_socket(rc);
     rc_clear(rc);
     Py_CLEAR(rc->loop);
     /* the pgd_conn belongs to the driver's pool, which frees it */
