@@ -58,9 +58,12 @@ class PSQLPool(_psqlpy.Pool):
     """A pool of connections.
 
     ``PSQLPool(dsn=None, username=None, password=None, host=None, port=None,
-    db_name=None, max_db_pool_size=2, conn_recycling_method=None)``.  A DSN
-    overrides the separate arguments; anything not given falls back to
-    libpq's defaults and ``PG*`` environment variables.
+    db_name=None, max_db_pool_size=2, conn_recycling_method=None,
+    command_timeout=None)``.  A DSN overrides the separate arguments;
+    anything not given falls back to libpq's defaults and ``PG*``
+    environment variables.  ``command_timeout`` (seconds) is the default
+    ``timeout`` of every statement; an expired timeout raises
+    :class:`~psqlpy.exceptions.QueryTimeoutError`.
     """
 
     __slots__ = ()
@@ -68,8 +71,8 @@ class PSQLPool(_psqlpy.Pool):
     if _TYPE_CHECKING:
         # The extension hands out instances of the Connection class above
         # (see _set_connection_class below); no Python-level wrapper at run time.
-        def connection(self) -> PendingQuery[Connection]:
-            return _cast("PendingQuery[Connection]", super().connection())
+        def connection(self, timeout: float | None = None) -> PendingQuery[Connection]:
+            return _cast("PendingQuery[Connection]", super().connection(timeout))
 
     async def transaction(
         self,

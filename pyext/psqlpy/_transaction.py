@@ -130,30 +130,35 @@ class Transaction:
         await self._finish("ROLLBACK")
 
     # -- statements ------------------------------------------------------------
-    def execute(self, querystring: str,
-                parameters: Sequence[Any] | None = None) -> PendingQuery[QueryResult]:
+    # timeout: seconds for the call (None: the pool's command_timeout);
+    # QueryTimeoutError when it expires, with the transaction left failed
+    # as by a cancelled statement.
+    def execute(self, querystring: str, parameters: Sequence[Any] | None = None,
+                timeout: float | None = None) -> PendingQuery[QueryResult]:
         """Run one statement in the transaction; awaitable -> QueryResult."""
         self._check_active()
-        return self._conn.execute(querystring, parameters)
+        return self._conn.execute(querystring, parameters, timeout)
 
     def execute_many(self, querystring: str,
-                     parameters: Sequence[Sequence[Any]] | None = None) -> PendingQuery[None]:
+                     parameters: Sequence[Sequence[Any]] | None = None,
+                     timeout: float | None = None) -> PendingQuery[None]:
         """Run one statement for each parameter list, pipelined (one Sync)."""
         self._check_active()
-        return self._conn.execute_many(querystring, parameters)
+        return self._conn.execute_many(querystring, parameters, timeout)
 
-    def fetch_row(self, querystring: str,
-                  parameters: Sequence[Any] | None = None) -> PendingQuery[SingleQueryResult]:
+    def fetch_row(self, querystring: str, parameters: Sequence[Any] | None = None,
+                  timeout: float | None = None) -> PendingQuery[SingleQueryResult]:
         """The first row as a SingleQueryResult; NoRowsError when there is none."""
         self._check_active()
-        return self._conn.fetch_row(querystring, parameters)
+        return self._conn.fetch_row(querystring, parameters, timeout)
 
     def pipeline(
-        self, queries: Sequence[tuple[str, Sequence[Any] | None]]
+        self, queries: Sequence[tuple[str, Sequence[Any] | None]],
+        timeout: float | None = None,
     ) -> PendingQuery[list[QueryResult]]:
         """Run several statements in one pipeline; awaitable -> list[QueryResult]."""
         self._check_active()
-        return self._conn.pipeline(queries)
+        return self._conn.pipeline(queries, timeout)
 
     # -- savepoints ------------------------------------------------------------
     async def savepoint(self, savepoint_name: str) -> None:
@@ -261,13 +266,13 @@ class Cursor:
             f"DECLARE {self._name}{scroll} CURSOR FOR {self._query}", self._params)
         self._state = _ACTIVE
 
-    def _fetch(self, what: str) -> PendingQuery[QueryResult]:
+    def _fetch(self, what: str, timeout: float | None = None) -> PendingQuery[QueryResult]:
         if self._state is not _ACTIVE:
             raise CursorError("the cursor is closed" if self._state is _DONE
                               else "the cursor is not declared")
         if self._tx._state is not _ACTIVE:
             raise CursorError("the cursor's transaction is finished")
-        return self._tx._conn.execute(f"FETCH {what} FROM {self._name}")
+        return self._tx._conn.execute(f"FETCH {what} FROM {self._name}", None, timeout)
 
     @staticmethod
     def _count(value: Any, name: str) -> int:
@@ -275,39 +280,47 @@ class Cursor:
             raise CursorError(f"{name} must be an int, got {value!r}")
         return value
 
-    def fetch(self, fetch_number: int | None = None) -> PendingQuery[QueryResult]:
+    # Every fetch takes timeout= (seconds; None: the pool's command_timeout).
+    def fetch(self, fetch_number: int | None = None,
+              timeout: float | None = None) -> PendingQuery[QueryResult]:
         """``FETCH n`` (n defaults to the cursor's fetch_number)."""
         n = self._fetch_number if fetch_number is None else self._count(fetch_number, "fetch_number")
         if n < 0:
             raise CursorError("fetch_number must not be negative; use fetch_backward()")
-        return self._fetch(f"FORWARD {n}")
+        return self._fetch(f"FORWARD {n}", timeout)
 
-    def fetch_next(self) -> PendingQuery[QueryResult]:
-        return self._fetch("NEXT")
+    def fetch_next(self, timeout: float | None = None) -> PendingQuery[QueryResult]:
+        return self._fetch("NEXT", timeout)
 
-    def fetch_prior(self) -> PendingQuery[QueryResult]:
-        return self._fetch("PRIOR")
+    def fetch_prior(self, timeout: float | None = None) -> PendingQuery[QueryResult]:
+        return self._fetch("PRIOR", timeout)
 
-    def fetch_first(self) -> PendingQuery[QueryResult]:
-        return self._fetch("FIRST")
+    def fetch_first(self, timeout: float | None = None) -> PendingQuery[QueryResult]:
+        return self._fetch("FIRST", timeout)
 
-    def fetch_last(self) -> PendingQuery[QueryResult]:
-        return self._fetch("LAST")
+    def fetch_last(self, timeout: float | None = None) -> PendingQuery[QueryResult]:
+        return self._fetch("LAST", timeout)
 
-    def fetch_absolute(self, absolute_number: int) -> PendingQuery[QueryResult]:
-        return self._fetch(f"ABSOLUTE {self._count(absolute_number, 'absolute_number')}")
+    def fetch_absolute(self, absolute_number: int,
+                       timeout: float | None = None) -> PendingQuery[QueryResult]:
+        return self._fetch(f"ABSOLUTE {self._count(absolute_number, 'absolute_number')}",
+                           timeout)
 
-    def fetch_relative(self, relative_number: int) -> PendingQuery[QueryResult]:
-        return self._fetch(f"RELATIVE {self._count(relative_number, 'relative_number')}")
+    def fetch_relative(self, relative_number: int,
+                       timeout: float | None = None) -> PendingQuery[QueryResult]:
+        return self._fetch(f"RELATIVE {self._count(relative_number, 'relative_number')}",
+                           timeout)
 
-    def fetch_forward_all(self) -> PendingQuery[QueryResult]:
-        return self._fetch("FORWARD ALL")
+    def fetch_forward_all(self, timeout: float | None = None) -> PendingQuery[QueryResult]:
+        return self._fetch("FORWARD ALL", timeout)
 
-    def fetch_backward(self, backward_count: int) -> PendingQuery[QueryResult]:
-        return self._fetch(f"BACKWARD {self._count(backward_count, 'backward_count')}")
+    def fetch_backward(self, backward_count: int,
+                       timeout: float | None = None) -> PendingQuery[QueryResult]:
+        return self._fetch(f"BACKWARD {self._count(backward_count, 'backward_count')}",
+                           timeout)
 
-    def fetch_backward_all(self) -> PendingQuery[QueryResult]:
-        return self._fetch("BACKWARD ALL")
+    def fetch_backward_all(self, timeout: float | None = None) -> PendingQuery[QueryResult]:
+        return self._fetch("BACKWARD ALL", timeout)
 
     async def close(self) -> None:
         """Close the cursor; closing twice is harmless."""

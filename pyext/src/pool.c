@@ -12,6 +12,7 @@
  */
 #include "pyext.h"
 
+#include <math.h>
 #include <structmember.h>
 
 #define DEFAULT_POOL_SIZE 2
@@ -318,6 +319,7 @@ op_abandon(Op *op)
     }
     op->abandoned = 1;
     op->state = OPS_DONE;
+    op_stop_timer(op);
 }
 
 /* ---- Python type ---------------------------------------------------------- */
@@ -401,11 +403,14 @@ pool_init(PyObject *op, PyObject *args, PyObject *kwds)
 {
     PoolObject *self = (PoolObject *)op;
     static char *kwlist[] = {"dsn", "username", "password", "host", "port", "db_name",
-                             "max_db_pool_size", "conn_recycling_method", NULL};
+                             "max_db_pool_size", "conn_recycling_method", "command_timeout",
+                             NULL};
     PyObject *dsn = Py_None, *user = Py_None, *password = Py_None, *host = Py_None,
-             *port = Py_None, *db = Py_None, *size = Py_None, *recycle = Py_None;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|OOOOOOOO:PSQLPool", kwlist, &dsn, &user,
-                                     &password, &host, &port, &db, &size, &recycle))
+             *port = Py_None, *db = Py_None, *size = Py_None, *recycle = Py_None,
+             *ctimeout = Py_None;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|OOOOOOOOO:PSQLPool", kwlist, &dsn, &user,
+                                     &password, &host, &port, &db, &size, &recycle,
+                                     &ctimeout))
         return -1;
     module_state *st = self->st;
     if (self->started) {
@@ -425,6 +430,22 @@ pool_init(PyObject *op, PyObject *args, PyObject *kwds)
             return -1;
         }
         self->max_size = (int)n;
+    }
+    self->command_timeout = 0;
+    if (ctimeout != Py_None) {
+        double t = -1;
+        if ((PyLong_Check(ctimeout) || PyFloat_Check(ctimeout)) && !PyBool_Check(ctimeout)) {
+            t = PyFloat_AsDouble(ctimeout);
+            if (t == -1 && PyErr_Occurred())
+                PyErr_Clear();
+        }
+        if (!(t > 0) || isinf(t)) {
+            PyErr_Format(st->PoolConfigurationError,
+                         "command_timeout must be a positive number of seconds or None, "
+                         "got %R", ctimeout);
+            return -1;
+        }
+        self->command_timeout = t;
     }
     self->recycle = PGD_RECYCLE_FAST;
     if (recycle != Py_None) {
@@ -567,14 +588,15 @@ pool_startup(PyObject *op_self, PyObject *unused)
 static PyObject *
 pool_query(PoolObject *self, PyObject *args, PyObject *kwds, int mode, const char *fmt)
 {
-    static char *kwlist[] = {"querystring", "parameters", NULL};
-    PyObject *sql, *params = Py_None;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, fmt, kwlist, &sql, &params))
+    static char *kwlist[] = {"querystring", "parameters", "timeout", NULL};
+    PyObject *sql, *params = Py_None, *timeout = Py_None;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, fmt, kwlist, &sql, &params, &timeout))
         return NULL;
     Op *op = new_op(self, OP_QUERY, mode);
     if (op == NULL)
         return NULL;
-    if (pool_check_usable(self) < 0 || op_bind_query(op, sql, params) < 0)
+    if (pool_check_usable(self) < 0 || op_set_timeout(op, timeout, 1) < 0 ||
+        op_bind_query(op, sql, params) < 0 || op_arm_timeout(op) < 0)
         return op_failed_awaitable(op);
     pool_acquire(self, op);
     return (PyObject *)op;
@@ -583,24 +605,28 @@ pool_query(PoolObject *self, PyObject *args, PyObject *kwds, int mode, const cha
 static PyObject *
 pool_execute(PyObject *self, PyObject *args, PyObject *kwds)
 {
-    return pool_query((PoolObject *)self, args, kwds, RES_QUERY, "O|O:execute");
+    return pool_query((PoolObject *)self, args, kwds, RES_QUERY, "O|OO:execute");
 }
 
 static PyObject *
 pool_fetch_row(PyObject *self, PyObject *args, PyObject *kwds)
 {
-    return pool_query((PoolObject *)self, args, kwds, RES_ROW, "O|O:fetch_row");
+    return pool_query((PoolObject *)self, args, kwds, RES_ROW, "O|OO:fetch_row");
 }
 
 static PyObject *
-pool_connection(PyObject *op_self, PyObject *unused)
+pool_connection(PyObject *op_self, PyObject *args, PyObject *kwds)
 {
-    (void)unused;
     PoolObject *self = (PoolObject *)op_self;
+    static char *kwlist[] = {"timeout", NULL};
+    PyObject *timeout = Py_None;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|O:connection", kwlist, &timeout))
+        return NULL;
     Op *op = new_op(self, OP_ACQUIRE, RES_CONNECTION);
     if (op == NULL)
         return NULL;
-    if (pool_check_usable(self) < 0)
+    if (pool_check_usable(self) < 0 || op_set_timeout(op, timeout, 0) < 0 ||
+        op_arm_timeout(op) < 0)
         return op_failed_awaitable(op);
     pool_acquire(self, op);
     return (PyObject *)op;
@@ -716,13 +742,14 @@ static PyMethodDef pool_methods[] = {
      "startup()\n--\n\nStart the pool on the running event loop and open its first "
      "connection (awaitable)."},
     {"execute", (PyCFunction)(void (*)(void))pool_execute, METH_VARARGS | METH_KEYWORDS,
-     "execute(querystring, parameters=None)\n--\n\nRun one statement on a pooled "
-     "connection; awaitable returning a QueryResult."},
+     "execute(querystring, parameters=None, timeout=None)\n--\n\nRun one statement on a "
+     "pooled connection; awaitable returning a QueryResult."},
     {"fetch_row", (PyCFunction)(void (*)(void))pool_fetch_row, METH_VARARGS | METH_KEYWORDS,
-     "fetch_row(querystring, parameters=None)\n--\n\nThe first row as a "
+     "fetch_row(querystring, parameters=None, timeout=None)\n--\n\nThe first row as a "
      "SingleQueryResult (awaitable); NoRowsError when there is none."},
-    {"connection", pool_connection, METH_NOARGS,
-     "connection()\n--\n\nBorrow a connection (awaitable returning a Connection)."},
+    {"connection", (PyCFunction)(void (*)(void))pool_connection, METH_VARARGS | METH_KEYWORDS,
+     "connection(timeout=None)\n--\n\nBorrow a connection (awaitable returning a "
+     "Connection); timeout bounds the wait for a free one."},
     {"close", pool_close, METH_NOARGS,
      "close()\n--\n\nClose the pool: idle connections now, lent ones when they come "
      "back. May be awaited."},
@@ -751,7 +778,8 @@ static PyType_Slot pool_slots[] = {
     {Py_tp_getset, pool_getset},
     {Py_tp_members, pool_members},
     {Py_tp_doc, "Pool(dsn=None, username=None, password=None, host=None, port=None, "
-                "db_name=None, max_db_pool_size=None, conn_recycling_method=None)"},
+                "db_name=None, max_db_pool_size=None, conn_recycling_method=None, "
+                "command_timeout=None)"},
     {0, NULL},
 };
 

@@ -32,7 +32,7 @@ typedef struct module_state {
     PyObject *BaseError, *PoolError, *PoolConfigurationError,
         *ConnectionFailedError, *InterfaceError, *DatabaseError,
         *ParameterError, *ResultError, *UUIDError;
-    PyObject *NoRowsError;
+    PyObject *NoRowsError, *QueryTimeoutError;
     PyObject *sqlstate_map; /* dict: SQLSTATE class (2 chars) -> class */
     PyObject *connection_class; /* what connection() hands out (a subclass
                                    of Connection set by the package) */
@@ -104,6 +104,9 @@ struct Op {
     int abort_tx;      /* abandoned inside a transaction block: abort the
                           transaction if it completes anyway */
     int expect_error;  /* internal, and failing is its purpose */
+    int timed_out;     /* its timeout expired (QueryTimeoutError) */
+    double timeout;    /* seconds for the whole call, 0 for none */
+    PyObject *timer;   /* the loop's TimerHandle while the timeout is armed */
     PyObject *cancel_exc;  /* the CancelledError held back until the outcome
                               shows whether the cancel took effect */
     PyObject *cancel_task; /* the task it was thrown into */
@@ -135,6 +138,7 @@ struct PoolObject {
     int max_size;
     int recycle;         /* pgd_recycle */
     int started, closed;
+    double command_timeout; /* default timeout of statements, 0 for none */
     Op *whead, *wtail;   /* waiting for a connection */
     PyObject *weakreflist;
 };
@@ -163,6 +167,9 @@ struct RawConn {
     Op *cur;            /* running operation (strong) */
     Op *qhead, *qtail;  /* queued operations (strong) */
     Op *connect_waiter; /* the acquire op this connection was opened for */
+    PyObject *deadline; /* TimerHandle: close the connection unless deadline_op
+                           is over by then (a timed-out statement) */
+    Op *deadline_op;    /* strong */
 };
 
 /* rawconn.c */
@@ -188,6 +195,10 @@ int rawconn_unqueue(RawConn *rc, Op *op);   /* 1 if op was queued on rc */
  * abandoned (its outcome is dropped; the connection may be closed). */
 int rawconn_cancel_running(RawConn *rc, Op *op, int may_wait);
 int rawconn_idle(const RawConn *rc);
+/* Close rc (its slot is opened again) if `op` still runs on it in `secs`
+ * seconds: a statement whose timeout expired and whose cancel the server
+ * has not acted on (a frozen backend, a dead link). */
+void rawconn_arm_deadline(RawConn *rc, Op *op, double secs);
 
 /* pool.c */
 void pool_acquire(PoolObject *pool, Op *op); /* route op to a connection */
@@ -209,6 +220,12 @@ int op_bind_query(Op *op, PyObject *sql, PyObject *params); /* -1 + exception */
  * waiting op; stop a running one (rawconn_cancel_running) and drop its
  * results. */
 void op_abandon(Op *op);
+/* timeout= of a call: None -> the pool's command_timeout when use_default,
+ * else none; a positive number of seconds.  0, or -1 + exception. */
+int op_set_timeout(Op *op, PyObject *arg, int use_default);
+/* Start the op's timeout clock (if it has one); 0, or -1 + exception. */
+int op_arm_timeout(Op *op);
+void op_stop_timer(Op *op);
 
 /* connection.c */
 PyObject *connection_new(module_state *st, PoolObject *pool, RawConn *rc);

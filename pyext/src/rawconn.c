@@ -164,6 +164,8 @@ follow_socket(RawConn *rc, int check_identity)
     return 0;
 }
 
+static void cancel_deadline(RawConn *rc);
+
 RawConn *
 rawconn_new(module_state *st, PoolObject *pool, pgd_conn *conn)
 {
@@ -186,6 +188,8 @@ rawconn_new(module_state *st, PoolObject *pool, pgd_conn *conn)
     rc->cur = NULL;
     rc->qhead = rc->qtail = NULL;
     rc->connect_waiter = NULL;
+    rc->deadline = NULL;
+    rc->deadline_op = NULL;
     PyObject_GC_Track(rc);
     rc->on_read = PyObject_GetAttr((PyObject *)rc, st->s_on_read);
     rc->on_write = PyObject_GetAttr((PyObject *)rc, st->s_on_write);
@@ -418,6 +422,21 @@ current_exception(void)
 static void
 deliver(Op *op, PyObject *value, PyObject *exc)
 {
+    if (op->timed_out && !op->abandoned && exc != NULL && op->took_no_effect &&
+        op->cancel_exc == NULL) {
+        /* waited for the outcome of a timed-out batch: the cancel took
+         * effect, nothing of it stays */
+        char msg[128];
+        snprintf(msg, sizeof msg, "the statement did not finish within its timeout (%g s)",
+                 op->timeout);
+        PyObject *te = psqlpy_make_error(op->st, op->st->QueryTimeoutError, msg);
+        if (te != NULL) {
+            PyException_SetContext(te, exc); /* steals exc */
+            exc = te;
+        } else {
+            PyErr_Clear();
+        }
+    }
     if (op->abandoned || op->internal) {
         Py_XDECREF(value);
         Py_XDECREF(exc);
@@ -448,6 +467,7 @@ static void
 conn_lost(RawConn *rc, PyObject *exc)
 {
     drop_socket(rc);
+    cancel_deadline(rc);
     rc->state = RC_CLOSED;
     Op *op;
     if (rc->cur != NULL) {
@@ -513,6 +533,8 @@ finish_current(RawConn *rc, int status)
 {
     Op *op = rc->cur;
     rc->cur = NULL;
+    if (rc->deadline_op == op)
+        cancel_deadline(rc);
     PyObject *value = NULL, *exc = NULL;
 
     if (want_writer(rc, 0) < 0)
@@ -731,6 +753,77 @@ rawconn_cancel_running(RawConn *rc, Op *op, int may_wait)
     return 0;
 }
 
+/* ---- deadline of a timed-out statement -------------------------------------- */
+
+static void
+cancel_deadline(RawConn *rc)
+{
+    if (rc->deadline != NULL) {
+        PyObject *timer = rc->deadline;
+        rc->deadline = NULL;
+        if (!psqlpy_tearing_down(rc->st)) {
+            PyObject *t, *v, *tb;
+            PyErr_Fetch(&t, &v, &tb);
+            PyObject *r = PyObject_CallMethodNoArgs(timer, rc->st->s_cancel);
+            if (r == NULL)
+                PyErr_Clear();
+            Py_XDECREF(r);
+            PyErr_Restore(t, v, tb);
+        }
+        Py_DECREF(timer);
+    }
+    Py_CLEAR(rc->deadline_op);
+}
+
+static PyObject *
+rc_on_deadline(PyObject *self, PyObject *unused)
+{
+    (void)unused;
+    RawConn *rc = (RawConn *)self;
+    Py_INCREF(rc);
+    Py_CLEAR(rc->deadline);
+    Op *op = rc->deadline_op;
+    rc->deadline_op = NULL;
+    if (op != NULL && rc->cur == op && rc->state == RC_READY) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "the connection was closed: the server did not answer "
+                                  "the cancel request of a timed-out statement");
+        disconnect(rc, msg);
+    }
+    Py_XDECREF(op);
+    Py_DECREF(rc);
+    if (PyErr_Occurred())
+        PyErr_WriteUnraisable(self);
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef on_deadline_def = {"_on_deadline", rc_on_deadline, METH_NOARGS, NULL};
+
+void
+rawconn_arm_deadline(RawConn *rc, Op *op, double secs)
+{
+    cancel_deadline(rc);
+    if (rc->loop == NULL || psqlpy_tearing_down(rc->st))
+        return;
+    PyObject *cb = PyCFunction_New(&on_deadline_def, (PyObject *)rc);
+    PyObject *delay = cb ? PyFloat_FromDouble(secs) : NULL;
+    PyObject *timer = delay ? PyObject_CallMethodObjArgs(rc->loop, rc->st->s_call_later, delay,
+                                                         cb, NULL)
+                            : NULL;
+    Py_XDECREF(delay);
+    Py_XDECREF(cb);
+    if (timer == NULL) {
+        /* cannot wait for it: close the connection now rather than keep it */
+        PyErr_Clear();
+        if (rc->cur == op && rc->state == RC_READY)
+            disconnect(rc, "the connection was closed: a timed-out statement could not be "
+                           "given a deadline");
+        return;
+    }
+    rc->deadline = timer;
+    rc->deadline_op = (Op *)Py_NewRef((PyObject *)op);
+}
+
 /* ---- event-loop callbacks ------------------------------------------------ */
 
 static void
@@ -808,6 +901,8 @@ rc_traverse(RawConn *rc, visitproc visit, void *arg)
     Py_VISIT(rc->timer);
     Py_VISIT(rc->cur);
     Py_VISIT(rc->connect_waiter);
+    Py_VISIT(rc->deadline);
+    Py_VISIT(rc->deadline_op);
     for (Op *o = rc->qhead; o != NULL; o = o->next)
         Py_VISIT(o);
     return 0;
@@ -817,6 +912,7 @@ static int
 rc_clear(RawConn *rc)
 {
     cancel_timer(rc);
+    cancel_deadline(rc);
     Py_CLEAR(rc->on_read);
     Py_CLEAR(rc->on_write);
     Py_CLEAR(rc->cur);

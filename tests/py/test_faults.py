@@ -24,7 +24,7 @@ import pytest_asyncio
 import pgcluster
 from helpers import rss_kib
 from psqlpy import PSQLPool
-from psqlpy.exceptions import Error
+from psqlpy.exceptions import ConnectionFailedError, DatabaseError, Error, QueryTimeoutError
 
 SCALE = float(os.environ.get("PSQLPY_FAULT_SCALE", "1"))
 APP = "psqlpy_faults"
@@ -96,7 +96,12 @@ class Load:
         self.ok = self.hangs = self.wrong = 0
         self.errors: Dict[str, int] = {}
         self.last_error_at = 0.0
+        self.last_ok_at = 0.0
         self.stop = False
+
+    def reset(self) -> None:
+        self.ok = self.hangs = self.wrong = 0
+        self.errors = {}
 
     async def _task(self, t: int) -> None:
         i = 0
@@ -117,6 +122,7 @@ class Load:
                 continue
             if res.result() == [{"v": n}]:
                 self.ok += 1
+                self.last_ok_at = time.monotonic()
             else:
                 self.wrong += 1
 
@@ -167,4 +173,137 @@ async def test_terminate_backends_under_load(cluster, observer, loop_name) -> No
         assert slots["pool_size"] == slots["server_sessions"], slots
         assert load.ok > 0 and killed > 0
     finally:
+        await pool.close()
+
+
+async def test_restart_under_load(cluster, observer, loop_name) -> None:
+    """pg_ctl restart -m fast while 100 tasks query a pool of 10: the pool
+    serves again without any manual step, and once it does, nothing fails."""
+    rss0 = rss_kib()
+    pool = PSQLPool(dsn=app_dsn(cluster), max_db_pool_size=10)
+    await pool.startup()
+    try:
+        async with Load(pool) as load:
+            await asyncio.sleep(0.5)
+            before = load.ok
+            t0 = time.monotonic()
+            await asyncio.to_thread(
+                cluster._run, [cluster._bin("pg_ctl"), "-D", cluster.datadir, "-l",
+                               cluster.logfile, "-o", f"-p {cluster.port}", "-m", "fast", "-w",
+                               "-t", "60", "restart"])
+            t_up = time.monotonic()
+            # recovered: a query answered after the server came back
+            deadline = t_up + 15
+            while load.last_ok_at < t_up and time.monotonic() < deadline:
+                await asyncio.sleep(0.01)
+            recovered = load.last_ok_at - t_up
+            failures_during = dict(load.errors)
+            await asyncio.sleep(0.5)   # let calls that were already failing end
+            load.reset()
+            await asyncio.sleep(2.0)
+            after = dict(ok=load.ok, errors=dict(load.errors), hangs=load.hangs,
+                         wrong=load.wrong)
+        slots = await no_lost_slots(pool, observer)
+        report("restart", loop_name, queries_ok_before=before,
+               restart_s=f"{t_up - t0:.3f}", recovery_after_up_s=f"{recovered:.3f}",
+               errors_during=failures_during, after_recovery=after,
+               rss_kib_before=rss0, rss_kib_after=rss_kib(), **slots)
+        assert 0 <= recovered < 15, "the pool did not serve again after the restart"
+        assert after["errors"] == {} and after["hangs"] == 0 and after["wrong"] == 0, after
+        assert after["ok"] > 0
+        assert set(failures_during) <= {"ConnectionFailedError"}, failures_during
+        assert slots["pool_size"] == slots["server_sessions"], slots
+    finally:
+        await pool.close()
+
+
+async def test_sigstop_backends_with_command_timeout(cluster, observer, loop_name) -> None:
+    """SIGSTOP of every backend of a pool with command_timeout=2, for 10 s,
+    under load: no call waits past its timeout by more than 0.5 s, the pool
+    keeps serving on new connections during the freeze, and all is well
+    after SIGCONT."""
+    timeout, freeze = 2.0, 10.0 * min(SCALE, 3)
+    rss0 = rss_kib()
+    pool = PSQLPool(dsn=app_dsn(cluster), max_db_pool_size=4, command_timeout=timeout)
+    await pool.startup()
+    stats = dict(ok=0, ok_frozen=0, timeouts=0, wrong=0, other=0, hangs=0)
+    overshoot: List[float] = []
+    others: Dict[str, int] = {}
+    frozen_at: List[float] = []
+    first_ok_in_freeze: List[float] = []
+    stop = False
+
+    async def worker(t: int) -> None:
+        i = 0
+        while not stop:
+            n = t * 1_000_000 + i
+            i += 1
+            t0 = time.monotonic()
+            try:
+                # the guard only detects a hang; the assertion is on elapsed time
+                res = await asyncio.wait_for(
+                    pool.execute("SELECT $1::int8 AS v", [n]), timeout + 5)
+            except QueryTimeoutError:
+                stats["timeouts"] += 1
+                overshoot.append(time.monotonic() - t0 - timeout)
+                continue
+            except asyncio.TimeoutError:
+                stats["hangs"] += 1
+                continue
+            except Error as e:
+                others[type(e).__name__] = others.get(type(e).__name__, 0) + 1
+                overshoot.append(time.monotonic() - t0 - timeout)
+                await asyncio.sleep(0.01)
+                continue
+            if res.result() != [{"v": n}]:
+                stats["wrong"] += 1
+                continue
+            stats["ok"] += 1
+            if frozen_at:
+                stats["ok_frozen"] += 1
+                if stats["timeouts"] and not first_ok_in_freeze:
+                    # served on a new connection, after the frozen ones timed out
+                    first_ok_in_freeze.append(time.monotonic() - frozen_at[0])
+            await asyncio.sleep(0.005)
+
+    try:
+        await asyncio.gather(*(pool.execute("SELECT pg_sleep(0.2)") for _ in range(4)))
+        pids = await sessions(observer)
+        assert len(pids) == 4
+        tasks = [asyncio.ensure_future(worker(t)) for t in range(20)]
+        await asyncio.sleep(0.3)
+        try:
+            for pid in pids:
+                os.kill(pid, signal.SIGSTOP)
+            frozen_at.append(time.monotonic())
+            await asyncio.sleep(freeze)
+        finally:
+            for pid in pids:
+                try:
+                    os.kill(pid, signal.SIGCONT)
+                except ProcessLookupError:
+                    pass
+        ok_in_freeze = stats["ok_frozen"]
+        await asyncio.sleep(1.0)
+        stop = True
+        await asyncio.wait_for(asyncio.gather(*tasks), timeout + 10)
+        await asyncio.wait_for(asyncio.gather(
+            *(pool.execute("SELECT $1::int8 AS v", [i]) for i in range(20))), HANG)
+        slots = await no_lost_slots(pool, observer)
+        worst = max(overshoot) if overshoot else 0.0
+        report("sigstop", loop_name, frozen_backends=len(pids), freeze_s=freeze,
+               command_timeout=timeout, queries_ok=stats["ok"], ok_during_freeze=ok_in_freeze,
+               first_ok_on_new_conn_s=(f"{first_ok_in_freeze[0]:.3f}" if first_ok_in_freeze
+                                       else None),
+               timeouts=stats["timeouts"], other_errors=others, hangs=stats["hangs"],
+               wrong=stats["wrong"], worst_overshoot_s=f"{worst:.3f}",
+               rss_kib_before=rss0, rss_kib_after=rss_kib(), **slots)
+        assert stats["hangs"] == 0 and stats["wrong"] == 0
+        assert worst <= 0.5, f"a call waited {worst:.3f} s past its timeout"
+        assert stats["timeouts"] > 0
+        assert ok_in_freeze > 0, "the pool did not serve on new connections during the freeze"
+        assert set(others) <= {"ConnectionFailedError"}, others
+        assert slots["pool_size"] == slots["server_sessions"], slots
+    finally:
+        stop = True
         await pool.close()
