@@ -34,8 +34,6 @@
  */
 #include "pyext.h"
 
-#include <math.h>
-
 #define TIMEOUT_WAIT_GRACE 0.25
 #define TIMEOUT_CLOSE_GRACE 1.0
 
@@ -109,20 +107,7 @@ wake(Op *op)
 void
 op_stop_timer(Op *op)
 {
-    if (op->timer == NULL)
-        return;
-    PyObject *timer = op->timer;
-    op->timer = NULL;
-    if (!psqlpy_tearing_down(op->st)) {
-        PyObject *t, *v, *tb;
-        PyErr_Fetch(&t, &v, &tb);
-        PyObject *r = PyObject_CallMethodNoArgs(timer, op->st->s_cancel);
-        if (r == NULL)
-            PyErr_Clear();
-        Py_XDECREF(r);
-        PyErr_Restore(t, v, tb);
-    }
-    Py_DECREF(timer);
+    psqlpy_cancel_timer(op->st, &op->timer);
 }
 
 void
@@ -232,18 +217,11 @@ op_set_timeout(Op *op, PyObject *arg, int use_default)
         op->timeout = use_default && op->pool != NULL ? op->pool->command_timeout : 0;
         return 0;
     }
-    double t = -1;
-    if ((PyLong_Check(arg) || PyFloat_Check(arg)) && !PyBool_Check(arg)) {
-        t = PyFloat_AsDouble(arg);
-        if (t == -1 && PyErr_Occurred())
-            PyErr_Clear();
-    }
-    if (!(t > 0) || isinf(t)) {
+    if (psqlpy_seconds(arg, &op->timeout) < 0) {
         PyErr_Format(op->st->InterfaceError,
                      "timeout must be a positive number of seconds or None, got %R", arg);
         return -1;
     }
-    op->timeout = t;
     return 0;
 }
 
@@ -258,13 +236,8 @@ op_arm_timeout(Op *op)
     PyObject *loop = op->pool ? op->pool->loop : NULL;
     if (loop == NULL)
         return 0; /* not started: the call fails on its own */
-    PyObject *cb = PyCFunction_New(&on_timeout_def, (PyObject *)op);
-    PyObject *delay = cb ? PyFloat_FromDouble(op->timeout) : NULL;
-    PyObject *timer = delay ? PyObject_CallMethodObjArgs(loop, op->st->s_call_later, delay,
-                                                         cb, NULL)
-                            : NULL;
-    Py_XDECREF(delay);
-    Py_XDECREF(cb);
+    PyObject *timer = psqlpy_call_later(op->st, loop, op->timeout, &on_timeout_def,
+                                        (PyObject *)op);
     if (timer == NULL)
         return -1;
     op->timer = timer;

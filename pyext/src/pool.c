@@ -12,7 +12,6 @@
  */
 #include "pyext.h"
 
-#include <math.h>
 #include <structmember.h>
 
 #define DEFAULT_POOL_SIZE 2
@@ -432,20 +431,11 @@ pool_init(PyObject *op, PyObject *args, PyObject *kwds)
         self->max_size = (int)n;
     }
     self->command_timeout = 0;
-    if (ctimeout != Py_None) {
-        double t = -1;
-        if ((PyLong_Check(ctimeout) || PyFloat_Check(ctimeout)) && !PyBool_Check(ctimeout)) {
-            t = PyFloat_AsDouble(ctimeout);
-            if (t == -1 && PyErr_Occurred())
-                PyErr_Clear();
-        }
-        if (!(t > 0) || isinf(t)) {
-            PyErr_Format(st->PoolConfigurationError,
-                         "command_timeout must be a positive number of seconds or None, "
-                         "got %R", ctimeout);
-            return -1;
-        }
-        self->command_timeout = t;
+    if (ctimeout != Py_None && psqlpy_seconds(ctimeout, &self->command_timeout) < 0) {
+        PyErr_Format(st->PoolConfigurationError,
+                     "command_timeout must be a positive number of seconds or None, got %R",
+                     ctimeout);
+        return -1;
     }
     self->recycle = PGD_RECYCLE_FAST;
     if (recycle != Py_None) {

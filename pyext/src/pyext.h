@@ -60,6 +60,15 @@ typedef struct module_state {
 /* 1 when the interpreter is exiting or the module state was cleared:
  * no loop method may be called and nothing new may start (rawconn.c). */
 int psqlpy_tearing_down(const module_state *st);
+/* Loop timers (rawconn.c).  psqlpy_seconds: a positive finite number of
+ * seconds (not a bool) into *out: 0, or -1 with no exception set.
+ * psqlpy_call_later: loop.call_later(secs, <def bound to self>), a new
+ * TimerHandle or NULL + exception.  psqlpy_cancel_timer: cancel and clear
+ * *timer (no loop call while tearing down); never fails. */
+int psqlpy_seconds(PyObject *arg, double *out);
+PyObject *psqlpy_call_later(module_state *st, PyObject *loop, double secs, PyMethodDef *def,
+                            PyObject *self);
+void psqlpy_cancel_timer(module_state *st, PyObject **timer);
 
 /* The process-wide codec registry (plugins are never unloaded). */
 extern pgd_registry *psqlpy_registry;

@@ -37,6 +37,7 @@
 #include "pyext.h"
 
 #include <fcntl.h>
+#include <math.h>
 #include <poll.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -52,6 +53,54 @@ psqlpy_tearing_down(const module_state *st)
         return 1;
 #endif
     return st == NULL || st->s_remove_reader == NULL;
+}
+
+int
+psqlpy_seconds(PyObject *arg, double *out)
+{
+    double t = -1;
+    if ((PyLong_Check(arg) || PyFloat_Check(arg)) && !PyBool_Check(arg)) {
+        t = PyFloat_AsDouble(arg);
+        if (t == -1 && PyErr_Occurred())
+            PyErr_Clear();
+    }
+    if (!(t > 0) || isinf(t))
+        return -1;
+    *out = t;
+    return 0;
+}
+
+PyObject *
+psqlpy_call_later(module_state *st, PyObject *loop, double secs, PyMethodDef *def,
+                  PyObject *self)
+{
+    PyObject *cb = PyCFunction_New(def, self);
+    PyObject *delay = cb ? PyFloat_FromDouble(secs) : NULL;
+    PyObject *timer = delay ? PyObject_CallMethodObjArgs(loop, st->s_call_later, delay, cb,
+                                                         NULL)
+                            : NULL;
+    Py_XDECREF(delay);
+    Py_XDECREF(cb);
+    return timer;
+}
+
+void
+psqlpy_cancel_timer(module_state *st, PyObject **timer)
+{
+    PyObject *h = *timer;
+    if (h == NULL)
+        return;
+    *timer = NULL;
+    if (!psqlpy_tearing_down(st)) {
+        PyObject *t, *v, *tb;
+        PyErr_Fetch(&t, &v, &tb);
+        PyObject *r = PyObject_CallMethodNoArgs(h, st->s_cancel);
+        if (r == NULL)
+            PyErr_Clear();
+        Py_XDECREF(r);
+        PyErr_Restore(t, v, tb);
+    }
+    Py_DECREF(h);
 }
 
 static int
@@ -217,20 +266,7 @@ rawconn_idle(const RawConn *rc)
 static void
 cancel_timer(RawConn *rc)
 {
-    if (rc->timer == NULL)
-        return;
-    if (psqlpy_tearing_down(rc->st)) {
-        Py_CLEAR(rc->timer);
-        return;
-    }
-    PyObject *t, *v, *tb;
-    PyErr_Fetch(&t, &v, &tb);
-    PyObject *r = PyObject_CallMethodNoArgs(rc->timer, rc->st->s_cancel);
-    if (r == NULL)
-        PyErr_Clear();
-    Py_XDECREF(r);
-    PyErr_Restore(t, v, tb);
-    Py_CLEAR(rc->timer);
+    psqlpy_cancel_timer(rc->st, &rc->timer);
 }
 
 static int
@@ -758,20 +794,7 @@ rawconn_cancel_running(RawConn *rc, Op *op, int may_wait)
 static void
 cancel_deadline(RawConn *rc)
 {
-    if (rc->deadline != NULL) {
-        PyObject *timer = rc->deadline;
-        rc->deadline = NULL;
-        if (!psqlpy_tearing_down(rc->st)) {
-            PyObject *t, *v, *tb;
-            PyErr_Fetch(&t, &v, &tb);
-            PyObject *r = PyObject_CallMethodNoArgs(timer, rc->st->s_cancel);
-            if (r == NULL)
-                PyErr_Clear();
-            Py_XDECREF(r);
-            PyErr_Restore(t, v, tb);
-        }
-        Py_DECREF(timer);
-    }
+    psqlpy_cancel_timer(rc->st, &rc->deadline);
     Py_CLEAR(rc->deadline_op);
 }
 
@@ -805,13 +828,8 @@ rawconn_arm_deadline(RawConn *rc, Op *op, double secs)
     cancel_deadline(rc);
     if (rc->loop == NULL || psqlpy_tearing_down(rc->st))
         return;
-    PyObject *cb = PyCFunction_New(&on_deadline_def, (PyObject *)rc);
-    PyObject *delay = cb ? PyFloat_FromDouble(secs) : NULL;
-    PyObject *timer = delay ? PyObject_CallMethodObjArgs(rc->loop, rc->st->s_call_later, delay,
-                                                         cb, NULL)
-                            : NULL;
-    Py_XDECREF(delay);
-    Py_XDECREF(cb);
+    PyObject *timer = psqlpy_call_later(rc->st, rc->loop, secs, &on_deadline_def,
+                                        (PyObject *)rc);
     if (timer == NULL) {
         /* cannot wait for it: close the connection now rather than keep it */
         PyErr_Clear();
