@@ -51,7 +51,6 @@ op_new(module_state *st, PoolObject *pool, int kind, int result_mode)
     op->kind = kind;
     op->result_mode = result_mode;
     op->state = OPS_NEW;
-    op->release_after = 0;
     op->internal = 0;
     op->abandoned = 0;
     op->retries = 0;
@@ -138,21 +137,28 @@ op_fail(Op *op, PyObject *exc)
     wake(op);
 }
 
-void
-op_fail_current(Op *op)
+PyObject *
+psqlpy_current_exception(void)
 {
     PyObject *t, *v, *tb;
     PyErr_Fetch(&t, &v, &tb);
     PyErr_NormalizeException(&t, &v, &tb);
+    if (v != NULL && tb != NULL)
+        PyException_SetTraceback(v, tb);
+    Py_XDECREF(t);
+    Py_XDECREF(tb);
+    return v;
+}
+
+void
+op_fail_current(Op *op)
+{
+    PyObject *v = psqlpy_current_exception();
     if (v == NULL) {
         v = PyObject_CallFunction(op->st->InterfaceError, "s", "unknown failure");
         if (v == NULL)
             PyErr_Clear();
-    } else if (tb != NULL) {
-        PyException_SetTraceback(v, tb);
     }
-    Py_XDECREF(t);
-    Py_XDECREF(tb);
     op_fail(op, v);
 }
 

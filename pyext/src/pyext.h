@@ -102,7 +102,6 @@ struct Op {
     PyObject_HEAD
     module_state *st;
     int kind, result_mode, state;
-    int release_after; /* give the connection back to the pool when done */
     int internal;      /* no future: a recycling / rollback step */
     int abandoned;     /* the awaiting task was cancelled */
     int retries;
@@ -170,8 +169,6 @@ struct RawConn {
     int reading, writing;
     int leased;         /* lent to a Connection / Transaction */
     int in_pool;        /* sitting idle in the driver's pool */
-    int release_when_idle;
-    int recycled_from_pool;
     int timeout_secs;
     Op *cur;            /* running operation (strong) */
     Op *qhead, *qtail;  /* queued operations (strong) */
@@ -223,6 +220,9 @@ int op_make_future(Op *op);                  /* -1 + exception */
 void op_complete(Op *op, PyObject *value);   /* steals value */
 void op_fail(Op *op, PyObject *exc);         /* steals exc (an instance) */
 void op_fail_current(Op *op);                /* from the current Python error */
+/* The current exception, normalized, with its traceback attached: a new
+ * reference (NULL when none is set); the error indicator is cleared. */
+PyObject *psqlpy_current_exception(void);
 PyObject *op_failed_awaitable(Op *op);       /* fail from current error, return op */
 int op_bind_query(Op *op, PyObject *sql, PyObject *params); /* -1 + exception */
 /* The awaiting task was cancelled (or the awaitable closed): withdraw a

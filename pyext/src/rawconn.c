@@ -232,8 +232,6 @@ rawconn_new(module_state *st, PoolObject *pool, pgd_conn *conn)
     rc->reading = rc->writing = 0;
     rc->leased = 0;
     rc->in_pool = 0;
-    rc->release_when_idle = 0;
-    rc->recycled_from_pool = 0;
     rc->cur = NULL;
     rc->qhead = rc->qtail = NULL;
     rc->connect_waiter = NULL;
@@ -294,8 +292,6 @@ arm_timer(RawConn *rc)
     return rc->timer ? 0 : -1;
 }
 
-static PyObject *current_exception(void);
-
 static void
 connect_failed(RawConn *rc, PyObject *exc)
 {
@@ -319,19 +315,14 @@ connect_step(RawConn *rc, int status)
     if (fs < 0) {
         connect_failed(rc, fs == -1 ? psqlpy_make_error(rc->st, rc->st->ConnectionFailedError,
                                                         "connection has no socket")
-                                    : current_exception());
+                                    : psqlpy_current_exception());
         return;
     }
     if (status == PGD_OK) {
         cancel_timer(rc);
         rc->state = RC_READY;
         if (want_writer(rc, 0) < 0 || want_reader(rc, 1) < 0) {
-            PyObject *t, *v, *tb;
-            PyErr_Fetch(&t, &v, &tb);
-            PyErr_NormalizeException(&t, &v, &tb);
-            Py_XDECREF(t);
-            Py_XDECREF(tb);
-            connect_failed(rc, v);
+            connect_failed(rc, psqlpy_current_exception());
             return;
         }
         Op *waiter = rc->connect_waiter;
@@ -343,12 +334,7 @@ connect_step(RawConn *rc, int status)
     }
     int rd = (status & PGD_WANT_WRITE) == 0;
     if (want_reader(rc, rd) < 0 || want_writer(rc, !rd) < 0) {
-        PyObject *t, *v, *tb;
-        PyErr_Fetch(&t, &v, &tb);
-        PyErr_NormalizeException(&t, &v, &tb);
-        Py_XDECREF(t);
-        Py_XDECREF(tb);
-        connect_failed(rc, v);
+        connect_failed(rc, psqlpy_current_exception());
     }
 }
 
@@ -439,19 +425,6 @@ build_outcome(RawConn *rc, Op *op)
     while ((res = pgd_conn_take_result(rc->conn)) != NULL)
         pgd_result_free(res);
     return out;
-}
-
-static PyObject *
-current_exception(void)
-{
-    PyObject *t, *v, *tb;
-    PyErr_Fetch(&t, &v, &tb);
-    PyErr_NormalizeException(&t, &v, &tb);
-    if (v != NULL && tb != NULL)
-        PyException_SetTraceback(v, tb);
-    Py_XDECREF(t);
-    Py_XDECREF(tb);
-    return v;
 }
 
 /* Hand an outcome to its op (or drop it for abandoned/internal ops). */
@@ -578,11 +551,11 @@ finish_current(RawConn *rc, int status)
     if (status == PGD_OK) {
         value = build_outcome(rc, op);
         if (value == NULL)
-            exc = current_exception();
+            exc = psqlpy_current_exception();
     } else {
         exc = psqlpy_error_from_conn(rc->st, rc->conn);
         if (exc == NULL)
-            exc = current_exception();
+            exc = psqlpy_current_exception();
         pgd_result *res;
         while ((res = pgd_conn_take_result(rc->conn)) != NULL)
             pgd_result_free(res);
@@ -651,7 +624,7 @@ start_op(RawConn *rc, Op *op)
         return;
     }
     if (want_writer(rc, (status & PGD_WANT_WRITE) != 0) < 0) {
-        conn_lost(rc, current_exception());
+        conn_lost(rc, psqlpy_current_exception());
     }
 }
 
@@ -870,7 +843,7 @@ io_step(RawConn *rc)
         return;
     }
     if (want_writer(rc, (status & PGD_WANT_WRITE) != 0) < 0)
-        conn_lost(rc, current_exception());
+        conn_lost(rc, psqlpy_current_exception());
 }
 
 /* Whether the registered socket reports an error or a hang-up. */
