@@ -25,17 +25,15 @@
  *  - waiting for a connection or queued: withdrawn;
  *  - running: the server is asked to cancel (rawconn_cancel_running).  A
  *    batch or pipeline begun outside a transaction block waits for the
- *    outcome, at most TIMEOUT_WAIT_GRACE more: failed -> QueryTimeoutError
+ *    outcome, at most 0.25 s more: failed -> QueryTimeoutError
  *    (nothing of it stays), complete -> its result (the timeout came too
  *    late), no answer -> the connection is closed, ConnectionFailedError
  *    (outcome unknown).  Anything else fails at once and its connection
- *    is closed if the statement is still running TIMEOUT_CLOSE_GRACE
- *    later (a frozen backend, a dead link), which opens its slot again.
+ *    is closed if the statement is still running a little later (a frozen
+ *    backend, a dead link), which opens its slot again.  The plan and the
+ *    grace periods are the driver's (pgd_stop_plan, pgd_stop_grace).
  */
 #include "pyext.h"
-
-#define TIMEOUT_WAIT_GRACE 0.25
-#define TIMEOUT_CLOSE_GRACE 1.0
 
 Op *
 op_new(module_state *st, PoolObject *pool, int kind, int result_mode)
@@ -284,12 +282,12 @@ op_on_timeout(PyObject *self, PyObject *unused)
             Py_INCREF(rc);
             if (op->cancel_exc != NULL || rawconn_cancel_running(rc, op, 1)) {
                 /* the outcome tells whether the cancel took effect: wait, briefly */
-                rawconn_arm_deadline(rc, op, TIMEOUT_WAIT_GRACE);
+                rawconn_arm_deadline(rc, op, pgd_stop_grace(PGD_STOP_CANCEL_WAIT));
                 Py_XDECREF(exc);
             } else {
                 op->abandoned = 1;
                 if (rc->cur == op && rc->state == RC_READY)
-                    rawconn_arm_deadline(rc, op, TIMEOUT_CLOSE_GRACE);
+                    rawconn_arm_deadline(rc, op, pgd_stop_grace(PGD_STOP_CANCEL));
                 timeout_fail(op, exc);
             }
             Py_DECREF(rc);

@@ -184,19 +184,12 @@ int rawconn_connect(RawConn *rc);          /* start connecting; -1 + exception *
 void rawconn_submit(RawConn *rc, Op *op);   /* steals nothing; takes its own ref */
 void rawconn_close(RawConn *rc);            /* unregister; the pool frees the pgd_conn */
 int rawconn_unqueue(RawConn *rc, Op *op);   /* 1 if op was queued on rc */
-/* The task awaiting `op`, rc's running operation, was cancelled.  Where the
- * operation's effect can still be prevented, prevents it:
- *  - begun outside a transaction block with output still unsent (so its
- *    final Sync too): the connection is closed without sending more, and
- *    the server rolls the implicit transaction back;
- *  - otherwise the server is asked to cancel it (PQcancel).  With may_wait,
- *    a batch or pipeline begun outside a transaction block is not abandoned:
- *    the caller waits for its outcome, which says whether the cancel took
- *    effect (failed: nothing of it stays) or came too late (complete);
- *  - begun inside a transaction block: abandoned; if the transaction is
- *    still healthy when the operation ends (it completed all the same, or
- *    was stopped before its Bind/Execute), it is aborted before anything
- *    else runs on the connection.
+/* The task awaiting `op`, rc's running operation, was cancelled (or its
+ * timeout expired).  Carries out the driver's plan (pgd_stop_plan,
+ * driver/src/async.c): close the connection without sending more, or send
+ * a cancel request and, with may_wait, let a batch or pipeline begun
+ * outside a transaction block wait for its outcome, or mark a statement
+ * begun inside one so that its transaction is failed if it stays healthy.
  * Returns 1 when the caller is to wait for the outcome, 0 when op is
  * abandoned (its outcome is dropped; the connection may be closed). */
 int rawconn_cancel_running(RawConn *rc, Op *op, int may_wait);

@@ -722,20 +722,34 @@ disconnect_lost(RawConn *rc, PyObject *exc)
     Py_DECREF(rc);
 }
 
+static pgd_opkind
+opkind(const Op *op)
+{
+    switch (op->kind) {
+    case OP_SIMPLE:
+        return PGD_OPK_SIMPLE;
+    case OP_BATCH:
+        return PGD_OPK_BATCH;
+    case OP_PIPELINE:
+        return PGD_OPK_PIPELINE;
+    default:
+        return PGD_OPK_QUERY;
+    }
+}
+
+/* Carries out the driver's plan (pgd_stop_plan, driver/src/async.c). */
 int
 rawconn_cancel_running(RawConn *rc, Op *op, int may_wait)
 {
-    int extended = op->kind == OP_QUERY || op->kind == OP_BATCH || op->kind == OP_PIPELINE;
-    int outside = op->tx_at_start == PGD_TX_IDLE;
-
     if (rc->cur != op || rc->conn == NULL || rc->state != RC_READY) {
         op->abandoned = 1;
         return 0;
     }
     /* A writer is registered exactly while libpq holds output the kernel
-     * has not taken (the driver said PGD_WANT_WRITE): the final Sync is
-     * among it.  Nothing of the operation can commit if it is never sent. */
-    if (extended && outside && rc->writing) {
+     * has not taken (the driver said PGD_WANT_WRITE). */
+    pgd_stop plan = pgd_stop_plan(opkind(op), (pgd_txstate)op->tx_at_start, rc->writing,
+                                  may_wait);
+    if (plan == PGD_STOP_DISCONNECT) {
         op->abandoned = 1;
         disconnect(rc, "the connection was closed to cancel an operation "
                        "it had not finished sending");
@@ -747,19 +761,23 @@ rawconn_cancel_running(RawConn *rc, Op *op, int may_wait)
     Py_BEGIN_ALLOW_THREADS
     sent = pgd_conn_cancel(rc->conn) == PGD_OK;
     Py_END_ALLOW_THREADS
-    if (may_wait && outside && (op->kind == OP_BATCH || op->kind == OP_PIPELINE))
+    if (!sent)
+        plan = pgd_stop_cancel_failed(plan);
+    switch (plan) {
+    case PGD_STOP_CANCEL_WAIT:
         return 1; /* the outcome (57014, or complete) is the truth: wait for it */
-    op->abandoned = 1;
-    if (!sent) {
-        /* the server could not be asked: do not wait for it on this
-         * connection, nor let a statement of unknown fate be followed */
+    case PGD_STOP_DISCONNECT:
+        op->abandoned = 1;
         disconnect(rc, "the connection was closed: the server could not be asked "
                        "to cancel a statement");
         return 0;
-    }
-    if (extended && !outside)
+    case PGD_STOP_CANCEL_ABORT_TX:
         op->abort_tx = 1;
-    return 0;
+        /* fall through */
+    default:
+        op->abandoned = 1;
+        return 0;
+    }
 }
 
 /* ---- deadline of a timed-out statement -------------------------------------- */
