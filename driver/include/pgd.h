@@ -162,9 +162,26 @@ int pgd_conn_connect_start(pgd_conn *c);
 int pgd_conn_connect_poll(pgd_conn *c);
 int pgd_conn_socket(const pgd_conn *c); /* -1 when closed */
 /* connect_timeout in seconds as configured (libpq does not enforce it for
- * non-blocking connects: the caller must), -1 when not set.  Valid after
- * pgd_conn_connect_start(). */
+ * non-blocking connects: the caller must, per host), -1 when not set. */
 int pgd_conn_connect_timeout(const pgd_conn *c);
+/*
+ * Several hosts (host=a,b port=p1,p2, a URI with several hosts, or the
+ * same from PGHOST/PGPORT) are tried one at a time, each with its own
+ * libpq connection, in the given order or, with load_balance_hosts=random,
+ * in a new random order for every connect.  A host that fails (refused,
+ * 57P03, not what target_session_attrs asks for, ...) is followed by the
+ * next one inside pgd_conn_connect_poll(); the error after the last one
+ * lists every host's failure.  prefer-standby tries every host as
+ * "standby", then every host that did not time out as "any".
+ *
+ * pgd_conn_connect_attempt() counts the hosts started by this connect: when
+ * it changes, the caller restarts its per-host deadline.  When a deadline
+ * expires, pgd_conn_connect_skip() gives the current host up (`why` goes
+ * into the message) and starts the next: PGD_WANT_* as from
+ * pgd_conn_connect_poll(), or PGD_ERROR when none is left.
+ */
+int pgd_conn_connect_attempt(const pgd_conn *c);
+int pgd_conn_connect_skip(pgd_conn *c, const char *why);
 
 int pgd_conn_is_ok(const pgd_conn *c);      /* connected and not broken */
 int pgd_conn_is_busy(const pgd_conn *c);    /* an operation is in progress */

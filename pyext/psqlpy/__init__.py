@@ -59,9 +59,13 @@ class PSQLPool(_psqlpy.Pool):
 
     ``PSQLPool(dsn=None, username=None, password=None, host=None, port=None,
     db_name=None, max_db_pool_size=2, conn_recycling_method=None,
-    command_timeout=None)``.  A DSN overrides the separate arguments;
-    anything not given falls back to libpq's defaults and ``PG*``
-    environment variables.  ``command_timeout`` (seconds) is the default
+    command_timeout=None, target_session_attrs=None, load_balance_hosts=None,
+    connect_timeout=None)``.  A DSN overrides the separate arguments (but
+    not the last three); anything not given falls back to libpq's defaults
+    and ``PG*`` environment variables.  ``host`` and ``port`` may be lists
+    (or libpq's comma-separated form): the hosts are tried one at a time,
+    each within ``connect_timeout`` seconds, in a new random order for each
+    connection with ``load_balance_hosts="random"``; see docs/scaling.md.  ``command_timeout`` (seconds) is the default
     ``timeout`` of every statement; an expired timeout raises
     :class:`~psqlpy.exceptions.QueryTimeoutError`.
     """

@@ -1,6 +1,7 @@
 """Type stubs for the C extension psqlpy._psqlpy."""
 
 from collections.abc import Awaitable, Coroutine, Sequence
+from enum import Enum
 from typing import Any, Callable, Generator, Generic, Literal, TypeVar
 
 from psqlpy._enums import ConnRecyclingMethod
@@ -81,12 +82,15 @@ class Pool:
         dsn: str | None = None,
         username: str | None = None,
         password: str | None = None,
-        host: str | None = None,
-        port: int | None = None,
+        host: str | Sequence[str] | None = None,
+        port: int | str | Sequence[int] | None = None,
         db_name: str | None = None,
         max_db_pool_size: int | None = None,
         conn_recycling_method: ConnRecyclingMethod | None = None,
         command_timeout: float | None = None,
+        target_session_attrs: str | Enum | None = None,
+        load_balance_hosts: str | Enum | None = None,
+        connect_timeout: float | None = None,
     ) -> None: ...
     def startup(self) -> PendingQuery[None]: ...
     def execute(

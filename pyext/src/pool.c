@@ -12,6 +12,7 @@
  */
 #include "pyext.h"
 
+#include <math.h>
 #include <structmember.h>
 
 #define DEFAULT_POOL_SIZE 2
@@ -397,19 +398,100 @@ add_param(PoolObject *self, int *n, const char *key, PyObject *obj)
     return 0;
 }
 
+/* A host or port keyword: a str or int as it is, a list or tuple joined
+ * with commas (libpq's list form).  New reference, or NULL with
+ * PoolConfigurationError. */
+static PyObject *
+list_param(module_state *st, const char *name, PyObject *v, int ints)
+{
+    if (!PyList_Check(v) && !PyTuple_Check(v))
+        return Py_NewRef(v);
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(v);
+    if (n == 0) {
+        PyErr_Format(st->PoolConfigurationError, "%s must not be an empty list", name);
+        return NULL;
+    }
+    PyObject *parts = PyList_New(n);
+    if (parts == NULL)
+        return NULL;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *item = PySequence_Fast_GET_ITEM(v, i);
+        int ok = ints ? PyLong_Check(item) && !PyBool_Check(item) : PyUnicode_Check(item);
+        if (ok && ints) {
+            long p = PyLong_AsLong(item);
+            ok = p >= 1 && p <= 65535;
+            PyErr_Clear();
+        }
+        if (!ok) {
+            Py_DECREF(parts);
+            PyErr_Format(st->PoolConfigurationError, "%s: %R is not a %s", name, item,
+                         ints ? "port number" : "host name (str)");
+            return NULL;
+        }
+        PyObject *text = PyObject_Str(item);
+        if (text == NULL) {
+            Py_DECREF(parts);
+            return NULL;
+        }
+        PyList_SET_ITEM(parts, i, text);
+    }
+    PyObject *sep = PyUnicode_FromString(",");
+    PyObject *out = sep ? PyUnicode_Join(sep, parts) : NULL;
+    Py_XDECREF(sep);
+    Py_DECREF(parts);
+    return out;
+}
+
+/* target_session_attrs / load_balance_hosts: libpq's text ("read-write"),
+ * or an enum member whose name spells it (TargetSessionAttrs.ReadWrite).
+ * New reference, or NULL with PoolConfigurationError. */
+static PyObject *
+option_text(module_state *st, const char *name, PyObject *v)
+{
+    if (PyUnicode_Check(v))
+        return Py_NewRef(v);
+    PyObject *mname = PyObject_HasAttrString(v, "name") && PyObject_HasAttrString(v, "value")
+                          ? PyObject_GetAttrString(v, "name")
+                          : NULL;
+    if (mname == NULL || !PyUnicode_Check(mname)) {
+        Py_XDECREF(mname);
+        PyErr_Clear();
+        PyErr_Format(st->PoolConfigurationError, "%s must be a str or an enum member, got %R",
+                     name, v);
+        return NULL;
+    }
+    /* CamelCase -> camel-case */
+    const char *src = PyUnicode_AsUTF8(mname);
+    char buf[64];
+    size_t j = 0;
+    for (size_t i = 0; src && src[i] && j + 2 < sizeof buf; i++) {
+        char ch = src[i];
+        if (ch >= 'A' && ch <= 'Z') {
+            if (i > 0)
+                buf[j++] = '-';
+            ch = (char)(ch - 'A' + 'a');
+        }
+        buf[j++] = ch;
+    }
+    buf[j] = 0;
+    Py_DECREF(mname);
+    return PyUnicode_FromString(buf);
+}
+
 static int
 pool_init(PyObject *op, PyObject *args, PyObject *kwds)
 {
     PoolObject *self = (PoolObject *)op;
     static char *kwlist[] = {"dsn", "username", "password", "host", "port", "db_name",
                              "max_db_pool_size", "conn_recycling_method", "command_timeout",
+                             "target_session_attrs", "load_balance_hosts", "connect_timeout",
                              NULL};
     PyObject *dsn = Py_None, *user = Py_None, *password = Py_None, *host = Py_None,
              *port = Py_None, *db = Py_None, *size = Py_None, *recycle = Py_None,
-             *ctimeout = Py_None;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|OOOOOOOOO:PSQLPool", kwlist, &dsn, &user,
-                                     &password, &host, &port, &db, &size, &recycle,
-                                     &ctimeout))
+             *ctimeout = Py_None, *tsa = Py_None, *lbh = Py_None, *conn_to = Py_None;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|OOOOOOOOOOOO:PSQLPool", kwlist, &dsn,
+                                     &user, &password, &host, &port, &db, &size, &recycle,
+                                     &ctimeout, &tsa, &lbh, &conn_to))
         return -1;
     module_state *st = self->st;
     if (self->started) {
@@ -454,7 +536,7 @@ pool_init(PyObject *op, PyObject *args, PyObject *kwds)
         self->recycle = (int)m;
     }
     if (port != Py_None && (!PyLong_Check(port) || PyBool_Check(port))) {
-        if (!PyUnicode_Check(port)) {
+        if (!PyUnicode_Check(port) && !PyList_Check(port) && !PyTuple_Check(port)) {
             PyErr_Format(st->PoolConfigurationError, "port must be an int, got %R", port);
             return -1;
         }
@@ -468,8 +550,19 @@ pool_init(PyObject *op, PyObject *args, PyObject *kwds)
         }
     }
 
-    self->keys = PyMem_Calloc(8, sizeof(char *));
-    self->vals = PyMem_Calloc(8, sizeof(char *));
+    double conn_secs = 0;
+    if (conn_to != Py_None &&
+        !(PyLong_Check(conn_to) && !PyBool_Check(conn_to) && PyLong_AsLong(conn_to) == 0) &&
+        psqlpy_seconds(conn_to, &conn_secs) < 0) {
+        PyErr_Clear();
+        PyErr_Format(st->PoolConfigurationError,
+                     "connect_timeout must be a number of seconds (0: no limit), got %R",
+                     conn_to);
+        return -1;
+    }
+
+    self->keys = PyMem_Calloc(16, sizeof(char *));
+    self->vals = PyMem_Calloc(16, sizeof(char *));
     if (!self->keys || !self->vals) {
         PyErr_NoMemory();
         return -1;
@@ -483,10 +576,37 @@ pool_init(PyObject *op, PyObject *args, PyObject *kwds)
         if (add_param(self, &n, "dbname", dsn) < 0)
             return -1;
     } else {
-        if (add_param(self, &n, "user", user) < 0 ||
-            add_param(self, &n, "password", password) < 0 ||
-            add_param(self, &n, "host", host) < 0 || add_param(self, &n, "port", port) < 0 ||
-            add_param(self, &n, "dbname", db) < 0)
+        PyObject *hosts = host != Py_None ? list_param(st, "host", host, 0) : Py_NewRef(host);
+        PyObject *ports = hosts && port != Py_None ? list_param(st, "port", port, 1)
+                                                   : Py_XNewRef(port);
+        int bad = hosts == NULL || ports == NULL || add_param(self, &n, "user", user) < 0 ||
+                  add_param(self, &n, "password", password) < 0 ||
+                  add_param(self, &n, "host", hosts) < 0 ||
+                  add_param(self, &n, "port", ports) < 0 ||
+                  add_param(self, &n, "dbname", db) < 0;
+        Py_XDECREF(hosts);
+        Py_XDECREF(ports);
+        if (bad)
+            return -1;
+    }
+    /* after the DSN, so that these keywords win over its values */
+    if (tsa != Py_None || lbh != Py_None) {
+        PyObject *t = tsa != Py_None ? option_text(st, "target_session_attrs", tsa) : NULL;
+        PyObject *l = lbh != Py_None ? option_text(st, "load_balance_hosts", lbh) : NULL;
+        int bad = (tsa != Py_None && t == NULL) || (lbh != Py_None && l == NULL) ||
+                  add_param(self, &n, "target_session_attrs", t) < 0 ||
+                  add_param(self, &n, "load_balance_hosts", l) < 0;
+        Py_XDECREF(t);
+        Py_XDECREF(l);
+        if (bad)
+            return -1;
+    }
+    if (conn_to != Py_None) {
+        /* libpq counts whole seconds: a fraction rounds up, never shorter */
+        PyObject *secs = PyLong_FromDouble(ceil(conn_secs));
+        int bad = secs == NULL || add_param(self, &n, "connect_timeout", secs) < 0;
+        Py_XDECREF(secs);
+        if (bad)
             return -1;
     }
     PyObject *utf8 = PyUnicode_FromString("UTF8");
@@ -769,7 +889,8 @@ static PyType_Slot pool_slots[] = {
     {Py_tp_members, pool_members},
     {Py_tp_doc, "Pool(dsn=None, username=None, password=None, host=None, port=None, "
                 "db_name=None, max_db_pool_size=None, conn_recycling_method=None, "
-                "command_timeout=None)"},
+                "command_timeout=None, target_session_attrs=None, load_balance_hosts=None, "
+                "connect_timeout=None)"},
     {0, NULL},
 };
 

@@ -170,6 +170,7 @@ struct RawConn {
     int leased;         /* lent to a Connection / Transaction */
     int in_pool;        /* sitting idle in the driver's pool */
     int timeout_secs;
+    int attempt;       /* the driver's host attempt the timer is for */
     Op *cur;            /* running operation (strong) */
     Op *qhead, *qtail;  /* queued operations (strong) */
     Op *connect_waiter; /* the acquire op this connection was opened for */

@@ -227,6 +227,7 @@ rawconn_new(module_state *st, PoolObject *pool, pgd_conn *conn)
     rc->loop = Py_NewRef(pool->loop);
     rc->on_read = rc->on_write = NULL;
     rc->timer = NULL;
+    rc->attempt = 0;
     rc->state = RC_CONNECTING;
     rc->fd = rc->src_fd = -1;
     rc->reading = rc->writing = 0;
@@ -258,7 +259,9 @@ rawconn_idle(const RawConn *rc)
 /* ---- connecting ---------------------------------------------------------- */
 
 /* libpq leaves connect_timeout to callers of its non-blocking API; this is
- * the default when the connection parameters do not set one. */
+ * the default when the connection parameters do not set one.  Like libpq's
+ * own connect_timeout it applies to each host: the driver tries one host
+ * at a time, and the timer is armed again whenever it starts the next. */
 #define DEFAULT_CONNECT_TIMEOUT 30
 
 static void
@@ -270,6 +273,8 @@ cancel_timer(RawConn *rc)
 static int
 arm_timer(RawConn *rc)
 {
+    cancel_timer(rc);
+    rc->attempt = pgd_conn_connect_attempt(rc->conn);
     int secs = pgd_conn_connect_timeout(rc->conn);
     if (secs < 0)
         secs = DEFAULT_CONNECT_TIMEOUT;
@@ -318,6 +323,11 @@ connect_step(RawConn *rc, int status)
                                     : psqlpy_current_exception());
         return;
     }
+    if (status != PGD_OK && pgd_conn_connect_attempt(rc->conn) != rc->attempt &&
+        arm_timer(rc) < 0) {
+        connect_failed(rc, psqlpy_current_exception());
+        return;
+    }
     if (status == PGD_OK) {
         cancel_timer(rc);
         rc->state = RC_READY;
@@ -350,10 +360,7 @@ rawconn_connect(RawConn *rc)
         Py_XDECREF(exc);
         return -1;
     }
-    if (arm_timer(rc) < 0) {
-        rc->state = RC_CLOSED;
-        return -1;
-    }
+    rc->attempt = 0; /* the first step arms the timer */
     connect_step(rc, status);
     return 0;
 }
@@ -367,10 +374,15 @@ rc_on_connect_timeout(PyObject *self, PyObject *unused)
     if (rc->state != RC_CONNECTING)
         Py_RETURN_NONE;
     Py_INCREF(rc);
-    char msg[128];
-    snprintf(msg, sizeof msg, "timeout expired: no connection after %d s (connect_timeout)",
+    char why[96];
+    snprintf(why, sizeof why, "timeout expired after %d s (connect_timeout)",
              rc->timeout_secs);
-    connect_failed(rc, psqlpy_make_error(rc->st, rc->st->ConnectionFailedError, msg));
+    /* give this host up; the driver starts the next one, if any */
+    int status = pgd_conn_connect_skip(rc->conn, why);
+    if (status == PGD_ERROR)
+        connect_failed(rc, psqlpy_error_from_conn(rc->st, rc->conn));
+    else
+        connect_step(rc, status);
     Py_DECREF(rc);
     if (PyErr_Occurred())
         PyErr_WriteUnraisable(self);
