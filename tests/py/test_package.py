@@ -111,8 +111,10 @@ STUBBED = [
 
 
 # Keywords this driver adds after the reference's parameters (README:
-# Timeouts); the reference's own parameters keep their names and order.
-EXTENSIONS = {"timeout", "command_timeout"}
+# Timeouts, several hosts); the reference's own parameters keep their names
+# and order.
+EXTENSIONS = {"timeout", "command_timeout", "target_session_attrs", "load_balance_hosts",
+              "connect_timeout"}
 
 
 def _reference_then_extensions(got, params):
