@@ -19,54 +19,17 @@ the server finished first, by the driver), so nothing of it can commit.
 from __future__ import annotations
 
 import asyncio
-import os
-import socket
 import time
 import uuid
 
 import pytest
 
 from helpers import activity, assert_pool_answers, backend_pid, observer, wait_until  # noqa: F401
-from helpers3 import WireProxy, open_pool, pool  # noqa: F401
+from helpers3 import SlowPool, WireProxy, open_pool, pool  # noqa: F401
 from psqlpy.exceptions import ConnectionFailedError, DatabaseError
 
 PAD = "x" * 60           # a row's Bind/Execute is then about 110 bytes
 RATE = 4_000_000         # bytes/s the throttled proxy passes on from the client
-
-
-class SlowPool:
-    """A pool whose connections go through a proxy passing the client's bytes
-    on at RATE, with little buffered on the way: a batch of n rows takes
-    about n * 110 / RATE s to send, and libpq holds most of it until then."""
-
-    def __init__(self, pool, proxy: WireProxy) -> None:
-        self.pool, self.proxy, self.port = pool, proxy, proxy.port
-
-    def __getattr__(self, name):
-        return getattr(self.pool, name)
-
-    async def connection(self):
-        conn = await self.pool.connection()
-        self.shrink_send_buffers()
-        return conn
-
-    def shrink_send_buffers(self) -> None:
-        """Left to itself the kernel grows a socket's send buffer to
-        megabytes, taking a whole batch off libpq's hands at once; pin the
-        driver's sockets to the proxy at a few KB."""
-        for fd in os.listdir("/proc/self/fd"):
-            try:
-                if not os.readlink(f"/proc/self/fd/{fd}").startswith("socket:"):
-                    continue
-                s = socket.socket(fileno=os.dup(int(fd)))
-            except OSError:
-                continue
-            with s:
-                try:
-                    if s.family == socket.AF_INET and s.getpeername()[1] == self.port:
-                        s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
-                except OSError:
-                    pass
 
 
 @pytest.fixture
