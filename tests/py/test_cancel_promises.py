@@ -161,6 +161,20 @@ class Locker:
         await self.unlock()
 
 
+async def cancel_while_locked(direct, observer, table: str, target, kind: str,
+                              pid: int) -> None:
+    """Start the insert on `target` (backend `pid`) and cancel it while it
+    waits for a lock another session holds: the call ends cancelled before
+    the lock is let go."""
+    async with Locker(direct, table) as lock:
+        task = asyncio.ensure_future(call(target, kind, table, small(kind)))
+        await wait_blocked(observer, pid)
+        task.cancel()
+        await finished(task)
+        assert task.cancelled()
+        assert lock.conn is not None            # the lock was never let go
+
+
 # ---------------------------------------------------------------------------
 # fixtures
 
@@ -199,6 +213,19 @@ async def table(direct):
         yield name
     finally:
         await direct.execute(f"DROP TABLE IF EXISTS {name}")
+
+
+# the pool has execute() and fetch_row(); a lent connection all four
+ON_POOL_AND_CONNECTION = [("pool", k) for k in SINGLE] + [("connection", k) for k in KINDS]
+
+
+async def on(pool, where: str):
+    """(lent connection or None, what to call): the pool itself, or a
+    connection lent by it."""
+    if where == "pool":
+        return None, pool
+    conn = await pool.connection()
+    return conn, conn
 
 
 async def open_tx(pool, how: str):
@@ -277,12 +304,10 @@ async def test_queued_behind_another_statement_is_withdrawn(single, direct, obse
 # outside a transaction block, still unsent: the connection is closed
 
 
-@pytest.mark.parametrize("where, kind", [("pool", k) for k in SINGLE] +
-                         [("connection", k) for k in KINDS])
+@pytest.mark.parametrize("where, kind", ON_POOL_AND_CONNECTION)
 async def test_unsent_outside_a_transaction_closes_the_connection(slow, observer, table,
                                                                   where, kind):
-    conn = await slow.connection() if where == "connection" else None
-    target = conn if conn is not None else slow
+    conn, target = await on(slow, where)
     pid = await backend_pid(target)
     await prepare(target, kind, table)
     slow.shrink_send_buffers()
@@ -317,26 +342,18 @@ async def test_unsent_outside_a_transaction_closes_the_connection(slow, observer
 # outside a transaction block, sent
 
 
-@pytest.mark.parametrize("where, kind", [("pool", k) for k in SINGLE] +
-                         [("connection", k) for k in KINDS])
+@pytest.mark.parametrize("where, kind", ON_POOL_AND_CONNECTION)
 async def test_sent_outside_a_transaction_cancel_stops_the_statement(single, direct, observer,
                                                                      table, where, kind):
     """The statement waits for a lock: the cancel request takes effect,
     CancelledError comes while the lock is still held (a batch waits for
     the server's answer to the cancel, which comes at once), nothing is
     committed, the connection stays."""
-    conn = await single.connection() if where == "connection" else None
-    target = conn if conn is not None else single
+    conn, target = await on(single, where)
     try:
         pid = await backend_pid(target)
         await prepare(target, kind, table)
-        async with Locker(direct, table) as lock:
-            task = asyncio.ensure_future(call(target, kind, table, small(kind)))
-            await wait_blocked(observer, pid)
-            task.cancel()
-            await finished(task)
-            assert task.cancelled()
-            assert lock.conn is not None            # the lock was never let go
+        await cancel_while_locked(direct, observer, table, target, kind, pid)
         assert await count(observer, table) == 0
         assert await backend_pid(target) == pid    # after the late answer, dropped
         if conn is not None:
@@ -348,16 +365,15 @@ async def test_sent_outside_a_transaction_cancel_stops_the_statement(single, dir
     await assert_pool_answers(single)
 
 
-@pytest.mark.parametrize("where, kind", [("pool", k) for k in SINGLE] +
-                         [("connection", k) for k in SINGLE])
+@pytest.mark.parametrize("where, kind", [(w, k) for w, k in ON_POOL_AND_CONNECTION
+                                         if k in SINGLE])
 async def test_sent_single_statement_the_server_finished_keeps_its_effect(slow, observer, table,
                                                                           where, kind):
     """execute()/fetch_row() outside a transaction block: once sent, the
     cancel request goes out and CancelledError comes at once, without
     waiting for the answer (still held by the proxy); a statement the
     server had finished keeps its effect, and its late answer is dropped."""
-    conn = await slow.connection() if where == "connection" else None
-    target = conn if conn is not None else slow
+    conn, target = await on(slow, where)
     try:
         pid = await backend_pid(target)
         await prepare(target, kind, table)
@@ -397,13 +413,7 @@ async def test_in_a_transaction_cancel_stops_the_statement(single, direct, obser
     conn, tx = await open_tx(single, how)
     try:
         pid = await backend_pid(tx)
-        async with Locker(direct, table) as lock:
-            task = asyncio.ensure_future(call(tx, kind, table, small(kind)))
-            await wait_blocked(observer, pid)
-            task.cancel()
-            await finished(task)
-            assert task.cancelled()
-            assert lock.conn is not None
+        await cancel_while_locked(direct, observer, table, tx, kind, pid)
         await assert_tx_failed(tx)
         await tx.commit()
         assert await backend_pid(conn or single) == pid
