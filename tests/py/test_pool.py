@@ -205,6 +205,11 @@ async def test_execute_gives_its_connection_back(dsn):
         assert st == {"max_size": 2, "size": st["size"], "idle": st["size"], "waiting": 0}
 
 
+async def _waiting(p: PSQLPool, n: int) -> bool:
+    """The pool has `n` calls waiting for a connection."""
+    return p.status()["waiting"] == n
+
+
 async def test_status_reports_waiters_and_they_are_served(dsn):
     async with open_pool(dsn, max_db_pool_size=1) as p:
         conn = await p.connection()
@@ -212,8 +217,7 @@ async def test_status_reports_waiters_and_they_are_served(dsn):
         assert p.status() == {"max_size": 1, "size": 1, "idle": 0, "waiting": 0}
         t1 = asyncio.create_task(p.execute("SELECT pg_backend_pid() AS pid, 1 AS n"))
         t2 = asyncio.create_task(p.execute("SELECT pg_backend_pid() AS pid, 2 AS n"))
-        await asyncio.sleep(0.05)
-        assert p.status()["waiting"] == 2
+        assert await wait_until(lambda: _waiting(p, 2))
         assert not t1.done() and not t2.done()
         conn.close()
         r1, r2 = await asyncio.wait_for(asyncio.gather(t1, t2), 10)
@@ -267,8 +271,8 @@ async def test_garbage_collected_connection_returns_to_the_pool(dsn):
         conn = await p.connection()
         pid = await backend_pid(conn)
         waiter = asyncio.create_task(p.execute("SELECT pg_backend_pid() AS pid"))
-        await asyncio.sleep(0.05)
-        assert not waiter.done() and p.status()["waiting"] == 1
+        assert await wait_until(lambda: _waiting(p, 1))
+        assert not waiter.done()
         del conn
         gc.collect()
         res = await asyncio.wait_for(waiter, 10)
