@@ -78,9 +78,13 @@ class PSQLPool(_psqlpy.Pool):
     """A pool of connections.
 
     ``PSQLPool(dsn=None, username=None, password=None, host=None, port=None,
-    db_name=None, max_db_pool_size=2, conn_recycling_method=None)``.  A DSN
+    db_name=None, max_db_pool_size=2, conn_recycling_method=None,
+    sslmode=None, sslrootcert=None, sslcert=None, sslkey=None)``.  A DSN
     overrides the separate arguments; anything not given falls back to
-    libpq's defaults and ``PG*`` environment variables.
+    libpq's defaults and ``PG*`` environment variables.  The TLS keywords
+    are libpq's options of the same names (``sslmode="verify-full"``,
+    ``sslrootcert`` the CA file, ``sslcert``/``sslkey`` a client
+    certificate); they apply with a DSN too, where the DSN does not set them.
     """
 
     __slots__ = ()

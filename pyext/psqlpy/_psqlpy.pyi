@@ -196,6 +196,10 @@ class Pool:
         db_name: str | None = None,
         max_db_pool_size: int | None = None,
         conn_recycling_method: ConnRecyclingMethod | None = None,
+        sslmode: str | None = None,
+        sslrootcert: str | None = None,
+        sslcert: str | None = None,
+        sslkey: str | None = None,
     ) -> None: ...
     def startup(self) -> PendingQuery[None]:
         """Start the pool on the running event loop and open its first connection

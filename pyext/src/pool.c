@@ -448,11 +448,16 @@ pool_init(PyObject *op, PyObject *args, PyObject *kwds)
 {
     PoolObject *self = (PoolObject *)op;
     static char *kwlist[] = {"dsn", "username", "password", "host", "port", "db_name",
-                             "max_db_pool_size", "conn_recycling_method", NULL};
+                             "max_db_pool_size", "conn_recycling_method", "sslmode",
+                             "sslrootcert", "sslcert", "sslkey", NULL};
+    /* libpq's TLS options, passed on under their own names */
+    static const char *const tls_names[] = {"sslmode", "sslrootcert", "sslcert", "sslkey"};
     PyObject *dsn = Py_None, *user = Py_None, *password = Py_None, *host = Py_None,
              *port = Py_None, *db = Py_None, *size = Py_None, *recycle = Py_None;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|OOOOOOOO:PSQLPool", kwlist, &dsn, &user,
-                                     &password, &host, &port, &db, &size, &recycle))
+    PyObject *tls[4] = {Py_None, Py_None, Py_None, Py_None};
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|OOOOOOOOOOOO:PSQLPool", kwlist, &dsn, &user,
+                                     &password, &host, &port, &db, &size, &recycle, &tls[0],
+                                     &tls[1], &tls[2], &tls[3]))
         return -1;
     module_state *st = self->st;
     if (self->started) {
@@ -504,13 +509,17 @@ pool_init(PyObject *op, PyObject *args, PyObject *kwds)
         }
     }
 
-    self->keys = PyMem_Calloc(8, sizeof(char *));
-    self->vals = PyMem_Calloc(8, sizeof(char *));
+    self->keys = PyMem_Calloc(12, sizeof(char *));
+    self->vals = PyMem_Calloc(12, sizeof(char *));
     if (!self->keys || !self->vals) {
         PyErr_NoMemory();
         return -1;
     }
     int n = 0;
+    /* before the DSN, which then wins over them as over the other keywords */
+    for (int i = 0; i < 4; i++)
+        if (add_param(self, &n, tls_names[i], tls[i]) < 0)
+            return -1;
     if (dsn != Py_None) {
         if (!PyUnicode_Check(dsn)) {
             /* not its repr: a DSN may hold a password */
@@ -806,7 +815,8 @@ static PyType_Slot pool_slots[] = {
     {Py_tp_getset, pool_getset},
     {Py_tp_members, pool_members},
     {Py_tp_doc, "Pool(dsn=None, username=None, password=None, host=None, port=None, "
-                "db_name=None, max_db_pool_size=None, conn_recycling_method=None)\n--\n\n"
+                "db_name=None, max_db_pool_size=None, conn_recycling_method=None, "
+                "sslmode=None, sslrootcert=None, sslcert=None, sslkey=None)\n--\n\n"
                 "A pool of connections to one server; max_db_pool_size=None means 2."},
     {0, NULL},
 };

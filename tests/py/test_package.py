@@ -115,7 +115,8 @@ STUBBED = [
 def test_stubs_carry_the_reference_signatures(cls, method, params):
     stubs = _stub_params()
     assert (cls, method) in stubs, f"{cls}.{method} is not in _psqlpy.pyi"
-    assert stubs[(cls, method)] == params
+    # the reference's parameters, in its order; ours may follow them
+    assert stubs[(cls, method)][:len(params)] == params
 
 
 # The C callables: inspect.signature() reads their text signatures, and the
