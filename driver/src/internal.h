@@ -300,7 +300,6 @@ pgd_result *pgd_result_new(PGresult *res, const pgd_stmt *s, const pgd_registry 
                            pgd_typemap *types);
 
 /* pipeline.c: the operation engine */
-int pgd_op_start(pgd_conn *c);
 int pgd_op_advance(pgd_conn *c);
 void pgd_op_reset(pgd_conn *c);
 

@@ -147,28 +147,35 @@ class SingleQueryResult:
 
 _Params = Sequence[Any] | None
 
+_Timeout = float | None
+
 class Connection:
     """A connection borrowed from a pool; give it back with close() or async with."""
 
-    def execute(self, querystring: str, parameters: _Params = None) -> PendingQuery[QueryResult]:
+    def execute(
+        self, querystring: str, parameters: _Params = None, timeout: _Timeout = None
+    ) -> PendingQuery[QueryResult]:
         """Run one statement; awaitable returning a QueryResult."""
-    def fetch_row(self, querystring: str, parameters: _Params = None) -> PendingQuery[SingleQueryResult]:
+    def fetch_row(
+        self, querystring: str, parameters: _Params = None, timeout: _Timeout = None
+    ) -> PendingQuery[SingleQueryResult]:
         """The first row as a SingleQueryResult (awaitable); NoRowsError when there
         is none.
         """
     def execute_many(
-        self, querystring: str, parameters: Sequence[Sequence[Any]] | None = None
+        self, querystring: str, parameters: Sequence[Sequence[Any]] | None = None,
+        timeout: _Timeout = None,
     ) -> PendingQuery[None]:
         """Run one statement once per parameter list, pipelined with a single Sync
         (awaitable).
         """
     def pipeline(
-        self, queries: Sequence[tuple[str, _Params]]
+        self, queries: Sequence[tuple[str, _Params]], timeout: _Timeout = None
     ) -> PendingQuery[list[QueryResult]]:
         """Run [(querystring, parameters), ...] in one pipeline; awaitable returning
         a list of QueryResult.
         """
-    def _simple(self, sql: str, /) -> PendingQuery[None]: ...
+    def _simple(self, sql: str, timeout: _Timeout = None, /) -> PendingQuery[None]: ...
     # Gives the connection back at once; awaiting the result is optional.
     def close(self) -> Awaitable[None]:
         """Give the connection back to the pool (may be awaited)."""
@@ -200,21 +207,28 @@ class Pool:
         sslrootcert: str | None = None,
         sslcert: str | None = None,
         sslkey: str | None = None,
+        command_timeout: float | None = None,
     ) -> None: ...
     def startup(self) -> PendingQuery[None]:
         """Start the pool on the running event loop and open its first connection
         (awaitable).
         """
-    def execute(self, querystring: str, parameters: _Params = None) -> PendingQuery[QueryResult]:
+    def execute(
+        self, querystring: str, parameters: _Params = None, timeout: _Timeout = None
+    ) -> PendingQuery[QueryResult]:
         """Run one statement on a pooled connection; awaitable returning a
         QueryResult.
         """
-    def fetch_row(self, querystring: str, parameters: _Params = None) -> PendingQuery[SingleQueryResult]:
+    def fetch_row(
+        self, querystring: str, parameters: _Params = None, timeout: _Timeout = None
+    ) -> PendingQuery[SingleQueryResult]:
         """The first row as a SingleQueryResult (awaitable); NoRowsError when there
         is none.
         """
-    def connection(self) -> PendingQuery[Connection]:
-        """Borrow a connection (awaitable returning a Connection)."""
+    def connection(self, timeout: _Timeout = None) -> PendingQuery[Connection]:
+        """Borrow a connection (awaitable returning a Connection); timeout bounds the
+        wait for a free one.
+        """
     def close(self) -> PendingQuery[None]:
         """Close the pool: idle connections now, lent ones when they come back. May
         be awaited.

@@ -58,7 +58,8 @@ pop_waiter(PoolObject *pool)
 static void
 kick_waiters(PoolObject *pool)
 {
-    if (pool->closed || pool->whead == NULL || pool->pool == NULL)
+    if (pool->closed || pool->whead == NULL || pool->pool == NULL ||
+        psqlpy_tearing_down(pool->st))
         return;
     if (pgd_pool_size(pool->pool) >= pgd_pool_max_size(pool->pool))
         return;
@@ -118,6 +119,10 @@ void
 pool_acquire(PoolObject *pool, Op *op)
 {
     module_state *st = pool->st;
+    if (psqlpy_tearing_down(st)) {
+        op->state = OPS_DONE; /* the interpreter is going away: no new work */
+        return;
+    }
     if (pool->closed || pool->pool == NULL) {
         op_fail(op, closed_error(pool));
         return;
@@ -184,7 +189,8 @@ pool_release(PoolObject *pool, RawConn *rc)
     if (rc->in_pool || rc->leased || !rawconn_idle(rc))
         return;
     if (pool->closed || rc->state != RC_READY || rc->conn == NULL ||
-        !pgd_conn_is_ok(rc->conn)) {
+        !pgd_conn_is_ok(rc->conn) || psqlpy_tearing_down(pool->st)) {
+        /* at exit: nothing new starts; the server rolls back what is open */
         forget_conn(pool, rc);
         kick_waiters(pool);
         return;
@@ -312,6 +318,7 @@ op_abandon(Op *op)
     }
     op->abandoned = 1;
     op->state = OPS_DONE;
+    op_stop_timer(op);
 }
 
 /* ---- Python type ---------------------------------------------------------- */
@@ -449,15 +456,16 @@ pool_init(PyObject *op, PyObject *args, PyObject *kwds)
     PoolObject *self = (PoolObject *)op;
     static char *kwlist[] = {"dsn", "username", "password", "host", "port", "db_name",
                              "max_db_pool_size", "conn_recycling_method", "sslmode",
-                             "sslrootcert", "sslcert", "sslkey", NULL};
+                             "sslrootcert", "sslcert", "sslkey", "command_timeout", NULL};
     /* libpq's TLS options, passed on under their own names */
     static const char *const tls_names[] = {"sslmode", "sslrootcert", "sslcert", "sslkey"};
     PyObject *dsn = Py_None, *user = Py_None, *password = Py_None, *host = Py_None,
-             *port = Py_None, *db = Py_None, *size = Py_None, *recycle = Py_None;
+             *port = Py_None, *db = Py_None, *size = Py_None, *recycle = Py_None,
+             *ctimeout = Py_None;
     PyObject *tls[4] = {Py_None, Py_None, Py_None, Py_None};
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|OOOOOOOOOOOO:PSQLPool", kwlist, &dsn, &user,
-                                     &password, &host, &port, &db, &size, &recycle, &tls[0],
-                                     &tls[1], &tls[2], &tls[3]))
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|OOOOOOOOOOOOO:PSQLPool", kwlist, &dsn,
+                                     &user, &password, &host, &port, &db, &size, &recycle,
+                                     &tls[0], &tls[1], &tls[2], &tls[3], &ctimeout))
         return -1;
     module_state *st = self->st;
     if (self->started) {
@@ -477,6 +485,13 @@ pool_init(PyObject *op, PyObject *args, PyObject *kwds)
             return -1;
         }
         self->max_size = (int)n;
+    }
+    self->command_timeout = 0;
+    if (ctimeout != Py_None && psqlpy_seconds(ctimeout, &self->command_timeout) < 0) {
+        PyErr_Format(st->PoolConfigurationError,
+                     "command_timeout must be a positive number of seconds or None, got %R",
+                     ctimeout);
+        return -1;
     }
     self->recycle = PGD_RECYCLE_FAST;
     if (recycle != Py_None) {
@@ -627,16 +642,17 @@ pool_startup(PyObject *op_self, PyObject *unused)
 static PyObject *
 pool_query(PoolObject *self, PyObject *args, PyObject *kwds, int mode, const char *fmt)
 {
-    static char *kwlist[] = {"querystring", "parameters", NULL};
-    PyObject *sql, *params = Py_None;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, fmt, kwlist, &sql, &params))
+    static char *kwlist[] = {"querystring", "parameters", "timeout", NULL};
+    PyObject *sql, *params = Py_None, *timeout = Py_None;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, fmt, kwlist, &sql, &params, &timeout))
         return NULL;
     if (self->started && pool_check_loop(self) < 0)
         return NULL; /* nothing could await the failure there */
     Op *op = new_op(self, OP_QUERY, mode);
     if (op == NULL)
         return NULL;
-    if (pool_check_usable(self) < 0 || op_bind_query(op, sql, params) < 0)
+    if (pool_check_usable(self) < 0 || op_set_timeout(op, timeout, 1) < 0 ||
+        op_bind_query(op, sql, params) < 0 || op_arm_timeout(op) < 0)
         return op_failed_awaitable(op);
     pool_acquire(self, op);
     return (PyObject *)op;
@@ -645,26 +661,30 @@ pool_query(PoolObject *self, PyObject *args, PyObject *kwds, int mode, const cha
 static PyObject *
 pool_execute(PyObject *self, PyObject *args, PyObject *kwds)
 {
-    return pool_query((PoolObject *)self, args, kwds, RES_QUERY, "O|O:execute");
+    return pool_query((PoolObject *)self, args, kwds, RES_QUERY, "O|OO:execute");
 }
 
 static PyObject *
 pool_fetch_row(PyObject *self, PyObject *args, PyObject *kwds)
 {
-    return pool_query((PoolObject *)self, args, kwds, RES_ROW, "O|O:fetch_row");
+    return pool_query((PoolObject *)self, args, kwds, RES_ROW, "O|OO:fetch_row");
 }
 
 static PyObject *
-pool_connection(PyObject *op_self, PyObject *unused)
+pool_connection(PyObject *op_self, PyObject *args, PyObject *kwds)
 {
-    (void)unused;
     PoolObject *self = (PoolObject *)op_self;
+    static char *kwlist[] = {"timeout", NULL};
+    PyObject *timeout = Py_None;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|O:connection", kwlist, &timeout))
+        return NULL;
     if (self->started && pool_check_loop(self) < 0)
         return NULL;
     Op *op = new_op(self, OP_ACQUIRE, RES_CONNECTION);
     if (op == NULL)
         return NULL;
-    if (pool_check_usable(self) < 0)
+    if (pool_check_usable(self) < 0 || op_set_timeout(op, timeout, 0) < 0 ||
+        op_arm_timeout(op) < 0)
         return op_failed_awaitable(op);
     pool_acquire(self, op);
     return (PyObject *)op;
@@ -780,13 +800,14 @@ static PyMethodDef pool_methods[] = {
      "startup($self, /)\n--\n\nStart the pool on the running event loop and open its first "
      "connection (awaitable)."},
     {"execute", (PyCFunction)(void (*)(void))pool_execute, METH_VARARGS | METH_KEYWORDS,
-     "execute($self, /, querystring, parameters=None)\n--\n\nRun one statement on a pooled "
-     "connection; awaitable returning a QueryResult."},
+     "execute($self, /, querystring, parameters=None, timeout=None)\n--\n\nRun one "
+     "statement on a pooled connection; awaitable returning a QueryResult."},
     {"fetch_row", (PyCFunction)(void (*)(void))pool_fetch_row, METH_VARARGS | METH_KEYWORDS,
-     "fetch_row($self, /, querystring, parameters=None)\n--\n\nThe first row as a "
-     "SingleQueryResult (awaitable); NoRowsError when there is none."},
-    {"connection", pool_connection, METH_NOARGS,
-     "connection($self, /)\n--\n\nBorrow a connection (awaitable returning a Connection)."},
+     "fetch_row($self, /, querystring, parameters=None, timeout=None)\n--\n\nThe first row "
+     "as a SingleQueryResult (awaitable); NoRowsError when there is none."},
+    {"connection", (PyCFunction)(void (*)(void))pool_connection, METH_VARARGS | METH_KEYWORDS,
+     "connection($self, /, timeout=None)\n--\n\nBorrow a connection (awaitable returning a "
+     "Connection); timeout bounds the wait for a free one."},
     {"close", pool_close, METH_NOARGS,
      "close($self, /)\n--\n\nClose the pool: idle connections now, lent ones when they come "
      "back. May be awaited."},
@@ -816,7 +837,8 @@ static PyType_Slot pool_slots[] = {
     {Py_tp_members, pool_members},
     {Py_tp_doc, "Pool(dsn=None, username=None, password=None, host=None, port=None, "
                 "db_name=None, max_db_pool_size=None, conn_recycling_method=None, "
-                "sslmode=None, sslrootcert=None, sslcert=None, sslkey=None)\n--\n\n"
+                "sslmode=None, sslrootcert=None, sslcert=None, sslkey=None, "
+                "command_timeout=None)\n--\n\n"
                 "A pool of connections to one server; max_db_pool_size=None means 2."},
     {0, NULL},
 };
