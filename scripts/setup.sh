@@ -5,11 +5,17 @@
 #      geometry plugin's tests (codecs/examples/postgis);
 #   2. a private jemalloc build for the extension (scripts/build-jemalloc.sh);
 #   3. a virtual environment in .venv with psqlpy installed from this tree
-#      (`pip install .[test]`, a real wheel build, not an editable install).
+#      (`pip install .[test,docs]`, a real wheel build, not an editable install).
 # Idempotent and non-interactive; a second run with nothing changed only
 # checks and returns.  The wheel is rebuilt when any of its inputs changed.
 #
 # Environment: PSQLPY_PYTHON  interpreter for the venv (default python3)
+#              PSQLPY_VENV    the venv's directory (default .venv); e.g.
+#                             PSQLPY_PYTHON=.../3.13.0/bin/python
+#                             PSQLPY_VENV=.venv-3.13 for a second Python.
+#                             A venv made by another interpreter is rebuilt.
+#              PSQLPY_EXTRAS  the extras installed with psqlpy (default test,docs;
+#                             empty for the package alone)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/lib.sh
@@ -22,10 +28,16 @@ apt_ensure build-essential cmake pkg-config libpq-dev libjemalloc-dev libbenchma
 
 # ---- virtual environment ------------------------------------------------------
 PY=${PSQLPY_PYTHON:-python3}
-VPY=.venv/bin/python
-if ! "$VPY" -c 'import sys; sys.exit(sys.prefix == sys.base_prefix)' 2>/dev/null; then
-    say "creating .venv with $("$PY" -V 2>&1)"
-    "$PY" -m venv --clear .venv
+VENV=${PSQLPY_VENV:-.venv}
+EXTRAS=${PSQLPY_EXTRAS-test,docs}
+VPY=$VENV/bin/python
+# the venv must be a venv, and of the interpreter asked for (same version)
+want=$("$PY" -c 'import sys; print(sys.version)') || { say "no Python at $PY"; exit 1; }
+have=$("$VPY" -c 'import sys; print(sys.version if sys.prefix != sys.base_prefix else "")' \
+       2>/dev/null || true)
+if [[ "$have" != "$want" ]]; then
+    say "creating $VENV with $("$PY" -V 2>&1)"
+    "$PY" -m venv --clear "$VENV"
     "$VPY" -m pip install -q --progress-bar off -U pip </dev/null
 fi
 
@@ -40,19 +52,20 @@ say "private jemalloc in $PGD_JEMALLOC_ROOT"
 # ---- psqlpy into the venv ---------------------------------------------------------
 # What the wheel is built from; a change in any of it means a rebuild.
 inputs=(pyproject.toml CMakeLists.txt README.md driver codecs pyext)
-stamp=.venv/.psqlpy-install-stamp
+stamp=$VENV/.psqlpy-install-stamp
 sum=$( { "$VPY" -VV
-         echo "$PGD_JEMALLOC_ROOT"
+         echo "$PGD_JEMALLOC_ROOT $EXTRAS"
          find "${inputs[@]}" -type f ! -path '*/__pycache__/*' ! -name '*.py[co]' \
               -print0 | LC_ALL=C sort -z | xargs -0 -r sha256sum; } |
        sha256sum | cut -d' ' -f1)
 if [[ "$(cat "$stamp" 2>/dev/null)" == "$sum" ]] && "$VPY" -c 'import psqlpy' 2>/dev/null; then
-    say "psqlpy in .venv is up to date"
+    say "psqlpy in $VENV is up to date"
 else
-    say "building and installing psqlpy (pip install .[test])"
+    target=.${EXTRAS:+[$EXTRAS]}
+    say "building and installing psqlpy (pip install $target)"
     rm -f "$stamp"
     CMAKE_BUILD_PARALLEL_LEVEL=${CMAKE_BUILD_PARALLEL_LEVEL:-2} \
-        "$VPY" -m pip install -q --progress-bar off '.[test]' </dev/null
+        "$VPY" -m pip install -q --progress-bar off "$target" </dev/null
     "$VPY" -c 'import psqlpy'
     echo "$sum" >"$stamp"
 fi

@@ -114,6 +114,7 @@ int pgd_result_nrows(const pgd_result *r);
 int pgd_result_ncols(const pgd_result *r);
 const char *pgd_result_colname(const pgd_result *r, int col);
 uint32_t pgd_result_coltype(const pgd_result *r, int col);
+uint32_t pgd_result_coltable(const pgd_result *r, int col); /* source table OID, or 0 */
 const char *pgd_result_command(const pgd_result *r); /* tag, e.g. "INSERT 0 1" */
 int64_t pgd_result_affected(const pgd_result *r);    /* rows affected, or -1 */
 int pgd_result_isnull(const pgd_result *r, int row, int col);
@@ -122,6 +123,11 @@ int pgd_result_isnull(const pgd_result *r, int row, int col);
  * of the text form for a type with no codec), or NULL after host->error(). */
 pgd_obj *pgd_result_get(const pgd_result *r, int row, int col,
                         const pgd_host *host, void *h);
+/* The cell's bytes as the server sent them, undecoded: *data and *len
+ * point into the result (borrowed, valid until pgd_result_free).  Returns
+ * 1 for binary format, 0 for text, -1 for SQL NULL or a cell outside the
+ * result (*data NULL, *len 0). */
+int pgd_result_raw(const pgd_result *r, int row, int col, const char **data, size_t *len);
 /* The result stays valid after its statement is evicted or its connection
  * is freed. */
 void pgd_result_free(pgd_result *r);
@@ -138,7 +144,9 @@ typedef enum pgd_txstate {
 } pgd_txstate;
 
 /* Validate a DSN / conninfo string without connecting.  PGD_OK, or
- * PGD_ERROR with libpq's message copied into err. */
+ * PGD_ERROR with libpq's message copied into err; no password of the
+ * string appears in it (parse errors are those of a copy whose passwords
+ * are masked). */
 int pgd_conninfo_check(const char *dsn, char *err, size_t errlen);
 /* The same for keyword/value arrays as given to pgd_conn_new(), including
  * integer options (port, connect_timeout, keepalives*) that libpq itself

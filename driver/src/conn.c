@@ -63,6 +63,74 @@ static int check_option(const char *key, const char *val, char *err, size_t errl
     return PGD_OK;
 }
 
+static int looks_like_conninfo(const char *s)
+{
+    return strchr(s, '=') || strncmp(s, "postgresql://", 13) == 0 ||
+           strncmp(s, "postgres://", 11) == 0;
+}
+
+/* Parse `dsn` and check its integer options; libpq's message into err,
+ * with the words it quotes from after masked position `tail` redacted. */
+static int check_conninfo(const char *dsn, char *err, size_t errlen, size_t tail)
+{
+    char *msg = NULL;
+    PQconninfoOption *opts = PQconninfoParse(dsn, &msg);
+
+    if (opts) {
+        PQconninfoOption *o;
+        int rc = PGD_OK;
+
+        if (err && errlen)
+            err[0] = '\0';
+        for (o = opts; o->keyword && rc == PGD_OK; o++)
+            rc = check_option(o->keyword, o->val, err, errlen);
+        PQconninfoFree(opts);
+        return rc;
+    }
+    if (err && errlen) {
+        size_t n;
+
+        snprintf(err, errlen, "%s", msg ? msg : "out of memory");
+        n = strlen(err);
+        while (n && err[n - 1] == '\n')
+            err[--n] = '\0';
+        pgd_redact_tail(err, errlen, dsn, tail);
+    }
+    if (msg)
+        PQfreemem(msg);
+    return PGD_ERROR;
+}
+
+/* A connection string's syntax, checked with its passwords masked first so
+ * that no message of libpq's quotes one (see redact.c).  load_balance_hosts,
+ * which libpq 15 does not know, is taken out first (hosts.c). */
+static int check_dsn(const char *dsn, char *err, size_t errlen)
+{
+    size_t tail = 0;
+    char *lb = NULL, *stripped = pgd_dsn_strip_load_balance(dsn, &lb), *masked;
+    int rc;
+
+    pgd_free(lb);
+    masked = stripped ? pgd_mask_passwords(stripped, &tail) : NULL;
+    if (!masked) {
+        pgd_free(stripped);
+        if (err && errlen)
+            snprintf(err, errlen, "out of memory");
+        return PGD_ERROR;
+    }
+    rc = check_conninfo(masked, err, errlen, tail);
+    if (rc == PGD_OK && strcmp(masked, stripped) != 0 &&
+        check_conninfo(stripped, NULL, 0, 0) != PGD_OK) {
+        rc = PGD_ERROR; /* only the password is at fault: do not quote it */
+        if (err && errlen)
+            snprintf(err, errlen, "the password in the connection string is malformed "
+                                  "(a bad %%XX escape in a URI, or an unterminated quote)");
+    }
+    pgd_free(masked);
+    pgd_free(stripped);
+    return rc;
+}
+
 int pgd_conninfo_check_params(const char *const *keys, const char *const *vals, char *err,
                               size_t errlen)
 {
@@ -70,32 +138,42 @@ int pgd_conninfo_check_params(const char *const *keys, const char *const *vals, 
     size_t i;
     int rc = PGD_OK;
 
-    if (pgd_targets_init(&t, keys, vals, err, errlen) != PGD_OK)
-        return PGD_ERROR;
-    for (i = 0; i < t.nflat && rc == PGD_OK; i++)
-        rc = check_option(t.keys[i], t.vals[i], err, errlen);
-    for (i = 0; i < t.nport && rc == PGD_OK; i++)
-        rc = check_option("port", t.port[i], err, errlen);
-    pgd_targets_free(&t);
+    /* the first dbname that is a connection string is expanded (as libpq) */
+    for (i = 0; keys && keys[i]; i++) {
+        if (strcmp(keys[i], "dbname") == 0 && vals[i] && *vals[i]) {
+            if (looks_like_conninfo(vals[i]))
+                rc = check_dsn(vals[i], err, errlen);
+            break;
+        }
+    }
+    if (rc == PGD_OK) {
+        rc = pgd_targets_init(&t, keys, vals, err, errlen);
+        for (i = 0; rc == PGD_OK && i < t.nflat; i++)
+            rc = check_option(t.keys[i], t.vals[i], err, errlen);
+        for (i = 0; rc == PGD_OK && i < t.nport; i++)
+            rc = check_option("port", t.port[i], err, errlen);
+        pgd_targets_free(&t);
+    }
+    if (rc != PGD_OK && err && errlen)
+        pgd_redact_passwords(err, errlen, keys, vals);
     return rc;
 }
 
 int pgd_conninfo_check(const char *dsn, char *err, size_t errlen)
 {
-    const char *k[] = {"dbname", NULL}, *v[] = {dsn, NULL};
+    const char *const keys[] = {"dbname", NULL};
+    const char *const vals[] = {dsn, NULL};
+    int rc;
 
-    if (!dsn || !*dsn) {
+    if (!dsn) {
         if (err && errlen)
             snprintf(err, errlen, "no connection string");
         return PGD_ERROR;
     }
-    if (!strchr(dsn, '=') && strncmp(dsn, "postgresql://", 13) != 0 &&
-        strncmp(dsn, "postgres://", 11) != 0) {
-        if (err && errlen)
-            snprintf(err, errlen, "missing \"=\" after \"%s\" in connection info string", dsn);
-        return PGD_ERROR;
-    }
-    return pgd_conninfo_check_params(k, v, err, errlen);
+    rc = check_dsn(dsn, err, errlen);
+    if (rc != PGD_OK && err && errlen)
+        pgd_redact_passwords(err, errlen, keys, vals);
+    return rc != PGD_OK ? rc : pgd_conninfo_check_params(keys, vals, err, errlen);
 }
 
 /* ---- connection parameters ---------------------------------------------- */
@@ -112,6 +190,9 @@ static int build_params(pgd_conn *c, const char *const *keys, const char *const 
     int rc;
 
     if (pgd_targets_init(&c->tg, keys, vals, err, sizeof err) != PGD_OK) {
+        /* the same fault again, said without quoting a password */
+        if (pgd_conninfo_check_params(keys, vals, err, sizeof err) == PGD_OK)
+            snprintf(err, sizeof err, "invalid connection parameters");
         c->bad_params = pgd_strdup(err);
         return c->bad_params ? PGD_OK : PGD_ERROR;
     }
@@ -227,12 +308,17 @@ static void attempt_failed(pgd_conn *c, const char *why)
     }
 }
 
-/* No host is left: the connect failed, with every host's reason. */
+/* No host is left: the connect failed, with every host's reason and
+ * without the passwords of the parameters. */
 static int connect_failed(pgd_conn *c)
 {
+    char buf[PGD_ERRSTR_MAX];
+
     c->state = PGD_CS_FAILED;
-    return pgd_conn_fail(c, PGD_E_CONNECT, -1, "%s",
-                         c->tg.log ? c->tg.log : "could not connect");
+    snprintf(buf, sizeof buf, "%s", c->tg.log ? c->tg.log : "could not connect");
+    pgd_redact_passwords(buf, sizeof buf, (const char *const *)c->tg.keys,
+                         (const char *const *)c->tg.vals);
+    return pgd_conn_fail(c, PGD_E_CONNECT, -1, "%s", buf);
 }
 
 /* Start the attempt on the current host, or on the next ones while an
@@ -296,8 +382,8 @@ int pgd_conn_connect_poll(pgd_conn *c)
         return pgd_targets_next(&c->tg) ? attempt_start(c) : connect_failed(c);
     }
     if (PQsetnonblocking(c->pg, 1) != 0) {
-        c->state = PGD_CS_FAILED;
-        return pgd_error_from_conn(&c->err, c->pg, PGD_E_CONNECT, -1);
+        attempt_failed(c, "could not make the connection non-blocking");
+        return connect_failed(c);
     }
     PQsetNoticeProcessor(c->pg, notice_noop, NULL);
     pgd_free(c->tg.log);

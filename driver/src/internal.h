@@ -93,6 +93,21 @@ int pgd_error_from_result(pgd_error *e, const PGresult *res, int index) PGD_COLD
 /* Copy PQerrorMessage(pg) as `kind`; returns PGD_ERROR. */
 int pgd_error_from_conn(pgd_error *e, PGconn *pg, int kind, int index) PGD_COLD;
 
+/* ---- passwords in messages (redact.c) ------------------------------------ */
+#define PGD_REDACTED "********"
+/* A copy of the connection string `dsn` with every password value replaced
+ * by PGD_REDACTED (pgd_malloc'ed; NULL on OOM).  *tail: where the text
+ * after an unquoted key=value password starts in the copy (0 if none). */
+char *pgd_mask_passwords(const char *dsn, size_t *tail) PGD_COLD;
+/* Replace in msg (capacity cap) each password held by keys/vals (a
+ * "password" value, or one inside a "dbname" connection string: as given,
+ * percent-decoded, and a URI's whole user:password). */
+void pgd_redact_passwords(char *msg, size_t cap, const char *const *keys,
+                          const char *const *vals) PGD_COLD;
+/* Redact each "word" msg quotes that occurs in masked after `tail` (the
+ * rest of an unquoted password libpq read as keywords). */
+void pgd_redact_tail(char *msg, size_t cap, const char *masked, size_t tail) PGD_COLD;
+
 /* ---- registry (registry.c, loader.c) ------------------------------------- */
 typedef struct pgd_reg_entry {
     const pgd_codec *codec; /* base type codec, or the element codec of an

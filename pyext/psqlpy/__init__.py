@@ -19,28 +19,48 @@ from typing import cast as _cast
 
 from psqlpy import exceptions, extra_types  # loaded before the extension needs them
 from psqlpy import _psqlpy
-from psqlpy._enums import ConnRecyclingMethod, IsolationLevel, ReadVariant
+from psqlpy._enums import (
+    ConnRecyclingMethod,
+    IsolationLevel,
+    KeepaliveConfig,
+    LoadBalanceHosts,
+    ReadVariant,
+    SslMode,
+    TargetSessionAttrs,
+)
 from psqlpy._psqlpy import (
     PendingQuery,
     QueryResult,
+    Record,
     SingleQueryResult,
     has_codec,
     load_codec_plugin,
 )
 from psqlpy._transaction import Cursor, Transaction
+from psqlpy.exceptions import Error
 
 __all__ = [
     "PSQLPool", "Connection", "Transaction", "Cursor", "QueryResult",
-    "SingleQueryResult", "PendingQuery", "IsolationLevel", "ReadVariant",
+    "SingleQueryResult", "Record", "PendingQuery", "IsolationLevel", "ReadVariant",
     "ConnRecyclingMethod", "load_codec_plugin", "has_codec", "register_codec", "exceptions",
     "extra_types",
+    # the psqlpy 0.13 API (its Connection, Transaction and Cursor classes are
+    # in psqlpy._internal: the names here stay PSQLPool's)
+    "ConnectionPool", "ConnectionPoolBuilder", "connect", "connect_pool", "Error",
+    "SslMode", "LoadBalanceHosts", "TargetSessionAttrs", "KeepaliveConfig", "row_factories",
 ]
 
-__version__ = "0.1.0"
+try:
+    # written into the wheel by the build, from CMakeLists.txt's project() VERSION
+    from psqlpy._version import __version__
+except ImportError:  # the package's sources used without a build: ask the metadata
+    from importlib.metadata import version as _dist_version
+
+    __version__ = _dist_version("psqlpy")
 
 
 class Connection(_psqlpy.Connection):
-    """A connection borrowed from a :class:`PSQLPool`."""
+    """A connection borrowed from a ``PSQLPool``."""
 
     __slots__ = ()
 
@@ -50,7 +70,7 @@ class Connection(_psqlpy.Connection):
         read_variant: ReadVariant | None = None,
         deferrable: bool | None = None,
     ) -> Transaction:
-        """A new :class:`Transaction` on this connection (not begun yet)."""
+        """A new ``Transaction`` on this connection (not begun yet)."""
         return Transaction(self, isolation_level, read_variant, deferrable)
 
 
@@ -59,15 +79,20 @@ class PSQLPool(_psqlpy.Pool):
 
     ``PSQLPool(dsn=None, username=None, password=None, host=None, port=None,
     db_name=None, max_db_pool_size=2, conn_recycling_method=None,
+    sslmode=None, sslrootcert=None, sslcert=None, sslkey=None,
     command_timeout=None, target_session_attrs=None, load_balance_hosts=None,
     connect_timeout=None)``.  A DSN overrides the separate arguments (but
     not the last three); anything not given falls back to libpq's defaults
-    and ``PG*`` environment variables.  ``host`` and ``port`` may be lists
-    (or libpq's comma-separated form): the hosts are tried one at a time,
-    each within ``connect_timeout`` seconds, in a new random order for each
-    connection with ``load_balance_hosts="random"``; see docs/scaling.md.  ``command_timeout`` (seconds) is the default
+    and ``PG*`` environment variables.  The TLS keywords are libpq's options
+    of the same names (``sslmode="verify-full"``, ``sslrootcert`` the CA
+    file, ``sslcert``/``sslkey`` a client certificate); they apply with a
+    DSN too, where the DSN does not set them.  ``host`` and ``port`` may be
+    lists (or libpq's comma-separated form): the hosts are tried one at a
+    time, each within ``connect_timeout`` seconds, in a new random order for
+    each connection with ``load_balance_hosts="random"``; see
+    docs/scaling.md.  ``command_timeout`` (seconds) is the default
     ``timeout`` of every statement; an expired timeout raises
-    :class:`~psqlpy.exceptions.QueryTimeoutError`.
+    ``psqlpy.exceptions.QueryTimeoutError``.
     """
 
     __slots__ = ()
@@ -84,7 +109,7 @@ class PSQLPool(_psqlpy.Pool):
         read_variant: ReadVariant | None = None,
         deferrable: bool | None = None,
     ) -> Transaction:
-        """A begun :class:`Transaction` on its own pool connection, which goes
+        """A begun ``Transaction`` on its own pool connection, which goes
         back to the pool when the transaction ends."""
         conn = await self.connection()
         tx = Transaction(conn, isolation_level, read_variant, deferrable,
@@ -146,3 +171,12 @@ def _load_builtin_codecs() -> None:
 
 
 _load_builtin_codecs()
+
+# the psqlpy 0.13 API, beside PSQLPool's (imported last: it builds on the above)
+from psqlpy import row_factories  # noqa: E402
+from psqlpy._pool013 import (  # noqa: E402
+    ConnectionPool,
+    ConnectionPoolBuilder,
+    connect,
+    connect_pool,
+)

@@ -46,9 +46,9 @@ class Transaction:
 
     Use it as ``async with connection.transaction() as tx:`` (begins,
     commits on normal exit, rolls back when the block raises) or call
-    :meth:`begin`, :meth:`commit` and :meth:`rollback` yourself.  Once
+    ``begin()``, ``commit()`` and ``rollback()`` yourself.  Once
     committed or rolled back it is finished: every further call raises
-    :class:`~psqlpy.exceptions.TransactionError`.
+    ``TransactionError``.
     """
 
     __slots__ = (
@@ -100,6 +100,7 @@ class Transaction:
 
     @property
     def connection(self) -> Connection:
+        """The connection the transaction runs on."""
         return self._conn
 
     async def begin(self) -> None:
@@ -227,8 +228,8 @@ class Transaction:
 
 class Cursor:
     """A server-side cursor (``DECLARE ... CURSOR``), made by
-    :meth:`Transaction.cursor`.  Iterate it with ``async for`` to get
-    :class:`QueryResult` chunks of ``fetch_number`` rows."""
+    ``Transaction.cursor()``.  Iterate it with ``async for`` to get
+    ``QueryResult`` chunks of ``fetch_number`` rows."""
 
     __slots__ = ("_tx", "_name", "_query", "_params", "_fetch_number", "_scroll",
                  "_state", "__weakref__")
@@ -254,10 +255,12 @@ class Cursor:
 
     @property
     def fetch_number(self) -> int:
+        """Rows per ``fetch()`` without a count, and per ``async for`` step."""
         return self._fetch_number
 
     @property
     def closed(self) -> bool:
+        """Whether ``close()`` was called (or the ``async with`` block ended)."""
         return self._state is _DONE
 
     async def _declare(self) -> None:
@@ -283,43 +286,77 @@ class Cursor:
     # Every fetch takes timeout= (seconds; None: the pool's command_timeout).
     def fetch(self, fetch_number: int | None = None,
               timeout: float | None = None) -> PendingQuery[QueryResult]:
-        """``FETCH n`` (n defaults to the cursor's fetch_number)."""
+        """The next ``fetch_number`` rows (``FETCH FORWARD n``).
+
+        Without ``fetch_number`` the cursor's own ``fetch_number`` is used,
+        as ``async for`` does.  Fewer rows come back near the end, none past
+        it.  A negative count is refused: use ``fetch_backward()``.
+        ``timeout`` (seconds) bounds the call, as on ``execute()``.
+        Awaitable returning a ``QueryResult``.
+        """
         n = self._fetch_number if fetch_number is None else self._count(fetch_number, "fetch_number")
         if n < 0:
             raise CursorError("fetch_number must not be negative; use fetch_backward()")
         return self._fetch(f"FORWARD {n}", timeout)
 
     def fetch_next(self, timeout: float | None = None) -> PendingQuery[QueryResult]:
+        """The row after the current position (``FETCH NEXT``); no row at
+        the end.  Awaitable returning a ``QueryResult``."""
         return self._fetch("NEXT", timeout)
 
     def fetch_prior(self, timeout: float | None = None) -> PendingQuery[QueryResult]:
+        """The row before the current position (``FETCH PRIOR``); no row
+        before the first.  Moves backwards, so the cursor must be declared
+        with ``scroll=True`` unless the server can run the query backwards.
+        Awaitable returning a ``QueryResult``."""
         return self._fetch("PRIOR", timeout)
 
     def fetch_first(self, timeout: float | None = None) -> PendingQuery[QueryResult]:
+        """The first row (``FETCH FIRST``), wherever the cursor stands; going
+        back to it needs ``scroll=True`` as ``fetch_prior()`` does.
+        Awaitable returning a ``QueryResult``."""
         return self._fetch("FIRST", timeout)
 
     def fetch_last(self, timeout: float | None = None) -> PendingQuery[QueryResult]:
+        """The last row (``FETCH LAST``); the cursor stays on it, so a
+        following ``fetch_prior()`` walks back from the end.  Awaitable
+        returning a ``QueryResult``."""
         return self._fetch("LAST", timeout)
 
     def fetch_absolute(self, absolute_number: int,
                        timeout: float | None = None) -> PendingQuery[QueryResult]:
+        """The row at position ``absolute_number`` (``FETCH ABSOLUTE n``):
+        1 is the first row, -1 the last, 0 leaves the cursor before the
+        first row and returns none.  Awaitable returning a
+        ``QueryResult``."""
         return self._fetch(f"ABSOLUTE {self._count(absolute_number, 'absolute_number')}",
                            timeout)
 
     def fetch_relative(self, relative_number: int,
                        timeout: float | None = None) -> PendingQuery[QueryResult]:
+        """The row ``relative_number`` rows away from the current one
+        (``FETCH RELATIVE n``; negative moves backwards, 0 re-reads the
+        current row).  Awaitable returning a ``QueryResult``."""
         return self._fetch(f"RELATIVE {self._count(relative_number, 'relative_number')}",
                            timeout)
 
     def fetch_forward_all(self, timeout: float | None = None) -> PendingQuery[QueryResult]:
+        """Every remaining row (``FETCH FORWARD ALL``); the cursor ends up
+        after the last row.  Awaitable returning a ``QueryResult``."""
         return self._fetch("FORWARD ALL", timeout)
 
     def fetch_backward(self, backward_count: int,
                        timeout: float | None = None) -> PendingQuery[QueryResult]:
+        """Up to ``backward_count`` rows before the current position, nearest
+        first (``FETCH BACKWARD n``); needs ``scroll=True`` as
+        ``fetch_prior()`` does.  Awaitable returning a ``QueryResult``."""
         return self._fetch(f"BACKWARD {self._count(backward_count, 'backward_count')}",
                            timeout)
 
     def fetch_backward_all(self, timeout: float | None = None) -> PendingQuery[QueryResult]:
+        """Every row before the current position, nearest first (``FETCH
+        BACKWARD ALL``); the cursor ends up before the first row.  Awaitable
+        returning a ``QueryResult``."""
         return self._fetch("BACKWARD ALL", timeout)
 
     async def close(self) -> None:

@@ -19,16 +19,9 @@
  */
 #include "pyext.h"
 
-#include <datetime.h>
-
-/* datetime.h gives each file its own PyDateTimeAPI pointer. */
-int
-psqlpy_builders_init(void)
-{
-    PyDateTime_IMPORT;
-    return PyDateTimeAPI ? 0 : -1;
-}
 #include <stdarg.h>
+
+#include "pydatetime.h"
 
 static int
 h_error(void *h, const char *fmt, ...)
@@ -110,7 +103,7 @@ static pgd_obj *
 h_uuid(void *h, const uint8_t b[16])
 {
     module_state *st = ((pyhost_ctx *)h)->st;
-    PyObject *i = _PyLong_FromByteArray(b, 16, 0, 0);
+    PyObject *i = psqlpy_long_from_be128(b);
     if (i == NULL)
         return NULL;
     PyObject *u = PyObject_CallOneArg(st->object_new, st->UUID);

@@ -88,6 +88,8 @@ query(ConnectionObject *self, PyObject *args, PyObject *kwds, int mode, const ch
     PyObject *sql, *params = Py_None, *timeout = Py_None;
     if (!PyArg_ParseTupleAndKeywords(args, kwds, fmt, kwlist, &sql, &params, &timeout))
         return NULL;
+    if (pool_check_loop(self->pool) < 0)
+        return NULL;
     Op *op = new_op(self, OP_QUERY, mode);
     if (op == NULL)
         return NULL;
@@ -148,6 +150,8 @@ conn_execute_many(PyObject *op_self, PyObject *args, PyObject *kwds)
     if (!PyArg_ParseTupleAndKeywords(args, kwds, "O|OO:execute_many", kwlist, &sql, &rows,
                                      &timeout))
         return NULL;
+    if (pool_check_loop(self->pool) < 0)
+        return NULL;
     Op *op = new_op(self, OP_BATCH, RES_NONE);
     if (op == NULL)
         return NULL;
@@ -158,7 +162,10 @@ conn_execute_many(PyObject *op_self, PyObject *args, PyObject *kwds)
         op_complete(op, Py_NewRef(Py_None));
         return (PyObject *)op;
     }
-    PyObject *seq = PySequence_Fast(rows, "parameters must be a list of lists");
+    /* Capture the rows now, each as a tuple owned by the call: converting a
+     * value may run Python code that changes the caller's lists, and the
+     * caller may change them once this returns. */
+    PyObject *seq = PySequence_Tuple(rows);
     if (seq == NULL || PyList_Append(op->keep, seq) < 0) {
         Py_XDECREF(seq);
         PyErr_SetString(self->st->ParameterError,
@@ -166,21 +173,31 @@ conn_execute_many(PyObject *op_self, PyObject *args, PyObject *kwds)
         return op_failed_awaitable(op);
     }
     Py_DECREF(seq);
-    size_t nrows = (size_t)PySequence_Fast_GET_SIZE(seq);
+    size_t nrows = (size_t)PyTuple_GET_SIZE(seq);
     if (nrows == 0) {
         op_complete(op, Py_NewRef(Py_None));
         return (PyObject *)op;
     }
+    PyObject *tups = PyTuple_New((Py_ssize_t)nrows);
+    if (tups == NULL || PyList_Append(op->keep, tups) < 0) {
+        Py_XDECREF(tups);
+        return op_failed_awaitable(op);
+    }
+    Py_DECREF(tups);
     size_t nparams = 0;
     for (size_t r = 0; r < nrows; r++) {
-        PyObject *row = PySequence_Fast_GET_ITEM(seq, (Py_ssize_t)r);
+        PyObject *row = PyTuple_GET_ITEM(seq, (Py_ssize_t)r);
         if (!PyList_Check(row) && !PyTuple_Check(row)) {
             PyErr_Format(self->st->ParameterError,
                          "execute_many row %zu must be a list or tuple, not %s", r,
                          Py_TYPE(row)->tp_name);
             return op_failed_awaitable(op);
         }
-        size_t n = (size_t)PySequence_Size(row);
+        PyObject *tup = PySequence_Tuple(row);
+        if (tup == NULL)
+            return op_failed_awaitable(op);
+        PyTuple_SET_ITEM(tups, (Py_ssize_t)r, tup);
+        size_t n = (size_t)PyTuple_GET_SIZE(tup);
         if (r == 0)
             nparams = n;
         else if (n != nparams) {
@@ -197,12 +214,7 @@ conn_execute_many(PyObject *op_self, PyObject *args, PyObject *kwds)
         }
     }
     for (size_t r = 0; r < nrows && nparams > 0; r++) {
-        PyObject *tup = PySequence_Tuple(PySequence_Fast_GET_ITEM(seq, (Py_ssize_t)r));
-        if (tup == NULL || PyList_Append(op->keep, tup) < 0) {
-            Py_XDECREF(tup);
-            return op_failed_awaitable(op);
-        }
-        Py_DECREF(tup);
+        PyObject *tup = PyTuple_GET_ITEM(tups, (Py_ssize_t)r);
         if (params_convert(self->st, tup, op->vals + r * nparams, nparams, op->keep) < 0) {
             reraise_for_item("execute_many row", r);
             return op_failed_awaitable(op);
@@ -225,6 +237,8 @@ conn_pipeline(PyObject *op_self, PyObject *args, PyObject *kwds)
     PyObject *queries, *timeout = Py_None;
     if (!PyArg_ParseTupleAndKeywords(args, kwds, "O|O:pipeline", kwlist, &queries, &timeout))
         return NULL;
+    if (pool_check_loop(self->pool) < 0)
+        return NULL;
     Op *op = new_op(self, OP_PIPELINE, RES_LIST);
     if (op == NULL)
         return NULL;
@@ -232,41 +246,66 @@ conn_pipeline(PyObject *op_self, PyObject *args, PyObject *kwds)
         return op_failed_awaitable(op);
     if ((op->keep = PyList_New(0)) == NULL)
         return op_failed_awaitable(op);
-    PyObject *seq = PySequence_Fast(queries, "queries must be a list");
+    /* Capture every query now as (sql, tuple of parameters or None), owned
+     * by the call: the caller's lists may change under the conversion
+     * (Python code runs in it) and after the call returns. */
+    PyObject *seq = PySequence_Tuple(queries);
     if (seq == NULL || PyList_Append(op->keep, seq) < 0) {
         Py_XDECREF(seq);
         return op_failed_awaitable(op);
     }
     Py_DECREF(seq);
-    size_t nq = (size_t)PySequence_Fast_GET_SIZE(seq);
+    size_t nq = (size_t)PyTuple_GET_SIZE(seq);
     if (nq == 0) {
         op_complete(op, PyList_New(0));
         return (PyObject *)op;
     }
+    PyObject *plan = PyTuple_New((Py_ssize_t)nq * 2);
+    if (plan == NULL || PyList_Append(op->keep, plan) < 0) {
+        Py_XDECREF(plan);
+        return op_failed_awaitable(op);
+    }
+    Py_DECREF(plan);
     size_t total = 0;
     for (size_t i = 0; i < nq; i++) {
-        PyObject *q = PySequence_Fast_GET_ITEM(seq, (Py_ssize_t)i);
-        PyObject *params = Py_None;
-        if (PyTuple_Check(q) && PyTuple_GET_SIZE(q) == 2)
-            params = PyTuple_GET_ITEM(q, 1);
-        else if (PyList_Check(q) && PyList_GET_SIZE(q) == 2)
-            params = PyList_GET_ITEM(q, 1);
-        else if (!PyUnicode_Check(q)) {
+        PyObject *q = PyTuple_GET_ITEM(seq, (Py_ssize_t)i);
+        PyObject *sql = q, *params = Py_None, *pair = NULL;
+        if ((PyTuple_Check(q) || PyList_Check(q)) && PySequence_Size(q) == 2) {
+            pair = PySequence_Tuple(q);
+            if (pair == NULL)
+                return op_failed_awaitable(op);
+            if (PyTuple_GET_SIZE(pair) != 2) {
+                Py_DECREF(pair);
+                pair = NULL;
+            } else {
+                sql = PyTuple_GET_ITEM(pair, 0);
+                params = PyTuple_GET_ITEM(pair, 1);
+            }
+        }
+        if (pair == NULL && !PyUnicode_Check(q)) {
             PyErr_Format(PyExc_TypeError,
                          "pipeline query %zu must be (querystring, parameters), not %s", i,
                          Py_TYPE(q)->tp_name);
             return op_failed_awaitable(op);
         }
+        PyTuple_SET_ITEM(plan, (Py_ssize_t)(2 * i), Py_NewRef(sql));
+        Py_XDECREF(pair); /* plan holds sql; params is captured below */
+        PyObject *tup = Py_None;
         if (params != Py_None) {
-            Py_ssize_t n = PySequence_Size(params);
-            if (n < 0 || PyUnicode_Check(params)) {
+            tup = PyUnicode_Check(params) || PyBytes_Check(params) || PyDict_Check(params)
+                      ? NULL
+                      : PySequence_Tuple(params);
+            if (tup == NULL) {
                 PyErr_Clear();
                 PyErr_Format(st->ParameterError,
                              "pipeline query %zu: parameters must be a list or None", i);
                 return op_failed_awaitable(op);
             }
-            total += (size_t)n;
+            total += (size_t)PyTuple_GET_SIZE(tup);
+        } else {
+            Py_INCREF(tup);
         }
+        PyTuple_SET_ITEM(plan, (Py_ssize_t)(2 * i + 1), tup);
     }
     op->sqls = PyMem_Calloc(nq, sizeof(char *));
     op->np = PyMem_Calloc(nq, sizeof(size_t));
@@ -278,27 +317,19 @@ conn_pipeline(PyObject *op_self, PyObject *args, PyObject *kwds)
     }
     size_t off = 0;
     for (size_t i = 0; i < nq; i++) {
-        PyObject *q = PySequence_Fast_GET_ITEM(seq, (Py_ssize_t)i);
-        PyObject *sql = q, *params = Py_None;
-        if (!PyUnicode_Check(q)) {
-            sql = PySequence_Fast_GET_ITEM(q, 0);
-            params = PySequence_Fast_GET_ITEM(q, 1);
-        }
+        PyObject *sql = PyTuple_GET_ITEM(plan, (Py_ssize_t)(2 * i));
+        PyObject *tup = PyTuple_GET_ITEM(plan, (Py_ssize_t)(2 * i + 1));
         if (!PyUnicode_Check(sql)) {
             PyErr_Format(PyExc_TypeError, "pipeline query %zu: querystring must be str", i);
             return op_failed_awaitable(op);
         }
-        if ((op->sqls[i] = PyUnicode_AsUTF8(sql)) == NULL)
-            return op_failed_awaitable(op);
-        op->pv[i] = op->vals ? op->vals + off : NULL;
-        if (params == Py_None)
-            continue;
-        PyObject *tup = PySequence_Tuple(params);
-        if (tup == NULL || PyList_Append(op->keep, tup) < 0) {
-            Py_XDECREF(tup);
+        if ((op->sqls[i] = psqlpy_sql_utf8(st, sql)) == NULL) {
+            reraise_for_item("pipeline query", i);
             return op_failed_awaitable(op);
         }
-        Py_DECREF(tup);
+        op->pv[i] = op->vals ? op->vals + off : NULL;
+        if (tup == Py_None)
+            continue;
         size_t n = (size_t)PyTuple_GET_SIZE(tup);
         if (params_convert(st, tup, op->vals + off, n, op->keep) < 0) {
             reraise_for_item("pipeline query", i);
@@ -321,6 +352,8 @@ conn_simple(PyObject *op_self, PyObject *const *args, Py_ssize_t nargs)
         PyErr_SetString(PyExc_TypeError, "_simple(sql, timeout=None)");
         return NULL;
     }
+    if (pool_check_loop(self->pool) < 0)
+        return NULL;
     PyObject *sql = args[0], *timeout = nargs > 1 ? args[1] : Py_None;
     Op *op = new_op(self, OP_SIMPLE, RES_NONE);
     if (op == NULL)
@@ -418,24 +451,27 @@ conn_dealloc(ConnectionObject *self)
 
 static PyMethodDef conn_methods[] = {
     {"execute", (PyCFunction)(void (*)(void))conn_execute, METH_VARARGS | METH_KEYWORDS,
-     "execute(querystring, parameters=None, timeout=None)\n--\n\nRun one statement; "
-     "awaitable returning a QueryResult."},
+     "execute($self, /, querystring, parameters=None, timeout=None)\n--\n\nRun one "
+     "statement; awaitable returning a QueryResult."},
     {"fetch_row", (PyCFunction)(void (*)(void))conn_fetch_row, METH_VARARGS | METH_KEYWORDS,
-     "fetch_row(querystring, parameters=None, timeout=None)\n--\n\nThe first row as a "
-     "SingleQueryResult."},
+     "fetch_row($self, /, querystring, parameters=None, timeout=None)\n--\n\nThe first row "
+     "as a SingleQueryResult (awaitable); NoRowsError when there is none."},
     {"execute_many", (PyCFunction)(void (*)(void))conn_execute_many,
      METH_VARARGS | METH_KEYWORDS,
-     "execute_many(querystring, parameters, timeout=None)\n--\n\nRun one statement once per "
-     "parameter list, pipelined with a single Sync."},
+     "execute_many($self, /, querystring, parameters=None, timeout=None)\n--\n\nRun one "
+     "statement once per parameter list, pipelined with a single Sync (awaitable)."},
     {"pipeline", (PyCFunction)(void (*)(void))conn_pipeline, METH_VARARGS | METH_KEYWORDS,
-     "pipeline(queries, timeout=None)\n--\n\nRun [(querystring, parameters), ...] in one "
-     "pipeline; "
+     "pipeline($self, /, queries, timeout=None)\n--\n\nRun [(querystring, parameters), ...] "
+     "in one pipeline; "
      "awaitable returning a list of QueryResult."},
     {"_simple", (PyCFunction)(void (*)(void))conn_simple, METH_FASTCALL, NULL},
     {"close", conn_close, METH_NOARGS,
-     "close()\n--\n\nGive the connection back to the pool (may be awaited)."},
-    {"__aenter__", conn_aenter, METH_NOARGS, NULL},
-    {"__aexit__", conn_aexit, METH_VARARGS, NULL},
+     "close($self, /)\n--\n\nGive the connection back to the pool (may be awaited)."},
+    {"__aenter__", conn_aenter, METH_NOARGS,
+     "__aenter__($self, /)\n--\n\nAwaitable returning the connection itself."},
+    {"__aexit__", conn_aexit, METH_VARARGS,
+     "__aexit__($self, *exc)\n--\n\nGive the connection back to the pool; awaitable "
+     "returning False."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -467,7 +503,7 @@ static PyType_Slot conn_slots[] = {
 PyType_Spec ConnectionSpec = {
     .name = "psqlpy._psqlpy.Connection",
     .basicsize = sizeof(ConnectionObject),
-    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_BASETYPE |
-             Py_TPFLAGS_DISALLOW_INSTANTIATION,
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_IMMUTABLETYPE | Py_TPFLAGS_HAVE_GC |
+             Py_TPFLAGS_BASETYPE | Py_TPFLAGS_DISALLOW_INSTANTIATION,
     .slots = conn_slots,
 };

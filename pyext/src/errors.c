@@ -44,6 +44,29 @@ psqlpy_make_error(module_state *st, PyObject *type, const char *msg)
     return PyObject_CallFunction(type, "s", msg ? msg : "");
 }
 
+/* Raise `type` with "<what>: <the pending error>" and the pending error as
+ * its __cause__.  Returns -1. */
+int
+psqlpy_reraise_as(PyObject *type, const char *what)
+{
+    PyObject *t, *v, *tb;
+    PyErr_Fetch(&t, &v, &tb);
+    PyErr_NormalizeException(&t, &v, &tb);
+    if (v != NULL && tb != NULL)
+        PyException_SetTraceback(v, tb);
+    PyErr_Format(type, "%s: %S", what, v ? v : Py_None);
+    if (v != NULL) {
+        PyObject *t2, *v2, *tb2;
+        PyErr_Fetch(&t2, &v2, &tb2);
+        PyErr_NormalizeException(&t2, &v2, &tb2);
+        PyException_SetCause(v2, v); /* steals v */
+        PyErr_Restore(t2, v2, tb2);
+    }
+    Py_XDECREF(t);
+    Py_XDECREF(tb);
+    return -1;
+}
+
 static int
 set_field(PyObject *exc, const char *name, const char *value)
 {

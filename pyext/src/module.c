@@ -5,9 +5,10 @@
  */
 #include "pyext.h"
 
-#include <datetime.h>
+#include "pydatetime.h"
 
 pgd_registry *psqlpy_registry = NULL;
+PyDateTime_CAPI *psqlpy_datetime_api = NULL;
 
 static struct PyModuleDef psqlpy_module;
 
@@ -33,35 +34,10 @@ import_attr(const char *module, const char *name)
 static int
 intern_names(module_state *st)
 {
-#define INTERN(field, text)                                                    \
-    if ((st->field = PyUnicode_InternFromString(text)) == NULL)               \
+#define INTERN(name, text)                                                     \
+    if ((st->name = PyUnicode_InternFromString(text)) == NULL)                \
         return -1;
-    INTERN(s_create_future, "create_future");
-    INTERN(s_set_result, "set_result");
-    INTERN(s_set_exception, "set_exception");
-    INTERN(s_cancel, "cancel");
-    INTERN(s_cancelled, "cancelled");
-    INTERN(s_done, "done");
-    INTERN(s_result, "result");
-    INTERN(s_add_reader, "add_reader");
-    INTERN(s_remove_reader, "remove_reader");
-    INTERN(s_add_writer, "add_writer");
-    INTERN(s_remove_writer, "remove_writer");
-    INTERN(s_blocking, "_asyncio_future_blocking");
-    INTERN(s_int, "int");
-    INTERN(s_is_safe, "is_safe");
-    INTERN(s_bytes, "bytes");
-    INTERN(s_utcoffset, "utcoffset");
-    INTERN(s_days, "days");
-    INTERN(s_seconds, "seconds");
-    INTERN(s_microseconds, "microseconds");
-    INTERN(s_inner_value, "inner_value");
-    INTERN(s_on_read, "_on_read");
-    INTERN(s_on_write, "_on_write");
-    INTERN(s_is_closed, "is_closed");
-    INTERN(s_call_later, "call_later");
-    INTERN(s_on_timeout, "_on_connect_timeout");
-    INTERN(s_pg_type_oid, "__pg_type_oid__");
+    PSQLPY_STATE_NAMES(INTERN)
 #undef INTERN
     return 0;
 }
@@ -69,8 +45,9 @@ intern_names(module_state *st)
 static int
 load_stdlib(module_state *st)
 {
+    /* the one import of the datetime C API (pydatetime.h) */
     PyDateTime_IMPORT;
-    if (PyDateTimeAPI == NULL || psqlpy_builders_init() < 0 || psqlpy_params_init() < 0)
+    if (PyDateTimeAPI == NULL)
         return -1;
     if ((st->Decimal = import_attr("decimal", "Decimal")) == NULL ||
         (st->UUID = import_attr("uuid", "UUID")) == NULL ||
@@ -176,13 +153,51 @@ add_type(PyObject *m, PyType_Spec *spec, PyTypeObject **slot, const char *name)
     return 0;
 }
 
+#if PY_VERSION_HEX < 0x030D0000
+/* Before 3.13 the public API cannot ask whether the interpreter is
+ * finalizing; an atexit callback, which runs before finalization starts,
+ * records that the process is exiting (pycompat.h: psqlpy_is_finalizing). */
+int psqlpy_exiting = 0;
+
+static PyObject *
+mark_exiting(PyObject *unused_module, PyObject *unused)
+{
+    (void)unused_module;
+    (void)unused;
+    psqlpy_exiting = 1;
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef mark_exiting_def = {"_mark_exiting", mark_exiting, METH_NOARGS, NULL};
+
+static int
+register_exit_mark(PyObject *m)
+{
+    PyObject *cb = PyCFunction_NewEx(&mark_exiting_def, NULL, PyModule_GetNameObject(m));
+    if (cb == NULL)
+        return -1;
+    PyObject *atexit = PyImport_ImportModule("atexit");
+    PyObject *r = atexit ? PyObject_CallMethod(atexit, "register", "O", cb) : NULL;
+    Py_XDECREF(atexit);
+    Py_DECREF(cb);
+    if (r == NULL)
+        return -1;
+    Py_DECREF(r);
+    return 0;
+}
+#endif
+
 static int
 psqlpy_exec(PyObject *m)
 {
     module_state *st = PyModule_GetState(m);
     if (psqlpy_registry == NULL) {
+        /* before the driver's first allocation; the table the build chose
+         * (pyext/CMakeLists.txt), never a jemalloc found at run time */
 #ifdef PSQLPY_JEMALLOC
-        psqlpy_use_jemalloc(); /* before the driver's first allocation */
+        psqlpy_use_jemalloc();
+#else
+        pgd_allocator_set(pgd_allocator_system());
 #endif
         psqlpy_registry = pgd_registry_new();
         if (psqlpy_registry == NULL) {
@@ -192,6 +207,10 @@ psqlpy_exec(PyObject *m)
     }
     if ((st->empty_tuple = PyTuple_New(0)) == NULL)
         return -1;
+#if PY_VERSION_HEX < 0x030D0000
+    if (register_exit_mark(m) < 0)
+        return -1;
+#endif
     if (intern_names(st) < 0 || load_stdlib(st) < 0 || load_package_objects(st) < 0)
         return -1;
     if (add_type(m, &PoolSpec, &st->PoolType, "Pool") < 0 ||
@@ -202,6 +221,8 @@ psqlpy_exec(PyObject *m)
         add_type(m, &SingleQueryResultSpec, &st->SingleQueryResultType,
                  "SingleQueryResult") < 0)
         return -1;
+    if (add_type(m, &RecordSpec, &st->RecordType, "Record") < 0)
+        return -1;
     if (PyModule_AddStringConstant(m, "allocator", pgd_allocator_get()->name) < 0)
         return -1;
     return 0;
@@ -211,11 +232,13 @@ static int
 psqlpy_traverse(PyObject *m, visitproc visit, void *arg)
 {
     module_state *st = PyModule_GetState(m);
-    /* every member of module_state is an object pointer */
-    PyObject **first = (PyObject **)st;
-    size_t n = sizeof(module_state) / sizeof(PyObject *);
-    for (PyObject **p = first; p < first + n; p++)
-        Py_VISIT(*p);
+#define VISIT(name) Py_VISIT(st->name);
+#define VISIT_NAME(name, text) VISIT(name)
+    PSQLPY_STATE_TYPES(VISIT)
+    PSQLPY_STATE_OBJECTS(VISIT)
+    PSQLPY_STATE_NAMES(VISIT_NAME)
+#undef VISIT_NAME
+#undef VISIT
     return 0;
 }
 
@@ -223,11 +246,13 @@ static int
 psqlpy_clear(PyObject *m)
 {
     module_state *st = PyModule_GetState(m);
-    /* every member of module_state is an object pointer */
-    PyObject **first = (PyObject **)st;
-    size_t n = sizeof(module_state) / sizeof(PyObject *);
-    for (PyObject **p = first; p < first + n; p++)
-        Py_CLEAR(*p);
+#define CLEAR(name) Py_CLEAR(st->name);
+#define CLEAR_NAME(name, text) CLEAR(name)
+    PSQLPY_STATE_TYPES(CLEAR)
+    PSQLPY_STATE_OBJECTS(CLEAR)
+    PSQLPY_STATE_NAMES(CLEAR_NAME)
+#undef CLEAR_NAME
+#undef CLEAR
     return 0;
 }
 
@@ -297,18 +322,26 @@ set_connection_class(PyObject *m, PyObject *cls)
 static PyMethodDef psqlpy_methods[] = {
     {"_set_connection_class", set_connection_class, METH_O, NULL},
     {"load_codec_plugin", load_codec_plugin, METH_O,
-     "load_codec_plugin(path)\n--\n\nLoad a codec plugin (a shared object) "
+     "load_codec_plugin($module, path, /)\n--\n\nLoad a codec plugin (a shared object) "
      "into the process. Its codecs serve statements prepared afterwards."},
     {"_load_codec_dir", load_codec_dir, METH_O, NULL},
     {"_register_codec", (PyCFunction)(void (*)(void))psqlpy_register_codec, METH_FASTCALL,
      NULL},
     {"has_codec", has_codec, METH_O,
-     "has_codec(oid)\n--\n\nWhether a codec is registered for the type OID."},
+     "has_codec($module, oid, /)\n--\n\nWhether a codec is registered for the type OID."},
     {NULL, NULL, 0, NULL},
 };
 
+/* One interpreter only: the codec registry, the plugins and the codecs
+ * registered from Python are process-wide. */
 static PyModuleDef_Slot psqlpy_slots[] = {
     {Py_mod_exec, psqlpy_exec},
+#if PY_VERSION_HEX >= 0x030C0000
+    {Py_mod_multiple_interpreters, Py_MOD_MULTIPLE_INTERPRETERS_NOT_SUPPORTED},
+#endif
+#if PY_VERSION_HEX >= 0x030D0000
+    {Py_mod_gil, Py_MOD_GIL_USED},
+#endif
     {0, NULL},
 };
 

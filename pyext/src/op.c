@@ -167,6 +167,25 @@ op_failed_awaitable(Op *op)
     return (PyObject *)op;
 }
 
+const char *
+psqlpy_sql_utf8(module_state *st, PyObject *sql)
+{
+    Py_ssize_t n;
+    const char *p = PyUnicode_AsUTF8AndSize(sql, &n);
+    if (p == NULL) {
+        /* a lone surrogate: no UTF-8 form */
+        psqlpy_reraise_as(st->InterfaceError, "the SQL text is not valid Unicode");
+        return NULL;
+    }
+    if (strlen(p) != (size_t)n) {
+        /* libpq takes C strings: the text after the NUL would be dropped */
+        PyErr_Format(st->InterfaceError,
+                     "the SQL text contains a NUL character (at position %zu)", strlen(p));
+        return NULL;
+    }
+    return p;
+}
+
 int
 op_bind_query(Op *op, PyObject *sql, PyObject *params)
 {
@@ -176,7 +195,7 @@ op_bind_query(Op *op, PyObject *sql, PyObject *params)
                      Py_TYPE(sql)->tp_name);
         return -1;
     }
-    if (PyUnicode_AsUTF8(sql) == NULL)
+    if (psqlpy_sql_utf8(st, sql) == NULL)
         return -1;
     op->sql = Py_NewRef(sql);
     if ((op->keep = PyList_New(0)) == NULL)
@@ -585,9 +604,13 @@ op_dealloc(Op *op)
 }
 
 static PyMethodDef op_methods[] = {
-    {"send", op_send, METH_O, NULL},
-    {"throw", (PyCFunction)(void (*)(void))op_throw, METH_FASTCALL, NULL},
-    {"close", op_close, METH_NOARGS, NULL},
+    {"send", op_send, METH_O,
+     "send($self, value, /)\n--\n\nCoroutine protocol: resume the operation."},
+    {"throw", (PyCFunction)(void (*)(void))op_throw, METH_FASTCALL,
+     "throw($self, typ, val=None, tb=None, /)\n--\n\nCoroutine protocol: raise an "
+     "exception into the operation (cancellation arrives this way)."},
+    {"close", op_close, METH_NOARGS,
+     "close($self, /)\n--\n\nCoroutine protocol: abandon the operation."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -613,6 +636,7 @@ static PyType_Slot op_slots[] = {
 PyType_Spec OpSpec = {
     .name = "psqlpy._psqlpy.PendingQuery",
     .basicsize = sizeof(Op),
-    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_DISALLOW_INSTANTIATION,
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_IMMUTABLETYPE | Py_TPFLAGS_HAVE_GC |
+             Py_TPFLAGS_DISALLOW_INSTANTIATION,
     .slots = op_slots,
 };

@@ -324,6 +324,37 @@ op_abandon(Op *op)
 
 /* ---- Python type ---------------------------------------------------------- */
 
+/* A pool belongs to the event loop it was started on (its sockets are
+ * registered there and its futures made there): a call from any other
+ * place (no running loop, or another loop) is refused with InterfaceError
+ * instead of failing somewhere inside asyncio.  `loop` NULL: the pool is
+ * not started yet, any running loop will do.  Returns the running loop
+ * (new reference), or NULL with InterfaceError set. */
+static PyObject *
+running_loop(PoolObject *pool, PyObject *loop)
+{
+    module_state *st = pool->st;
+    PyObject *running = PyObject_CallNoArgs(st->get_running_loop);
+    if (running == NULL) {
+        if (!PyErr_ExceptionMatches(PyExc_RuntimeError))
+            return NULL;
+        psqlpy_reraise_as(st->InterfaceError,
+                          loop ? "a pool belongs to the event loop it was started on, and no "
+                                 "event loop is running here"
+                               : "a pool starts on the running event loop: await "
+                                 "pool.startup() in a coroutine on the loop that will use it");
+        return NULL;
+    }
+    if (loop != NULL && running != loop) {
+        Py_DECREF(running);
+        PyErr_SetString(st->InterfaceError,
+                        "a pool belongs to the event loop it was started on and cannot be "
+                        "used from another one: create a pool per event loop");
+        return NULL;
+    }
+    return running;
+}
+
 int
 pool_check_usable(PoolObject *pool)
 {
@@ -336,6 +367,16 @@ pool_check_usable(PoolObject *pool)
                         "the pool is not started: await pool.startup() first");
         return -1;
     }
+    return 0;
+}
+
+int
+pool_check_loop(PoolObject *pool)
+{
+    PyObject *running = running_loop(pool, pool->loop);
+    if (running == NULL)
+        return -1;
+    Py_DECREF(running);
     return 0;
 }
 
@@ -376,14 +417,26 @@ add_param(PoolObject *self, int *n, const char *key, PyObject *obj)
     if (s == NULL)
         return -1;
     Py_ssize_t len;
+    /* `key` is what the caller called it: the DSN travels as libpq's dbname */
+    const char *label = key;
+    if (strcmp(key, "dsn") == 0)
+        key = "dbname";
     const char *v = PyUnicode_AsUTF8AndSize(s, &len);
     if (v == NULL) {
         Py_DECREF(s);
-        return -1;
+        /* a lone surrogate.  The UnicodeEncodeError holds the whole value,
+         * which may be or contain a password: not kept as the cause then. */
+        if (strcmp(label, "dsn") == 0 || strcmp(key, "password") == 0) {
+            PyErr_Clear();
+            PyErr_Format(self->st->PoolConfigurationError,
+                         "%s is not valid Unicode text (it holds a lone surrogate)", label);
+            return -1;
+        }
+        return psqlpy_reraise_as(self->st->PoolConfigurationError, label);
     }
     if (strlen(v) != (size_t)len) {
         Py_DECREF(s);
-        PyErr_Format(self->st->PoolConfigurationError, "%s contains a NUL character", key);
+        PyErr_Format(self->st->PoolConfigurationError, "%s contains a NUL character", label);
         return -1;
     }
     self->keys[*n] = dup_str(key);
@@ -483,15 +536,20 @@ pool_init(PyObject *op, PyObject *args, PyObject *kwds)
 {
     PoolObject *self = (PoolObject *)op;
     static char *kwlist[] = {"dsn", "username", "password", "host", "port", "db_name",
-                             "max_db_pool_size", "conn_recycling_method", "command_timeout",
+                             "max_db_pool_size", "conn_recycling_method", "sslmode",
+                             "sslrootcert", "sslcert", "sslkey", "command_timeout",
                              "target_session_attrs", "load_balance_hosts", "connect_timeout",
                              NULL};
+    /* libpq's TLS options, passed on under their own names */
+    static const char *const tls_names[] = {"sslmode", "sslrootcert", "sslcert", "sslkey"};
     PyObject *dsn = Py_None, *user = Py_None, *password = Py_None, *host = Py_None,
              *port = Py_None, *db = Py_None, *size = Py_None, *recycle = Py_None,
              *ctimeout = Py_None, *tsa = Py_None, *lbh = Py_None, *conn_to = Py_None;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|OOOOOOOOOOOO:PSQLPool", kwlist, &dsn,
+    PyObject *tls[4] = {Py_None, Py_None, Py_None, Py_None};
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|OOOOOOOOOOOOOOOO:PSQLPool", kwlist, &dsn,
                                      &user, &password, &host, &port, &db, &size, &recycle,
-                                     &ctimeout, &tsa, &lbh, &conn_to))
+                                     &tls[0], &tls[1], &tls[2], &tls[3], &ctimeout, &tsa,
+                                     &lbh, &conn_to))
         return -1;
     module_state *st = self->st;
     if (self->started) {
@@ -561,19 +619,25 @@ pool_init(PyObject *op, PyObject *args, PyObject *kwds)
         return -1;
     }
 
-    self->keys = PyMem_Calloc(16, sizeof(char *));
-    self->vals = PyMem_Calloc(16, sizeof(char *));
+    self->keys = PyMem_Calloc(20, sizeof(char *));
+    self->vals = PyMem_Calloc(20, sizeof(char *));
     if (!self->keys || !self->vals) {
         PyErr_NoMemory();
         return -1;
     }
     int n = 0;
+    /* before the DSN, which then wins over them as over the other keywords */
+    for (int i = 0; i < 4; i++)
+        if (add_param(self, &n, tls_names[i], tls[i]) < 0)
+            return -1;
     if (dsn != Py_None) {
         if (!PyUnicode_Check(dsn)) {
-            PyErr_Format(st->PoolConfigurationError, "dsn must be a str, got %R", dsn);
+            /* not its repr: a DSN may hold a password */
+            PyErr_Format(st->PoolConfigurationError, "dsn must be a str, not %s",
+                         Py_TYPE(dsn)->tp_name);
             return -1;
         }
-        if (add_param(self, &n, "dbname", dsn) < 0)
+        if (add_param(self, &n, "dsn", dsn) < 0)
             return -1;
     } else {
         PyObject *hosts = host != Py_None ? list_param(st, "host", host, 0) : Py_NewRef(host);
@@ -670,11 +734,13 @@ pool_startup(PyObject *op_self, PyObject *unused)
         if (pool_init(op_self, st->empty_tuple, NULL) < 0)
             return NULL;
     }
-    if (self->loop == NULL) {
-        self->loop = PyObject_CallNoArgs(st->get_running_loop);
-        if (self->loop == NULL)
-            return NULL;
-    }
+    PyObject *running = running_loop(self, self->loop);
+    if (running == NULL)
+        return NULL;
+    if (self->loop == NULL)
+        self->loop = running;
+    else
+        Py_DECREF(running);
     Op *op = new_op(self, OP_ACQUIRE, RES_NONE);
     if (op == NULL)
         return NULL;
@@ -702,6 +768,8 @@ pool_query(PoolObject *self, PyObject *args, PyObject *kwds, int mode, const cha
     PyObject *sql, *params = Py_None, *timeout = Py_None;
     if (!PyArg_ParseTupleAndKeywords(args, kwds, fmt, kwlist, &sql, &params, &timeout))
         return NULL;
+    if (self->started && pool_check_loop(self) < 0)
+        return NULL; /* nothing could await the failure there */
     Op *op = new_op(self, OP_QUERY, mode);
     if (op == NULL)
         return NULL;
@@ -731,6 +799,8 @@ pool_connection(PyObject *op_self, PyObject *args, PyObject *kwds)
     static char *kwlist[] = {"timeout", NULL};
     PyObject *timeout = Py_None;
     if (!PyArg_ParseTupleAndKeywords(args, kwds, "|O:connection", kwlist, &timeout))
+        return NULL;
+    if (self->started && pool_check_loop(self) < 0)
         return NULL;
     Op *op = new_op(self, OP_ACQUIRE, RES_CONNECTION);
     if (op == NULL)
@@ -849,22 +919,22 @@ pool_dealloc(PoolObject *self)
 
 static PyMethodDef pool_methods[] = {
     {"startup", pool_startup, METH_NOARGS,
-     "startup()\n--\n\nStart the pool on the running event loop and open its first "
+     "startup($self, /)\n--\n\nStart the pool on the running event loop and open its first "
      "connection (awaitable)."},
     {"execute", (PyCFunction)(void (*)(void))pool_execute, METH_VARARGS | METH_KEYWORDS,
-     "execute(querystring, parameters=None, timeout=None)\n--\n\nRun one statement on a "
-     "pooled connection; awaitable returning a QueryResult."},
+     "execute($self, /, querystring, parameters=None, timeout=None)\n--\n\nRun one "
+     "statement on a pooled connection; awaitable returning a QueryResult."},
     {"fetch_row", (PyCFunction)(void (*)(void))pool_fetch_row, METH_VARARGS | METH_KEYWORDS,
-     "fetch_row(querystring, parameters=None, timeout=None)\n--\n\nThe first row as a "
-     "SingleQueryResult (awaitable); NoRowsError when there is none."},
+     "fetch_row($self, /, querystring, parameters=None, timeout=None)\n--\n\nThe first row "
+     "as a SingleQueryResult (awaitable); NoRowsError when there is none."},
     {"connection", (PyCFunction)(void (*)(void))pool_connection, METH_VARARGS | METH_KEYWORDS,
-     "connection(timeout=None)\n--\n\nBorrow a connection (awaitable returning a "
+     "connection($self, /, timeout=None)\n--\n\nBorrow a connection (awaitable returning a "
      "Connection); timeout bounds the wait for a free one."},
     {"close", pool_close, METH_NOARGS,
-     "close()\n--\n\nClose the pool: idle connections now, lent ones when they come "
+     "close($self, /)\n--\n\nClose the pool: idle connections now, lent ones when they come "
      "back. May be awaited."},
     {"status", pool_status, METH_NOARGS,
-     "status()\n--\n\nA dict with max_size, size, idle and waiting."},
+     "status($self, /)\n--\n\nA dict with max_size, size, idle and waiting."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -889,14 +959,18 @@ static PyType_Slot pool_slots[] = {
     {Py_tp_members, pool_members},
     {Py_tp_doc, "Pool(dsn=None, username=None, password=None, host=None, port=None, "
                 "db_name=None, max_db_pool_size=None, conn_recycling_method=None, "
+                "sslmode=None, sslrootcert=None, sslcert=None, sslkey=None, "
                 "command_timeout=None, target_session_attrs=None, load_balance_hosts=None, "
-                "connect_timeout=None)"},
+                "connect_timeout=None)\n--\n\n"
+                "A pool of connections to one server or several; max_db_pool_size=None "
+                "means 2."},
     {0, NULL},
 };
 
 PyType_Spec PoolSpec = {
     .name = "psqlpy._psqlpy.Pool",
     .basicsize = sizeof(PoolObject),
-    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_BASETYPE,
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_IMMUTABLETYPE | Py_TPFLAGS_HAVE_GC |
+             Py_TPFLAGS_BASETYPE,
     .slots = pool_slots,
 };

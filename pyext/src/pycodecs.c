@@ -6,8 +6,8 @@
  * registry, registered by name (oid 0), so a connection uses it for every
  * type of that name it learns from pg_type (an extension type, an enum, a
  * composite, a domain: a codec by name takes precedence over the generic
- * ones).  The codec's functions look the Python callables up by the type
- * name in `callables` and call them:
+ * ones).  The codec's functions find their codec by the type name in the
+ * registry and call the Python callables it holds:
  *
  *   text format    decode(str) -> value; encode(value) -> str; the type's
  *                  results come in text (so does the rest of the result)
@@ -22,30 +22,46 @@
  * statements prepared afterwards on new connections; a connection keeps
  * the codec it resolved, whose callables are looked up at each call).
  * Everything runs on the event loop's thread with the GIL held.
+ *
+ * Ownership: the codec (a pycodec, allocated here) holds strong references
+ * to its callables and to the two helpers that rebuild parameters
+ * (decimal.Decimal, json.loads).  The registry is process-wide and never
+ * drops a codec, so these references last as long as the process, like the
+ * plugins; this is one reason the module does not support subinterpreters.
  */
 #include "pyext.h"
 
 typedef struct pycodec {
-    pgd_codec codec;
+    pgd_codec codec; /* first: the registry hands out &codec */
     pgd_codec_module module;
     char modname[80];
     char type_name[64];
+    int binary;
+    PyObject *encode, *decode;      /* callables or None (strong) */
+    PyObject *decimal, *json_loads; /* strong */
 } pycodec;
 
-/* name (str) -> (encode or None, decode or None, binary: bool) */
-static PyObject *callables;
-static PyObject *decimal_type, *json_loads;
+static pgd_obj *py_decode_binary(const pgd_cx *cx, const char *data, size_t len);
+static pgd_obj *py_decode_text(const pgd_cx *cx, const char *data, size_t len);
 
-/* The callable at `slot` (0 encode, 1 decode) for cx's type, borrowed;
- * NULL with *binary unset when the name is not registered. */
-static PyObject *
-callable_for(const pgd_cx *cx, int slot)
+/* The codec registered from Python under `name`, or NULL: the one the
+ * registry hands out for the name, when it is one of ours. */
+static pycodec *
+pycodec_named(const char *name)
+{
+    const pgd_codec *c = pgd_registry_find_named(psqlpy_registry, name);
+    if (c == NULL || (c->decode_binary != py_decode_binary && c->decode_text != py_decode_text))
+        return NULL;
+    return (pycodec *)c;
+}
+
+/* The codec cx is coding with, borrowed; NULL when there is none, which
+ * happens only if a plugin registered the name after it. */
+static const pycodec *
+pycodec_of(const pgd_cx *cx)
 {
     const char *name = cx->host->abi_minor >= 1 && cx->type ? cx->type->name : NULL;
-    if (name == NULL || callables == NULL)
-        return NULL;
-    PyObject *entry = PyDict_GetItemString(callables, name); /* borrowed */
-    return entry ? PyTuple_GET_ITEM(entry, slot) : NULL;
+    return name ? pycodec_named(name) : NULL;
 }
 
 /* ---- decoding ------------------------------------------------------------- */
@@ -55,10 +71,13 @@ decode_with(const pgd_cx *cx, PyObject *raw)
 {
     if (raw == NULL)
         return NULL;
-    PyObject *fn = callable_for(cx, 1);
+    const pycodec *pc = pycodec_of(cx);
+    PyObject *fn = pc ? pc->decode : NULL;
     if (fn == NULL || fn == Py_None)
         return (pgd_obj *)raw;
+    Py_INCREF(fn); /* the call may register the name again */
     PyObject *v = PyObject_CallOneArg(fn, raw);
+    Py_DECREF(fn);
     Py_DECREF(raw);
     return (pgd_obj *)v; /* NULL with the callable's exception set */
 }
@@ -80,7 +99,7 @@ py_decode_text(const pgd_cx *cx, const char *data, size_t len)
 /* The Python value a converted parameter came from (new reference), or
  * NULL with an exception set. */
 static PyObject *
-value_to_python(const pgd_value *v, int depth)
+value_to_python(const pycodec *pc, const pgd_value *v, int depth)
 {
     PyObject *o;
     size_t i;
@@ -107,7 +126,7 @@ value_to_python(const pgd_value *v, int depth)
         PyObject *s = PyUnicode_DecodeUTF8(v->u.s.p, (Py_ssize_t)v->u.s.n, NULL);
         if (s == NULL)
             return NULL;
-        o = PyObject_CallOneArg(v->kind == PGD_V_JSON ? json_loads : decimal_type, s);
+        o = PyObject_CallOneArg(v->kind == PGD_V_JSON ? pc->json_loads : pc->decimal, s);
         Py_DECREF(s);
         return o;
     }
@@ -116,7 +135,7 @@ value_to_python(const pgd_value *v, int depth)
         o = v->kind == PGD_V_LIST ? PyList_New((Py_ssize_t)v->u.list.n)
                                   : PyTuple_New((Py_ssize_t)v->u.list.n);
         for (i = 0; o != NULL && i < v->u.list.n; i++) {
-            PyObject *it = value_to_python(&v->u.list.items[i], depth + 1);
+            PyObject *it = value_to_python(pc, &v->u.list.items[i], depth + 1);
             if (it == NULL)
                 Py_CLEAR(o);
             else if (v->kind == PGD_V_LIST)
@@ -128,8 +147,8 @@ value_to_python(const pgd_value *v, int depth)
     case PGD_V_MAP:
         o = PyDict_New();
         for (i = 0; o != NULL && i + 1 < v->u.list.n; i += 2) {
-            PyObject *k = value_to_python(&v->u.list.items[i], depth + 1);
-            PyObject *x = k ? value_to_python(&v->u.list.items[i + 1], depth + 1) : NULL;
+            PyObject *k = value_to_python(pc, &v->u.list.items[i], depth + 1);
+            PyObject *x = k ? value_to_python(pc, &v->u.list.items[i + 1], depth + 1) : NULL;
             if (x == NULL || PyDict_SetItem(o, k, x) < 0)
                 Py_CLEAR(o);
             Py_XDECREF(k);
@@ -170,15 +189,18 @@ static int
 py_encode(const pgd_cx *cx, const pgd_value *v, pgd_wbuf *out)
 {
     const char *name = cx->host->abi_minor >= 1 && cx->type ? cx->type->name : "?";
-    PyObject *fn = callable_for(cx, 0), *arg, *res;
+    const pycodec *pc = pycodec_of(cx);
+    PyObject *fn = pc ? pc->encode : NULL, *arg, *res;
     const char *p;
     Py_ssize_t n;
 
     if (fn == NULL || fn == Py_None)
         return cx->host->error(cx->h, "no encoder is registered for type %s", name);
-    arg = value_to_python(v, 0);
+    Py_INCREF(fn); /* the call may register the name again */
+    arg = value_to_python(pc, v, 0);
     res = arg ? PyObject_CallOneArg(fn, arg) : NULL;
     Py_XDECREF(arg);
+    Py_DECREF(fn);
     if (res == NULL)
         return fail_with_exception(cx, name);
     if (PyBytes_Check(res)) {
@@ -213,28 +235,6 @@ py_encode(const pgd_cx *cx, const pgd_value *v, pgd_wbuf *out)
 
 /* ---- registration ---------------------------------------------------------- */
 
-static int
-import_helpers(void)
-{
-    if (callables == NULL && (callables = PyDict_New()) == NULL)
-        return -1;
-    if (decimal_type == NULL) {
-        PyObject *m = PyImport_ImportModule("decimal");
-        decimal_type = m ? PyObject_GetAttrString(m, "Decimal") : NULL;
-        Py_XDECREF(m);
-        if (decimal_type == NULL)
-            return -1;
-    }
-    if (json_loads == NULL) {
-        PyObject *m = PyImport_ImportModule("json");
-        json_loads = m ? PyObject_GetAttrString(m, "loads") : NULL;
-        Py_XDECREF(m);
-        if (json_loads == NULL)
-            return -1;
-    }
-    return 0;
-}
-
 /* register_codec(type_name, encode, decode, binary) */
 PyObject *
 psqlpy_register_codec(PyObject *m, PyObject *const *args, Py_ssize_t nargs)
@@ -252,7 +252,7 @@ psqlpy_register_codec(PyObject *m, PyObject *const *args, Py_ssize_t nargs)
             return NULL;
         }
     int binary = PyObject_IsTrue(args[3]);
-    if (binary < 0 || import_helpers() < 0)
+    if (binary < 0)
         return NULL;
     Py_ssize_t len;
     const char *name = PyUnicode_AsUTF8AndSize(args[0], &len);
@@ -262,21 +262,20 @@ psqlpy_register_codec(PyObject *m, PyObject *const *args, Py_ssize_t nargs)
         PyErr_SetString(PyExc_ValueError, "type_name must be 1 to 63 characters, no NUL");
         return NULL;
     }
-    PyObject *old = PyDict_GetItemWithError(callables, args[0]); /* borrowed */
-    if (old == NULL && PyErr_Occurred())
-        return NULL;
-    if (old != NULL && PyObject_IsTrue(PyTuple_GET_ITEM(old, 2)) != binary) {
+    pycodec *pc = pycodec_named(name);
+    if (pc != NULL && pc->binary != binary) {
         PyErr_Format(PyExc_ValueError, "a codec for %s is registered in %s format already",
                      name, binary ? "text" : "binary");
         return NULL;
     }
-    if (old == NULL) {
+    if (pc == NULL) {
         /* a codec in the registry, for the life of the process */
-        pycodec *pc = PyMem_RawCalloc(1, sizeof *pc);
+        pc = PyMem_RawCalloc(1, sizeof *pc);
         if (pc == NULL)
             return PyErr_NoMemory();
         memcpy(pc->type_name, name, (size_t)len + 1);
         snprintf(pc->modname, sizeof pc->modname, "python:%s", name);
+        pc->binary = binary;
         pc->codec.type_name = pc->type_name;
         pc->codec.encode_binary = py_encode;
         if (binary) {
@@ -295,17 +294,21 @@ psqlpy_register_codec(PyObject *m, PyObject *const *args, Py_ssize_t nargs)
         pc->module.version = "1.0.0";
         pc->module.n_codecs = 1;
         pc->module.codecs = &pc->codec;
+        pc->encode = Py_NewRef(Py_None);
+        pc->decode = Py_NewRef(Py_None);
+        pc->decimal = Py_NewRef(st->Decimal);
+        pc->json_loads = Py_NewRef(st->json_loads);
         if (pgd_registry_add_module(psqlpy_registry, &pc->module, NULL) != PGD_OK) {
             PyErr_SetString(st->PoolConfigurationError, pgd_registry_error(psqlpy_registry));
+            Py_DECREF(pc->encode);
+            Py_DECREF(pc->decode);
+            Py_DECREF(pc->decimal);
+            Py_DECREF(pc->json_loads);
             PyMem_RawFree(pc);
             return NULL;
         }
     }
-    PyObject *entry = PyTuple_Pack(3, args[1], args[2], binary ? Py_True : Py_False);
-    if (entry == NULL || PyDict_SetItem(callables, args[0], entry) < 0) {
-        Py_XDECREF(entry);
-        return NULL;
-    }
-    Py_DECREF(entry);
+    Py_SETREF(pc->encode, Py_NewRef(args[1]));
+    Py_SETREF(pc->decode, Py_NewRef(args[2]));
     Py_RETURN_NONE;
 }

@@ -21,40 +21,82 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
+#include "pycompat.h"
+
 #include "pgd.h"
 
 /* ---- module state ------------------------------------------------------ */
+/*
+ * Every member of module_state, listed once: the struct, the module's
+ * traverse and clear (module.c) and the interning of the names are all
+ * generated from these lists, so none of them can miss a member.  Each
+ * member is a strong reference, NULL until the module's exec sets it.
+ *   PSQLPY_STATE_TYPES(X)    X(name): heap types, PyTypeObject *
+ *   PSQLPY_STATE_OBJECTS(X)  X(name): other objects, PyObject *
+ *   PSQLPY_STATE_NAMES(X)    X(name, "text"): interned str, PyObject *
+ */
+#define PSQLPY_STATE_TYPES(X)                                                  \
+    X(PoolType) X(RawConnType) X(OpType) X(ConnectionType) X(QueryResultType)  \
+    X(SingleQueryResultType)                                                    \
+    X(RecordType) /* record.c */
+
+#define PSQLPY_STATE_OBJECTS(X)                                                \
+    /* exceptions (from psqlpy.exceptions) */                                  \
+    X(BaseError) X(PoolError) X(PoolConfigurationError)                       \
+    X(ConnectionFailedError) X(InterfaceError) X(DatabaseError)                \
+    X(ParameterError) X(ResultError) X(UUIDError) X(NoRowsError)               \
+    X(QueryTimeoutError)                                                       \
+    X(sqlstate_map)     /* dict: SQLSTATE class (2 chars) -> class */          \
+    X(connection_class) /* what connection() hands out (a subclass of          \
+                           Connection set by the package) */                   \
+    /* extra types (from psqlpy.extra_types) */                                \
+    X(SmallInt) X(Integer) X(BigInt) X(PyUUID) X(PyJSON) X(Interval) X(Pinned) \
+    X(callables) /* dict: address of a make_call name -> the callable */       \
+    /* stdlib helpers */                                                       \
+    X(Decimal) X(UUID) X(SafeUUID_unknown) X(json_loads) X(json_dumps) X(utc)  \
+    X(timezone) X(object_new) X(CancelledError) X(get_running_loop)            \
+    X(date_max) X(date_min) X(datetime_max) X(datetime_min)                    \
+    X(datetime_max_utc) X(datetime_min_utc) X(empty_tuple)                     \
+    X(ip_types) /* tuple: the ipaddress address and network classes */
+
+#define PSQLPY_STATE_NAMES(X)                                                  \
+    X(s_create_future, "create_future")                                        \
+    X(s_set_result, "set_result")                                              \
+    X(s_set_exception, "set_exception")                                        \
+    X(s_cancel, "cancel")                                                      \
+    X(s_cancelled, "cancelled")                                                \
+    X(s_done, "done")                                                          \
+    X(s_result, "result")                                                      \
+    X(s_add_reader, "add_reader")                                              \
+    X(s_remove_reader, "remove_reader")                                        \
+    X(s_add_writer, "add_writer")                                              \
+    X(s_remove_writer, "remove_writer")                                        \
+    X(s_blocking, "_asyncio_future_blocking")                                  \
+    X(s_int, "int")                                                            \
+    X(s_is_safe, "is_safe")                                                    \
+    X(s_bytes, "bytes")                                                        \
+    X(s_utcoffset, "utcoffset")                                                \
+    X(s_days, "days")                                                          \
+    X(s_seconds, "seconds")                                                    \
+    X(s_microseconds, "microseconds")                                          \
+    X(s_inner_value, "inner_value")                                            \
+    X(s_on_read, "_on_read")                                                   \
+    X(s_on_write, "_on_write")                                                 \
+    X(s_is_closed, "is_closed")                                                \
+    X(s_call_later, "call_later")                                              \
+    X(s_on_timeout, "_on_connect_timeout")                                     \
+    X(s_pg_type_oid, "__pg_type_oid__")
+
 typedef struct module_state {
-    PyTypeObject *PoolType, *RawConnType, *OpType, *ConnectionType,
-        *QueryResultType, *SingleQueryResultType;
-
-    /* exceptions (from psqlpy.exceptions) */
-    PyObject *BaseError, *PoolError, *PoolConfigurationError,
-        *ConnectionFailedError, *InterfaceError, *DatabaseError,
-        *ParameterError, *ResultError, *UUIDError;
-    PyObject *NoRowsError, *QueryTimeoutError;
-    PyObject *sqlstate_map; /* dict: SQLSTATE class (2 chars) -> class */
-    PyObject *connection_class; /* what connection() hands out (a subclass
-                                   of Connection set by the package) */
-
-    /* extra types (from psqlpy.extra_types) */
-    PyObject *SmallInt, *Integer, *BigInt, *PyUUID, *PyJSON, *Interval, *Pinned;
-    PyObject *callables; /* dict: address of a make_call name -> the callable */
-
-    /* stdlib helpers */
-    PyObject *Decimal, *UUID, *SafeUUID_unknown, *json_loads, *json_dumps,
-        *utc, *timezone, *object_new, *CancelledError, *get_running_loop,
-        *date_max, *date_min, *datetime_max, *datetime_min,
-        *datetime_max_utc, *datetime_min_utc, *empty_tuple,
-        *ip_types; /* tuple: the ipaddress address and network classes */
-
-    /* interned names */
-    PyObject *s_create_future, *s_set_result, *s_set_exception, *s_cancel,
-        *s_cancelled, *s_done, *s_result, *s_add_reader, *s_remove_reader,
-        *s_add_writer, *s_remove_writer, *s_blocking, *s_int, *s_is_safe,
-        *s_bytes, *s_utcoffset, *s_days, *s_seconds, *s_microseconds,
-        *s_inner_value, *s_on_read, *s_on_write, *s_is_closed, *s_call_later,
-        *s_on_timeout, *s_pg_type_oid;
+#define PSQLPY_TYPE_MEMBER(name) PyTypeObject *name;
+#define PSQLPY_OBJECT_MEMBER(name) PyObject *name;
+#define PSQLPY_NAME_MEMBER(name, text) PyObject *name;
+    PSQLPY_STATE_TYPES(PSQLPY_TYPE_MEMBER)
+    PSQLPY_STATE_OBJECTS(PSQLPY_OBJECT_MEMBER)
+    PSQLPY_STATE_NAMES(PSQLPY_NAME_MEMBER)
+#undef PSQLPY_TYPE_MEMBER
+#undef PSQLPY_OBJECT_MEMBER
+#undef PSQLPY_NAME_MEMBER
 } module_state;
 
 /* 1 when the interpreter is exiting or the module state was cleared:
@@ -207,6 +249,9 @@ void pool_conn_lost(PoolObject *pool, RawConn *rc);
 void pool_conn_ready(PoolObject *pool, RawConn *rc, Op *waiter);
 void pool_conn_failed(PoolObject *pool, RawConn *rc, PyObject *exc);
 int pool_check_usable(PoolObject *pool);  /* -1 + exception when closed/not started */
+/* -1 + InterfaceError unless called on the loop the pool was started on
+ * (raised by the call itself: no task on another loop could await it) */
+int pool_check_loop(PoolObject *pool);
 
 /* op.c */
 Op *op_new(module_state *st, PoolObject *pool, int kind, int result_mode);
@@ -219,6 +264,11 @@ void op_fail_current(Op *op);                /* from the current Python error */
 PyObject *psqlpy_current_exception(void);
 PyObject *op_failed_awaitable(Op *op);       /* fail from current error, return op */
 int op_bind_query(Op *op, PyObject *sql, PyObject *params); /* -1 + exception */
+/* The UTF-8 form of the SQL text `sql` (a str; borrowed from it), or NULL
+ * with InterfaceError when it has none (a lone surrogate; the
+ * UnicodeEncodeError is its cause) or holds a NUL, which libpq would cut
+ * the text at. */
+const char *psqlpy_sql_utf8(module_state *st, PyObject *sql);
 /* The awaiting task was cancelled (or the awaitable closed): withdraw a
  * waiting op; stop a running one (rawconn_cancel_running) and drop its
  * results. */
@@ -237,6 +287,14 @@ PyObject *connection_new(module_state *st, PoolObject *pool, RawConn *rc);
 PyObject *queryresult_new(module_state *st, pgd_result *res); /* steals res */
 PyObject *singleresult_new(module_state *st, pgd_result *res); /* steals res */
 
+/* record.c: a column map is (names tuple, dict name -> first index),
+ * built once per result and shared by its Records. */
+PyObject *record_colmap_new(PyObject *names);          /* new reference */
+PyObject *record_new(module_state *st, PyObject *colmap); /* values unset */
+void record_set(PyObject *rec, Py_ssize_t i, PyObject *v); /* steals v */
+void record_finish(PyObject *rec); /* every value set */
+extern PyType_Spec RecordSpec;
+
 /* params.c */
 int params_convert(module_state *st, PyObject *seq, pgd_value *out, size_t n,
                    PyObject *keep);
@@ -249,11 +307,8 @@ typedef struct pyhost_ctx {
 /* Decode a cell into a new reference, raising ResultError on failure. */
 PyObject *psqlpy_get_cell(module_state *st, const pgd_result *r, int row, int col);
 
-int psqlpy_builders_init(void);
-
 /* pycodecs.c: _register_codec(type_name, encode, decode, binary) */
 PyObject *psqlpy_register_codec(PyObject *m, PyObject *const *args, Py_ssize_t nargs);
-int psqlpy_params_init(void);
 
 /* jemalloc.c (only in builds with the private jemalloc) */
 void psqlpy_use_jemalloc(void);
@@ -261,6 +316,8 @@ void psqlpy_use_jemalloc(void);
 /* errors.c */
 PyObject *psqlpy_error_from_conn(module_state *st, const pgd_conn *c); /* new exc instance */
 PyObject *psqlpy_make_error(module_state *st, PyObject *type, const char *msg);
+/* Replace the pending exception by `type`("<what>: <it>") caused by it; -1. */
+int psqlpy_reraise_as(PyObject *type, const char *what);
 int psqlpy_init_errors(module_state *st, PyObject *excmod);
 
 /* types */

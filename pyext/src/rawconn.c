@@ -35,6 +35,7 @@
  * loop method is called any more; the duplicate is still closed.
  */
 #include "pyext.h"
+#include "pycompat.h"
 
 #include <fcntl.h>
 #include <math.h>
@@ -45,13 +46,8 @@
 int
 psqlpy_tearing_down(const module_state *st)
 {
-#if PY_VERSION_HEX >= 0x030D0000
-    if (Py_IsFinalizing())
+    if (psqlpy_is_finalizing())
         return 1;
-#else
-    if (_Py_IsFinalizing())
-        return 1;
-#endif
     return st == NULL || st->s_remove_reader == NULL;
 }
 
@@ -975,6 +971,7 @@ static PyType_Slot rc_slots[] = {
 PyType_Spec RawConnSpec = {
     .name = "psqlpy._psqlpy.RawConnection",
     .basicsize = sizeof(RawConn),
-    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_DISALLOW_INSTANTIATION,
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_IMMUTABLETYPE | Py_TPFLAGS_HAVE_GC |
+             Py_TPFLAGS_DISALLOW_INSTANTIATION,
     .slots = rc_slots,
 };

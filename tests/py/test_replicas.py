@@ -25,7 +25,7 @@ from typing import Any, AsyncIterator, Dict, Iterator, List, Tuple
 import pytest
 
 import pgcluster
-from psqlpy import PSQLPool
+from psqlpy import ConnectionPool, LoadBalanceHosts, PSQLPool, TargetSessionAttrs
 from psqlpy.exceptions import (
     ConnectionFailedError,
     DatabaseError,
@@ -284,6 +284,39 @@ async def test_load_balance_random_spreads_pools(pair, form: str) -> None:
         async with started(make_pool(form, primary, ports)) as p:
             plain[(await where(p))[0]] += 1
     assert plain == {primary.port: 10}
+
+
+async def test_load_balance_random_connection_pool_013(pair) -> None:
+    """The 0.13 ConnectionPool hands LoadBalanceHosts.Random to the same C
+    code: 40 pools land on both servers, and so do one pool's connections."""
+    primary, standby = pair
+    kw = dict(hosts=["127.0.0.1"] * 2, ports=[primary.port, standby.port],
+              username=primary.user, password=primary.password, db_name=primary.dbname,
+              load_balance_hosts=LoadBalanceHosts.Random,
+              target_session_attrs=TargetSessionAttrs.Any)
+    counts: Dict[int, int] = collections.Counter()
+    for _ in range(40):
+        with ConnectionPool(**kw, max_db_pool_size=1) as pool:
+            async with pool.acquire() as conn:
+                counts[await conn.fetch_val("SELECT inet_server_port()")] += 1
+    print(f"\nLoadBalanceHosts.Random (ConnectionPool), 40 pools: "
+          f"primary {counts[primary.port]}, standby {counts[standby.port]}")
+    assert counts[primary.port] >= 8 and counts[standby.port] >= 8, counts
+    with ConnectionPool(**kw, max_db_pool_size=20) as pool:
+        conns = [await asyncio.wait_for(pool.connection(), GUARD) for _ in range(20)]
+        ports = collections.Counter([await c.fetch_val("SELECT inet_server_port()")
+                                     for c in conns])
+        for c in conns:
+            c.close()
+    assert ports[primary.port] >= 4 and ports[standby.port] >= 4, ports
+
+
+async def test_enum_members_as_keywords(pair) -> None:
+    primary, standby = pair
+    async with started(make_pool("keywords", primary, [standby.port, primary.port],
+                                 target_session_attrs=TargetSessionAttrs.ReadWrite,
+                                 load_balance_hosts=LoadBalanceHosts.Disable)) as p:
+        assert await where(p) == (primary.port, False)
 
 
 async def test_load_balance_random_per_connection(pair) -> None:

@@ -135,7 +135,8 @@ static void test_lists(void)
         CHECK(pgd_conninfo_check("host=a,b port=1,2 load_balance_hosts=random "
                                  "target_session_attrs=prefer-standby", err, sizeof err) == PGD_OK);
         CHECK(pgd_conninfo_check("host=a,b port=1,x", err, sizeof err) == PGD_ERROR);
-        CHECK_CONTAINS(err, "invalid integer value \"x\"");
+        CHECK_CONTAINS(err, "invalid integer value");
+        CHECK_CONTAINS(err, "x");
     }
 }
 
