@@ -1,7 +1,8 @@
 /*
  * test_conn.c - connections and single queries against a real server
  * (PSQLPY_TEST_DSN): connect (good, wrong password, refused port, bad
- * DSN, no password in its messages), parameters and decoding, the statement cache (hits, eviction with
+ * DSN, no password in its messages; several hosts with a refused or
+ * skipped one), parameters and decoding, the statement cache (hits, eviction with
  * DEALLOCATE, disabled; per-database types with the unnamed statement),
  * text fallback for types without a codec, server
  * error fields, encode/usage errors that leave the connection usable, a
