@@ -301,11 +301,15 @@ class PgCluster:
         except BaseException:
             self._remove_dir()
             raise
+        self._mark_started()
+        return self.dsn
+
+    def _mark_started(self) -> None:
+        """Running: the state file for a later attach(), the stop at exit."""
         self.running = True
         self._write_state()
         if self.stop_at_exit:
             atexit.register(self.stop)
-        return self.dsn
 
     def _initdb(self) -> None:
         pwfile = os.path.join(self._dir(), "pwfile")
@@ -392,10 +396,7 @@ class PgCluster:
         except BaseException:
             sb._remove_dir()
             raise
-        sb.running = True
-        sb._write_state()
-        if sb.stop_at_exit:
-            atexit.register(sb.stop)
+        sb._mark_started()
         return sb
 
     def promote(self) -> None:
