@@ -2,9 +2,11 @@
  * test_hosts.c - a connection's host list (driver/src/hosts.c): taking
  * load_balance_hosts out of DSNs, flattening keywords and DSNs, host and
  * port lists and their checks, the random order (pairs kept, every host
- * first now and then), prefer-standby's two passes.  No server needed.
+ * first now and then), prefer-standby's two passes, PG* variables.  No server
+ * needed.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "internal.h" /* hosts.c's functions are the driver's own: not in pgd.h */
@@ -218,12 +220,43 @@ static void test_prefer_standby(void)
     pgd_targets_free(&t);
 }
 
+/* host, port, load_balance_hosts and target_session_attrs from libpq's
+ * environment variables when the parameters do not give them */
+static void test_environment(void)
+{
+    const char *k[] = {"user", "port", NULL}, *v[] = {"u", "9", NULL};
+    char err[256];
+    pgd_targets t;
+
+    setenv("PGHOST", "x,y", 1);
+    setenv("PGPORT", "1,2", 1);
+    setenv("PGLOADBALANCEHOSTS", "random", 1);
+    setenv("PGTARGETSESSIONATTRS", "read-only", 1);
+    CHECK(pgd_targets_init(&t, NULL, NULL, err, sizeof err) == PGD_OK);
+    CHECK(t.n == 2 && t.nport == 2 && t.random);
+    CHECK_STREQ(t.tsa, "read-only");
+    pgd_targets_free(&t);
+    /* a parameter wins over its variable */
+    CHECK(pgd_targets_init(&t, k, v, err, sizeof err) == PGD_OK);
+    CHECK(t.n == 2 && t.nport == 1);
+    CHECK_STREQ(t.port[0], "9");
+    pgd_targets_free(&t);
+    setenv("PGPORT", "1,2,3", 1);
+    CHECK(pgd_targets_init(&t, NULL, NULL, err, sizeof err) == PGD_ERROR);
+    CHECK_CONTAINS(err, "could not match 3 port numbers to 2 hosts");
+    unsetenv("PGHOST");
+    unsetenv("PGPORT");
+    unsetenv("PGLOADBALANCEHOSTS");
+    unsetenv("PGTARGETSESSIONATTRS");
+}
+
 int main(void)
 {
     test_strip();
     test_lists();
     test_random();
     test_prefer_standby();
+    test_environment();
     printf("test_hosts: %s (%d checks, %d failed)\n", failures ? "FAILED" : "all passed",
            checks, failures);
     return failures != 0;
