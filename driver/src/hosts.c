@@ -39,13 +39,18 @@
 static const char *const tsa_values[] = {"any", "read-write", "read-only", "primary",
                                          "standby", "prefer-standby", NULL};
 
-static int set_err(char *err, size_t errlen, const char *fmt, const char *a, const char *b)
-    PGD_PRINTF(3, 0);
+/* Format the reason into err (when given); returns PGD_ERROR. */
+static int set_err(char *err, size_t errlen, const char *fmt, ...) PGD_PRINTF(3, 4);
 
-static int set_err(char *err, size_t errlen, const char *fmt, const char *a, const char *b)
+static int set_err(char *err, size_t errlen, const char *fmt, ...)
 {
-    if (err && errlen)
-        snprintf(err, errlen, fmt, a, b);
+    va_list ap;
+
+    if (err && errlen) {
+        va_start(ap, fmt);
+        vsnprintf(err, errlen, fmt, ap);
+        va_end(ap);
+    }
     return PGD_ERROR;
 }
 
@@ -286,13 +291,13 @@ static int expand_dsn(pgd_targets *t, const char *dsn, char *err, size_t errlen)
     int rc = PGD_OK;
 
     if (!stripped)
-        return set_err(err, errlen, "%s%s", "out of memory", "");
+        return set_err(err, errlen, "out of memory");
     opts = PQconninfoParse(stripped, &msg);
     pgd_free(stripped);
     if (!opts) {
         size_t n;
 
-        set_err(err, errlen, "%s%s", msg ? msg : "out of memory", "");
+        set_err(err, errlen, "%s", msg ? msg : "out of memory");
         if (err && errlen) {
             n = strlen(err);
             while (n && err[n - 1] == '\n')
@@ -310,7 +315,7 @@ static int expand_dsn(pgd_targets *t, const char *dsn, char *err, size_t errlen)
         rc = pgd_targets_set(t, "load_balance_hosts", lb);
     pgd_free(lb);
     if (rc != PGD_OK)
-        return set_err(err, errlen, "%s%s", "out of memory", "");
+        return set_err(err, errlen, "out of memory");
     return PGD_OK;
 }
 
@@ -424,25 +429,25 @@ int pgd_targets_init(pgd_targets *t, const char *const *keys, const char *const 
         goto oom;
     t->n = nh ? nh : na ? na : 1;
     if (nh && na && nh != na) {
-        snprintf(err, errlen, "could not match %zu host names to %zu hostaddr values", nh, na);
+        set_err(err, errlen, "could not match %zu host names to %zu hostaddr values", nh, na);
         goto done;
     }
     if (np > 1 && np != t->n) {
-        snprintf(err, errlen, "could not match %zu port numbers to %zu hosts", np, t->n);
+        set_err(err, errlen, "could not match %zu port numbers to %zu hosts", np, t->n);
         goto done;
     }
     t->nport = np;
     if (lb && strcmp(lb, "random") == 0) {
         t->random = 1;
     } else if (lb && *lb && strcmp(lb, "disable") != 0) {
-        set_err(err, errlen, "invalid load_balance_hosts value: \"%s\"%s", lb, "");
+        set_err(err, errlen, "invalid load_balance_hosts value: \"%s\"", lb);
         goto done;
     }
     if (t->tsa) {
         for (i = 0; tsa_values[i] && strcmp(tsa_values[i], t->tsa) != 0; i++)
             ;
         if (!tsa_values[i]) {
-            set_err(err, errlen, "invalid target_session_attrs value: \"%s\"%s", t->tsa, "");
+            set_err(err, errlen, "invalid target_session_attrs value: \"%s\"", t->tsa);
             goto done;
         }
         t->prefer_standby = strcmp(t->tsa, "prefer-standby") == 0;
@@ -456,7 +461,7 @@ int pgd_targets_init(pgd_targets *t, const char *const *keys, const char *const 
     rc = PGD_OK;
     goto done;
 oom:
-    set_err(err, errlen, "%s%s", "out of memory", "");
+    set_err(err, errlen, "out of memory");
 done:
     pgd_free(host);
     pgd_free(hostaddr);
