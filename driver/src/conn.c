@@ -63,12 +63,6 @@ static int check_option(const char *key, const char *val, char *err, size_t errl
     return PGD_OK;
 }
 
-static int looks_like_conninfo(const char *s)
-{
-    return strchr(s, '=') || strncmp(s, "postgresql://", 13) == 0 ||
-           strncmp(s, "postgres://", 11) == 0;
-}
-
 /* Parse `dsn` and check its integer options; libpq's message into err,
  * with the words it quotes from after masked position `tail` redacted. */
 static int check_conninfo(const char *dsn, char *err, size_t errlen, size_t tail)
@@ -141,7 +135,7 @@ int pgd_conninfo_check_params(const char *const *keys, const char *const *vals, 
     /* the first dbname that is a connection string is expanded (as libpq) */
     for (i = 0; keys && keys[i]; i++) {
         if (strcmp(keys[i], "dbname") == 0 && vals[i] && *vals[i]) {
-            if (looks_like_conninfo(vals[i]))
+            if (pgd_looks_like_conninfo(vals[i]))
                 rc = check_dsn(vals[i], err, errlen);
             break;
         }

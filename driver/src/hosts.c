@@ -221,7 +221,7 @@ char *pgd_dsn_strip_load_balance(const char *dsn, char **lb)
 
 /* ---- flattening ------------------------------------------------------------ */
 
-static int looks_like_conninfo(const char *s)
+int pgd_looks_like_conninfo(const char *s)
 {
     return strchr(s, '=') || is_uri(s);
 }
@@ -409,7 +409,7 @@ int pgd_targets_init(pgd_targets *t, const char *const *keys, const char *const 
 
         if (strcmp(keys[i], "dbname") == 0 && !seen_dbname && v && *v) {
             seen_dbname = 1;
-            if (looks_like_conninfo(v)) {
+            if (pgd_looks_like_conninfo(v)) {
                 if (expand_dsn(t, v, err, errlen) != PGD_OK)
                     goto done;
                 continue;

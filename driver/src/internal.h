@@ -245,6 +245,8 @@ typedef struct pgd_targets {
     size_t loglen, lastoff;
 } pgd_targets;
 
+/* A dbname value that libpq would expand as a connection string. */
+int pgd_looks_like_conninfo(const char *s);
 /* dsn without its load_balance_hosts (new string; its value, new, in *lb;
  * NULL when out of memory). */
 char *pgd_dsn_strip_load_balance(const char *dsn, char **lb);
