@@ -83,9 +83,21 @@ class PSQLPool(_psqlpy.Pool):
     """A pool of connections.
 
     ``PSQLPool(dsn=None, username=None, password=None, host=None, port=None,
-    db_name=None, max_db_pool_size=2, conn_recycling_method=None)``.  A DSN
-    overrides the separate arguments; anything not given falls back to
-    libpq's defaults and ``PG*`` environment variables.
+    db_name=None, max_db_pool_size=2, conn_recycling_method=None,
+    sslmode=None, sslrootcert=None, sslcert=None, sslkey=None,
+    command_timeout=None, target_session_attrs=None, load_balance_hosts=None,
+    connect_timeout=None)``.  A DSN overrides the separate arguments (but
+    not the last three); anything not given falls back to libpq's defaults
+    and ``PG*`` environment variables.  The TLS keywords are libpq's options
+    of the same names (``sslmode="verify-full"``, ``sslrootcert`` the CA
+    file, ``sslcert``/``sslkey`` a client certificate); they apply with a
+    DSN too, where the DSN does not set them.  ``host`` and ``port`` may be
+    lists (or libpq's comma-separated form): the hosts are tried one at a
+    time, each within ``connect_timeout`` seconds, in a new random order for
+    each connection with ``load_balance_hosts="random"``; see
+    docs/scaling.md.  ``command_timeout`` (seconds) is the default
+    ``timeout`` of every statement; an expired timeout raises
+    ``psqlpy.exceptions.QueryTimeoutError``.
     """
 
     __slots__ = ()
@@ -93,8 +105,8 @@ class PSQLPool(_psqlpy.Pool):
     if _TYPE_CHECKING:
         # The extension hands out instances of the Connection class above
         # (see _set_connection_class below); no Python-level wrapper at run time.
-        def connection(self) -> PendingQuery[Connection]:
-            return _cast("PendingQuery[Connection]", super().connection())
+        def connection(self, timeout: float | None = None) -> PendingQuery[Connection]:
+            return _cast("PendingQuery[Connection]", super().connection(timeout))
 
     async def transaction(
         self,

@@ -10,7 +10,6 @@ its parts, as in psqlpy 0.13.
 from __future__ import annotations
 
 import math
-import random
 import re
 from typing import Any, Sequence
 from urllib.parse import parse_qsl, unquote
@@ -134,19 +133,13 @@ class PoolConfig:
         self.load_balance = load_balance
 
     def conninfo(self) -> str:
-        """The libpq conninfo string; with LoadBalanceHosts.Random the hosts
-        (and their ports) come in a new random order on each call."""
+        """The libpq conninfo string.  With LoadBalanceHosts.Random it carries
+        ``load_balance_hosts=random``, which the C pool acts on: a new random
+        host order for every connection (libpq 15 does not know the option;
+        see docs/scaling.md)."""
         params = dict(self.params)
-        if self.load_balance and "," in params.get("host", ""):
-            hosts = params["host"].split(",")
-            ports = params.get("port", "").split(",")
-            if len(ports) != len(hosts):
-                ports = ports * len(hosts) if len(ports) == 1 else [""] * len(hosts)
-            pairs = list(zip(hosts, ports))
-            random.shuffle(pairs)
-            params["host"] = ",".join(h for h, _ in pairs)
-            if any(p for _, p in pairs):
-                params["port"] = ",".join(p for _, p in pairs)
+        if self.load_balance:
+            params["load_balance_hosts"] = "random"
         return " ".join(f"{k}={_quote(v)}" for k, v in params.items())
 
     # the attributes psqlpy 0.13 puts on Connection and Transaction

@@ -1,6 +1,7 @@
 """Type stubs for the C extension psqlpy._psqlpy."""
 
 from collections.abc import Awaitable, Coroutine, Iterator, Mapping, Sequence
+from enum import Enum
 from typing import Any, Callable, Generator, Generic, Literal, TypeVar, overload
 
 from psqlpy._enums import ConnRecyclingMethod
@@ -147,28 +148,35 @@ class SingleQueryResult:
 
 _Params = Sequence[Any] | None
 
+_Timeout = float | None
+
 class Connection:
     """A connection borrowed from a pool; give it back with close() or async with."""
 
-    def execute(self, querystring: str, parameters: _Params = None) -> PendingQuery[QueryResult]:
+    def execute(
+        self, querystring: str, parameters: _Params = None, timeout: _Timeout = None
+    ) -> PendingQuery[QueryResult]:
         """Run one statement; awaitable returning a QueryResult."""
-    def fetch_row(self, querystring: str, parameters: _Params = None) -> PendingQuery[SingleQueryResult]:
+    def fetch_row(
+        self, querystring: str, parameters: _Params = None, timeout: _Timeout = None
+    ) -> PendingQuery[SingleQueryResult]:
         """The first row as a SingleQueryResult (awaitable); NoRowsError when there
         is none.
         """
     def execute_many(
-        self, querystring: str, parameters: Sequence[Sequence[Any]] | None = None
+        self, querystring: str, parameters: Sequence[Sequence[Any]] | None = None,
+        timeout: _Timeout = None,
     ) -> PendingQuery[None]:
         """Run one statement once per parameter list, pipelined with a single Sync
         (awaitable).
         """
     def pipeline(
-        self, queries: Sequence[tuple[str, _Params]]
+        self, queries: Sequence[tuple[str, _Params]], timeout: _Timeout = None
     ) -> PendingQuery[list[QueryResult]]:
         """Run [(querystring, parameters), ...] in one pipeline; awaitable returning
         a list of QueryResult.
         """
-    def _simple(self, sql: str, /) -> PendingQuery[None]: ...
+    def _simple(self, sql: str, timeout: _Timeout = None, /) -> PendingQuery[None]: ...
     # COPY steps and the binary row encoder (psqlpy/_copy.py strings them together)
     def _copy(self, step: int, arg: Any = None, /) -> PendingQuery[Any]: ...
     def _copy_columns(self, oids: tuple[int, ...], names: tuple[str, ...], /) -> None: ...
@@ -191,33 +199,47 @@ class Connection:
         """Give the connection back to the pool; awaitable returning False."""
 
 class Pool:
-    """A pool of connections to one server (the C base of psqlpy.PSQLPool)."""
+    """A pool of connections to one server or several (the C base of psqlpy.PSQLPool)."""
 
     def __init__(
         self,
         dsn: str | None = None,
         username: str | None = None,
         password: str | None = None,
-        host: str | None = None,
-        port: int | None = None,
+        host: str | Sequence[str] | None = None,
+        port: int | str | Sequence[int] | None = None,
         db_name: str | None = None,
         max_db_pool_size: int | None = None,
         conn_recycling_method: ConnRecyclingMethod | None = None,
+        sslmode: str | None = None,
+        sslrootcert: str | None = None,
+        sslcert: str | None = None,
+        sslkey: str | None = None,
+        command_timeout: float | None = None,
+        target_session_attrs: str | Enum | None = None,
+        load_balance_hosts: str | Enum | None = None,
+        connect_timeout: float | None = None,
     ) -> None: ...
     def startup(self) -> PendingQuery[None]:
         """Start the pool on the running event loop and open its first connection
         (awaitable).
         """
-    def execute(self, querystring: str, parameters: _Params = None) -> PendingQuery[QueryResult]:
+    def execute(
+        self, querystring: str, parameters: _Params = None, timeout: _Timeout = None
+    ) -> PendingQuery[QueryResult]:
         """Run one statement on a pooled connection; awaitable returning a
         QueryResult.
         """
-    def fetch_row(self, querystring: str, parameters: _Params = None) -> PendingQuery[SingleQueryResult]:
+    def fetch_row(
+        self, querystring: str, parameters: _Params = None, timeout: _Timeout = None
+    ) -> PendingQuery[SingleQueryResult]:
         """The first row as a SingleQueryResult (awaitable); NoRowsError when there
         is none.
         """
-    def connection(self) -> PendingQuery[Connection]:
-        """Borrow a connection (awaitable returning a Connection)."""
+    def connection(self, timeout: _Timeout = None) -> PendingQuery[Connection]:
+        """Borrow a connection (awaitable returning a Connection); timeout bounds the
+        wait for a free one.
+        """
     def close(self) -> PendingQuery[None]:
         """Close the pool: idle connections now, lent ones when they come back. May
         be awaited.

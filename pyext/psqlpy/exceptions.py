@@ -8,6 +8,9 @@
     │   ├── ConnectionFailedError           connect / authentication / connection lost
     │   ├── InterfaceError                  the driver used in a wrong way (closed pool, ...)
     │   ├── NoRowsError                     fetch_row() on a query that returned no rows
+    │   ├── QueryTimeoutError               a call's ``timeout``/``command_timeout`` expired
+    │   │                                   (also a builtin ``TimeoutError``, which is
+    │   │                                   ``asyncio.TimeoutError``)
     │   └── DatabaseError                   the server reported an error (``sqlstate`` set)
     │       ├── DataError                   class 22
     │       ├── IntegrityError              class 23
@@ -39,7 +42,7 @@ from __future__ import annotations
 
 __all__ = [
     "Error", "PoolError", "PoolConfigurationError", "ConnectionFailedError",
-    "InterfaceError", "NoRowsError", "DatabaseError", "DataError", "IntegrityError",
+    "InterfaceError", "NoRowsError", "QueryTimeoutError", "DatabaseError", "DataError", "IntegrityError",
     "ProgrammingError", "TransactionRollbackError", "OperationalError",
     "QueryCanceledError", "NotSupportedError", "InternalError",
     "TransactionError", "CursorError", "ConversionError", "ParameterError",
@@ -117,6 +120,14 @@ class InterfaceError(PoolError):
 
 class NoRowsError(PoolError):
     """fetch_row() found no row to return."""
+
+
+class QueryTimeoutError(PoolError, TimeoutError):
+    """A call did not finish within its ``timeout`` (or the pool's
+    ``command_timeout``).  The server was asked to cancel the statement; a
+    connection that did not answer that in time was closed.  It is also a
+    builtin ``TimeoutError`` (``asyncio.TimeoutError``), so code written for
+    ``asyncio.wait_for`` catches it too."""
 
 
 class DatabaseError(PoolError):

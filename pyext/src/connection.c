@@ -75,6 +75,8 @@ new_op(ConnectionObject *self, int kind, int mode)
 static PyObject *
 submit(ConnectionObject *self, Op *op)
 {
+    if (op_arm_timeout(op) < 0)
+        return op_failed_awaitable(op);
     rawconn_submit(self->rc, op);
     return (PyObject *)op;
 }
@@ -82,16 +84,17 @@ submit(ConnectionObject *self, Op *op)
 static PyObject *
 query(ConnectionObject *self, PyObject *args, PyObject *kwds, int mode, const char *fmt)
 {
-    static char *kwlist[] = {"querystring", "parameters", NULL};
-    PyObject *sql, *params = Py_None;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, fmt, kwlist, &sql, &params))
+    static char *kwlist[] = {"querystring", "parameters", "timeout", NULL};
+    PyObject *sql, *params = Py_None, *timeout = Py_None;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, fmt, kwlist, &sql, &params, &timeout))
         return NULL;
     if (pool_check_loop(self->pool) < 0)
         return NULL;
     Op *op = new_op(self, OP_QUERY, mode);
     if (op == NULL)
         return NULL;
-    if (check_open(self) < 0 || op_bind_query(op, sql, params) < 0)
+    if (check_open(self) < 0 || op_set_timeout(op, timeout, 1) < 0 ||
+        op_bind_query(op, sql, params) < 0)
         return op_failed_awaitable(op);
     return submit(self, op);
 }
@@ -99,13 +102,13 @@ query(ConnectionObject *self, PyObject *args, PyObject *kwds, int mode, const ch
 static PyObject *
 conn_execute(PyObject *self, PyObject *args, PyObject *kwds)
 {
-    return query((ConnectionObject *)self, args, kwds, RES_QUERY, "O|O:execute");
+    return query((ConnectionObject *)self, args, kwds, RES_QUERY, "O|OO:execute");
 }
 
 static PyObject *
 conn_fetch_row(PyObject *self, PyObject *args, PyObject *kwds)
 {
-    return query((ConnectionObject *)self, args, kwds, RES_ROW, "O|O:fetch_row");
+    return query((ConnectionObject *)self, args, kwds, RES_ROW, "O|OO:fetch_row");
 }
 
 /* Re-raise the current error with "<what> <i>: " in front of its message
@@ -142,16 +145,18 @@ static PyObject *
 conn_execute_many(PyObject *op_self, PyObject *args, PyObject *kwds)
 {
     ConnectionObject *self = (ConnectionObject *)op_self;
-    static char *kwlist[] = {"querystring", "parameters", NULL};
-    PyObject *sql, *rows = Py_None;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O|O:execute_many", kwlist, &sql, &rows))
+    static char *kwlist[] = {"querystring", "parameters", "timeout", NULL};
+    PyObject *sql, *rows = Py_None, *timeout = Py_None;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O|OO:execute_many", kwlist, &sql, &rows,
+                                     &timeout))
         return NULL;
     if (pool_check_loop(self->pool) < 0)
         return NULL;
     Op *op = new_op(self, OP_BATCH, RES_NONE);
     if (op == NULL)
         return NULL;
-    if (check_open(self) < 0 || op_bind_query(op, sql, Py_None) < 0)
+    if (check_open(self) < 0 || op_set_timeout(op, timeout, 1) < 0 ||
+        op_bind_query(op, sql, Py_None) < 0)
         return op_failed_awaitable(op);
     if (rows == Py_None) {
         op_complete(op, Py_NewRef(Py_None));
@@ -228,16 +233,16 @@ conn_pipeline(PyObject *op_self, PyObject *args, PyObject *kwds)
 {
     ConnectionObject *self = (ConnectionObject *)op_self;
     module_state *st = self->st;
-    static char *kwlist[] = {"queries", NULL};
-    PyObject *queries;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O:pipeline", kwlist, &queries))
+    static char *kwlist[] = {"queries", "timeout", NULL};
+    PyObject *queries, *timeout = Py_None;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O|O:pipeline", kwlist, &queries, &timeout))
         return NULL;
     if (pool_check_loop(self->pool) < 0)
         return NULL;
     Op *op = new_op(self, OP_PIPELINE, RES_LIST);
     if (op == NULL)
         return NULL;
-    if (check_open(self) < 0)
+    if (check_open(self) < 0 || op_set_timeout(op, timeout, 1) < 0)
         return op_failed_awaitable(op);
     if ((op->keep = PyList_New(0)) == NULL)
         return op_failed_awaitable(op);
@@ -338,17 +343,23 @@ conn_pipeline(PyObject *op_self, PyObject *args, PyObject *kwds)
     return submit(self, op);
 }
 
-/* _simple(sql): a simple-protocol command (BEGIN, SAVEPOINT, ...). */
+/* _simple(sql, timeout=None): a simple-protocol command (BEGIN, SAVEPOINT, ...). */
 static PyObject *
-conn_simple(PyObject *op_self, PyObject *sql)
+conn_simple(PyObject *op_self, PyObject *const *args, Py_ssize_t nargs)
 {
     ConnectionObject *self = (ConnectionObject *)op_self;
+    if (nargs < 1 || nargs > 2) {
+        PyErr_SetString(PyExc_TypeError, "_simple(sql, timeout=None)");
+        return NULL;
+    }
     if (pool_check_loop(self->pool) < 0)
         return NULL;
+    PyObject *sql = args[0], *timeout = nargs > 1 ? args[1] : Py_None;
     Op *op = new_op(self, OP_SIMPLE, RES_NONE);
     if (op == NULL)
         return NULL;
-    if (check_open(self) < 0 || op_bind_query(op, sql, Py_None) < 0)
+    if (check_open(self) < 0 || op_set_timeout(op, timeout, 1) < 0 ||
+        op_bind_query(op, sql, Py_None) < 0)
         return op_failed_awaitable(op);
     return submit(self, op);
 }
@@ -476,19 +487,20 @@ conn_dealloc(ConnectionObject *self)
 
 static PyMethodDef conn_methods[] = {
     {"execute", (PyCFunction)(void (*)(void))conn_execute, METH_VARARGS | METH_KEYWORDS,
-     "execute($self, /, querystring, parameters=None)\n--\n\nRun one statement; awaitable "
-     "returning a QueryResult."},
+     "execute($self, /, querystring, parameters=None, timeout=None)\n--\n\nRun one "
+     "statement; awaitable returning a QueryResult."},
     {"fetch_row", (PyCFunction)(void (*)(void))conn_fetch_row, METH_VARARGS | METH_KEYWORDS,
-     "fetch_row($self, /, querystring, parameters=None)\n--\n\nThe first row as a "
-     "SingleQueryResult (awaitable); NoRowsError when there is none."},
+     "fetch_row($self, /, querystring, parameters=None, timeout=None)\n--\n\nThe first row "
+     "as a SingleQueryResult (awaitable); NoRowsError when there is none."},
     {"execute_many", (PyCFunction)(void (*)(void))conn_execute_many,
      METH_VARARGS | METH_KEYWORDS,
-     "execute_many($self, /, querystring, parameters=None)\n--\n\nRun one statement once per "
-     "parameter list, pipelined with a single Sync (awaitable)."},
+     "execute_many($self, /, querystring, parameters=None, timeout=None)\n--\n\nRun one "
+     "statement once per parameter list, pipelined with a single Sync (awaitable)."},
     {"pipeline", (PyCFunction)(void (*)(void))conn_pipeline, METH_VARARGS | METH_KEYWORDS,
-     "pipeline($self, /, queries)\n--\n\nRun [(querystring, parameters), ...] in one pipeline; "
+     "pipeline($self, /, queries, timeout=None)\n--\n\nRun [(querystring, parameters), ...] "
+     "in one pipeline; "
      "awaitable returning a list of QueryResult."},
-    {"_simple", conn_simple, METH_O, NULL},
+    {"_simple", (PyCFunction)(void (*)(void))conn_simple, METH_FASTCALL, NULL},
     {"_copy", conn_copy_step, METH_VARARGS, NULL},
     {"_copy_columns", conn_copy_columns, METH_VARARGS, NULL},
     {"_copy_encode", conn_copy_encode, METH_VARARGS, NULL},

@@ -25,6 +25,7 @@ psqlpy_init_errors(module_state *st, PyObject *mod)
         {&st->ResultError, "ResultError"},
         {&st->UUIDError, "UUIDValueConvertError"},
         {&st->NoRowsError, "NoRowsError"},
+        {&st->QueryTimeoutError, "QueryTimeoutError"},
         {&st->sqlstate_map, "SQLSTATE_CLASSES"},
     };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {

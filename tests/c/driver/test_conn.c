@@ -1,7 +1,8 @@
 /*
  * test_conn.c - connections and single queries against a real server
  * (PSQLPY_TEST_DSN): connect (good, wrong password, refused port, bad
- * DSN, no password in its messages), parameters and decoding, the statement cache (hits, eviction with
+ * DSN, no password in its messages; several hosts with a refused or
+ * skipped one), parameters and decoding, the statement cache (hits, eviction with
  * DEALLOCATE, disabled; per-database types with the unnamed statement),
  * text fallback for types without a codec, server
  * error fields, encode/usage errors that leave the connection usable, a
@@ -682,12 +683,85 @@ static void test_killed(void)
     pgd_conn_free(killer);
 }
 
+/* Drive a connect already started with status rc to its end. */
+static int finish_connect(pgd_conn *c, int rc)
+{
+    while (rc > 0) {
+        if (t_wait(pgd_conn_socket(c), rc, 30000) != 0)
+            return -99;
+        rc = pgd_conn_connect_poll(c);
+    }
+    return rc;
+}
+
+/* Several hosts: a refused one is followed by the next inside
+ * connect_poll; connect_skip gives the current host up (the caller's
+ * per-host deadline); the error after the last names every host. */
+static void test_several_hosts(void)
+{
+    char ports[64], both[64], port[32];
+    const char *k[] = {"host", "port", NULL}, *v[] = {"127.0.0.1,127.0.0.1", ports, NULL};
+    pgd_conn *c = t_connect();
+    char *sp = t_scalar(c, "SELECT current_setting('port')"); /* "'5432'" */
+    int rc;
+
+    pgd_conn_free(c);
+    CHECK(sp && strlen(sp) > 2 && strlen(sp) < sizeof port);
+    if (!sp || strlen(sp) <= 2 || strlen(sp) >= sizeof port) {
+        free(sp);
+        return;
+    }
+    snprintf(port, sizeof port, "%.*s", (int)strlen(sp) - 2, sp + 1);
+    free(sp);
+    snprintf(ports, sizeof ports, "1,%s", port);
+    snprintf(both, sizeof both, "%s,%s", port, port);
+
+    c = t_connect_kv(k, v, &rc);
+    CHECK_MSG(rc == PGD_OK, "%s", pgd_conn_error(c)->message);
+    CHECK(pgd_conn_connect_attempt(c) == 2);
+    pgd_conn_free(c);
+
+    /* skip the first (good) host: the second one connects */
+    c = pgd_conn_new((const char *const[]){"dbname", "host", "port", NULL},
+                     (const char *const[]){t_dsn(), "127.0.0.1,127.0.0.1", both, NULL},
+                     t_registry());
+    rc = pgd_conn_connect_start(c);
+    CHECK(rc > 0 && pgd_conn_connect_attempt(c) == 1);
+    rc = pgd_conn_connect_skip(c, "skipped by the test");
+    CHECK(rc > 0 && pgd_conn_connect_attempt(c) == 2);
+    CHECK(finish_connect(c, rc) == PGD_OK);
+    CHECK(pgd_conn_is_ok(c));
+    /* not connecting any more: a usage error */
+    CHECK(pgd_conn_connect_skip(c, "late") == PGD_ERROR);
+    CHECK(pgd_conn_error(c)->kind == PGD_E_USAGE);
+    pgd_conn_free(c);
+
+    /* skip both: the error names both */
+    c = pgd_conn_new((const char *const[]){"dbname", "host", "port", NULL},
+                     (const char *const[]){t_dsn(), "127.0.0.1,127.0.0.1", ports, NULL},
+                     t_registry());
+    rc = pgd_conn_connect_start(c);
+    /* the refused port 1 may fail inside connect_start already */
+    if (pgd_conn_connect_attempt(c) == 1) {
+        while (rc > 0 && pgd_conn_connect_attempt(c) == 1)
+            rc = t_wait(pgd_conn_socket(c), rc, 30000) == 0 ? pgd_conn_connect_poll(c) : -99;
+    }
+    CHECK(rc > 0 && pgd_conn_connect_attempt(c) == 2);
+    CHECK(pgd_conn_connect_skip(c, "skipped by the test") == PGD_ERROR);
+    CHECK(pgd_conn_error(c)->kind == PGD_E_CONNECT);
+    CHECK_CONTAINS(pgd_conn_error(c)->message, "port 1 failed");
+    CHECK_CONTAINS(pgd_conn_error(c)->message, "failed: skipped by the test");
+    CHECK(pgd_conn_socket(c) == -1);
+    pgd_conn_free(c);
+}
+
 int main(void)
 {
     pgd_conn *c;
 
     t_dsn();
     test_connect();
+    test_several_hosts();
     c = t_connect();
     test_queries(c);
     test_text_fallback(c);
