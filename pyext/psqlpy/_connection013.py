@@ -25,7 +25,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Awaitable, Literal, Mapping, Sequence
 
 from psqlpy import _psqlpy
-from psqlpy._copy import CopyMethods
+from psqlpy._copy import CopyFormat, CopyMethods, CopyOut
 from psqlpy._enums import IsolationLevel, ReadVariant
 from psqlpy._transaction import _ISOLATION_SQL, _READ_SQL, quote_ident
 from psqlpy.exceptions import (
@@ -171,6 +171,13 @@ class _Runner(CopyMethods):
 
     def _copy_error(self, exc: Error) -> Error:
         return self._wrap(exc)
+
+    def copy_from_query(self, query: str, params: ParamsT = None, output: Any = None,
+                        format: CopyFormat = "text") -> CopyOut:
+        """``COPY (query) TO STDOUT``; ``params`` as for ``execute`` (a
+        mapping fills ``$(name)p``).  See the PSQLPool Connection's."""
+        sql, bound = bind(query, params)
+        return super().copy_from_query(sql, bound, output, format)
 
     def _raw_conn(self) -> _psqlpy.Connection:  # pragma: no cover - overridden
         raise NotImplementedError

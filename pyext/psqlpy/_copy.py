@@ -21,6 +21,8 @@ stopped without reading it to the end, so its connection is closed.
 from __future__ import annotations
 
 import inspect
+import itertools
+import re
 from typing import (
     TYPE_CHECKING,
     Any,
@@ -295,11 +297,15 @@ class CopyOut:
     cancelled statement).
     """
 
-    __slots__ = ("_raw", "_sql", "_output", "_used", "_gen", "rows")
+    __slots__ = ("_raw", "_sql", "_output", "_used", "_gen", "_params", "_format", "rows")
 
-    def __init__(self, raw: _RawConnection, sql: str, output: Any) -> None:
+    def __init__(self, raw: _RawConnection, sql: str, output: Any,
+                 params: tuple[str, Sequence[Any]] | None = None,
+                 format: str = "text") -> None:
         self._raw = raw
         self._sql = sql
+        self._params = params  # (query, parameters) to render first
+        self._format = format
         self._output = output
         self._used = False
         self._gen: Any = None
@@ -321,6 +327,9 @@ class CopyOut:
 
     async def _chunks(self) -> AsyncIterator[bytes]:
         raw = self._raw
+        if self._params is not None:
+            query, params = self._params
+            self._sql = query_out_sql(await render_params(raw, query, params), self._format)
         await raw._copy(_START, self._sql)
         try:
             while True:
@@ -364,13 +373,45 @@ class CopyOut:
         return self._run().__await__()
 
 
-def query_out_sql(sql: str, params: Sequence[Any] | None, format: str) -> str:
+def query_out_sql(sql: str, format: str) -> str:
     if not isinstance(sql, str):
         raise InterfaceError(f"the query must be a str, got {type(sql).__name__}")
-    if params:
-        raise InterfaceError("copy_from_query() does not take parameters yet: "
-                             "COPY cannot bind them")
     return f"COPY ({sql}) TO STDOUT ({_out_options(format)})"
+
+
+_probe_ids = itertools.count(1)
+_PLACEHOLDER = re.compile(r"\$(\d+)\b")
+
+
+async def render_params(raw: _RawConnection, sql: str, params: Sequence[Any]) -> str:
+    """``sql`` with its ``$n`` placeholders replaced by SQL literals of
+    ``params``: COPY cannot bind parameters.  The server gives the types it
+    infers for them (a PREPARE, read back from pg_prepared_statements) and
+    makes the literals itself (``quote_nullable($n::type::text)``, the
+    values bound as for any statement), so nothing is quoted here."""
+    if isinstance(params, (str, bytes)) or not isinstance(params, Sequence):
+        raise InterfaceError("params must be a sequence of values")
+    name = f"psqlpy_copy_probe_{next(_probe_ids)}"
+    await raw.execute(f"PREPARE {name} AS {sql}")
+    try:
+        res = await raw.fetch_row(
+            "SELECT parameter_types::text[] AS t FROM pg_catalog.pg_prepared_statements "
+            "WHERE name = $1", [name])
+    finally:
+        await raw.execute(f"DEALLOCATE {name}")
+    types = res.result()["t"] or []
+    if len(types) != len(params):
+        raise InterfaceError(f"the query takes {len(types)} parameter(s), "
+                             f"{len(params)} given")
+    if not types:
+        return sql
+    cols = ", ".join(f"quote_nullable(${i}::{t}::text)" for i, t in enumerate(types, 1))
+    literals = (await raw.fetch_row(f"SELECT {cols}", list(params))).result(as_tuple=True)
+
+    def literal(m: re.Match[str]) -> str:
+        n = int(m.group(1))
+        return str(literals[n - 1]) if 1 <= n <= len(literals) else m.group(0)
+    return _PLACEHOLDER.sub(literal, sql)
 
 
 def table_out_sql(table_name: str, columns: Sequence[str] | None, schema_name: str | None,
@@ -428,8 +469,12 @@ class CopyMethods:
                         output: Any = None, format: CopyFormat = "text") -> CopyOut:
         """``COPY (query) TO STDOUT`` in ``format`` ("text", "csv" or
         "binary").  With ``output`` (``write()`` sync or async), await it:
-        the number of rows.  Without, iterate it: ``bytes`` chunks."""
-        return CopyOut(self._copy_raw(), query_out_sql(query, params, format), output)
+        the number of rows.  Without, iterate it: ``bytes`` chunks.
+        ``params`` fill ``$1``, ``$2``, ... : COPY cannot bind parameters,
+        so the server turns each value into a literal of the type it infers
+        for it (two extra round trips) and the query runs with those."""
+        return CopyOut(self._copy_raw(), query_out_sql(query, format), output,
+                       (query, params) if params else None, format)
 
     def copy_from_table(self, table_name: str, columns: Sequence[str] | None = None,
                         schema_name: str | None = None, output: Any = None,

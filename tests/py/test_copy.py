@@ -285,6 +285,22 @@ async def test_copy_out_async_writer_and_rows_attribute(pool, conn):
     assert it.rows == 2
 
 
+async def test_copy_from_query_with_parameters(conn):
+    when = dt.datetime(2024, 5, 6, 7, 8, 9, tzinfo=dt.timezone.utc)
+    out = io.BytesIO()
+    n = await conn.copy_from_query(
+        "SELECT g, $2::text || g, $3::timestamptz FROM generate_series(1, $1) g WHERE $4::text IS NULL",
+        [3, "it's ", when, None], output=out, format="csv")
+    assert n == 3
+    assert out.getvalue() == (b"1,it's 1,2024-05-06 07:08:09+00\n"
+                              b"2,it's 2,2024-05-06 07:08:09+00\n"
+                              b"3,it's 3,2024-05-06 07:08:09+00\n")
+    chunks = [c async for c in conn.copy_from_query("SELECT $1::int + 1", [41])]
+    assert b"".join(chunks) == b"42\n"
+    with pytest.raises(exc.InterfaceError, match="takes 1 parameter"):
+        await conn.copy_from_query("SELECT $1::int", [1, 2], output=io.BytesIO())
+
+
 async def test_copy_out_leaving_the_loop_early_keeps_the_connection(conn):
     async for chunk in conn.copy_from_query(
             "SELECT repeat('x', 1000) FROM generate_series(1, 2000)"):
@@ -443,7 +459,7 @@ async def test_api013_connection_and_transaction(dsn, pool, table):
             await c.execute(f"DELETE FROM {table}")
             assert await c.binary_copy_to_table(data.getvalue(), table, columns=["id"]) == 3
             out = b"".join([ch async for ch in c.copy_from_query(
-                f"SELECT id FROM {table} ORDER BY id")])
-            assert out == b"1\n2\n5\n"
+                f"SELECT id FROM {table} WHERE id > $(min)p ORDER BY id", {"min": 1})])
+            assert out == b"2\n5\n"
     finally:
         cp.close()
