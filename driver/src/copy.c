@@ -312,6 +312,7 @@ static int put_refused(pgd_conn *c)
         return broken(c);
     c->op.kind = PGD_OP_COPY_END;
     c->op.failed = 0;
+    c->copy.ended = 1; /* libpq has left COPY: no CopyDone to send */
     {
         int rc = finish_results(c);
 
@@ -347,6 +348,16 @@ static int put_data(pgd_conn *c, const char *data, size_t len)
     return PGD_OK;
 }
 
+/* put_data did not queue everything: out of memory (the COPY goes on, the
+ * caller may end or abort it) or the server ended the COPY (the operation
+ * is now reading the statement's end: rc is its status). */
+static int put_failed(pgd_conn *c, int rc)
+{
+    if (rc == PGD_ERROR && c->state == PGD_CS_BUSY && c->err.kind == PGD_E_NOMEM)
+        step_done(c);
+    return rc;
+}
+
 static int flush_step(pgd_conn *c)
 {
     int f;
@@ -373,11 +384,8 @@ int pgd_conn_copy_put(pgd_conn *c, const char *data, size_t len)
     } else {
         rc = put_data(c, data, len);
     }
-    if (rc != PGD_OK) {
-        if (c->state == PGD_CS_BUSY) /* out of memory: the COPY goes on */
-            c->state = PGD_CS_COPY, c->op.kind = PGD_OP_NONE;
-        return rc;
-    }
+    if (rc != PGD_OK)
+        return put_failed(c, rc);
     return flush_step(c);
 }
 
@@ -402,8 +410,10 @@ int pgd_conn_copy_end(pgd_conn *c, const char *abort_message)
         }
         if (c->copy.binary_header)
             pgd_put_u16(c->copy.buf.p + c->copy.buf.len - 2, 0xFFFF);
-        if (put_data(c, c->copy.buf.p, c->copy.buf.len) != PGD_OK)
-            return PGD_ERROR;
+        int rc = put_data(c, c->copy.buf.p, c->copy.buf.len);
+
+        if (rc != PGD_OK)
+            return put_failed(c, rc);
         c->copy.buf.len = 0;
     }
     return pgd_copy_advance(c);

@@ -69,6 +69,29 @@ static void test_bad_data(pgd_conn *c)
     CHECK_SCALAR(c, "SELECT 41 + 1", "42");
 }
 
+/* The server refuses a row while the data keeps coming: a later put (or
+ * the end) reports its error, and the connection is usable afterwards. */
+static void test_error_while_putting(pgd_conn *c)
+{
+    char block[8192];
+    int i, rc = PGD_OK;
+
+    memset(block, 0, sizeof block);
+    for (i = 0; i + 8 < (int)sizeof block; i += 8)
+        memcpy(block + i, "7\tabcd\n", 7), block[i + 7] = '\n';
+    CHECK(run(c, pgd_conn_copy_start(c, "COPY pgd_copy_t FROM STDIN")) == PGD_OK);
+    CHECK(run(c, pgd_conn_copy_put(c, "bad\tx\n", 6)) == PGD_OK);
+    for (i = 0; i < 5000 && rc == PGD_OK; i++)
+        rc = run(c, pgd_conn_copy_put(c, block, (size_t)i % 2 ? 8 * 100 : 8 * 1000));
+    if (rc == PGD_OK)
+        rc = run(c, pgd_conn_copy_end(c, NULL));
+    CHECK(rc == PGD_ERROR);
+    CHECK_STREQ(pgd_conn_error(c)->sqlstate, "22P02");
+    CHECK(pgd_conn_is_ok(c));
+    CHECK(pgd_conn_copy_dir(c) == 0);
+    CHECK_SCALAR(c, "SELECT count(*) FROM pgd_copy_t", "20000");
+}
+
 static void test_binary_rows(pgd_conn *c)
 {
     const uint32_t oids[2] = {23, 25};
@@ -178,6 +201,7 @@ int main(void)
     test_text_in(c);
     test_abort(c);
     test_bad_data(c);
+    test_error_while_putting(c);
     test_binary_rows(c);
     test_out(c);
     test_out_cancel(c);
