@@ -463,3 +463,53 @@ async def test_api013_connection_and_transaction(dsn, pool, table):
             assert out == b"2\n5\n"
     finally:
         cp.close()
+
+
+async def test_cancel_copy_in_inside_a_transaction_fails_it(pool, conn, table):
+    started = asyncio.Event()
+
+    async def slow():
+        for i in range(10**9):
+            if i == 2000:
+                started.set()
+            if i % 100 == 0:
+                await asyncio.sleep(0)
+            yield (i, "v")
+
+    tx = conn.transaction()
+    await tx.begin()
+    task = asyncio.ensure_future(tx.copy_records_to_table(table, slow()))
+    await started.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    # the transaction is failed, as by any cancelled statement
+    with pytest.raises(exc.Error) as info:
+        await tx.execute("SELECT 1")
+    assert info.value.sqlstate == "25P02"
+    await tx.rollback()
+    assert await count_rows(pool, table) == 0
+    assert (await conn.fetch_row("SELECT 12 AS x")).result() == {"x": 12}
+
+
+async def test_backend_terminated_during_copy(pool, table):
+    c = await pool.connection()
+    pid = (await c.fetch_row("SELECT pg_backend_pid() AS p")).result()["p"]
+    started = asyncio.Event()
+
+    async def slow():
+        for i in range(10**9):
+            if i == 2000:
+                started.set()
+            if i % 100 == 0:
+                await asyncio.sleep(0.001)
+            yield (i, "v")
+
+    task = asyncio.ensure_future(c.copy_records_to_table(table, slow()))
+    await started.wait()
+    await pool.execute("SELECT pg_terminate_backend($1)", [pid])
+    with pytest.raises(exc.Error):
+        await task
+    c.close()
+    assert await count_rows(pool, table) == 0
+    assert (await pool.fetch_row("SELECT 13 AS x")).result() == {"x": 13}
