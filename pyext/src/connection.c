@@ -501,10 +501,17 @@ static PyMethodDef conn_methods[] = {
      "in one pipeline; "
      "awaitable returning a list of QueryResult."},
     {"_simple", (PyCFunction)(void (*)(void))conn_simple, METH_FASTCALL, NULL},
-    {"_copy", conn_copy_step, METH_VARARGS, NULL},
-    {"_copy_columns", conn_copy_columns, METH_VARARGS, NULL},
-    {"_copy_encode", conn_copy_encode, METH_VARARGS, NULL},
-    {"_copy_dir", conn_copy_dir, METH_NOARGS, NULL},
+    {"_copy", conn_copy_step, METH_VARARGS,
+     "_copy($self, step, arg=None, /)\n--\n\nOne step of a COPY (see psqlpy/_copy.py); "
+     "awaitable."},
+    {"_copy_columns", conn_copy_columns, METH_VARARGS,
+     "_copy_columns($self, oids, names, /)\n--\n\nThe column types of the binary COPY "
+     "in progress."},
+    {"_copy_encode", conn_copy_encode, METH_VARARGS,
+     "_copy_encode($self, rows, first_index, names, /)\n--\n\nEncode rows into the COPY "
+     "buffer; the bytes buffered."},
+    {"_copy_dir", conn_copy_dir, METH_NOARGS,
+     "_copy_dir($self, /)\n--\n\n1 in a COPY FROM STDIN, 2 in a COPY TO STDOUT, else 0."},
     {"close", conn_close, METH_NOARGS,
      "close($self, /)\n--\n\nGive the connection back to the pool (may be awaited)."},
     {"__aenter__", conn_aenter, METH_NOARGS,
