@@ -39,8 +39,8 @@ from psqlpy.exceptions import Error, InterfaceError
 if TYPE_CHECKING:
     from psqlpy._psqlpy import Connection as _RawConnection
 
-__all__ = ["CopyMethods", "CopyOut", "copy_records_to_table", "binary_copy_to_table", "query_out_sql",
-           "table_out_sql", "CHUNK_SIZE"]
+__all__ = ["CopyMethods", "CopyOut", "copy_records_to_table", "binary_copy_to_table",
+           "query_out_sql", "table_out_sql", "CHUNK_SIZE"]
 
 # the C connection's COPY steps (OP_COPY_* in pyext/src/pyext.h)
 _START, _PUT, _END, _GET, _ABORT = range(5)

@@ -289,7 +289,8 @@ async def test_copy_from_query_with_parameters(conn):
     when = dt.datetime(2024, 5, 6, 7, 8, 9, tzinfo=dt.timezone.utc)
     out = io.BytesIO()
     n = await conn.copy_from_query(
-        "SELECT g, $2::text || g, $3::timestamptz FROM generate_series(1, $1) g WHERE $4::text IS NULL",
+        "SELECT g, $2::text || g, $3::timestamptz FROM generate_series(1, $1) g "
+        "WHERE $4::text IS NULL",
         [3, "it's ", when, None], output=out, format="csv")
     assert n == 3
     assert out.getvalue() == (b"1,it's 1,2024-05-06 07:08:09+00\n"
@@ -340,18 +341,23 @@ async def test_copy_out_slow_consumer_backpressure(pool, conn):
     assert total == 200000 * 501
 
 
+async def endless_rows(started: asyncio.Event, after: int, pause: float = 0):
+    """(i, "v") rows without end; sets ``started`` after ``after`` rows and
+    yields to the loop every 100 rows."""
+    i = 0
+    while True:
+        if i == after:
+            started.set()
+        if i % 100 == 0:
+            await asyncio.sleep(pause)
+        yield (i, "v")
+        i += 1
+
+
 async def test_cancel_copy_in_commits_nothing(pool, conn, table):
     started = asyncio.Event()
 
-    async def slow():
-        for i in range(10**9):
-            if i == 1000:
-                started.set()
-            if i % 100 == 0:
-                await asyncio.sleep(0)
-            yield (i, "v")
-
-    task = asyncio.ensure_future(conn.copy_records_to_table(table, slow()))
+    task = asyncio.ensure_future(conn.copy_records_to_table(table, endless_rows(started, 1000)))
     await started.wait()
     await asyncio.sleep(0.05)
     task.cancel()
@@ -468,17 +474,9 @@ async def test_api013_connection_and_transaction(dsn, pool, table):
 async def test_cancel_copy_in_inside_a_transaction_fails_it(pool, conn, table):
     started = asyncio.Event()
 
-    async def slow():
-        for i in range(10**9):
-            if i == 2000:
-                started.set()
-            if i % 100 == 0:
-                await asyncio.sleep(0)
-            yield (i, "v")
-
     tx = conn.transaction()
     await tx.begin()
-    task = asyncio.ensure_future(tx.copy_records_to_table(table, slow()))
+    task = asyncio.ensure_future(tx.copy_records_to_table(table, endless_rows(started, 2000)))
     await started.wait()
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
@@ -497,15 +495,7 @@ async def test_backend_terminated_during_copy(pool, table):
     pid = (await c.fetch_row("SELECT pg_backend_pid() AS p")).result()["p"]
     started = asyncio.Event()
 
-    async def slow():
-        for i in range(10**9):
-            if i == 2000:
-                started.set()
-            if i % 100 == 0:
-                await asyncio.sleep(0.001)
-            yield (i, "v")
-
-    task = asyncio.ensure_future(c.copy_records_to_table(table, slow()))
+    task = asyncio.ensure_future(c.copy_records_to_table(table, endless_rows(started, 2000, 0.001)))
     await started.wait()
     await pool.execute("SELECT pg_terminate_backend($1)", [pid])
     with pytest.raises(exc.Error):
