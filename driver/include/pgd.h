@@ -316,6 +316,27 @@ double pgd_stop_grace(pgd_stop plan);
 void pgd_conn_set_userdata(pgd_conn *c, void *user);
 void *pgd_conn_userdata(const pgd_conn *c);
 
+/* A notice or warning the server sent (RAISE NOTICE, a WARNING): its
+ * fields as PQresultErrorField gives them, NULL when absent.  Borrowed:
+ * valid during the hook's call only. */
+typedef struct pgd_notice {
+    const char *severity;       /* localized: "NOTICE", "AVISO", ... */
+    const char *severity_nonlocalized; /* "NOTICE", "WARNING", "DEBUG", ... */
+    const char *sqlstate;
+    const char *message;
+    const char *detail;
+    const char *hint;
+    const char *context;
+    const char *position;
+    const char *schema, *table, *column, *datatype, *constraint;
+} pgd_notice;
+typedef void (*pgd_notice_fn)(void *arg, const pgd_notice *n);
+/* Call fn(arg, notice) for each notice of this connection (NULL: drop
+ * them, the default).  The hook runs inside libpq's reading, in the
+ * middle of pgd_conn_io() and the like: it must not call back into the
+ * connection. */
+void pgd_conn_set_notice_hook(pgd_conn *c, pgd_notice_fn fn, void *arg);
+
 /* With no operation in progress, pgd_conn_io() consumes whatever the server
  * sent (notices, or end of file): PGD_OK while the connection is fine,
  * PGD_ERROR (kind IO, pgd_conn_is_ok() false) when it is gone. */

@@ -287,10 +287,34 @@ int pgd_conn_connect_timeout(const pgd_conn *c)
 
 /* ---- connect --------------------------------------------------------------- */
 
-static void notice_noop(void *arg, const char *message)
+/* libpq's notice receiver: hand the fields to the hook, if any. */
+static void notice_receiver(void *arg, const PGresult *r)
 {
-    (void)arg;
-    (void)message;
+    pgd_conn *c = arg;
+    pgd_notice n;
+
+    if (!c->notice_fn || !r)
+        return;
+    n.severity = PQresultErrorField(r, PG_DIAG_SEVERITY);
+    n.severity_nonlocalized = PQresultErrorField(r, PG_DIAG_SEVERITY_NONLOCALIZED);
+    n.sqlstate = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+    n.message = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
+    n.detail = PQresultErrorField(r, PG_DIAG_MESSAGE_DETAIL);
+    n.hint = PQresultErrorField(r, PG_DIAG_MESSAGE_HINT);
+    n.context = PQresultErrorField(r, PG_DIAG_CONTEXT);
+    n.position = PQresultErrorField(r, PG_DIAG_STATEMENT_POSITION);
+    n.schema = PQresultErrorField(r, PG_DIAG_SCHEMA_NAME);
+    n.table = PQresultErrorField(r, PG_DIAG_TABLE_NAME);
+    n.column = PQresultErrorField(r, PG_DIAG_COLUMN_NAME);
+    n.datatype = PQresultErrorField(r, PG_DIAG_DATATYPE_NAME);
+    n.constraint = PQresultErrorField(r, PG_DIAG_CONSTRAINT_NAME);
+    c->notice_fn(c->notice_arg, &n);
+}
+
+void pgd_conn_set_notice_hook(pgd_conn *c, pgd_notice_fn fn, void *arg)
+{
+    c->notice_fn = fn;
+    c->notice_arg = arg;
 }
 
 /* A failed host: remember why, let libpq's connection go. */
@@ -380,7 +404,7 @@ int pgd_conn_connect_poll(pgd_conn *c)
         attempt_failed(c, "could not make the connection non-blocking");
         return connect_failed(c);
     }
-    PQsetNoticeProcessor(c->pg, notice_noop, NULL);
+    PQsetNoticeReceiver(c->pg, notice_receiver, c);
     pgd_free(c->tg.log);
     c->tg.log = NULL;
     c->tg.loglen = c->tg.lastoff = 0;

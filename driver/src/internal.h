@@ -316,6 +316,9 @@ struct pgd_conn {
     /* results of the last operation */
     pgd_result **results;
     size_t nresults, capresults, taken;
+    /* notices go here (pgd_conn_set_notice_hook), or nowhere */
+    pgd_notice_fn notice_fn;
+    void *notice_arg;
 };
 
 /* conn.c */

@@ -38,6 +38,7 @@ from psqlpy._psqlpy import (
 )
 from psqlpy._copy import CopyMethods as _CopyMethods
 from psqlpy._copy import CopyOut
+from psqlpy._sessions import Notice, QueryEvent
 from psqlpy._transaction import Cursor, Transaction
 from psqlpy.exceptions import Error
 
@@ -45,7 +46,7 @@ __all__ = [
     "PSQLPool", "Connection", "Transaction", "Cursor", "QueryResult",
     "SingleQueryResult", "Record", "PendingQuery", "IsolationLevel", "ReadVariant",
     "ConnRecyclingMethod", "load_codec_plugin", "has_codec", "register_codec", "exceptions",
-    "extra_types", "CopyOut",
+    "extra_types", "CopyOut", "Notice", "QueryEvent",
     # the psqlpy 0.13 API (its Connection, Transaction and Cursor classes are
     # in psqlpy._internal: the names here stay PSQLPool's)
     "ConnectionPool", "ConnectionPoolBuilder", "connect", "connect_pool", "Error",

@@ -5,6 +5,7 @@ from enum import Enum
 from typing import Any, Callable, Generator, Generic, Literal, TypeVar, overload
 
 from psqlpy._enums import ConnRecyclingMethod
+from psqlpy._sessions import Notice, QueryEvent
 
 _T = TypeVar("_T")
 _T_co = TypeVar("_T_co", covariant=True)
@@ -219,6 +220,9 @@ class Pool:
         target_session_attrs: str | Enum | None = None,
         load_balance_hosts: str | Enum | None = None,
         connect_timeout: float | None = None,
+        server_settings: Mapping[str, str] | None = None,
+        init: Callable[[Any], Awaitable[object]] | None = None,
+        on_notice: Callable[[Notice], object] | None = None,
     ) -> None: ...
     def startup(self) -> PendingQuery[None]:
         """Start the pool on the running event loop and open its first connection
@@ -246,6 +250,13 @@ class Pool:
         """
     def status(self) -> dict[str, int]:
         """A dict with max_size, size, idle and waiting."""
+    def add_query_hook(self, hook: Callable[[QueryEvent], object], /) -> None:
+        """Call hook(event) after each statement on this pool's connections (a
+        psqlpy.QueryEvent).
+        """
+    def remove_query_hook(self, hook: Callable[[QueryEvent], object], /) -> None:
+        """Stop calling a hook added with add_query_hook()."""
+    def _init_done(self, rc: object, error: BaseException | None, /) -> None: ...
     @property
     def closed(self) -> bool:
         """Whether close() was called."""

@@ -75,6 +75,8 @@ op_new(module_state *st, PoolObject *pool, int kind, int result_mode)
     op->np = NULL;
     op->pv = NULL;
     op->next = NULL;
+    op->t0 = 0;
+    op->rows = -1;
     PyObject_GC_Track(op);
     return op;
 }

@@ -160,6 +160,7 @@ pool_acquire(PoolObject *pool, Op *op)
             op_fail_current(op);
             return;
         }
+        sessions_watch(pool, c);
         rc->connect_waiter = (Op *)Py_NewRef((PyObject *)op);
         Py_XSETREF(op->rc, (RawConn *)Py_NewRef((PyObject *)rc));
         op->state = OPS_WAITING;
@@ -546,10 +547,17 @@ pool_init(PyObject *op, PyObject *args, PyObject *kwds)
              *port = Py_None, *db = Py_None, *size = Py_None, *recycle = Py_None,
              *ctimeout = Py_None, *tsa = Py_None, *lbh = Py_None, *conn_to = Py_None;
     PyObject *tls[4] = {Py_None, Py_None, Py_None, Py_None};
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|OOOOOOOOOOOOOOOO:PSQLPool", kwlist, &dsn,
-                                     &user, &password, &host, &port, &db, &size, &recycle,
-                                     &tls[0], &tls[1], &tls[2], &tls[3], &ctimeout, &tsa,
-                                     &lbh, &conn_to))
+    /* init=, on_notice= and server_settings= are taken out first (sessions.c);
+     * settings is borrowed from kwds */
+    PyObject *rest = NULL, *settings = Py_None;
+    if (sessions_parse(self, kwds, &rest, &settings) < 0)
+        return -1;
+    int parsed = PyArg_ParseTupleAndKeywords(args, rest, "|OOOOOOOOOOOOOOOO:PSQLPool", kwlist,
+                                             &dsn, &user, &password, &host, &port, &db, &size,
+                                             &recycle, &tls[0], &tls[1], &tls[2], &tls[3],
+                                             &ctimeout, &tsa, &lbh, &conn_to);
+    Py_XDECREF(rest);
+    if (!parsed)
         return -1;
     module_state *st = self->st;
     if (self->started) {
@@ -670,6 +678,14 @@ pool_init(PyObject *op, PyObject *args, PyObject *kwds)
         PyObject *secs = PyLong_FromDouble(ceil(conn_secs));
         int bad = secs == NULL || add_param(self, &n, "connect_timeout", secs) < 0;
         Py_XDECREF(secs);
+        if (bad)
+            return -1;
+    }
+    if (settings != Py_None) {
+        /* server_settings=: libpq's options, -c name=value each (sessions.c) */
+        PyObject *opts = sessions_options(self, settings);
+        int bad = opts == NULL || add_param(self, &n, "options", opts) < 0;
+        Py_XDECREF(opts);
         if (bad)
             return -1;
     }
@@ -873,6 +889,10 @@ pool_traverse(PoolObject *self, visitproc visit, void *arg)
     Py_VISIT(Py_TYPE(self));
     Py_VISIT(self->loop);
     Py_VISIT(self->conns);
+    Py_VISIT(self->init);
+    Py_VISIT(self->on_notice);
+    Py_VISIT(self->query_hooks);
+    Py_VISIT(self->sessions);
     for (Op *o = self->whead; o; o = o->next)
         Py_VISIT(o);
     return 0;
@@ -897,6 +917,10 @@ pool_clear(PoolObject *self)
     }
     Py_CLEAR(self->conns);
     Py_CLEAR(self->loop);
+    Py_CLEAR(self->init);
+    Py_CLEAR(self->on_notice);
+    Py_CLEAR(self->query_hooks);
+    Py_CLEAR(self->sessions);
     return 0;
 }
 
@@ -935,6 +959,13 @@ static PyMethodDef pool_methods[] = {
      "back. May be awaited."},
     {"status", pool_status, METH_NOARGS,
      "status($self, /)\n--\n\nA dict with max_size, size, idle and waiting."},
+    {"add_query_hook", sessions_add_query_hook, METH_O,
+     "add_query_hook($self, hook, /)\n--\n\nCall hook(event) after each statement on this "
+     "pool's connections (a psqlpy.QueryEvent)."},
+    {"remove_query_hook", sessions_remove_query_hook, METH_O,
+     "remove_query_hook($self, hook, /)\n--\n\nStop calling a hook added with "
+     "add_query_hook()."},
+    {"_init_done", sessions_init_done, METH_VARARGS, NULL},
     {NULL, NULL, 0, NULL},
 };
 
@@ -961,7 +992,8 @@ static PyType_Slot pool_slots[] = {
                 "db_name=None, max_db_pool_size=None, conn_recycling_method=None, "
                 "sslmode=None, sslrootcert=None, sslcert=None, sslkey=None, "
                 "command_timeout=None, target_session_attrs=None, load_balance_hosts=None, "
-                "connect_timeout=None)\n--\n\n"
+                "connect_timeout=None, server_settings=None, init=None, on_notice=None)"
+                "\n--\n\n"
                 "A pool of connections to one server or several; max_db_pool_size=None "
                 "means 2."},
     {0, NULL},

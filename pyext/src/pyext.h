@@ -185,6 +185,8 @@ struct Op {
     size_t *np;
     const pgd_value **pv;
     Op *next; /* queue link; the queue owns a reference */
+    double t0;         /* monotonic start, for the query hooks (0: none) */
+    int64_t rows;      /* rows of its result, -1 when unknown */
 };
 
 /* ---- pool -------------------------------------------------------------- */
@@ -201,6 +203,11 @@ struct PoolObject {
     double command_timeout; /* default timeout of statements, 0 for none */
     Op *whead, *wtail;   /* waiting for a connection */
     PyObject *weakreflist;
+    /* session setup and visibility (sessions.c) */
+    PyObject *init;        /* coroutine function run on each new connection, or NULL */
+    PyObject *on_notice;   /* notice callback, or NULL */
+    PyObject *query_hooks; /* tuple of callables, NULL when none */
+    PyObject *sessions;    /* the psqlpy._sessions module */
 };
 
 /* ---- raw connection ---------------------------------------------------- */
@@ -230,6 +237,7 @@ struct RawConn {
     PyObject *deadline; /* TimerHandle: close the connection unless deadline_op
                            is over by then (a timed-out statement) */
     Op *deadline_op;    /* strong */
+    int inited;         /* the pool's init= ran (or is running) on it */
 };
 
 /* rawconn.c */
@@ -259,7 +267,18 @@ void pool_release(PoolObject *pool, RawConn *rc); /* connection is free again */
 void pool_conn_lost(PoolObject *pool, RawConn *rc);
 void pool_conn_ready(PoolObject *pool, RawConn *rc, Op *waiter);
 void pool_conn_failed(PoolObject *pool, RawConn *rc, PyObject *exc);
-int pool_check_usable(PoolObject *pool);  /* -1 + exception when closed/not started */
+int pool_check_usable(PoolObject *pool);
+
+/* sessions.c: init=, server_settings=, notices and query hooks */
+int sessions_parse(PoolObject *pool, PyObject *kwds, PyObject **rest, PyObject **settings);
+PyObject *sessions_options(PoolObject *pool, PyObject *settings); /* new ref, -c list */
+void sessions_watch(PoolObject *pool, pgd_conn *c);
+int sessions_start_init(PoolObject *pool, RawConn *rc); /* 1: init started */
+void sessions_report(RawConn *rc, Op *op, PyObject *value, PyObject *exc);
+double sessions_now(void);
+PyObject *sessions_add_query_hook(PyObject *self, PyObject *fn);
+PyObject *sessions_remove_query_hook(PyObject *self, PyObject *fn);
+PyObject *sessions_init_done(PyObject *self, PyObject *args);  /* -1 + exception when closed/not started */
 /* -1 + InterfaceError unless called on the loop the pool was started on
  * (raised by the call itself: no task on another loop could await it) */
 int pool_check_loop(PoolObject *pool);

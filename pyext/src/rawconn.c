@@ -235,6 +235,7 @@ rawconn_new(module_state *st, PoolObject *pool, pgd_conn *conn)
     rc->copy_cache = NULL;
     rc->deadline = NULL;
     rc->deadline_op = NULL;
+    rc->inited = 0;
     PyObject_GC_Track(rc);
     rc->on_read = PyObject_GetAttr((PyObject *)rc, st->s_on_read);
     rc->on_write = PyObject_GetAttr((PyObject *)rc, st->s_on_write);
@@ -332,6 +333,8 @@ connect_step(RawConn *rc, int status)
             connect_failed(rc, psqlpy_current_exception());
             return;
         }
+        if (rc->pool != NULL && rc->pool->init != NULL && sessions_start_init(rc->pool, rc))
+            return; /* the waiter stays rc->connect_waiter until init is over */
         Op *waiter = rc->connect_waiter;
         rc->connect_waiter = NULL;
         if (rc->pool != NULL)
@@ -407,6 +410,7 @@ build_outcome(RawConn *rc, Op *op)
             PyErr_SetString(st->InterfaceError, "the statement returned no result");
             break;
         }
+        op->rows = pgd_result_affected(res);
         if (op->result_mode == RES_ROW && pgd_result_nrows(res) == 0) {
             pgd_result_free(res);
             PyErr_SetString(st->NoRowsError, "the query returned no rows");
@@ -494,6 +498,8 @@ conn_lost(RawConn *rc, PyObject *exc)
     if (rc->cur != NULL) {
         op = rc->cur;
         rc->cur = NULL;
+        if (op->t0 != 0)
+            sessions_report(rc, op, NULL, exc);
         deliver(op, NULL, Py_XNewRef(exc));
         Py_DECREF(op);
     }
@@ -582,6 +588,8 @@ finish_current(RawConn *rc, int status)
     int abort_tx = op->abort_tx && tx == PGD_TX_INTRANS;
     if (status != PGD_OK && alive)
         op->took_no_effect = 1;
+    if (op->t0 != 0)
+        sessions_report(rc, op, value, exc);
     deliver(op, value, exc);
     Py_DECREF(op);
 
@@ -612,6 +620,8 @@ start_op(RawConn *rc, Op *op)
     rc->cur = op; /* takes the caller's reference */
     op->state = OPS_RUNNING;
     op->tx_at_start = pgd_conn_txstate(rc->conn);
+    if (rc->pool != NULL && rc->pool->query_hooks != NULL && !op->internal)
+        op->t0 = sessions_now();
     switch (op->kind) {
     case OP_QUERY:
         status = pgd_conn_send_query(rc->conn, PyUnicode_AsUTF8(op->sql), op->nparams,
