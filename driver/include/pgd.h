@@ -443,6 +443,10 @@ pgd_conn *pgd_pool_grow(pgd_pool *p);
 /* Give a lent connection back (it must be idle and ok), or drop it. */
 void pgd_pool_put(pgd_pool *p, pgd_conn *c);
 void pgd_pool_discard(pgd_pool *p, pgd_conn *c);
+/* A new maximum size (>= 1).  Shrinking below pgd_pool_size() closes
+ * nothing: pgd_pool_grow() refuses until enough are discarded.  PGD_OK, or
+ * PGD_ERROR (bad size, out of memory: the size is unchanged). */
+int pgd_pool_resize(pgd_pool *p, int max_size);
 /* SQL to run when recycling with the given method, or NULL for none. */
 const char *pgd_recycle_sql(pgd_recycle method);
 

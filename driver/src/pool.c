@@ -16,6 +16,7 @@ struct pgd_pool {
     char **keys, **vals; /* NULL-terminated copies */
     const pgd_registry *reg;
     int max_size;
+    int cap;             /* slots in all[] and idle[] (>= max_size, >= nall) */
     pgd_recycle recycle;
     pgd_conn **all;      /* max_size slots: every connection alive */
     int nall;
@@ -63,6 +64,7 @@ pgd_pool *pgd_pool_new(const char *const *keys, const char *const *vals, int max
         goto error;
     p->reg = reg;
     p->max_size = max_size;
+    p->cap = max_size;
     p->recycle = recycle;
     return p;
 error:
@@ -106,6 +108,27 @@ pgd_conn *pgd_pool_grow(pgd_pool *p)
         return NULL;
     p->all[p->nall++] = c;
     return c;
+}
+
+int pgd_pool_resize(pgd_pool *p, int max_size)
+{
+    pgd_conn **all, **idle;
+
+    if (max_size < 1)
+        return PGD_ERROR;
+    if (max_size > p->cap) {
+        all = pgd_realloc(p->all, (size_t)max_size * sizeof *all);
+        if (!all)
+            return PGD_ERROR;
+        p->all = all;
+        idle = pgd_realloc(p->idle, (size_t)max_size * sizeof *idle);
+        if (!idle)
+            return PGD_ERROR; /* all[] is bigger already: harmless */
+        p->idle = idle;
+        p->cap = max_size;
+    }
+    p->max_size = max_size;
+    return PGD_OK;
 }
 
 static int index_of(pgd_conn **v, int n, const pgd_conn *c)

@@ -223,6 +223,9 @@ class Pool:
         server_settings: Mapping[str, str] | None = None,
         init: Callable[[Any], Awaitable[object]] | None = None,
         on_notice: Callable[[Notice], object] | None = None,
+        min_size: int | None = None,
+        max_lifetime: float | None = None,
+        max_idle: float | None = None,
     ) -> None: ...
     def startup(self) -> PendingQuery[None]:
         """Start the pool on the running event loop and open its first connection
@@ -244,12 +247,19 @@ class Pool:
         """Borrow a connection (awaitable returning a Connection); timeout bounds the
         wait for a free one.
         """
-    def close(self) -> PendingQuery[None]:
-        """Close the pool: idle connections now, lent ones when they come back. May
-        be awaited.
+    def close(self, timeout: float | None = None) -> PendingQuery[None]:
+        """Close the pool: idle connections now, lent ones when they come back
+        (awaitable); with a timeout, awaiting it waits for them up to timeout
+        seconds, then closes them.
+        """
+    def resize(self, new_max: int, /) -> None:
+        """Change max_db_pool_size: more room at once; when smaller, idle
+        connections beyond it close now, lent ones when they come back.
         """
     def status(self) -> dict[str, int]:
-        """A dict with max_size, size, idle and waiting."""
+        """A dict with max_size, min_size, size, idle, lent, waiting, opened, closed
+        and failed.
+        """
     def add_query_hook(self, hook: Callable[[QueryEvent], object], /) -> None:
         """Call hook(event) after each statement on this pool's connections (a
         psqlpy.QueryEvent).

@@ -40,6 +40,13 @@ forget_conn(PoolObject *pool, RawConn *rc)
             break;
         }
     }
+    lifecycle_forgot(pool, rc);
+}
+
+void
+pool_forget(PoolObject *pool, RawConn *rc)
+{
+    forget_conn(pool, rc);
 }
 
 static Op *
@@ -68,6 +75,12 @@ kick_waiters(PoolObject *pool)
     op->state = OPS_NEW;
     pool_acquire(pool, op);
     Py_DECREF(op);
+}
+
+void
+pool_kick_waiters(PoolObject *pool)
+{
+    kick_waiters(pool);
 }
 
 static PyObject *
@@ -143,37 +156,8 @@ pool_acquire(PoolObject *pool, Op *op)
         serve(pool, rc, op, 1);
         return;
     }
-    c = pgd_pool_grow(pool->pool);
-    if (c != NULL) {
-        RawConn *rc = rawconn_new(st, pool, c);
-        if (rc == NULL) {
-            pgd_pool_discard(pool->pool, c);
-            op_fail_current(op);
-            return;
-        }
-        if (PyList_Append(pool->conns, (PyObject *)rc) < 0) {
-            pgd_conn_set_userdata(c, NULL);
-            pgd_pool_discard(pool->pool, c);
-            rc->conn = NULL;
-            rc->pool = NULL;
-            Py_DECREF(rc);
-            op_fail_current(op);
-            return;
-        }
-        sessions_watch(pool, c);
-        rc->connect_waiter = (Op *)Py_NewRef((PyObject *)op);
-        Py_XSETREF(op->rc, (RawConn *)Py_NewRef((PyObject *)rc));
-        op->state = OPS_WAITING;
-        if (rawconn_connect(rc) < 0) {
-            Py_CLEAR(rc->connect_waiter);
-            Py_CLEAR(op->rc);
-            op->state = OPS_NEW;
-            forget_conn(pool, rc);
-            op_fail_current(op);
-        }
-        Py_DECREF(rc);
+    if (pool_open(pool, op))
         return;
-    }
     /* full: wait for a connection to come back */
     Py_INCREF(op);
     op->state = OPS_WAITING;
@@ -183,6 +167,56 @@ pool_acquire(PoolObject *pool, Op *op)
     else
         pool->whead = op;
     pool->wtail = op;
+}
+
+/* Open a new connection for op (NULL: one kept warm, in the background).
+ * 1: it is opening (or op failed), 0: the pool is full.  Without an op a
+ * failure is only counted. */
+int
+pool_open(PoolObject *pool, Op *op)
+{
+    pgd_conn *c = pgd_pool_grow(pool->pool);
+    if (c == NULL)
+        return 0;
+    RawConn *rc = rawconn_new(pool->st, pool, c);
+    if (rc == NULL) {
+        pgd_pool_discard(pool->pool, c);
+        goto error;
+    }
+    if (PyList_Append(pool->conns, (PyObject *)rc) < 0) {
+        pgd_conn_set_userdata(c, NULL);
+        pgd_pool_discard(pool->pool, c);
+        rc->conn = NULL;
+        rc->pool = NULL;
+        Py_DECREF(rc);
+        goto error;
+    }
+    sessions_watch(pool, c);
+    rc->born = sessions_now();
+    if (op != NULL) {
+        rc->connect_waiter = (Op *)Py_NewRef((PyObject *)op);
+        Py_XSETREF(op->rc, (RawConn *)Py_NewRef((PyObject *)rc));
+        op->state = OPS_WAITING;
+    }
+    if (rawconn_connect(rc) < 0) {
+        if (op != NULL) {
+            Py_CLEAR(rc->connect_waiter);
+            Py_CLEAR(op->rc);
+            op->state = OPS_NEW;
+        }
+        forget_conn(pool, rc);
+        Py_DECREF(rc);
+        goto error;
+    }
+    Py_DECREF(rc);
+    return 1;
+error:
+    pool->n_failed++;
+    if (op != NULL)
+        op_fail_current(op);
+    else
+        PyErr_Clear();
+    return 1;
 }
 
 void
@@ -213,7 +247,7 @@ pool_release(PoolObject *pool, RawConn *rc)
         Py_DECREF(rb);
         return;
     }
-    if (tx != PGD_TX_IDLE) {
+    if (tx != PGD_TX_IDLE || lifecycle_expired(pool, rc)) {
         forget_conn(pool, rc);
         kick_waiters(pool);
         return;
@@ -229,6 +263,7 @@ pool_release(PoolObject *pool, RawConn *rc)
         Py_DECREF(waiter);
         return;
     }
+    rc->idle_since = sessions_now();
     pgd_pool_put(pool->pool, rc->conn);
     rc->in_pool = 1;
 }
@@ -246,6 +281,7 @@ void
 pool_conn_failed(PoolObject *pool, RawConn *rc, PyObject *exc)
 {
     Py_INCREF(rc);
+    pool->n_failed++;
     Op *waiter = rc->connect_waiter;
     rc->connect_waiter = NULL;
     forget_conn(pool, rc);
@@ -268,6 +304,10 @@ pool_conn_failed(PoolObject *pool, RawConn *rc, PyObject *exc)
 void
 pool_conn_ready(PoolObject *pool, RawConn *rc, Op *waiter)
 {
+    if (!rc->opened) {
+        rc->opened = 1;
+        pool->n_opened++;
+    }
     if (waiter != NULL) {
         Py_CLEAR(waiter->rc);
         if (!waiter->abandoned && waiter->state != OPS_DONE) {
@@ -552,6 +592,10 @@ pool_init(PyObject *op, PyObject *args, PyObject *kwds)
     PyObject *rest = NULL, *settings = Py_None;
     if (sessions_parse(self, kwds, &rest, &settings) < 0)
         return -1;
+    if (lifecycle_parse(self, rest) < 0) { /* min_size=, max_lifetime=, max_idle= */
+        Py_XDECREF(rest);
+        return -1;
+    }
     int parsed = PyArg_ParseTupleAndKeywords(args, rest, "|OOOOOOOOOOOOOOOO:PSQLPool", kwlist,
                                              &dsn, &user, &password, &host, &port, &db, &size,
                                              &recycle, &tls[0], &tls[1], &tls[2], &tls[3],
@@ -578,6 +622,8 @@ pool_init(PyObject *op, PyObject *args, PyObject *kwds)
         }
         self->max_size = (int)n;
     }
+    if (lifecycle_check(self, self->max_size) < 0)
+        return -1;
     self->command_timeout = 0;
     if (ctimeout != Py_None && psqlpy_seconds(ctimeout, &self->command_timeout) < 0) {
         PyErr_Format(st->PoolConfigurationError,
@@ -773,6 +819,7 @@ pool_startup(PyObject *op_self, PyObject *unused)
     }
     self->started = 1;
     pool_acquire(self, op);
+    lifecycle_started(self);
     return (PyObject *)op;
 }
 
@@ -831,9 +878,12 @@ pool_connection(PyObject *op_self, PyObject *args, PyObject *kwds)
 /* Close idle connections now, the others when they come back; fail
  * everything still waiting.  Returns an already finished awaitable. */
 static PyObject *
-pool_close(PyObject *op_self, PyObject *unused)
+pool_close(PyObject *op_self, PyObject *args, PyObject *kwds)
 {
-    (void)unused;
+    static char *kwlist[] = {"timeout", NULL};
+    PyObject *timeout = Py_None;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|O:close", kwlist, &timeout))
+        return NULL;
     PoolObject *self = (PoolObject *)op_self;
     Op *op = new_op(self, OP_ACQUIRE, RES_NONE);
     if (op == NULL)
@@ -859,8 +909,7 @@ pool_close(PyObject *op_self, PyObject *unused)
             }
         }
     }
-    op_complete(op, Py_NewRef(Py_None));
-    return (PyObject *)op;
+    return lifecycle_close(self, timeout, op);
 }
 
 static PyObject *
@@ -874,13 +923,7 @@ static PyObject *
 pool_status(PyObject *op_self, PyObject *unused)
 {
     (void)unused;
-    PoolObject *self = (PoolObject *)op_self;
-    int waiting = 0;
-    for (Op *o = self->whead; o; o = o->next)
-        waiting++;
-    return Py_BuildValue("{s:i,s:i,s:i,s:i}", "max_size", self->max_size, "size",
-                         self->pool ? pgd_pool_size(self->pool) : 0, "idle",
-                         self->pool ? pgd_pool_idle(self->pool) : 0, "waiting", waiting);
+    return lifecycle_status((PoolObject *)op_self);
 }
 
 static int
@@ -893,6 +936,9 @@ pool_traverse(PoolObject *self, visitproc visit, void *arg)
     Py_VISIT(self->on_notice);
     Py_VISIT(self->query_hooks);
     Py_VISIT(self->sessions);
+    int lr = lifecycle_traverse(self, visit, arg);
+    if (lr)
+        return lr;
     for (Op *o = self->whead; o; o = o->next)
         Py_VISIT(o);
     return 0;
@@ -921,6 +967,7 @@ pool_clear(PoolObject *self)
     Py_CLEAR(self->on_notice);
     Py_CLEAR(self->query_hooks);
     Py_CLEAR(self->sessions);
+    lifecycle_clear(self);
     return 0;
 }
 
@@ -954,11 +1001,16 @@ static PyMethodDef pool_methods[] = {
     {"connection", (PyCFunction)(void (*)(void))pool_connection, METH_VARARGS | METH_KEYWORDS,
      "connection($self, /, timeout=None)\n--\n\nBorrow a connection (awaitable returning a "
      "Connection); timeout bounds the wait for a free one."},
-    {"close", pool_close, METH_NOARGS,
-     "close($self, /)\n--\n\nClose the pool: idle connections now, lent ones when they come "
-     "back. May be awaited."},
+    {"close", (PyCFunction)(void (*)(void))pool_close, METH_VARARGS | METH_KEYWORDS,
+     "close($self, /, timeout=None)\n--\n\nClose the pool: idle connections now, lent ones "
+     "when they come back (awaitable); with a timeout, awaiting it waits for them up to "
+     "timeout seconds, then closes them."},
+    {"resize", lifecycle_resize, METH_O,
+     "resize($self, new_max, /)\n--\n\nChange max_db_pool_size: more room at once; when "
+     "smaller, idle connections beyond it close now, lent ones when they come back."},
     {"status", pool_status, METH_NOARGS,
-     "status($self, /)\n--\n\nA dict with max_size, size, idle and waiting."},
+     "status($self, /)\n--\n\nA dict with max_size, min_size, size, idle, lent, waiting, "
+     "opened, closed and failed."},
     {"add_query_hook", sessions_add_query_hook, METH_O,
      "add_query_hook($self, hook, /)\n--\n\nCall hook(event) after each statement on this "
      "pool's connections (a psqlpy.QueryEvent)."},
@@ -992,7 +1044,8 @@ static PyType_Slot pool_slots[] = {
                 "db_name=None, max_db_pool_size=None, conn_recycling_method=None, "
                 "sslmode=None, sslrootcert=None, sslcert=None, sslkey=None, "
                 "command_timeout=None, target_session_attrs=None, load_balance_hosts=None, "
-                "connect_timeout=None, server_settings=None, init=None, on_notice=None)"
+                "connect_timeout=None, server_settings=None, init=None, on_notice=None, "
+                "min_size=None, max_lifetime=None, max_idle=None)"
                 "\n--\n\n"
                 "A pool of connections to one server or several; max_db_pool_size=None "
                 "means 2."},

@@ -208,6 +208,14 @@ struct PoolObject {
     PyObject *on_notice;   /* notice callback, or NULL */
     PyObject *query_hooks; /* tuple of callables, NULL when none */
     PyObject *sessions;    /* the psqlpy._sessions module */
+    /* life cycle (lifecycle.c) */
+    int min_size;          /* connections kept open */
+    double max_lifetime;   /* seconds a connection lives, 0: for ever */
+    double max_idle;       /* seconds an idle one above min_size stays, 0: for ever */
+    PyObject *maint_timer; /* the loop's TimerHandle of the next check, or NULL */
+    Op *close_op;          /* close(timeout=): done when the last connection is */
+    PyObject *close_timer; /* ... or when this fires (then lent ones are closed) */
+    long long n_opened, n_closed, n_failed;
 };
 
 /* ---- raw connection ---------------------------------------------------- */
@@ -238,6 +246,9 @@ struct RawConn {
                            is over by then (a timed-out statement) */
     Op *deadline_op;    /* strong */
     int inited;         /* the pool's init= ran (or is running) on it */
+    int opened;         /* it was set up and counted in n_opened */
+    double born;        /* sessions_now() when it started connecting */
+    double idle_since;  /* ... when it last went back to the pool */
 };
 
 /* rawconn.c */
@@ -268,6 +279,24 @@ void pool_conn_lost(PoolObject *pool, RawConn *rc);
 void pool_conn_ready(PoolObject *pool, RawConn *rc, Op *waiter);
 void pool_conn_failed(PoolObject *pool, RawConn *rc, PyObject *exc);
 int pool_check_usable(PoolObject *pool);
+
+/* pool.c, for lifecycle.c */
+void pool_forget(PoolObject *pool, RawConn *rc); /* close and drop rc */
+void pool_kick_waiters(PoolObject *pool);
+int pool_open(PoolObject *pool, Op *op); /* 1 opening, 0 full; op NULL: in the background */
+/* rawconn.c */
+void rawconn_abort(RawConn *rc, const char *why); /* close now, failing its operations */
+/* lifecycle.c: min_size=, max_lifetime=, max_idle=, resize(), close(timeout=) */
+int lifecycle_parse(PoolObject *pool, PyObject *rest); /* pops its keywords from rest */
+int lifecycle_check(PoolObject *pool, int max_size); /* min_size <= max_size */
+void lifecycle_started(PoolObject *pool);
+int lifecycle_expired(PoolObject *pool, RawConn *rc); /* too old to go back to the pool */
+void lifecycle_forgot(PoolObject *pool, RawConn *rc); /* rc was dropped */
+PyObject *lifecycle_status(PoolObject *pool);
+PyObject *lifecycle_resize(PyObject *self, PyObject *arg);
+PyObject *lifecycle_close(PoolObject *pool, PyObject *timeout, Op *op); /* returns op */
+void lifecycle_clear(PoolObject *pool);
+int lifecycle_traverse(PoolObject *pool, visitproc visit, void *arg);
 
 /* sessions.c: init=, server_settings=, notices and query hooks */
 int sessions_parse(PoolObject *pool, PyObject *kwds, PyObject **rest, PyObject **settings);

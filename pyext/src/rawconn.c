@@ -236,6 +236,8 @@ rawconn_new(module_state *st, PoolObject *pool, pgd_conn *conn)
     rc->deadline = NULL;
     rc->deadline_op = NULL;
     rc->inited = 0;
+    rc->opened = 0;
+    rc->born = rc->idle_since = 0;
     PyObject_GC_Track(rc);
     rc->on_read = PyObject_GetAttr((PyObject *)rc, st->s_on_read);
     rc->on_write = PyObject_GetAttr((PyObject *)rc, st->s_on_write);
@@ -1015,3 +1017,17 @@ PyType_Spec RawConnSpec = {
              Py_TPFLAGS_DISALLOW_INSTANTIATION,
     .slots = rc_slots,
 };
+
+/* Close rc now (pool.close(timeout=) ran out): what runs or waits on it
+ * fails with ConnectionFailedError(why). */
+void
+rawconn_abort(RawConn *rc, const char *why)
+{
+    if (rc->state == RC_CLOSED)
+        return;
+    Py_INCREF(rc);
+    if (rc->conn != NULL)
+        pgd_conn_disconnect(rc->conn);
+    conn_lost(rc, psqlpy_make_error(rc->st, rc->st->ConnectionFailedError, why));
+    Py_DECREF(rc);
+}

@@ -115,7 +115,8 @@ STUBBED = [
 # their names and order.
 EXTENSIONS = {"timeout", "command_timeout", "sslmode", "sslrootcert", "sslcert", "sslkey",
               "target_session_attrs", "load_balance_hosts", "connect_timeout",
-              "server_settings", "init", "on_notice"}
+              "server_settings", "init", "on_notice", "min_size", "max_lifetime",
+              "max_idle"}
 
 
 def _reference_then_extensions(got, params):

@@ -81,6 +81,27 @@ static void test_bookkeeping(void)
     pgd_pool_discard(p, b);
     CHECK(pgd_pool_size(p) == 0 && pgd_pool_idle(p) == 0);
 
+    /* resize: up makes room at once; down below the size closes nothing
+     * but refuses to grow until enough are gone */
+    CHECK(pgd_pool_resize(p, 0) == PGD_ERROR && pgd_pool_max_size(p) == 2);
+    CHECK(pgd_pool_resize(p, 5) == PGD_OK && pgd_pool_max_size(p) == 5);
+    {
+        pgd_conn *g[5];
+        int i;
+
+        for (i = 0; i < 5; i++)
+            g[i] = pgd_pool_grow(p);
+        CHECK(g[4] != NULL && pgd_pool_grow(p) == NULL && pgd_pool_size(p) == 5);
+        CHECK(pgd_pool_resize(p, 1) == PGD_OK && pgd_pool_size(p) == 5);
+        CHECK(pgd_pool_grow(p) == NULL);
+        for (i = 0; i < 5; i++)
+            pgd_pool_discard(p, g[i]);
+        CHECK(pgd_pool_size(p) == 0);
+        a = pgd_pool_grow(p);
+        CHECK(a != NULL && pgd_pool_grow(p) == NULL);
+        pgd_pool_discard(p, a);
+    }
+
     /* lent connections are freed with the pool */
     a = pgd_pool_grow(p);
     CHECK(a && connect_conn(a) == PGD_OK);
