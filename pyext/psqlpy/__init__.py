@@ -99,6 +99,16 @@ class PSQLPool(_psqlpy.Pool):
     docs/scaling.md.  ``command_timeout`` (seconds) is the default
     ``timeout`` of every statement; an expired timeout raises
     ``psqlpy.exceptions.QueryTimeoutError``.
+
+    Session setup and visibility (docs/production.md):
+    ``server_settings={name: value}`` (sent at connect as libpq's
+    ``options``), ``init=`` (a coroutine function awaited with a
+    ``Connection`` on each new connection before its first use),
+    ``on_notice=`` (called with a ``psqlpy.Notice``; notices also go to the
+    ``logging`` logger ``"psqlpy"``), and ``add_query_hook()``.  Life cycle:
+    ``min_size=`` connections kept open, ``max_lifetime=`` and ``max_idle=``
+    (seconds) after which idle connections are closed in the background,
+    ``resize()``, ``status()`` and ``close(timeout=)``.
     """
 
     __slots__ = ()
