@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import collections
 from types import TracebackType
-from typing import Any, Literal, Sequence
+from typing import Any, Callable, Literal, Mapping, Sequence
 
 from psqlpy import _psqlpy
 from psqlpy._config013 import PoolConfig, build_config
@@ -31,6 +31,7 @@ from psqlpy._enums import (
     SslMode,
     TargetSessionAttrs,
 )
+from psqlpy._sessions import Notice, QueryEvent
 from psqlpy.exceptions import (
     ConnectionPoolConfigurationError,
     ConnectionPoolExecuteError,
@@ -78,6 +79,23 @@ class ConnectionPoolStatus(dict[str, int]):
                 f"available={self.available}, waiting={self.waiting})")
 
 
+def _with_settings(options: str | None, settings: Mapping[str, str]) -> str:
+    """``options`` with ``-c name=value`` added for each server setting (a
+    space or backslash in a value escaped, as libpq's options parsing wants)."""
+    if not isinstance(settings, Mapping):
+        raise ConnectionPoolConfigurationError(
+            f"server_settings must be a dict of str to str, got {settings!r}")
+    parts = [options] if options else []
+    for name, value in settings.items():
+        if (not isinstance(name, str) or not isinstance(value, str) or not name
+                or not all(c.isascii() and (c.isalnum() or c in "_.") for c in name)
+                or "\0" in value):
+            raise ConnectionPoolConfigurationError(
+                f"server_settings: cannot send {name!r}: {value!r}")
+        parts.append(f"-c {name}=" + value.replace("\\", "\\\\").replace(" ", "\\ "))
+    return " ".join(parts)
+
+
 class ConnectionPool:
     """A lazy pool of connections (psqlpy 0.13 API).
 
@@ -88,7 +106,7 @@ class ConnectionPool:
     """
 
     __slots__ = ("_config", "_core", "_core_cap", "_started", "_closed", "_max",
-                 "_in_use", "_waiters", "_standalone", "__weakref__")
+                 "_in_use", "_waiters", "_standalone", "_session", "_hooks", "__weakref__")
 
     def __init__(
         self,
@@ -120,7 +138,13 @@ class ConnectionPool:
         ca_file: str | None = None,
         *,
         hostaddr: str | None = None,
+        server_settings: Mapping[str, str] | None = None,
+        on_notice: Callable[[Notice], object] | None = None,
+        max_lifetime: float | None = None,
+        max_idle: float | None = None,
     ) -> None:
+        if server_settings is not None:
+            options = _with_settings(options, server_settings)
         cfg = build_config(
             dsn, username, password, host, hosts, port, ports, db_name,
             target_session_attrs, options, application_name, connect_timeout_sec,
@@ -132,9 +156,14 @@ class ConnectionPool:
         self._config: PoolConfig = cfg
         self._max = cfg.max_size
         self._core_cap = max(cfg.max_size, _CORE_CAPACITY)
+        self._session: dict[str, Any] = {"on_notice": on_notice,
+                                         "max_lifetime": max_lifetime,
+                                         "max_idle": max_idle}
+        self._hooks: list[Callable[[QueryEvent], object]] = []
         try:
             self._core = _psqlpy.Pool(dsn=cfg.conninfo(), max_db_pool_size=self._core_cap,
-                                      conn_recycling_method=conn_recycling_method)
+                                      conn_recycling_method=conn_recycling_method,
+                                      **self._session)
         except PoolConfigurationError as e:
             raise ConnectionPoolConfigurationError(str(e)) from None
         self._started = False
@@ -226,9 +255,23 @@ class ConnectionPool:
             self._core_cap = new_max_size
             self._core = _psqlpy.Pool(dsn=self._config.conninfo(),
                                       max_db_pool_size=self._core_cap,
-                                      conn_recycling_method=self._config.recycling)
+                                      conn_recycling_method=self._config.recycling,
+                                      **self._session)
+            for hook in self._hooks:
+                self._core.add_query_hook(hook)
         self._max = new_max_size
         self._wake()
+
+    def add_query_hook(self, hook: Callable[[QueryEvent], object]) -> None:
+        """Call ``hook(event)`` after each statement on this pool's connections
+        (a ``psqlpy.QueryEvent``; see docs/production.md)."""
+        self._core.add_query_hook(hook)
+        self._hooks.append(hook)
+
+    def remove_query_hook(self, hook: Callable[[QueryEvent], object]) -> None:
+        """Stop calling a hook added with ``add_query_hook()``."""
+        self._core.remove_query_hook(hook)
+        self._hooks.remove(hook)
 
     def close(self) -> None:
         """Close the pool: idle connections now, lent ones when they are given

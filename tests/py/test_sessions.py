@@ -259,3 +259,37 @@ async def test_internal_steps_are_not_reported(dsn):
         await _until(lambda: len(events) >= 2, "two events")
         await asyncio.sleep(0.05)
         assert [e.sql for e in events] == ["BEGIN", "SELECT 1"]
+
+
+# ---- the psqlpy 0.13 ConnectionPool ------------------------------------------
+
+async def test_connection_pool_013_passes_the_session_options_on(dsn):
+    from psqlpy import ConnectionPool
+
+    notices: list[Notice] = []
+    events: list[QueryEvent] = []
+    pool = ConnectionPool(dsn=dsn, options="-c work_mem=3MB",
+                          server_settings={"application_name": "p013 x", "lock_timeout": "7s"},
+                          on_notice=notices.append, max_idle=60, max_lifetime=600)
+    pool.add_query_hook(events.append)
+    pool.resize(2)
+    try:
+        async with pool.acquire() as conn:
+            row = await conn.fetch_row(
+                "SELECT current_setting('application_name') AS a, "
+                "current_setting('lock_timeout') AS l, current_setting('work_mem') AS w")
+            assert row.result() == {"a": "p013 x", "l": "7s", "w": "3MB"}
+            await conn.execute("DO $$BEGIN RAISE NOTICE 'from 013'; END$$")
+        await _until(lambda: any(n.message == "from 013" for n in notices), "the notice")
+        await _until(lambda: len(events) >= 2, "the hook's events")
+        pool.remove_query_hook(events.append)
+    finally:
+        pool.close()
+
+
+def test_connection_pool_013_refuses_bad_server_settings():
+    from psqlpy import ConnectionPool
+    from psqlpy.exceptions import ConnectionPoolConfigurationError
+
+    with pytest.raises(ConnectionPoolConfigurationError):
+        ConnectionPool(dsn="postgresql://localhost/x", server_settings={"a b": "1"})
