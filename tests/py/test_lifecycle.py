@@ -198,3 +198,29 @@ async def test_failed_connects_are_counted(dsn):
         await pool.startup()
     assert pool.status()["failed"] >= 1 and pool.status()["opened"] == 0
     await pool.close()
+
+
+async def test_a_closed_pool_with_a_background_check_is_freed(dsn):
+    import gc
+    import weakref
+
+    events: list[object] = []
+
+    async def init(conn):
+        await conn.execute("SELECT 1")
+
+    pool = PSQLPool(dsn=dsn, max_db_pool_size=3, min_size=2, max_idle=0.1, max_lifetime=5,
+                    init=init, on_notice=events.append)
+    pool.add_query_hook(events.append)
+    await pool.startup()
+    await pool.execute("DO $$BEGIN RAISE NOTICE 'x'; END$$")
+    await _until(lambda: _status_is(pool, opened=2), "min_size open")
+    await pool.close(timeout=5)
+    ref = weakref.ref(pool)
+    del pool
+    for _ in range(50):
+        gc.collect()
+        if ref() is None:
+            break
+        await asyncio.sleep(0.02)
+    assert ref() is None
