@@ -88,9 +88,9 @@ def _dispatch_notice(callback: Optional[Callable[[Notice], Any]],
 
 
 def _dispatch_query(hooks: tuple[Callable[[QueryEvent], Any], ...], sql: Any,
-                    nparams: int, duration: float, rows: Optional[int],
+                    nparams: int, duration: float, rows: int,
                     error: Optional[BaseException]) -> None:
-    event = QueryEvent(sql, nparams, duration, rows, error)
+    event = QueryEvent(sql, nparams, duration, rows if rows >= 0 else None, error)
     for hook in hooks:
         try:
             hook(event)

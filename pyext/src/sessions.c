@@ -154,6 +154,33 @@ sessions_options(PoolObject *pool, PyObject *settings)
     return out;
 }
 
+/* ---- handing things to the loop ----------------------------------------- */
+
+/* loop.call_soon(psqlpy._sessions.<name>, *args); steals args (a tuple, or
+ * NULL after a failure).  Runs with whatever exception was set put aside
+ * (libpq may read while one is being raised) and restores it; a failure
+ * is reported as unraisable, never raised into the driver's work. */
+static void
+post(PoolObject *pool, RawConn *rc, const char *name, PyObject *args)
+{
+    PyObject *et, *ev, *tb;
+    PyErr_Fetch(&et, &ev, &tb);
+    PyObject *fn = args ? PyObject_GetAttrString(pool->sessions, name) : NULL;
+    PyObject *call = fn ? PyTuple_Pack(1, fn) : NULL;
+    PyObject *all = call ? PySequence_Concat(call, args) : NULL;
+    PyObject *soon = all ? PyObject_GetAttrString(rc->loop, "call_soon") : NULL;
+    PyObject *r = soon ? PyObject_Call(soon, all, NULL) : NULL;
+    if (r == NULL)
+        PyErr_WriteUnraisable((PyObject *)pool);
+    Py_XDECREF(r);
+    Py_XDECREF(soon);
+    Py_XDECREF(all);
+    Py_XDECREF(call);
+    Py_XDECREF(fn);
+    Py_XDECREF(args);
+    PyErr_Restore(et, ev, tb);
+}
+
 /* ---- notices ----------------------------------------------------------- */
 
 static void
@@ -164,24 +191,16 @@ on_notice(void *arg, const pgd_notice *n)
     if (rc == NULL || rc->pool == NULL || rc->pool->sessions == NULL || rc->loop == NULL)
         return;
     PoolObject *pool = rc->pool;
-    PyObject *et, *ev, *tb;
-    PyErr_Fetch(&et, &ev, &tb); /* libpq may read while an error is being raised */
     PyObject *d = Py_BuildValue(
         "{s:z,s:z,s:z,s:z,s:z,s:z,s:z,s:z,s:z,s:z,s:z,s:z,s:z}", "severity", n->severity,
         "severity_nonlocalized", n->severity_nonlocalized, "sqlstate", n->sqlstate, "message",
         n->message, "detail", n->detail, "hint", n->hint, "context", n->context, "position",
         n->position, "schema", n->schema, "table", n->table, "column", n->column, "datatype",
         n->datatype, "constraint", n->constraint);
-    PyObject *fn = d ? PyObject_GetAttrString(pool->sessions, "_dispatch_notice") : NULL;
-    PyObject *r = fn ? PyObject_CallMethod(rc->loop, "call_soon", "OOO", fn,
-                                           pool->on_notice ? pool->on_notice : Py_None, d)
-                     : NULL;
-    if (r == NULL)
-        PyErr_WriteUnraisable((PyObject *)pool);
-    Py_XDECREF(r);
-    Py_XDECREF(fn);
+    PyObject *args = d ? PyTuple_Pack(2, pool->on_notice ? pool->on_notice : Py_None, d)
+                       : NULL;
     Py_XDECREF(d);
-    PyErr_Restore(et, ev, tb);
+    post(pool, rc, "_dispatch_notice", args);
 }
 
 void
@@ -204,21 +223,10 @@ sessions_report(RawConn *rc, Op *op, PyObject *value, PyObject *exc)
         rc->loop == NULL)
         return;
     double secs = sessions_now() - op->t0;
-    PyObject *et, *ev, *tb;
-    PyErr_Fetch(&et, &ev, &tb);
-    PyObject *rows = op->rows >= 0 ? PyLong_FromLongLong(op->rows) : Py_NewRef(Py_None);
-    PyObject *fn = rows ? PyObject_GetAttrString(pool->sessions, "_dispatch_query") : NULL;
-    PyObject *r = fn ? PyObject_CallMethod(
-                           rc->loop, "call_soon", "OOOndOO", fn, pool->query_hooks,
-                           op->sql ? op->sql : Py_None, (Py_ssize_t)op->nparams, secs, rows,
-                           exc ? exc : Py_None)
-                     : NULL;
-    if (r == NULL)
-        PyErr_WriteUnraisable((PyObject *)pool);
-    Py_XDECREF(r);
-    Py_XDECREF(fn);
-    Py_XDECREF(rows);
-    PyErr_Restore(et, ev, tb);
+    PyObject *args = Py_BuildValue("(OOndLO)", pool->query_hooks,
+                                   op->sql ? op->sql : Py_None, (Py_ssize_t)op->nparams, secs,
+                                   (long long)op->rows, exc ? exc : Py_None);
+    post(pool, rc, "_dispatch_query", args);
 }
 
 PyObject *
