@@ -338,14 +338,18 @@ sessions_init_done(PyObject *self, PyObject *args)
         rc->leased--;
     Op *waiter = rc->connect_waiter;
     rc->connect_waiter = NULL;
+    const char *why = NULL;
     if (exc == Py_None && (rc->state != RC_READY || rc->pool == NULL))
-        exc = NULL; /* lost meanwhile */
-    if (exc != Py_None) {
-        PyObject *err = exc != NULL ? Py_NewRef(exc)
+        why = "the connection was lost while its init function ran";
+    else if (exc == Py_None && pool->closed)
+        why = "the pool was closed while the connection's init function ran";
+    if (exc != Py_None || why != NULL) {
+        PyObject *err = why == NULL ? Py_NewRef(exc)
                                     : psqlpy_make_error(pool->st,
-                                                        pool->st->ConnectionFailedError,
-                                                        "the connection was lost while its "
-                                                        "init function ran");
+                                                        pool->closed
+                                                            ? pool->st->InterfaceError
+                                                            : pool->st->ConnectionFailedError,
+                                                        why);
         if (rc->pool != NULL) {
             rc->connect_waiter = waiter; /* pool_conn_failed fails it */
             waiter = NULL;

@@ -134,6 +134,27 @@ async def test_init_with_a_failing_statement_raises_the_servers_error(dsn):
     await pool.close()
 
 
+async def test_closing_the_pool_while_init_runs_fails_the_waiting_call(dsn):
+    from psqlpy.exceptions import InterfaceError
+
+    started = asyncio.Event()
+    go_on = asyncio.Event()
+
+    async def init(conn):
+        started.set()
+        await go_on.wait()
+        await conn.execute("SELECT 1")
+
+    pool = PSQLPool(dsn=dsn, init=init)
+    startup = asyncio.ensure_future(pool.startup())
+    await asyncio.wait_for(started.wait(), 10)
+    await pool.close()
+    go_on.set()
+    with pytest.raises(InterfaceError, match="closed"):
+        await asyncio.wait_for(startup, 10)
+    assert pool.status()["size"] == 0
+
+
 def test_init_must_be_callable():
     with pytest.raises(PoolConfigurationError):
         PSQLPool(dsn="postgresql://localhost/x", init=42)
