@@ -755,6 +755,52 @@ static void test_several_hosts(void)
     pgd_conn_free(c);
 }
 
+/* The notice hook sees each notice's fields; without one they are dropped. */
+struct seen_notices {
+    int n;
+    char sev[2][16], msg[2][64], detail[64], hint[64], state[2][8];
+};
+
+static void keep_notice(void *arg, const pgd_notice *n)
+{
+    struct seen_notices *s = arg;
+
+    if (s->n < 2) {
+        snprintf(s->sev[s->n], sizeof s->sev[0], "%s", t_nn(n->severity_nonlocalized));
+        snprintf(s->msg[s->n], sizeof s->msg[0], "%s", t_nn(n->message));
+        snprintf(s->state[s->n], sizeof s->state[0], "%s", t_nn(n->sqlstate));
+        if (s->n == 0) {
+            snprintf(s->detail, sizeof s->detail, "%s", t_nn(n->detail));
+            snprintf(s->hint, sizeof s->hint, "%s", t_nn(n->hint));
+        }
+    }
+    s->n++;
+}
+
+static void test_notices(pgd_conn *c)
+{
+    struct seen_notices s;
+    const char *sql = "DO $$BEGIN RAISE NOTICE 'hi %', 3 USING DETAIL = 'd', HINT = 'h'; "
+                      "RAISE WARNING 'w' USING ERRCODE = '01000'; END$$";
+
+    memset(&s, 0, sizeof s);
+    CHECK(t_simple(c, sql) == PGD_OK); /* no hook: dropped */
+    pgd_conn_set_notice_hook(c, keep_notice, &s);
+    CHECK(t_simple(c, sql) == PGD_OK);
+    CHECK(s.n == 2);
+    CHECK_STREQ(s.sev[0], "NOTICE");
+    CHECK_STREQ(s.msg[0], "hi 3");
+    CHECK_STREQ(s.state[0], "00000");
+    CHECK_STREQ(s.detail, "d");
+    CHECK_STREQ(s.hint, "h");
+    CHECK_STREQ(s.sev[1], "WARNING");
+    CHECK_STREQ(s.msg[1], "w");
+    CHECK_STREQ(s.state[1], "01000");
+    pgd_conn_set_notice_hook(c, NULL, NULL);
+    CHECK(t_simple(c, sql) == PGD_OK);
+    CHECK(s.n == 2);
+}
+
 int main(void)
 {
     pgd_conn *c;
@@ -767,6 +813,7 @@ int main(void)
     test_text_fallback(c);
     test_errors(c);
     test_encode_errors(c);
+    test_notices(c);
     pgd_conn_free(c);
     test_stmt_cache();
     test_killed();
