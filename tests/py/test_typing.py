@@ -27,9 +27,9 @@ import asyncio
 from dataclasses import dataclass
 from typing import Any, assert_type
 
-from psqlpy import (ConnRecyclingMethod, Connection, Cursor, IsolationLevel, PendingQuery,
-                    PSQLPool, QueryResult, ReadVariant, Record, SingleQueryResult,
-                    Transaction)
+from psqlpy import (ConnRecyclingMethod, Connection, Cursor, IsolationLevel, Notice,
+                    PendingQuery, PSQLPool, QueryEvent, QueryResult, ReadVariant, Record,
+                    SingleQueryResult, Transaction)
 from psqlpy.exceptions import RustPSQLDriverPyBaseError
 from psqlpy.extra_types import BigInt, PyJSON
 
@@ -52,6 +52,28 @@ async def pool_level(pool: PSQLPool) -> None:
     async with pool as p:
         assert_type(p, PSQLPool)
     await pool.close()
+
+
+async def session_setup(conn: Connection) -> None:
+    await conn.execute("SET TIME ZONE 'UTC'")
+
+
+def on_notice(n: Notice) -> None:
+    print(n.severity, n.sqlstate, n.message, n.detail, n.hint, n.level)
+
+
+def hook(e: QueryEvent) -> None:
+    print(e.sql, e.parameters, e.duration + 1.0, e.rows, e.error)
+
+
+async def production() -> None:
+    pool = PSQLPool(dsn="postgresql://localhost/db", server_settings={"search_path": "x"},
+                    init=session_setup, on_notice=on_notice, min_size=1,
+                    max_lifetime=60.0, max_idle=10)
+    pool.add_query_hook(hook)
+    pool.remove_query_hook(hook)
+    pool.resize(5)
+    await pool.close(timeout=2.5)
 
 
 async def connection_level(conn: Connection) -> None:
@@ -287,6 +309,8 @@ async def wrong(pool: PSQLPool) -> None:
     res.result(None, True)  # E: call-overload
     d: dict[str, int] = res.records()[0]  # E: assignment
     res.row_factory(lambda a, b: a)  # E: arg-type
+    PSQLPool(server_settings={"a": 1})  # E: dict-item
+    pool.add_query_hook(lambda a, b: None)  # E: arg-type
 '''
 
 
