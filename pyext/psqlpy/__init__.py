@@ -64,9 +64,13 @@ class PSQLPool(_psqlpy.Pool):
     """A pool of connections.
 
     ``PSQLPool(dsn=None, username=None, password=None, host=None, port=None,
-    db_name=None, max_db_pool_size=2, conn_recycling_method=None)``.  A DSN
-    overrides the separate arguments; anything not given falls back to
-    libpq's defaults and ``PG*`` environment variables.
+    db_name=None, max_db_pool_size=2, conn_recycling_method=None,
+    statement_cache_size=None)``.  A DSN overrides the separate arguments;
+    anything not given falls back to libpq's defaults and ``PG*`` environment
+    variables.  ``statement_cache_size`` is how many prepared statements each
+    connection keeps (None: 256); 0 keeps none and runs every statement with
+    the unnamed statement in one exchange, as PgBouncer's transaction pooling
+    needs (see docs/scaling.md).
     """
 
     __slots__ = ()

@@ -72,20 +72,29 @@ _Params = Sequence[Any] | None
 class Connection:
     """A connection borrowed from a pool; give it back with close() or async with."""
 
-    def execute(self, querystring: str, parameters: _Params = None) -> PendingQuery[QueryResult]:
-        """Run one statement; awaitable returning a QueryResult."""
-    def fetch_row(self, querystring: str, parameters: _Params = None) -> PendingQuery[SingleQueryResult]:
+    def execute(
+        self, querystring: str, parameters: _Params = None, prepared: bool = True
+    ) -> PendingQuery[QueryResult]:
+        """Run one statement; awaitable returning a QueryResult. prepared=False: the
+        unnamed statement, nothing kept.
+        """
+    def fetch_row(
+        self, querystring: str, parameters: _Params = None, prepared: bool = True
+    ) -> PendingQuery[SingleQueryResult]:
         """The first row as a SingleQueryResult (awaitable); NoRowsError when there
         is none.
         """
     def execute_many(
-        self, querystring: str, parameters: Sequence[Sequence[Any]] | None = None
+        self,
+        querystring: str,
+        parameters: Sequence[Sequence[Any]] | None = None,
+        prepared: bool = True,
     ) -> PendingQuery[None]:
         """Run one statement once per parameter list, pipelined with a single Sync
         (awaitable).
         """
     def pipeline(
-        self, queries: Sequence[tuple[str, _Params]]
+        self, queries: Sequence[tuple[str, _Params]], prepared: bool = True
     ) -> PendingQuery[list[QueryResult]]:
         """Run [(querystring, parameters), ...] in one pipeline; awaitable returning
         a list of QueryResult.
@@ -118,16 +127,21 @@ class Pool:
         db_name: str | None = None,
         max_db_pool_size: int | None = None,
         conn_recycling_method: ConnRecyclingMethod | None = None,
+        statement_cache_size: int | None = None,
     ) -> None: ...
     def startup(self) -> PendingQuery[None]:
         """Start the pool on the running event loop and open its first connection
         (awaitable).
         """
-    def execute(self, querystring: str, parameters: _Params = None) -> PendingQuery[QueryResult]:
+    def execute(
+        self, querystring: str, parameters: _Params = None, prepared: bool = True
+    ) -> PendingQuery[QueryResult]:
         """Run one statement on a pooled connection; awaitable returning a
-        QueryResult.
+        QueryResult. prepared=False: the unnamed statement, nothing kept.
         """
-    def fetch_row(self, querystring: str, parameters: _Params = None) -> PendingQuery[SingleQueryResult]:
+    def fetch_row(
+        self, querystring: str, parameters: _Params = None, prepared: bool = True
+    ) -> PendingQuery[SingleQueryResult]:
         """The first row as a SingleQueryResult (awaitable); NoRowsError when there
         is none.
         """

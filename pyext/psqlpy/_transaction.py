@@ -132,29 +132,36 @@ class Transaction:
 
     # -- statements ------------------------------------------------------------
     def execute(self, querystring: str,
-                parameters: Sequence[Any] | None = None) -> PendingQuery[QueryResult]:
-        """Run one statement in the transaction; awaitable -> QueryResult."""
+                parameters: Sequence[Any] | None = None,
+                prepared: bool = True) -> PendingQuery[QueryResult]:
+        """Run one statement in the transaction; awaitable -> QueryResult.
+
+        ``prepared=False`` runs it with the unnamed statement and keeps
+        nothing prepared (as does the pool's ``statement_cache_size=0``).
+        """
         self._check_active()
-        return self._conn.execute(querystring, parameters)
+        return self._conn.execute(querystring, parameters, prepared)
 
     def execute_many(self, querystring: str,
-                     parameters: Sequence[Sequence[Any]] | None = None) -> PendingQuery[None]:
+                     parameters: Sequence[Sequence[Any]] | None = None,
+                     prepared: bool = True) -> PendingQuery[None]:
         """Run one statement for each parameter list, pipelined (one Sync)."""
         self._check_active()
-        return self._conn.execute_many(querystring, parameters)
+        return self._conn.execute_many(querystring, parameters, prepared)
 
     def fetch_row(self, querystring: str,
-                  parameters: Sequence[Any] | None = None) -> PendingQuery[SingleQueryResult]:
+                  parameters: Sequence[Any] | None = None,
+                  prepared: bool = True) -> PendingQuery[SingleQueryResult]:
         """The first row as a SingleQueryResult; NoRowsError when there is none."""
         self._check_active()
-        return self._conn.fetch_row(querystring, parameters)
+        return self._conn.fetch_row(querystring, parameters, prepared)
 
     def pipeline(
-        self, queries: Sequence[tuple[str, Sequence[Any] | None]]
+        self, queries: Sequence[tuple[str, Sequence[Any] | None]], prepared: bool = True
     ) -> PendingQuery[list[QueryResult]]:
         """Run several statements in one pipeline; awaitable -> list[QueryResult]."""
         self._check_active()
-        return self._conn.pipeline(queries)
+        return self._conn.pipeline(queries, prepared)
 
     # -- savepoints ------------------------------------------------------------
     async def savepoint(self, savepoint_name: str) -> None:

@@ -82,13 +82,15 @@ submit(ConnectionObject *self, Op *op)
 static PyObject *
 query(ConnectionObject *self, PyObject *args, PyObject *kwds, int mode, const char *fmt)
 {
-    static char *kwlist[] = {"querystring", "parameters", NULL};
+    static char *kwlist[] = {"querystring", "parameters", "prepared", NULL};
     PyObject *sql, *params = Py_None;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, fmt, kwlist, &sql, &params))
+    int prepared = 1;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, fmt, kwlist, &sql, &params, &prepared))
         return NULL;
     Op *op = new_op(self, OP_QUERY, mode);
     if (op == NULL)
         return NULL;
+    op->unnamed = !prepared;
     if (check_open(self) < 0 || op_bind_query(op, sql, params) < 0)
         return op_failed_awaitable(op);
     return submit(self, op);
@@ -97,13 +99,13 @@ query(ConnectionObject *self, PyObject *args, PyObject *kwds, int mode, const ch
 static PyObject *
 conn_execute(PyObject *self, PyObject *args, PyObject *kwds)
 {
-    return query((ConnectionObject *)self, args, kwds, RES_QUERY, "O|O:execute");
+    return query((ConnectionObject *)self, args, kwds, RES_QUERY, "O|Op:execute");
 }
 
 static PyObject *
 conn_fetch_row(PyObject *self, PyObject *args, PyObject *kwds)
 {
-    return query((ConnectionObject *)self, args, kwds, RES_ROW, "O|O:fetch_row");
+    return query((ConnectionObject *)self, args, kwds, RES_ROW, "O|Op:fetch_row");
 }
 
 /* Re-raise the current error with "<what> <i>: " in front of its message
@@ -140,13 +142,16 @@ static PyObject *
 conn_execute_many(PyObject *op_self, PyObject *args, PyObject *kwds)
 {
     ConnectionObject *self = (ConnectionObject *)op_self;
-    static char *kwlist[] = {"querystring", "parameters", NULL};
+    static char *kwlist[] = {"querystring", "parameters", "prepared", NULL};
     PyObject *sql, *rows = Py_None;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O|O:execute_many", kwlist, &sql, &rows))
+    int prepared = 1;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O|Op:execute_many", kwlist, &sql, &rows,
+                                     &prepared))
         return NULL;
     Op *op = new_op(self, OP_BATCH, RES_NONE);
     if (op == NULL)
         return NULL;
+    op->unnamed = !prepared;
     if (check_open(self) < 0 || op_bind_query(op, sql, Py_None) < 0)
         return op_failed_awaitable(op);
     if (rows == Py_None) {
@@ -216,13 +221,15 @@ conn_pipeline(PyObject *op_self, PyObject *args, PyObject *kwds)
 {
     ConnectionObject *self = (ConnectionObject *)op_self;
     module_state *st = self->st;
-    static char *kwlist[] = {"queries", NULL};
+    static char *kwlist[] = {"queries", "prepared", NULL};
     PyObject *queries;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O:pipeline", kwlist, &queries))
+    int prepared = 1;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O|p:pipeline", kwlist, &queries, &prepared))
         return NULL;
     Op *op = new_op(self, OP_PIPELINE, RES_LIST);
     if (op == NULL)
         return NULL;
+    op->unnamed = !prepared;
     if (check_open(self) < 0)
         return op_failed_awaitable(op);
     if ((op->keep = PyList_New(0)) == NULL)
@@ -407,18 +414,19 @@ conn_dealloc(ConnectionObject *self)
 
 static PyMethodDef conn_methods[] = {
     {"execute", (PyCFunction)(void (*)(void))conn_execute, METH_VARARGS | METH_KEYWORDS,
-     "execute($self, /, querystring, parameters=None)\n--\n\nRun one statement; awaitable "
-     "returning a QueryResult."},
+     "execute($self, /, querystring, parameters=None, prepared=True)\n--\n\nRun one "
+     "statement; awaitable returning a QueryResult. prepared=False: the unnamed statement, "
+     "nothing kept."},
     {"fetch_row", (PyCFunction)(void (*)(void))conn_fetch_row, METH_VARARGS | METH_KEYWORDS,
-     "fetch_row($self, /, querystring, parameters=None)\n--\n\nThe first row as a "
-     "SingleQueryResult (awaitable); NoRowsError when there is none."},
+     "fetch_row($self, /, querystring, parameters=None, prepared=True)\n--\n\nThe first "
+     "row as a SingleQueryResult (awaitable); NoRowsError when there is none."},
     {"execute_many", (PyCFunction)(void (*)(void))conn_execute_many,
      METH_VARARGS | METH_KEYWORDS,
-     "execute_many($self, /, querystring, parameters=None)\n--\n\nRun one statement once per "
-     "parameter list, pipelined with a single Sync (awaitable)."},
+     "execute_many($self, /, querystring, parameters=None, prepared=True)\n--\n\nRun one "
+     "statement once per parameter list, pipelined with a single Sync (awaitable)."},
     {"pipeline", (PyCFunction)(void (*)(void))conn_pipeline, METH_VARARGS | METH_KEYWORDS,
-     "pipeline($self, /, queries)\n--\n\nRun [(querystring, parameters), ...] in one pipeline; "
-     "awaitable returning a list of QueryResult."},
+     "pipeline($self, /, queries, prepared=True)\n--\n\nRun [(querystring, parameters), "
+     "...] in one pipeline; awaitable returning a list of QueryResult."},
     {"_simple", conn_simple, METH_O, NULL},
     {"close", conn_close, METH_NOARGS,
      "close($self, /)\n--\n\nGive the connection back to the pool (may be awaited)."},

@@ -15,6 +15,7 @@
 #include <structmember.h>
 
 #define DEFAULT_POOL_SIZE 2
+#define MAX_STMT_CACHE_SIZE 1000000
 
 /* ---- connection bookkeeping --------------------------------------------- */
 
@@ -139,6 +140,8 @@ pool_acquire(PoolObject *pool, Op *op)
     }
     c = pgd_pool_grow(pool->pool);
     if (c != NULL) {
+        if (pool->stmt_cache_size >= 0)
+            pgd_conn_set_stmt_cache_size(c, pool->stmt_cache_size);
         RawConn *rc = rawconn_new(st, pool, c);
         if (rc == NULL) {
             pgd_pool_discard(pool->pool, c);
@@ -390,16 +393,41 @@ add_param(PoolObject *self, int *n, const char *key, PyObject *obj)
     return 0;
 }
 
+/* statement_cache_size=: prepared statements kept per connection (LRU);
+ * 0 keeps none and runs every statement with the unnamed statement, in
+ * one exchange (what a pooler in transaction mode needs). */
+static int
+parse_stmt_cache_size(PoolObject *self, PyObject *v)
+{
+    self->stmt_cache_size = -1;
+    if (v == Py_None)
+        return 0;
+    long n = PyLong_Check(v) && !PyBool_Check(v) ? PyLong_AsLong(v) : -1;
+    if (n == -1 && PyErr_Occurred())
+        PyErr_Clear();
+    if (!PyLong_Check(v) || PyBool_Check(v) || n < 0 || n > MAX_STMT_CACHE_SIZE) {
+        PyErr_Format(self->st->PoolConfigurationError,
+                     "statement_cache_size must be an int from 0 to %d, got %R",
+                     MAX_STMT_CACHE_SIZE, v);
+        return -1;
+    }
+    self->stmt_cache_size = (int)n;
+    return 0;
+}
+
 static int
 pool_init(PyObject *op, PyObject *args, PyObject *kwds)
 {
     PoolObject *self = (PoolObject *)op;
     static char *kwlist[] = {"dsn", "username", "password", "host", "port", "db_name",
-                             "max_db_pool_size", "conn_recycling_method", NULL};
+                             "max_db_pool_size", "conn_recycling_method",
+                             "statement_cache_size", NULL};
     PyObject *dsn = Py_None, *user = Py_None, *password = Py_None, *host = Py_None,
              *port = Py_None, *db = Py_None, *size = Py_None, *recycle = Py_None;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|OOOOOOOO:PSQLPool", kwlist, &dsn, &user,
-                                     &password, &host, &port, &db, &size, &recycle))
+    PyObject *cache_size = Py_None;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|OOOOOOOOO:PSQLPool", kwlist, &dsn, &user,
+                                     &password, &host, &port, &db, &size, &recycle,
+                                     &cache_size))
         return -1;
     module_state *st = self->st;
     if (self->started) {
@@ -436,6 +464,8 @@ pool_init(PyObject *op, PyObject *args, PyObject *kwds)
         }
         self->recycle = (int)m;
     }
+    if (parse_stmt_cache_size(self, cache_size) < 0)
+        return -1;
     if (port != Py_None && (!PyLong_Check(port) || PyBool_Check(port))) {
         if (!PyUnicode_Check(port)) {
             PyErr_Format(st->PoolConfigurationError, "port must be an int, got %R", port);
@@ -509,6 +539,7 @@ pool_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     }
     self->max_size = DEFAULT_POOL_SIZE;
     self->recycle = PGD_RECYCLE_FAST;
+    self->stmt_cache_size = -1;
     return (PyObject *)self;
 }
 
@@ -561,13 +592,15 @@ pool_startup(PyObject *op_self, PyObject *unused)
 static PyObject *
 pool_query(PoolObject *self, PyObject *args, PyObject *kwds, int mode, const char *fmt)
 {
-    static char *kwlist[] = {"querystring", "parameters", NULL};
+    static char *kwlist[] = {"querystring", "parameters", "prepared", NULL};
     PyObject *sql, *params = Py_None;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, fmt, kwlist, &sql, &params))
+    int prepared = 1;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, fmt, kwlist, &sql, &params, &prepared))
         return NULL;
     Op *op = new_op(self, OP_QUERY, mode);
     if (op == NULL)
         return NULL;
+    op->unnamed = !prepared;
     if (pool_check_usable(self) < 0 || op_bind_query(op, sql, params) < 0)
         return op_failed_awaitable(op);
     pool_acquire(self, op);
@@ -577,13 +610,13 @@ pool_query(PoolObject *self, PyObject *args, PyObject *kwds, int mode, const cha
 static PyObject *
 pool_execute(PyObject *self, PyObject *args, PyObject *kwds)
 {
-    return pool_query((PoolObject *)self, args, kwds, RES_QUERY, "O|O:execute");
+    return pool_query((PoolObject *)self, args, kwds, RES_QUERY, "O|Op:execute");
 }
 
 static PyObject *
 pool_fetch_row(PyObject *self, PyObject *args, PyObject *kwds)
 {
-    return pool_query((PoolObject *)self, args, kwds, RES_ROW, "O|O:fetch_row");
+    return pool_query((PoolObject *)self, args, kwds, RES_ROW, "O|Op:fetch_row");
 }
 
 static PyObject *
@@ -710,11 +743,12 @@ static PyMethodDef pool_methods[] = {
      "startup($self, /)\n--\n\nStart the pool on the running event loop and open its first "
      "connection (awaitable)."},
     {"execute", (PyCFunction)(void (*)(void))pool_execute, METH_VARARGS | METH_KEYWORDS,
-     "execute($self, /, querystring, parameters=None)\n--\n\nRun one statement on a pooled "
-     "connection; awaitable returning a QueryResult."},
+     "execute($self, /, querystring, parameters=None, prepared=True)\n--\n\nRun one "
+     "statement on a pooled connection; awaitable returning a QueryResult. prepared=False: "
+     "the unnamed statement, nothing kept."},
     {"fetch_row", (PyCFunction)(void (*)(void))pool_fetch_row, METH_VARARGS | METH_KEYWORDS,
-     "fetch_row($self, /, querystring, parameters=None)\n--\n\nThe first row as a "
-     "SingleQueryResult (awaitable); NoRowsError when there is none."},
+     "fetch_row($self, /, querystring, parameters=None, prepared=True)\n--\n\nThe first "
+     "row as a SingleQueryResult (awaitable); NoRowsError when there is none."},
     {"connection", pool_connection, METH_NOARGS,
      "connection($self, /)\n--\n\nBorrow a connection (awaitable returning a Connection)."},
     {"close", pool_close, METH_NOARGS,
@@ -745,8 +779,10 @@ static PyType_Slot pool_slots[] = {
     {Py_tp_getset, pool_getset},
     {Py_tp_members, pool_members},
     {Py_tp_doc, "Pool(dsn=None, username=None, password=None, host=None, port=None, "
-                "db_name=None, max_db_pool_size=None, conn_recycling_method=None)\n--\n\n"
-                "A pool of connections to one server; max_db_pool_size=None means 2."},
+                "db_name=None, max_db_pool_size=None, conn_recycling_method=None, "
+                "statement_cache_size=None)\n--\n\n"
+                "A pool of connections to one server; max_db_pool_size=None means 2, "
+                "statement_cache_size=None means 256 (0: no prepared statements kept)."},
     {0, NULL},
 };
 

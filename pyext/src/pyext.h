@@ -140,6 +140,7 @@ struct Op {
     int abort_tx;      /* abandoned inside a transaction block: abort the
                           transaction if it completes anyway */
     int expect_error;  /* internal, and failing is its purpose */
+    int unnamed;       /* prepared=False: the unnamed statement, one exchange */
     PyObject *cancel_exc;  /* the CancelledError held back until the outcome
                               shows whether the cancel took effect */
     PyObject *cancel_task; /* the task it was thrown into */
@@ -170,6 +171,7 @@ struct PoolObject {
     char **keys, **vals; /* connection parameters, NULL-terminated */
     int max_size;
     int recycle;         /* pgd_recycle */
+    int stmt_cache_size; /* per connection; -1: the driver's default */
     int started, closed;
     Op *whead, *wtail;   /* waiting for a connection */
     PyObject *weakreflist;
