@@ -10,8 +10,8 @@
  * libpq's PQtrace and the messages the operation sent are counted: one
  * Sync each, for single statements, batches, pipelines, statements naming
  * per-database types (the pg_type query runs inside the same exchange),
- * and failures at every stage (the Sync the server waits for is still
- * sent, and the connection stays usable).  Nothing is left prepared and
+ * and failures at every stage, a cancel included (the Sync the server
+ * waits for is still sent, and the connection stays usable).  Nothing is left prepared and
  * the cache is not touched.
  */
 #include "tutil.h"
@@ -263,6 +263,30 @@ static void test_failures(pgd_conn *c)
     pgd_conn_set_unnamed(c, 0);
 }
 
+/* A cancel before the Describe's answer: no Bind goes out, the Sync does. */
+static void test_cancel(pgd_conn *c)
+{
+    pgd_value p[1];
+    FILE *f;
+    sent n;
+    int rc;
+
+    pgd_conn_set_unnamed(c, 1);
+    p[0] = t_int(3);
+    f = trace_on(c);
+    rc = pgd_conn_send_query(c, "SELECT $1::int4 * 2", 1, p);
+    CHECK(rc > 0);
+    CHECK(pgd_conn_cancel(c) == PGD_OK);
+    CHECK(t_run(c, rc) == PGD_ERROR);
+    n = trace_off(c, f);
+    CHECK_STREQ(pgd_conn_error(c)->sqlstate, "57014");
+    CHECK_MSG(n.syncs == 1 && n.binds == 0, "syncs %d binds %d", n.syncs, n.binds);
+    CHECK(pgd_conn_is_ok(c) && pgd_conn_txstate(c) == PGD_TX_IDLE);
+    CHECK(t_query(c, "SELECT $1::int4 * 2", 1, p) == PGD_OK);
+    CHECK_NEXT(c, "6");
+    pgd_conn_set_unnamed(c, 0);
+}
+
 int main(void)
 {
     pgd_conn *c;
@@ -273,6 +297,7 @@ int main(void)
     test_batch_pipeline(c);
     test_types(c);
     test_failures(c);
+    test_cancel(c);
     pgd_conn_free(c);
     pgd_registry_free((pgd_registry *)t_reg);
     return t_done("test_unnamed");
