@@ -203,8 +203,9 @@ logged() {
 run_phase fuzz logged fuzz bash tests/fuzz/run.sh
 
 # ==== wheels and sdist ===============================================================
-#   dist-wheel   scripts/build-wheels.sh --python 3.11 --out build/dist: the sdist and,
-#                from it alone, one manylinux wheel (private jemalloc linked in, libpq
+#   dist-wheel   scripts/build-wheels.sh --python 3.11,3.13 --out build/dist: the sdist
+#                and, from it alone, a manylinux wheel for each Python whose whole
+#                suite runs below (private jemalloc linked in, libpq
 #                and its libraries inside, auditwheel), checked in a fresh venv.
 #                PSQLPY_TEST_WHEEL then names build/dist, and tests/py/test_dist.py
 #                (in the pytest phases below) installs the wheel into a fresh venv and
@@ -215,7 +216,7 @@ run_phase fuzz logged fuzz bash tests/fuzz/run.sh
 #                a query (tests/py/tools/dist_smoke.py).
 DIST=$PWD/build/dist
 dist_wheel() {
-    rm -rf "$DIST" && bash scripts/build-wheels.sh --python 3.11 --out "$DIST"
+    rm -rf "$DIST" && bash scripts/build-wheels.sh --python 3.11,3.13 --out "$DIST"
 }
 dist_sdist() {
     local venv=$DIST/sdist-venv log=$DIST/logs/sdist-install.log sdist empty rc=0

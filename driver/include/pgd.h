@@ -114,6 +114,7 @@ int pgd_result_nrows(const pgd_result *r);
 int pgd_result_ncols(const pgd_result *r);
 const char *pgd_result_colname(const pgd_result *r, int col);
 uint32_t pgd_result_coltype(const pgd_result *r, int col);
+uint32_t pgd_result_coltable(const pgd_result *r, int col); /* source table OID, or 0 */
 const char *pgd_result_command(const pgd_result *r); /* tag, e.g. "INSERT 0 1" */
 int64_t pgd_result_affected(const pgd_result *r);    /* rows affected, or -1 */
 int pgd_result_isnull(const pgd_result *r, int row, int col);
@@ -122,6 +123,11 @@ int pgd_result_isnull(const pgd_result *r, int row, int col);
  * of the text form for a type with no codec), or NULL after host->error(). */
 pgd_obj *pgd_result_get(const pgd_result *r, int row, int col,
                         const pgd_host *host, void *h);
+/* The cell's bytes as the server sent them, undecoded: *data and *len
+ * point into the result (borrowed, valid until pgd_result_free).  Returns
+ * 1 for binary format, 0 for text, -1 for SQL NULL or a cell outside the
+ * result (*data NULL, *len 0). */
+int pgd_result_raw(const pgd_result *r, int row, int col, const char **data, size_t *len);
 /* The result stays valid after its statement is evicted or its connection
  * is freed. */
 void pgd_result_free(pgd_result *r);
@@ -138,7 +144,9 @@ typedef enum pgd_txstate {
 } pgd_txstate;
 
 /* Validate a DSN / conninfo string without connecting.  PGD_OK, or
- * PGD_ERROR with libpq's message copied into err. */
+ * PGD_ERROR with libpq's message copied into err; no password of the
+ * string appears in it (parse errors are those of a copy whose passwords
+ * are masked). */
 int pgd_conninfo_check(const char *dsn, char *err, size_t errlen);
 /* The same for keyword/value arrays as given to pgd_conn_new(), including
  * integer options (port, connect_timeout, keepalives*) that libpq itself
@@ -162,9 +170,26 @@ int pgd_conn_connect_start(pgd_conn *c);
 int pgd_conn_connect_poll(pgd_conn *c);
 int pgd_conn_socket(const pgd_conn *c); /* -1 when closed */
 /* connect_timeout in seconds as configured (libpq does not enforce it for
- * non-blocking connects: the caller must), -1 when not set.  Valid after
- * pgd_conn_connect_start(). */
+ * non-blocking connects: the caller must, per host), -1 when not set. */
 int pgd_conn_connect_timeout(const pgd_conn *c);
+/*
+ * Several hosts (host=a,b port=p1,p2, a URI with several hosts, or the
+ * same from PGHOST/PGPORT) are tried one at a time, each with its own
+ * libpq connection, in the given order or, with load_balance_hosts=random,
+ * in a new random order for every connect.  A host that fails (refused,
+ * 57P03, not what target_session_attrs asks for, ...) is followed by the
+ * next one inside pgd_conn_connect_poll(); the error after the last one
+ * lists every host's failure.  prefer-standby tries every host as
+ * "standby", then every host that did not time out as "any".
+ *
+ * pgd_conn_connect_attempt() counts the hosts started by this connect: when
+ * it changes, the caller restarts its per-host deadline.  When a deadline
+ * expires, pgd_conn_connect_skip() gives the current host up (`why` goes
+ * into the message) and starts the next: PGD_WANT_* as from
+ * pgd_conn_connect_poll(), or PGD_ERROR when none is left.
+ */
+int pgd_conn_connect_attempt(const pgd_conn *c);
+int pgd_conn_connect_skip(pgd_conn *c, const char *why);
 
 int pgd_conn_is_ok(const pgd_conn *c);      /* connected and not broken */
 int pgd_conn_is_busy(const pgd_conn *c);    /* an operation is in progress */
@@ -254,6 +279,50 @@ int pgd_conn_cancel(pgd_conn *c);
  * statements was a COMMIT).  Inside a transaction block this also ends the
  * caller's transaction. */
 void pgd_conn_disconnect(pgd_conn *c);
+
+/* ---- stopping an operation early (async.c) ----------------------------------
+ * When the caller of a running operation gives up (its task was cancelled,
+ * its timeout expired), what can still be prevented depends on where the
+ * operation is.  The decision is made here, without I/O, so that it is
+ * tested from C; the event-loop adapter carries it out. */
+typedef enum pgd_opkind {
+    PGD_OPK_QUERY = 1, /* pgd_conn_send_query */
+    PGD_OPK_SIMPLE,    /* pgd_conn_send_simple */
+    PGD_OPK_BATCH,     /* pgd_conn_send_batch */
+    PGD_OPK_PIPELINE   /* pgd_conn_send_pipeline */
+} pgd_opkind;
+
+typedef enum pgd_stop {
+    /* pgd_conn_disconnect(): the rest (its final Sync among it) is never
+     * sent, the server rolls the implicit transaction back */
+    PGD_STOP_DISCONNECT = 1,
+    /* pgd_conn_cancel(), then wait for the outcome, which is the truth:
+     * failed on a live connection -> nothing of it stays; complete -> the
+     * stop came too late and the result stands */
+    PGD_STOP_CANCEL_WAIT,
+    /* pgd_conn_cancel(); the caller gives up at once, late results are
+     * read and dropped */
+    PGD_STOP_CANCEL,
+    /* as PGD_STOP_CANCEL, and if the transaction block is still healthy
+     * when the operation ends (it completed anyway, or was stopped before
+     * its Bind/Execute), fail it before anything else runs on the
+     * connection, so the abandoned statement cannot be committed */
+    PGD_STOP_CANCEL_ABORT_TX
+} pgd_stop;
+
+/* The plan for a running operation of `kind` that started in transaction
+ * state `tx_at_start`; output_unsent: the last send/pgd_conn_io() returned
+ * PGD_WANT_WRITE; can_wait: the caller may wait for the outcome. */
+pgd_stop pgd_stop_plan(pgd_opkind kind, pgd_txstate tx_at_start, int output_unsent,
+                       int can_wait);
+/* The plan once pgd_conn_cancel() failed: a caller that waits still learns
+ * the outcome; otherwise the connection must not be reused
+ * (PGD_STOP_DISCONNECT). */
+pgd_stop pgd_stop_cancel_failed(pgd_stop plan);
+/* Seconds to give the server to act on the cancel request of `plan`
+ * before the connection is closed (a frozen backend, a dead link): short
+ * when a caller waits for it. */
+double pgd_stop_grace(pgd_stop plan);
 
 /* An opaque pointer for the caller (the extension maps connections to its
  * own objects with it).  Never touched by the driver. */

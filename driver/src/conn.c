@@ -63,35 +63,13 @@ static int check_option(const char *key, const char *val, char *err, size_t errl
     return PGD_OK;
 }
 
-int pgd_conninfo_check_params(const char *const *keys, const char *const *vals, char *err,
-                              size_t errlen)
-{
-    size_t i;
-
-    for (i = 0; keys && keys[i]; i++) {
-        if (strcmp(keys[i], "dbname") == 0 && vals[i] &&
-            (strchr(vals[i], '=') || strncmp(vals[i], "postgresql://", 13) == 0 ||
-             strncmp(vals[i], "postgres://", 11) == 0)) {
-            if (pgd_conninfo_check(vals[i], err, errlen) != PGD_OK)
-                return PGD_ERROR;
-        } else if (check_option(keys[i], vals[i], err, errlen) != PGD_OK) {
-            return PGD_ERROR;
-        }
-    }
-    return PGD_OK;
-}
-
-int pgd_conninfo_check(const char *dsn, char *err, size_t errlen)
+/* Parse `dsn` and check its integer options; libpq's message into err,
+ * with the words it quotes from after masked position `tail` redacted. */
+static int check_conninfo(const char *dsn, char *err, size_t errlen, size_t tail)
 {
     char *msg = NULL;
-    PQconninfoOption *opts;
+    PQconninfoOption *opts = PQconninfoParse(dsn, &msg);
 
-    if (!dsn) {
-        if (err && errlen)
-            snprintf(err, errlen, "no connection string");
-        return PGD_ERROR;
-    }
-    opts = PQconninfoParse(dsn, &msg);
     if (opts) {
         PQconninfoOption *o;
         int rc = PGD_OK;
@@ -110,107 +88,123 @@ int pgd_conninfo_check(const char *dsn, char *err, size_t errlen)
         n = strlen(err);
         while (n && err[n - 1] == '\n')
             err[--n] = '\0';
+        pgd_redact_tail(err, errlen, dsn, tail);
     }
     if (msg)
         PQfreemem(msg);
     return PGD_ERROR;
 }
 
-/* ---- connection parameters ---------------------------------------------- */
-
-static int looks_like_conninfo(const char *s)
+/* A connection string's syntax, checked with its passwords masked first so
+ * that no message of libpq's quotes one (see redact.c).  load_balance_hosts,
+ * which libpq 15 does not know, is taken out first (hosts.c). */
+static int check_dsn(const char *dsn, char *err, size_t errlen)
 {
-    return strchr(s, '=') || strncmp(s, "postgresql://", 13) == 0 ||
-           strncmp(s, "postgres://", 11) == 0;
+    size_t tail = 0;
+    char *lb = NULL, *stripped = pgd_dsn_strip_load_balance(dsn, &lb), *masked;
+    int rc;
+
+    pgd_free(lb);
+    masked = stripped ? pgd_mask_passwords(stripped, &tail) : NULL;
+    if (!masked) {
+        pgd_free(stripped);
+        if (err && errlen)
+            snprintf(err, errlen, "out of memory");
+        return PGD_ERROR;
+    }
+    rc = check_conninfo(masked, err, errlen, tail);
+    if (rc == PGD_OK && strcmp(masked, stripped) != 0 &&
+        check_conninfo(stripped, NULL, 0, 0) != PGD_OK) {
+        rc = PGD_ERROR; /* only the password is at fault: do not quote it */
+        if (err && errlen)
+            snprintf(err, errlen, "the password in the connection string is malformed "
+                                  "(a bad %%XX escape in a URI, or an unterminated quote)");
+    }
+    pgd_free(masked);
+    pgd_free(stripped);
+    return rc;
 }
 
-/* The options the caller asked for, following libpq's precedence (later
- * keywords win, a DSN in the first dbname counts at its position), or
- * PGOPTIONS when none.  Returns a new string or NULL. */
-static char *user_options(const char *const *keys, const char *const *vals)
+int pgd_conninfo_check_params(const char *const *keys, const char *const *vals, char *err,
+                              size_t errlen)
 {
-    const char *found = NULL;
-    char *dsn_opt = NULL, *ret;
-    int seen_dbname = 0;
+    pgd_targets t;
     size_t i;
+    int rc = PGD_OK;
 
+    /* the first dbname that is a connection string is expanded (as libpq) */
     for (i = 0; keys && keys[i]; i++) {
-        const char *v = vals[i];
-
-        if (!v || !*v)
-            continue;
-        if (strcmp(keys[i], "dbname") == 0 && !seen_dbname) {
-            seen_dbname = 1;
-            if (looks_like_conninfo(v)) {
-                PQconninfoOption *o = PQconninfoParse(v, NULL), *p;
-
-                for (p = o; p && p->keyword; p++) {
-                    if (strcmp(p->keyword, "options") == 0 && p->val && *p->val) {
-                        pgd_free(dsn_opt);
-                        dsn_opt = pgd_strdup(p->val);
-                        found = dsn_opt;
-                    }
-                }
-                if (o)
-                    PQconninfoFree(o);
-            }
-        } else if (strcmp(keys[i], "options") == 0) {
-            found = v;
+        if (strcmp(keys[i], "dbname") == 0 && vals[i] && *vals[i]) {
+            if (pgd_looks_like_conninfo(vals[i]))
+                rc = check_dsn(vals[i], err, errlen);
+            break;
         }
     }
-    if (!found)
-        found = getenv("PGOPTIONS");
-    ret = found && *found ? pgd_strdup(found) : NULL;
-    pgd_free(dsn_opt);
-    return ret;
+    if (rc == PGD_OK) {
+        rc = pgd_targets_init(&t, keys, vals, err, errlen);
+        for (i = 0; rc == PGD_OK && i < t.nflat; i++)
+            rc = check_option(t.keys[i], t.vals[i], err, errlen);
+        for (i = 0; rc == PGD_OK && i < t.nport; i++)
+            rc = check_option("port", t.port[i], err, errlen);
+        pgd_targets_free(&t);
+    }
+    if (rc != PGD_OK && err && errlen)
+        pgd_redact_passwords(err, errlen, keys, vals);
+    return rc;
 }
 
-/* keys/vals copied, plus our options and client_encoding at the end. */
+int pgd_conninfo_check(const char *dsn, char *err, size_t errlen)
+{
+    const char *const keys[] = {"dbname", NULL};
+    const char *const vals[] = {dsn, NULL};
+    int rc;
+
+    if (!dsn) {
+        if (err && errlen)
+            snprintf(err, errlen, "no connection string");
+        return PGD_ERROR;
+    }
+    rc = check_dsn(dsn, err, errlen);
+    if (rc != PGD_OK && err && errlen)
+        pgd_redact_passwords(err, errlen, keys, vals);
+    return rc != PGD_OK ? rc : pgd_conninfo_check_params(keys, vals, err, errlen);
+}
+
+/* ---- connection parameters ---------------------------------------------- */
+
+/* The flattened parameters, with our session options after the caller's
+ * (theirs, else PGOPTIONS) and client_encoding.  A parameter set that
+ * cannot be used is kept as a message for pgd_conn_connect_start(). */
 static int build_params(pgd_conn *c, const char *const *keys, const char *const *vals)
 {
-    size_t n = 0, i, j = 0, len;
-    char *uopt = NULL, *opt = NULL;
+    char err[512];
+    const char *uopt;
+    char *opt;
+    size_t len;
+    int rc;
 
-    while (keys && keys[n])
-        n++;
-    c->keys = pgd_calloc(n + 3, sizeof *c->keys);
-    c->vals = pgd_calloc(n + 3, sizeof *c->vals);
-    if (!c->keys || !c->vals)
-        goto error;
-    for (i = 0; i < n; i++, j++) {
-        c->keys[j] = pgd_strdup(keys[i]);
-        c->vals[j] = pgd_strdup(vals[i] ? vals[i] : "");
-        if (!c->keys[j] || !c->vals[j])
-            goto error;
+    if (pgd_targets_init(&c->tg, keys, vals, err, sizeof err) != PGD_OK) {
+        /* the same fault again, said without quoting a password */
+        if (pgd_conninfo_check_params(keys, vals, err, sizeof err) == PGD_OK)
+            snprintf(err, sizeof err, "invalid connection parameters");
+        c->bad_params = pgd_strdup(err);
+        return c->bad_params ? PGD_OK : PGD_ERROR;
     }
-    uopt = user_options(keys, vals);
+    uopt = pgd_targets_get(&c->tg, "options");
+    if (!uopt || !*uopt)
+        uopt = getenv("PGOPTIONS");
+    if (uopt && !*uopt)
+        uopt = NULL;
     len = (uopt ? strlen(uopt) + 1 : 0) + sizeof PGD_SESSION_OPTIONS;
     opt = pgd_malloc(len);
     if (!opt)
-        goto error;
+        return PGD_ERROR;
     snprintf(opt, len, "%s%s%s", uopt ? uopt : "", uopt ? " " : "", PGD_SESSION_OPTIONS);
-    c->keys[j] = pgd_strdup("options");
-    c->vals[j++] = opt;
-    opt = NULL;
-    c->keys[j] = pgd_strdup("client_encoding");
-    c->vals[j++] = pgd_strdup("UTF8");
-    for (i = 0; i < j; i++)
-        if (!c->keys[i] || !c->vals[i])
-            goto error;
-    pgd_free(uopt);
-    return PGD_OK;
-error:
-    pgd_free(uopt);
+    rc = pgd_targets_set(&c->tg, "options", opt);
     pgd_free(opt);
-    /* calloc'ed: every slot not filled is NULL */
-    for (i = 0; i < n + 3 && c->keys && c->vals; i++) {
-        pgd_free(c->keys[i]);
-        pgd_free(c->vals[i]);
-    }
-    pgd_free(c->keys);
-    pgd_free(c->vals);
-    c->keys = c->vals = NULL;
-    return PGD_ERROR;
+    if (rc != PGD_OK || pgd_targets_set(&c->tg, "client_encoding", "UTF8") != PGD_OK)
+        return PGD_ERROR;
+    return PGD_OK;
 }
 
 pgd_conn *pgd_conn_new(const char *const *keys, const char *const *vals, const pgd_registry *reg)
@@ -225,6 +219,7 @@ pgd_conn *pgd_conn_new(const char *const *keys, const char *const *vals, const p
     c->types = pgd_types_new();
     if (!c->types || build_params(c, keys, vals) != PGD_OK) {
         pgd_types_release(c->types);
+        pgd_targets_free(&c->tg);
         pgd_free(c);
         return NULL;
     }
@@ -244,8 +239,8 @@ void pgd_conn_free(pgd_conn *c)
     pgd_cache_free(&c->cache);
     pgd_types_release(c->types);
     pgd_error_clear(&c->err);
-    pgd_strv_free(c->keys);
-    pgd_strv_free(c->vals);
+    pgd_targets_free(&c->tg);
+    pgd_free(c->bad_params);
     pgd_free(c->wbuf.p);
     pgd_free((void *)c->pvals);
     pgd_free(c->plens);
@@ -282,16 +277,11 @@ const pgd_error *pgd_conn_error(const pgd_conn *c) { return &c->err; }
 
 int pgd_conn_connect_timeout(const pgd_conn *c)
 {
-    PQconninfoOption *opts, *o;
-    int secs = -1;
+    const char *v = pgd_targets_get(&c->tg, "connect_timeout");
 
-    if (!c->pg || !(opts = PQconninfo(c->pg)))
-        return -1;
-    for (o = opts; o->keyword; o++)
-        if (strcmp(o->keyword, "connect_timeout") == 0 && o->val && *o->val)
-            secs = atoi(o->val);
-    PQconninfoFree(opts);
-    return secs;
+    if (!v || !*v)
+        v = getenv("PGCONNECT_TIMEOUT");
+    return v && *v ? atoi(v) : -1;
 }
 
 /* ---- connect --------------------------------------------------------------- */
@@ -302,24 +292,70 @@ static void notice_noop(void *arg, const char *message)
     (void)message;
 }
 
+/* A failed host: remember why, let libpq's connection go. */
+static void attempt_failed(pgd_conn *c, const char *why)
+{
+    pgd_targets_log(&c->tg, why && *why ? why : "could not connect");
+    if (c->pg) {
+        PQfinish(c->pg);
+        c->pg = NULL;
+    }
+}
+
+/* No host is left: the connect failed, with every host's reason and
+ * without the passwords of the parameters. */
+static int connect_failed(pgd_conn *c)
+{
+    char buf[PGD_ERRSTR_MAX];
+
+    c->state = PGD_CS_FAILED;
+    snprintf(buf, sizeof buf, "%s", c->tg.log ? c->tg.log : "could not connect");
+    pgd_redact_passwords(buf, sizeof buf, (const char *const *)c->tg.keys,
+                         (const char *const *)c->tg.vals);
+    return pgd_conn_fail(c, PGD_E_CONNECT, -1, "%s", buf);
+}
+
+/* Start the attempt on the current host, or on the next ones while an
+ * attempt fails at once.  PGD_WANT_WRITE or PGD_ERROR. */
+static int attempt_start(pgd_conn *c)
+{
+    for (;;) {
+        const char *const *keys, *const *vals;
+
+        pgd_targets_params(&c->tg, &keys, &vals);
+        c->attempt++;
+        c->pg = PQconnectStartParams(keys, vals, 0);
+        if (!c->pg) {
+            c->state = PGD_CS_FAILED;
+            return pgd_conn_fail(c, PGD_E_NOMEM, -1, "out of memory starting a connection");
+        }
+        if (PQstatus(c->pg) != CONNECTION_BAD) {
+            c->state = PGD_CS_CONNECTING;
+            /* libpq: behave as if PQconnectPoll had returned PGRES_POLLING_WRITING */
+            return PGD_WANT_WRITE;
+        }
+        attempt_failed(c, PQerrorMessage(c->pg));
+        if (!pgd_targets_next(&c->tg))
+            return connect_failed(c);
+    }
+}
+
 int pgd_conn_connect_start(pgd_conn *c)
 {
     if (c->state != PGD_CS_NEW)
         return pgd_conn_fail(c, PGD_E_USAGE, -1, "connect_start on a connection that was "
                                                  "already started");
     pgd_error_clear(&c->err);
-    c->pg = PQconnectStartParams((const char *const *)c->keys, (const char *const *)c->vals, 1);
-    if (!c->pg) {
+    if (c->bad_params) {
+        c->state = PGD_CS_FAILED;
+        return pgd_conn_fail(c, PGD_E_CONNECT, -1, "%s", c->bad_params);
+    }
+    if (pgd_targets_begin(&c->tg) != PGD_OK) {
         c->state = PGD_CS_FAILED;
         return pgd_conn_fail(c, PGD_E_NOMEM, -1, "out of memory starting a connection");
     }
-    if (PQstatus(c->pg) == CONNECTION_BAD) {
-        c->state = PGD_CS_FAILED;
-        return pgd_error_from_conn(&c->err, c->pg, PGD_E_CONNECT, -1);
-    }
-    c->state = PGD_CS_CONNECTING;
-    /* libpq: behave as if PQconnectPoll had returned PGRES_POLLING_WRITING */
-    return PGD_WANT_WRITE;
+    c->attempt = 0;
+    return attempt_start(c);
 }
 
 int pgd_conn_connect_poll(pgd_conn *c)
@@ -336,17 +372,39 @@ int pgd_conn_connect_poll(pgd_conn *c)
     case PGRES_POLLING_OK:
         break;
     default:
-        c->state = PGD_CS_FAILED;
-        return pgd_error_from_conn(&c->err, c->pg, PGD_E_CONNECT, -1);
+        attempt_failed(c, PQerrorMessage(c->pg));
+        return pgd_targets_next(&c->tg) ? attempt_start(c) : connect_failed(c);
     }
     if (PQsetnonblocking(c->pg, 1) != 0) {
-        c->state = PGD_CS_FAILED;
-        return pgd_error_from_conn(&c->err, c->pg, PGD_E_CONNECT, -1);
+        attempt_failed(c, "could not make the connection non-blocking");
+        return connect_failed(c);
     }
     PQsetNoticeProcessor(c->pg, notice_noop, NULL);
+    pgd_free(c->tg.log);
+    c->tg.log = NULL;
+    c->tg.loglen = c->tg.lastoff = 0;
     c->state = PGD_CS_IDLE;
     return PGD_OK;
 }
+
+int pgd_conn_connect_skip(pgd_conn *c, const char *why)
+{
+    char msg[512];
+    const char *host, *port;
+
+    if (c->state != PGD_CS_CONNECTING)
+        return pgd_conn_fail(c, PGD_E_USAGE, -1, "connect_skip without a connection attempt");
+    host = c->pg ? PQhost(c->pg) : NULL;
+    port = c->pg ? PQport(c->pg) : NULL;
+    snprintf(msg, sizeof msg, "connection to server at \"%s\", port %s failed: %s",
+             host && *host ? host : "(default)", port && *port ? port : "(default)",
+             why ? why : "timeout expired");
+    c->tg.timed_out[pgd_targets_current(&c->tg)] = 1;
+    attempt_failed(c, msg);
+    return pgd_targets_next(&c->tg) ? attempt_start(c) : connect_failed(c);
+}
+
+int pgd_conn_connect_attempt(const pgd_conn *c) { return c->attempt; }
 
 int pgd_conn_socket(const pgd_conn *c)
 {

@@ -93,6 +93,21 @@ int pgd_error_from_result(pgd_error *e, const PGresult *res, int index) PGD_COLD
 /* Copy PQerrorMessage(pg) as `kind`; returns PGD_ERROR. */
 int pgd_error_from_conn(pgd_error *e, PGconn *pg, int kind, int index) PGD_COLD;
 
+/* ---- passwords in messages (redact.c) ------------------------------------ */
+#define PGD_REDACTED "********"
+/* A copy of the connection string `dsn` with every password value replaced
+ * by PGD_REDACTED (pgd_malloc'ed; NULL on OOM).  *tail: where the text
+ * after an unquoted key=value password starts in the copy (0 if none). */
+char *pgd_mask_passwords(const char *dsn, size_t *tail) PGD_COLD;
+/* Replace in msg (capacity cap) each password held by keys/vals (a
+ * "password" value, or one inside a "dbname" connection string: as given,
+ * percent-decoded, and a URI's whole user:password). */
+void pgd_redact_passwords(char *msg, size_t cap, const char *const *keys,
+                          const char *const *vals) PGD_COLD;
+/* Redact each "word" msg quotes that occurs in masked after `tail` (the
+ * rest of an unquoted password libpq read as keywords). */
+void pgd_redact_tail(char *msg, size_t cap, const char *masked, size_t tail) PGD_COLD;
+
 /* ---- registry (registry.c, loader.c) ------------------------------------- */
 typedef struct pgd_reg_entry {
     const pgd_codec *codec; /* base type codec, or the element codec of an
@@ -214,12 +229,58 @@ typedef struct pgd_op {
     PGresult *simple_last;
 } pgd_op;
 
+/* ---- hosts (hosts.c) -------------------------------------------------------
+ * A connection's parameters flattened (PQconnectStartParams' precedence,
+ * a DSN expanded), with host, hostaddr, port, target_session_attrs and
+ * load_balance_hosts taken out, and the order its hosts are tried in. */
+typedef struct pgd_targets {
+    char **keys, **vals;      /* the other parameters, NULL-terminated */
+    size_t nflat, capflat, capvals;
+    char **host, **hostaddr, **port; /* per host; NULL when not given */
+    size_t n, nport;          /* hosts (>= 1); port entries (0, 1 or n) */
+    char *tsa;                /* target_session_attrs, or NULL */
+    int prefer_standby, random;
+    size_t *order, pos;       /* order[pos]: the host being tried */
+    int pass;                 /* prefer-standby: 1 standby only, 2 any */
+    unsigned char *timed_out; /* per host, this connect */
+    const char **akeys, **avals; /* the current attempt's parameters */
+    char *log;                /* every failed attempt's message */
+    size_t loglen, lastoff;
+} pgd_targets;
+
+/* A dbname value that libpq would expand as a connection string. */
+int pgd_looks_like_conninfo(const char *s);
+/* dsn without its load_balance_hosts (new string; its value, new, in *lb;
+ * NULL when out of memory). */
+char *pgd_dsn_strip_load_balance(const char *dsn, char **lb);
+/* PGD_OK, or PGD_ERROR with the reason in err (a DSN libpq cannot parse,
+ * unmatched host/port lists, a bad load_balance_hosts or
+ * target_session_attrs, out of memory); t is then empty. */
+int pgd_targets_init(pgd_targets *t, const char *const *keys, const char *const *vals,
+                     char *err, size_t errlen);
+void pgd_targets_free(pgd_targets *t);
+int pgd_targets_set(pgd_targets *t, const char *key, const char *val);
+const char *pgd_targets_get(const pgd_targets *t, const char *key);
+/* A new connect: a new order (shuffled for load_balance_hosts=random),
+ * the first host, an empty log.  PGD_ERROR only when out of memory. */
+int pgd_targets_begin(pgd_targets *t);
+/* Move on to the next host; 0 when none is left. */
+int pgd_targets_next(pgd_targets *t);
+size_t pgd_targets_current(const pgd_targets *t);
+/* The current attempt's parameters (for expand_dbname = 0), valid until
+ * the next call. */
+void pgd_targets_params(pgd_targets *t, const char *const **keys, const char *const **vals);
+/* Remember an attempt's failure (bounded; a repeat of the last is dropped). */
+void pgd_targets_log(pgd_targets *t, const char *msg);
+
 enum pgd_conn_state { PGD_CS_NEW = 0, PGD_CS_CONNECTING, PGD_CS_IDLE, PGD_CS_BUSY, PGD_CS_BROKEN, PGD_CS_FAILED };
 
 struct pgd_conn {
     PGconn *pg;
     int state;
-    char **keys, **vals;          /* NULL-terminated, owned */
+    pgd_targets tg;               /* parameters and hosts */
+    char *bad_params;             /* why tg could not be made, or NULL */
+    int attempt;                  /* hosts tried by this connect so far */
     const pgd_registry *reg;
     void *user;
     pgd_error err;
@@ -289,7 +350,6 @@ pgd_result *pgd_result_new(PGresult *res, const pgd_stmt *s, const pgd_registry 
                            pgd_typemap *types);
 
 /* pipeline.c: the operation engine */
-int pgd_op_start(pgd_conn *c);
 int pgd_op_advance(pgd_conn *c);
 void pgd_op_reset(pgd_conn *c);
 

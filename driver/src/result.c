@@ -70,6 +70,13 @@ uint32_t pgd_result_coltype(const pgd_result *r, int col)
     return col >= 0 && col < r->ncols ? PQftype(r->res, col) : 0;
 }
 
+/* OID of the table column `col` was taken from (PQftable), 0 when it is
+ * computed or out of range. */
+uint32_t pgd_result_coltable(const pgd_result *r, int col)
+{
+    return col >= 0 && col < r->ncols ? PQftable(r->res, col) : 0;
+}
+
 const char *pgd_result_command(const pgd_result *r) { return PQcmdStatus(r->res); }
 
 int64_t pgd_result_affected(const pgd_result *r)
@@ -121,4 +128,16 @@ pgd_obj *pgd_result_get(const pgd_result *r, int row, int col, const pgd_host *h
         return cc->codec->decode_text(&cx, p, n);
     }
     return host->make_str(h, p, n);
+}
+
+int pgd_result_raw(const pgd_result *r, int row, int col, const char **data, size_t *len)
+{
+    *data = NULL;
+    *len = 0;
+    if (pgd_unlikely(row < 0 || row >= r->nrows || col < 0 || col >= r->ncols) ||
+        PQgetisnull(r->res, row, col))
+        return -1;
+    *data = PQgetvalue(r->res, row, col);
+    *len = (size_t)PQgetlength(r->res, row, col);
+    return PQfformat(r->res, col) == 1 ? 1 : 0;
 }

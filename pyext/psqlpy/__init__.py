@@ -19,21 +19,35 @@ from typing import cast as _cast
 
 from psqlpy import exceptions, extra_types  # loaded before the extension needs them
 from psqlpy import _psqlpy
-from psqlpy._enums import ConnRecyclingMethod, IsolationLevel, ReadVariant
+from psqlpy._enums import (
+    ConnRecyclingMethod,
+    IsolationLevel,
+    KeepaliveConfig,
+    LoadBalanceHosts,
+    ReadVariant,
+    SslMode,
+    TargetSessionAttrs,
+)
 from psqlpy._psqlpy import (
     PendingQuery,
     QueryResult,
+    Record,
     SingleQueryResult,
     has_codec,
     load_codec_plugin,
 )
 from psqlpy._transaction import Cursor, Transaction
+from psqlpy.exceptions import Error
 
 __all__ = [
     "PSQLPool", "Connection", "Transaction", "Cursor", "QueryResult",
-    "SingleQueryResult", "PendingQuery", "IsolationLevel", "ReadVariant",
+    "SingleQueryResult", "Record", "PendingQuery", "IsolationLevel", "ReadVariant",
     "ConnRecyclingMethod", "load_codec_plugin", "has_codec", "register_codec", "exceptions",
     "extra_types",
+    # the psqlpy 0.13 API (its Connection, Transaction and Cursor classes are
+    # in psqlpy._internal: the names here stay PSQLPool's)
+    "ConnectionPool", "ConnectionPoolBuilder", "connect", "connect_pool", "Error",
+    "SslMode", "LoadBalanceHosts", "TargetSessionAttrs", "KeepaliveConfig", "row_factories",
 ]
 
 try:
@@ -65,11 +79,24 @@ class PSQLPool(_psqlpy.Pool):
 
     ``PSQLPool(dsn=None, username=None, password=None, host=None, port=None,
     db_name=None, max_db_pool_size=2, conn_recycling_method=None,
-    statement_cache_size=None)``.  A DSN overrides the separate arguments;
-    anything not given falls back to libpq's defaults and ``PG*`` environment
-    variables.  ``statement_cache_size`` is how many prepared statements each
-    connection keeps (None: 256); 0 keeps none and runs every statement with
-    the unnamed statement in one exchange, as PgBouncer's transaction pooling
+    sslmode=None, sslrootcert=None, sslcert=None, sslkey=None,
+    command_timeout=None, target_session_attrs=None, load_balance_hosts=None,
+    connect_timeout=None, statement_cache_size=None)``.  A DSN overrides
+    the separate arguments (but not target_session_attrs, load_balance_hosts
+    and connect_timeout); anything not given falls back to libpq's defaults
+    and ``PG*`` environment variables.  The TLS keywords are libpq's options
+    of the same names (``sslmode="verify-full"``, ``sslrootcert`` the CA
+    file, ``sslcert``/``sslkey`` a client certificate); they apply with a
+    DSN too, where the DSN does not set them.  ``host`` and ``port`` may be
+    lists (or libpq's comma-separated form): the hosts are tried one at a
+    time, each within ``connect_timeout`` seconds, in a new random order for
+    each connection with ``load_balance_hosts="random"``; see
+    docs/scaling.md.  ``command_timeout`` (seconds) is the default
+    ``timeout`` of every statement; an expired timeout raises
+    ``psqlpy.exceptions.QueryTimeoutError``.
+    ``statement_cache_size`` is how many prepared statements each connection
+    keeps (None: 256); 0 keeps none and runs every statement with the
+    unnamed statement in one exchange, as PgBouncer's transaction pooling
     needs (see docs/scaling.md).
     """
 
@@ -78,8 +105,8 @@ class PSQLPool(_psqlpy.Pool):
     if _TYPE_CHECKING:
         # The extension hands out instances of the Connection class above
         # (see _set_connection_class below); no Python-level wrapper at run time.
-        def connection(self) -> PendingQuery[Connection]:
-            return _cast("PendingQuery[Connection]", super().connection())
+        def connection(self, timeout: float | None = None) -> PendingQuery[Connection]:
+            return _cast("PendingQuery[Connection]", super().connection(timeout))
 
     async def transaction(
         self,
@@ -149,3 +176,12 @@ def _load_builtin_codecs() -> None:
 
 
 _load_builtin_codecs()
+
+# the psqlpy 0.13 API, beside PSQLPool's (imported last: it builds on the above)
+from psqlpy import row_factories  # noqa: E402
+from psqlpy._pool013 import (  # noqa: E402
+    ConnectionPool,
+    ConnectionPoolBuilder,
+    connect,
+    connect_pool,
+)

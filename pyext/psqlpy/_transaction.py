@@ -131,37 +131,39 @@ class Transaction:
         await self._finish("ROLLBACK")
 
     # -- statements ------------------------------------------------------------
-    def execute(self, querystring: str,
-                parameters: Sequence[Any] | None = None,
+    # timeout: seconds for the call (None: the pool's command_timeout);
+    # QueryTimeoutError when it expires, with the transaction left failed
+    # as by a cancelled statement.  prepared=False: the unnamed statement,
+    # nothing kept prepared (as with the pool's statement_cache_size=0).
+    def execute(self, querystring: str, parameters: Sequence[Any] | None = None,
+                timeout: float | None = None,
                 prepared: bool = True) -> PendingQuery[QueryResult]:
-        """Run one statement in the transaction; awaitable -> QueryResult.
-
-        ``prepared=False`` runs it with the unnamed statement and keeps
-        nothing prepared (as does the pool's ``statement_cache_size=0``).
-        """
+        """Run one statement in the transaction; awaitable -> QueryResult."""
         self._check_active()
-        return self._conn.execute(querystring, parameters, prepared)
+        return self._conn.execute(querystring, parameters, timeout, prepared)
 
     def execute_many(self, querystring: str,
                      parameters: Sequence[Sequence[Any]] | None = None,
+                     timeout: float | None = None,
                      prepared: bool = True) -> PendingQuery[None]:
         """Run one statement for each parameter list, pipelined (one Sync)."""
         self._check_active()
-        return self._conn.execute_many(querystring, parameters, prepared)
+        return self._conn.execute_many(querystring, parameters, timeout, prepared)
 
-    def fetch_row(self, querystring: str,
-                  parameters: Sequence[Any] | None = None,
+    def fetch_row(self, querystring: str, parameters: Sequence[Any] | None = None,
+                  timeout: float | None = None,
                   prepared: bool = True) -> PendingQuery[SingleQueryResult]:
         """The first row as a SingleQueryResult; NoRowsError when there is none."""
         self._check_active()
-        return self._conn.fetch_row(querystring, parameters, prepared)
+        return self._conn.fetch_row(querystring, parameters, timeout, prepared)
 
     def pipeline(
-        self, queries: Sequence[tuple[str, Sequence[Any] | None]], prepared: bool = True
+        self, queries: Sequence[tuple[str, Sequence[Any] | None]],
+        timeout: float | None = None, prepared: bool = True,
     ) -> PendingQuery[list[QueryResult]]:
         """Run several statements in one pipeline; awaitable -> list[QueryResult]."""
         self._check_active()
-        return self._conn.pipeline(queries, prepared)
+        return self._conn.pipeline(queries, timeout, prepared)
 
     # -- savepoints ------------------------------------------------------------
     async def savepoint(self, savepoint_name: str) -> None:
@@ -271,13 +273,13 @@ class Cursor:
             f"DECLARE {self._name}{scroll} CURSOR FOR {self._query}", self._params)
         self._state = _ACTIVE
 
-    def _fetch(self, what: str) -> PendingQuery[QueryResult]:
+    def _fetch(self, what: str, timeout: float | None = None) -> PendingQuery[QueryResult]:
         if self._state is not _ACTIVE:
             raise CursorError("the cursor is closed" if self._state is _DONE
                               else "the cursor is not declared")
         if self._tx._state is not _ACTIVE:
             raise CursorError("the cursor's transaction is finished")
-        return self._tx._conn.execute(f"FETCH {what} FROM {self._name}")
+        return self._tx._conn.execute(f"FETCH {what} FROM {self._name}", None, timeout)
 
     @staticmethod
     def _count(value: Any, name: str) -> int:
@@ -285,72 +287,81 @@ class Cursor:
             raise CursorError(f"{name} must be an int, got {value!r}")
         return value
 
-    def fetch(self, fetch_number: int | None = None) -> PendingQuery[QueryResult]:
+    # Every fetch takes timeout= (seconds; None: the pool's command_timeout).
+    def fetch(self, fetch_number: int | None = None,
+              timeout: float | None = None) -> PendingQuery[QueryResult]:
         """The next ``fetch_number`` rows (``FETCH FORWARD n``).
 
         Without ``fetch_number`` the cursor's own ``fetch_number`` is used,
         as ``async for`` does.  Fewer rows come back near the end, none past
         it.  A negative count is refused: use ``fetch_backward()``.
+        ``timeout`` (seconds) bounds the call, as on ``execute()``.
         Awaitable returning a ``QueryResult``.
         """
         n = self._fetch_number if fetch_number is None else self._count(fetch_number, "fetch_number")
         if n < 0:
             raise CursorError("fetch_number must not be negative; use fetch_backward()")
-        return self._fetch(f"FORWARD {n}")
+        return self._fetch(f"FORWARD {n}", timeout)
 
-    def fetch_next(self) -> PendingQuery[QueryResult]:
+    def fetch_next(self, timeout: float | None = None) -> PendingQuery[QueryResult]:
         """The row after the current position (``FETCH NEXT``); no row at
         the end.  Awaitable returning a ``QueryResult``."""
-        return self._fetch("NEXT")
+        return self._fetch("NEXT", timeout)
 
-    def fetch_prior(self) -> PendingQuery[QueryResult]:
+    def fetch_prior(self, timeout: float | None = None) -> PendingQuery[QueryResult]:
         """The row before the current position (``FETCH PRIOR``); no row
         before the first.  Moves backwards, so the cursor must be declared
         with ``scroll=True`` unless the server can run the query backwards.
         Awaitable returning a ``QueryResult``."""
-        return self._fetch("PRIOR")
+        return self._fetch("PRIOR", timeout)
 
-    def fetch_first(self) -> PendingQuery[QueryResult]:
+    def fetch_first(self, timeout: float | None = None) -> PendingQuery[QueryResult]:
         """The first row (``FETCH FIRST``), wherever the cursor stands; going
         back to it needs ``scroll=True`` as ``fetch_prior()`` does.
         Awaitable returning a ``QueryResult``."""
-        return self._fetch("FIRST")
+        return self._fetch("FIRST", timeout)
 
-    def fetch_last(self) -> PendingQuery[QueryResult]:
+    def fetch_last(self, timeout: float | None = None) -> PendingQuery[QueryResult]:
         """The last row (``FETCH LAST``); the cursor stays on it, so a
         following ``fetch_prior()`` walks back from the end.  Awaitable
         returning a ``QueryResult``."""
-        return self._fetch("LAST")
+        return self._fetch("LAST", timeout)
 
-    def fetch_absolute(self, absolute_number: int) -> PendingQuery[QueryResult]:
+    def fetch_absolute(self, absolute_number: int,
+                       timeout: float | None = None) -> PendingQuery[QueryResult]:
         """The row at position ``absolute_number`` (``FETCH ABSOLUTE n``):
         1 is the first row, -1 the last, 0 leaves the cursor before the
         first row and returns none.  Awaitable returning a
         ``QueryResult``."""
-        return self._fetch(f"ABSOLUTE {self._count(absolute_number, 'absolute_number')}")
+        return self._fetch(f"ABSOLUTE {self._count(absolute_number, 'absolute_number')}",
+                           timeout)
 
-    def fetch_relative(self, relative_number: int) -> PendingQuery[QueryResult]:
+    def fetch_relative(self, relative_number: int,
+                       timeout: float | None = None) -> PendingQuery[QueryResult]:
         """The row ``relative_number`` rows away from the current one
         (``FETCH RELATIVE n``; negative moves backwards, 0 re-reads the
         current row).  Awaitable returning a ``QueryResult``."""
-        return self._fetch(f"RELATIVE {self._count(relative_number, 'relative_number')}")
+        return self._fetch(f"RELATIVE {self._count(relative_number, 'relative_number')}",
+                           timeout)
 
-    def fetch_forward_all(self) -> PendingQuery[QueryResult]:
+    def fetch_forward_all(self, timeout: float | None = None) -> PendingQuery[QueryResult]:
         """Every remaining row (``FETCH FORWARD ALL``); the cursor ends up
         after the last row.  Awaitable returning a ``QueryResult``."""
-        return self._fetch("FORWARD ALL")
+        return self._fetch("FORWARD ALL", timeout)
 
-    def fetch_backward(self, backward_count: int) -> PendingQuery[QueryResult]:
+    def fetch_backward(self, backward_count: int,
+                       timeout: float | None = None) -> PendingQuery[QueryResult]:
         """Up to ``backward_count`` rows before the current position, nearest
         first (``FETCH BACKWARD n``); needs ``scroll=True`` as
         ``fetch_prior()`` does.  Awaitable returning a ``QueryResult``."""
-        return self._fetch(f"BACKWARD {self._count(backward_count, 'backward_count')}")
+        return self._fetch(f"BACKWARD {self._count(backward_count, 'backward_count')}",
+                           timeout)
 
-    def fetch_backward_all(self) -> PendingQuery[QueryResult]:
+    def fetch_backward_all(self, timeout: float | None = None) -> PendingQuery[QueryResult]:
         """Every row before the current position, nearest first (``FETCH
         BACKWARD ALL``); the cursor ends up before the first row.  Awaitable
         returning a ``QueryResult``."""
-        return self._fetch("BACKWARD ALL")
+        return self._fetch("BACKWARD ALL", timeout)
 
     async def close(self) -> None:
         """Close the cursor; closing twice is harmless."""

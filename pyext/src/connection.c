@@ -75,6 +75,8 @@ new_op(ConnectionObject *self, int kind, int mode)
 static PyObject *
 submit(ConnectionObject *self, Op *op)
 {
+    if (op_arm_timeout(op) < 0)
+        return op_failed_awaitable(op);
     rawconn_submit(self->rc, op);
     return (PyObject *)op;
 }
@@ -82,16 +84,20 @@ submit(ConnectionObject *self, Op *op)
 static PyObject *
 query(ConnectionObject *self, PyObject *args, PyObject *kwds, int mode, const char *fmt)
 {
-    static char *kwlist[] = {"querystring", "parameters", "prepared", NULL};
-    PyObject *sql, *params = Py_None;
+    static char *kwlist[] = {"querystring", "parameters", "timeout", "prepared", NULL};
+    PyObject *sql, *params = Py_None, *timeout = Py_None;
     int prepared = 1;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, fmt, kwlist, &sql, &params, &prepared))
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, fmt, kwlist, &sql, &params, &timeout,
+                                     &prepared))
+        return NULL;
+    if (pool_check_loop(self->pool) < 0)
         return NULL;
     Op *op = new_op(self, OP_QUERY, mode);
     if (op == NULL)
         return NULL;
     op->unnamed = !prepared;
-    if (check_open(self) < 0 || op_bind_query(op, sql, params) < 0)
+    if (check_open(self) < 0 || op_set_timeout(op, timeout, 1) < 0 ||
+        op_bind_query(op, sql, params) < 0)
         return op_failed_awaitable(op);
     return submit(self, op);
 }
@@ -99,13 +105,13 @@ query(ConnectionObject *self, PyObject *args, PyObject *kwds, int mode, const ch
 static PyObject *
 conn_execute(PyObject *self, PyObject *args, PyObject *kwds)
 {
-    return query((ConnectionObject *)self, args, kwds, RES_QUERY, "O|Op:execute");
+    return query((ConnectionObject *)self, args, kwds, RES_QUERY, "O|OOp:execute");
 }
 
 static PyObject *
 conn_fetch_row(PyObject *self, PyObject *args, PyObject *kwds)
 {
-    return query((ConnectionObject *)self, args, kwds, RES_ROW, "O|Op:fetch_row");
+    return query((ConnectionObject *)self, args, kwds, RES_ROW, "O|OOp:fetch_row");
 }
 
 /* Re-raise the current error with "<what> <i>: " in front of its message
@@ -142,23 +148,29 @@ static PyObject *
 conn_execute_many(PyObject *op_self, PyObject *args, PyObject *kwds)
 {
     ConnectionObject *self = (ConnectionObject *)op_self;
-    static char *kwlist[] = {"querystring", "parameters", "prepared", NULL};
-    PyObject *sql, *rows = Py_None;
+    static char *kwlist[] = {"querystring", "parameters", "timeout", "prepared", NULL};
+    PyObject *sql, *rows = Py_None, *timeout = Py_None;
     int prepared = 1;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O|Op:execute_many", kwlist, &sql, &rows,
-                                     &prepared))
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O|OOp:execute_many", kwlist, &sql, &rows,
+                                     &timeout, &prepared))
+        return NULL;
+    if (pool_check_loop(self->pool) < 0)
         return NULL;
     Op *op = new_op(self, OP_BATCH, RES_NONE);
     if (op == NULL)
         return NULL;
     op->unnamed = !prepared;
-    if (check_open(self) < 0 || op_bind_query(op, sql, Py_None) < 0)
+    if (check_open(self) < 0 || op_set_timeout(op, timeout, 1) < 0 ||
+        op_bind_query(op, sql, Py_None) < 0)
         return op_failed_awaitable(op);
     if (rows == Py_None) {
         op_complete(op, Py_NewRef(Py_None));
         return (PyObject *)op;
     }
-    PyObject *seq = PySequence_Fast(rows, "parameters must be a list of lists");
+    /* Capture the rows now, each as a tuple owned by the call: converting a
+     * value may run Python code that changes the caller's lists, and the
+     * caller may change them once this returns. */
+    PyObject *seq = PySequence_Tuple(rows);
     if (seq == NULL || PyList_Append(op->keep, seq) < 0) {
         Py_XDECREF(seq);
         PyErr_SetString(self->st->ParameterError,
@@ -166,21 +178,31 @@ conn_execute_many(PyObject *op_self, PyObject *args, PyObject *kwds)
         return op_failed_awaitable(op);
     }
     Py_DECREF(seq);
-    size_t nrows = (size_t)PySequence_Fast_GET_SIZE(seq);
+    size_t nrows = (size_t)PyTuple_GET_SIZE(seq);
     if (nrows == 0) {
         op_complete(op, Py_NewRef(Py_None));
         return (PyObject *)op;
     }
+    PyObject *tups = PyTuple_New((Py_ssize_t)nrows);
+    if (tups == NULL || PyList_Append(op->keep, tups) < 0) {
+        Py_XDECREF(tups);
+        return op_failed_awaitable(op);
+    }
+    Py_DECREF(tups);
     size_t nparams = 0;
     for (size_t r = 0; r < nrows; r++) {
-        PyObject *row = PySequence_Fast_GET_ITEM(seq, (Py_ssize_t)r);
+        PyObject *row = PyTuple_GET_ITEM(seq, (Py_ssize_t)r);
         if (!PyList_Check(row) && !PyTuple_Check(row)) {
             PyErr_Format(self->st->ParameterError,
                          "execute_many row %zu must be a list or tuple, not %s", r,
                          Py_TYPE(row)->tp_name);
             return op_failed_awaitable(op);
         }
-        size_t n = (size_t)PySequence_Size(row);
+        PyObject *tup = PySequence_Tuple(row);
+        if (tup == NULL)
+            return op_failed_awaitable(op);
+        PyTuple_SET_ITEM(tups, (Py_ssize_t)r, tup);
+        size_t n = (size_t)PyTuple_GET_SIZE(tup);
         if (r == 0)
             nparams = n;
         else if (n != nparams) {
@@ -197,12 +219,7 @@ conn_execute_many(PyObject *op_self, PyObject *args, PyObject *kwds)
         }
     }
     for (size_t r = 0; r < nrows && nparams > 0; r++) {
-        PyObject *tup = PySequence_Tuple(PySequence_Fast_GET_ITEM(seq, (Py_ssize_t)r));
-        if (tup == NULL || PyList_Append(op->keep, tup) < 0) {
-            Py_XDECREF(tup);
-            return op_failed_awaitable(op);
-        }
-        Py_DECREF(tup);
+        PyObject *tup = PyTuple_GET_ITEM(tups, (Py_ssize_t)r);
         if (params_convert(self->st, tup, op->vals + r * nparams, nparams, op->keep) < 0) {
             reraise_for_item("execute_many row", r);
             return op_failed_awaitable(op);
@@ -221,54 +238,82 @@ conn_pipeline(PyObject *op_self, PyObject *args, PyObject *kwds)
 {
     ConnectionObject *self = (ConnectionObject *)op_self;
     module_state *st = self->st;
-    static char *kwlist[] = {"queries", "prepared", NULL};
-    PyObject *queries;
+    static char *kwlist[] = {"queries", "timeout", "prepared", NULL};
+    PyObject *queries, *timeout = Py_None;
     int prepared = 1;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O|p:pipeline", kwlist, &queries, &prepared))
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O|Op:pipeline", kwlist, &queries, &timeout,
+                                     &prepared))
+        return NULL;
+    if (pool_check_loop(self->pool) < 0)
         return NULL;
     Op *op = new_op(self, OP_PIPELINE, RES_LIST);
     if (op == NULL)
         return NULL;
     op->unnamed = !prepared;
-    if (check_open(self) < 0)
+    if (check_open(self) < 0 || op_set_timeout(op, timeout, 1) < 0)
         return op_failed_awaitable(op);
     if ((op->keep = PyList_New(0)) == NULL)
         return op_failed_awaitable(op);
-    PyObject *seq = PySequence_Fast(queries, "queries must be a list");
+    /* Capture every query now as (sql, tuple of parameters or None), owned
+     * by the call: the caller's lists may change under the conversion
+     * (Python code runs in it) and after the call returns. */
+    PyObject *seq = PySequence_Tuple(queries);
     if (seq == NULL || PyList_Append(op->keep, seq) < 0) {
         Py_XDECREF(seq);
         return op_failed_awaitable(op);
     }
     Py_DECREF(seq);
-    size_t nq = (size_t)PySequence_Fast_GET_SIZE(seq);
+    size_t nq = (size_t)PyTuple_GET_SIZE(seq);
     if (nq == 0) {
         op_complete(op, PyList_New(0));
         return (PyObject *)op;
     }
+    PyObject *plan = PyTuple_New((Py_ssize_t)nq * 2);
+    if (plan == NULL || PyList_Append(op->keep, plan) < 0) {
+        Py_XDECREF(plan);
+        return op_failed_awaitable(op);
+    }
+    Py_DECREF(plan);
     size_t total = 0;
     for (size_t i = 0; i < nq; i++) {
-        PyObject *q = PySequence_Fast_GET_ITEM(seq, (Py_ssize_t)i);
-        PyObject *params = Py_None;
-        if (PyTuple_Check(q) && PyTuple_GET_SIZE(q) == 2)
-            params = PyTuple_GET_ITEM(q, 1);
-        else if (PyList_Check(q) && PyList_GET_SIZE(q) == 2)
-            params = PyList_GET_ITEM(q, 1);
-        else if (!PyUnicode_Check(q)) {
+        PyObject *q = PyTuple_GET_ITEM(seq, (Py_ssize_t)i);
+        PyObject *sql = q, *params = Py_None, *pair = NULL;
+        if ((PyTuple_Check(q) || PyList_Check(q)) && PySequence_Size(q) == 2) {
+            pair = PySequence_Tuple(q);
+            if (pair == NULL)
+                return op_failed_awaitable(op);
+            if (PyTuple_GET_SIZE(pair) != 2) {
+                Py_DECREF(pair);
+                pair = NULL;
+            } else {
+                sql = PyTuple_GET_ITEM(pair, 0);
+                params = PyTuple_GET_ITEM(pair, 1);
+            }
+        }
+        if (pair == NULL && !PyUnicode_Check(q)) {
             PyErr_Format(PyExc_TypeError,
                          "pipeline query %zu must be (querystring, parameters), not %s", i,
                          Py_TYPE(q)->tp_name);
             return op_failed_awaitable(op);
         }
+        PyTuple_SET_ITEM(plan, (Py_ssize_t)(2 * i), Py_NewRef(sql));
+        Py_XDECREF(pair); /* plan holds sql; params is captured below */
+        PyObject *tup = Py_None;
         if (params != Py_None) {
-            Py_ssize_t n = PySequence_Size(params);
-            if (n < 0 || PyUnicode_Check(params)) {
+            tup = PyUnicode_Check(params) || PyBytes_Check(params) || PyDict_Check(params)
+                      ? NULL
+                      : PySequence_Tuple(params);
+            if (tup == NULL) {
                 PyErr_Clear();
                 PyErr_Format(st->ParameterError,
                              "pipeline query %zu: parameters must be a list or None", i);
                 return op_failed_awaitable(op);
             }
-            total += (size_t)n;
+            total += (size_t)PyTuple_GET_SIZE(tup);
+        } else {
+            Py_INCREF(tup);
         }
+        PyTuple_SET_ITEM(plan, (Py_ssize_t)(2 * i + 1), tup);
     }
     op->sqls = PyMem_Calloc(nq, sizeof(char *));
     op->np = PyMem_Calloc(nq, sizeof(size_t));
@@ -280,27 +325,19 @@ conn_pipeline(PyObject *op_self, PyObject *args, PyObject *kwds)
     }
     size_t off = 0;
     for (size_t i = 0; i < nq; i++) {
-        PyObject *q = PySequence_Fast_GET_ITEM(seq, (Py_ssize_t)i);
-        PyObject *sql = q, *params = Py_None;
-        if (!PyUnicode_Check(q)) {
-            sql = PySequence_Fast_GET_ITEM(q, 0);
-            params = PySequence_Fast_GET_ITEM(q, 1);
-        }
+        PyObject *sql = PyTuple_GET_ITEM(plan, (Py_ssize_t)(2 * i));
+        PyObject *tup = PyTuple_GET_ITEM(plan, (Py_ssize_t)(2 * i + 1));
         if (!PyUnicode_Check(sql)) {
             PyErr_Format(PyExc_TypeError, "pipeline query %zu: querystring must be str", i);
             return op_failed_awaitable(op);
         }
-        if ((op->sqls[i] = PyUnicode_AsUTF8(sql)) == NULL)
-            return op_failed_awaitable(op);
-        op->pv[i] = op->vals ? op->vals + off : NULL;
-        if (params == Py_None)
-            continue;
-        PyObject *tup = PySequence_Tuple(params);
-        if (tup == NULL || PyList_Append(op->keep, tup) < 0) {
-            Py_XDECREF(tup);
+        if ((op->sqls[i] = psqlpy_sql_utf8(st, sql)) == NULL) {
+            reraise_for_item("pipeline query", i);
             return op_failed_awaitable(op);
         }
-        Py_DECREF(tup);
+        op->pv[i] = op->vals ? op->vals + off : NULL;
+        if (tup == Py_None)
+            continue;
         size_t n = (size_t)PyTuple_GET_SIZE(tup);
         if (params_convert(st, tup, op->vals + off, n, op->keep) < 0) {
             reraise_for_item("pipeline query", i);
@@ -314,15 +351,23 @@ conn_pipeline(PyObject *op_self, PyObject *args, PyObject *kwds)
     return submit(self, op);
 }
 
-/* _simple(sql): a simple-protocol command (BEGIN, SAVEPOINT, ...). */
+/* _simple(sql, timeout=None): a simple-protocol command (BEGIN, SAVEPOINT, ...). */
 static PyObject *
-conn_simple(PyObject *op_self, PyObject *sql)
+conn_simple(PyObject *op_self, PyObject *const *args, Py_ssize_t nargs)
 {
     ConnectionObject *self = (ConnectionObject *)op_self;
+    if (nargs < 1 || nargs > 2) {
+        PyErr_SetString(PyExc_TypeError, "_simple(sql, timeout=None)");
+        return NULL;
+    }
+    if (pool_check_loop(self->pool) < 0)
+        return NULL;
+    PyObject *sql = args[0], *timeout = nargs > 1 ? args[1] : Py_None;
     Op *op = new_op(self, OP_SIMPLE, RES_NONE);
     if (op == NULL)
         return NULL;
-    if (check_open(self) < 0 || op_bind_query(op, sql, Py_None) < 0)
+    if (check_open(self) < 0 || op_set_timeout(op, timeout, 1) < 0 ||
+        op_bind_query(op, sql, Py_None) < 0)
         return op_failed_awaitable(op);
     return submit(self, op);
 }
@@ -414,20 +459,21 @@ conn_dealloc(ConnectionObject *self)
 
 static PyMethodDef conn_methods[] = {
     {"execute", (PyCFunction)(void (*)(void))conn_execute, METH_VARARGS | METH_KEYWORDS,
-     "execute($self, /, querystring, parameters=None, prepared=True)\n--\n\nRun one "
-     "statement; awaitable returning a QueryResult. prepared=False: the unnamed statement, "
-     "nothing kept."},
+     "execute($self, /, querystring, parameters=None, timeout=None, prepared=True)\n--\n\n"
+     "Run one statement; awaitable returning a QueryResult. prepared=False: the unnamed "
+     "statement, nothing kept."},
     {"fetch_row", (PyCFunction)(void (*)(void))conn_fetch_row, METH_VARARGS | METH_KEYWORDS,
-     "fetch_row($self, /, querystring, parameters=None, prepared=True)\n--\n\nThe first "
-     "row as a SingleQueryResult (awaitable); NoRowsError when there is none."},
+     "fetch_row($self, /, querystring, parameters=None, timeout=None, prepared=True)\n--\n\n"
+     "The first row as a SingleQueryResult (awaitable); NoRowsError when there is none."},
     {"execute_many", (PyCFunction)(void (*)(void))conn_execute_many,
      METH_VARARGS | METH_KEYWORDS,
-     "execute_many($self, /, querystring, parameters=None, prepared=True)\n--\n\nRun one "
-     "statement once per parameter list, pipelined with a single Sync (awaitable)."},
+     "execute_many($self, /, querystring, parameters=None, timeout=None, prepared=True)\n"
+     "--\n\nRun one statement once per parameter list, pipelined with a single Sync "
+     "(awaitable)."},
     {"pipeline", (PyCFunction)(void (*)(void))conn_pipeline, METH_VARARGS | METH_KEYWORDS,
-     "pipeline($self, /, queries, prepared=True)\n--\n\nRun [(querystring, parameters), "
-     "...] in one pipeline; awaitable returning a list of QueryResult."},
-    {"_simple", conn_simple, METH_O, NULL},
+     "pipeline($self, /, queries, timeout=None, prepared=True)\n--\n\nRun [(querystring, "
+     "parameters), ...] in one pipeline; awaitable returning a list of QueryResult."},
+    {"_simple", (PyCFunction)(void (*)(void))conn_simple, METH_FASTCALL, NULL},
     {"close", conn_close, METH_NOARGS,
      "close($self, /)\n--\n\nGive the connection back to the pool (may be awaited)."},
     {"__aenter__", conn_aenter, METH_NOARGS,

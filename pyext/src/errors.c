@@ -25,6 +25,7 @@ psqlpy_init_errors(module_state *st, PyObject *mod)
         {&st->ResultError, "ResultError"},
         {&st->UUIDError, "UUIDValueConvertError"},
         {&st->NoRowsError, "NoRowsError"},
+        {&st->QueryTimeoutError, "QueryTimeoutError"},
         {&st->sqlstate_map, "SQLSTATE_CLASSES"},
     };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
@@ -41,6 +42,29 @@ psqlpy_make_error(module_state *st, PyObject *type, const char *msg)
 {
     (void)st;
     return PyObject_CallFunction(type, "s", msg ? msg : "");
+}
+
+/* Raise `type` with "<what>: <the pending error>" and the pending error as
+ * its __cause__.  Returns -1. */
+int
+psqlpy_reraise_as(PyObject *type, const char *what)
+{
+    PyObject *t, *v, *tb;
+    PyErr_Fetch(&t, &v, &tb);
+    PyErr_NormalizeException(&t, &v, &tb);
+    if (v != NULL && tb != NULL)
+        PyException_SetTraceback(v, tb);
+    PyErr_Format(type, "%s: %S", what, v ? v : Py_None);
+    if (v != NULL) {
+        PyObject *t2, *v2, *tb2;
+        PyErr_Fetch(&t2, &v2, &tb2);
+        PyErr_NormalizeException(&t2, &v2, &tb2);
+        PyException_SetCause(v2, v); /* steals v */
+        PyErr_Restore(t2, v2, tb2);
+    }
+    Py_XDECREF(t);
+    Py_XDECREF(tb);
+    return -1;
 }
 
 static int

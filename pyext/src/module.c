@@ -153,6 +153,40 @@ add_type(PyObject *m, PyType_Spec *spec, PyTypeObject **slot, const char *name)
     return 0;
 }
 
+#if PY_VERSION_HEX < 0x030D0000
+/* Before 3.13 the public API cannot ask whether the interpreter is
+ * finalizing; an atexit callback, which runs before finalization starts,
+ * records that the process is exiting (pycompat.h: psqlpy_is_finalizing). */
+int psqlpy_exiting = 0;
+
+static PyObject *
+mark_exiting(PyObject *unused_module, PyObject *unused)
+{
+    (void)unused_module;
+    (void)unused;
+    psqlpy_exiting = 1;
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef mark_exiting_def = {"_mark_exiting", mark_exiting, METH_NOARGS, NULL};
+
+static int
+register_exit_mark(PyObject *m)
+{
+    PyObject *cb = PyCFunction_NewEx(&mark_exiting_def, NULL, PyModule_GetNameObject(m));
+    if (cb == NULL)
+        return -1;
+    PyObject *atexit = PyImport_ImportModule("atexit");
+    PyObject *r = atexit ? PyObject_CallMethod(atexit, "register", "O", cb) : NULL;
+    Py_XDECREF(atexit);
+    Py_DECREF(cb);
+    if (r == NULL)
+        return -1;
+    Py_DECREF(r);
+    return 0;
+}
+#endif
+
 static int
 psqlpy_exec(PyObject *m)
 {
@@ -173,6 +207,10 @@ psqlpy_exec(PyObject *m)
     }
     if ((st->empty_tuple = PyTuple_New(0)) == NULL)
         return -1;
+#if PY_VERSION_HEX < 0x030D0000
+    if (register_exit_mark(m) < 0)
+        return -1;
+#endif
     if (intern_names(st) < 0 || load_stdlib(st) < 0 || load_package_objects(st) < 0)
         return -1;
     if (add_type(m, &PoolSpec, &st->PoolType, "Pool") < 0 ||
@@ -182,6 +220,8 @@ psqlpy_exec(PyObject *m)
         add_type(m, &QueryResultSpec, &st->QueryResultType, "QueryResult") < 0 ||
         add_type(m, &SingleQueryResultSpec, &st->SingleQueryResultType,
                  "SingleQueryResult") < 0)
+        return -1;
+    if (add_type(m, &RecordSpec, &st->RecordType, "Record") < 0)
         return -1;
     if (PyModule_AddStringConstant(m, "allocator", pgd_allocator_get()->name) < 0)
         return -1;

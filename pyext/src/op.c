@@ -16,12 +16,32 @@
  * was.  If the cancel took effect the CancelledError is raised then; if
  * the server had finished first, the operation's result is returned, as a
  * coroutine refusing a cancellation does (with Task.uncancel()).
+ *
+ * Timeouts (timeout= of a call, or the pool's command_timeout): a loop
+ * timer armed when the call is made covers the whole call, waiting for a
+ * connection included.  When it fires, the op is treated as if its task
+ * had been cancelled (the same rules, so a timed-out batch keeps the
+ * "nothing committed" guarantee) and fails with QueryTimeoutError:
+ *  - waiting for a connection or queued: withdrawn;
+ *  - running: the server is asked to cancel (rawconn_cancel_running).  A
+ *    batch or pipeline begun outside a transaction block waits for the
+ *    outcome, at most 0.25 s more: failed -> QueryTimeoutError
+ *    (nothing of it stays), complete -> its result (the timeout came too
+ *    late), no answer -> the connection is closed, ConnectionFailedError
+ *    (outcome unknown).  Anything else fails at once and its connection
+ *    is closed if the statement is still running a little later (a frozen
+ *    backend, a dead link), which opens its slot again.  The plan and the
+ *    grace periods are the driver's (pgd_stop_plan, pgd_stop_grace).
  */
 #include "pyext.h"
 
 Op *
 op_new(module_state *st, PoolObject *pool, int kind, int result_mode)
 {
+    if (psqlpy_tearing_down(st)) {
+        PyErr_SetString(PyExc_RuntimeError, "psqlpy: the interpreter is shutting down");
+        return NULL;
+    }
     Op *op = PyObject_GC_New(Op, st->OpType);
     if (op == NULL)
         return NULL;
@@ -29,7 +49,6 @@ op_new(module_state *st, PoolObject *pool, int kind, int result_mode)
     op->kind = kind;
     op->result_mode = result_mode;
     op->state = OPS_NEW;
-    op->release_after = 0;
     op->internal = 0;
     op->abandoned = 0;
     op->retries = 0;
@@ -39,6 +58,9 @@ op_new(module_state *st, PoolObject *pool, int kind, int result_mode)
     op->abort_tx = 0;
     op->expect_error = 0;
     op->unnamed = 0;
+    op->timed_out = 0;
+    op->timeout = 0;
+    op->timer = NULL;
     op->cancel_exc = NULL;
     op->cancel_task = NULL;
     op->future = NULL;
@@ -79,6 +101,13 @@ wake(Op *op)
     Py_XDECREF(r);
 }
 
+/* Disarm the timeout clock; never fails. */
+void
+op_stop_timer(Op *op)
+{
+    psqlpy_cancel_timer(op->st, &op->timer);
+}
+
 void
 op_complete(Op *op, PyObject *value)
 {
@@ -89,6 +118,7 @@ op_complete(Op *op, PyObject *value)
     op->state = OPS_DONE;
     op->is_error = 0;
     Py_XSETREF(op->outcome, value);
+    op_stop_timer(op);
     wake(op);
 }
 
@@ -102,24 +132,32 @@ op_fail(Op *op, PyObject *exc)
     op->state = OPS_DONE;
     op->is_error = 1;
     Py_XSETREF(op->outcome, exc);
+    op_stop_timer(op);
     wake(op);
+}
+
+PyObject *
+psqlpy_current_exception(void)
+{
+    PyObject *t, *v, *tb;
+    PyErr_Fetch(&t, &v, &tb);
+    PyErr_NormalizeException(&t, &v, &tb);
+    if (v != NULL && tb != NULL)
+        PyException_SetTraceback(v, tb);
+    Py_XDECREF(t);
+    Py_XDECREF(tb);
+    return v;
 }
 
 void
 op_fail_current(Op *op)
 {
-    PyObject *t, *v, *tb;
-    PyErr_Fetch(&t, &v, &tb);
-    PyErr_NormalizeException(&t, &v, &tb);
+    PyObject *v = psqlpy_current_exception();
     if (v == NULL) {
         v = PyObject_CallFunction(op->st->InterfaceError, "s", "unknown failure");
         if (v == NULL)
             PyErr_Clear();
-    } else if (tb != NULL) {
-        PyException_SetTraceback(v, tb);
     }
-    Py_XDECREF(t);
-    Py_XDECREF(tb);
     op_fail(op, v);
 }
 
@@ -128,6 +166,25 @@ op_failed_awaitable(Op *op)
 {
     op_fail_current(op);
     return (PyObject *)op;
+}
+
+const char *
+psqlpy_sql_utf8(module_state *st, PyObject *sql)
+{
+    Py_ssize_t n;
+    const char *p = PyUnicode_AsUTF8AndSize(sql, &n);
+    if (p == NULL) {
+        /* a lone surrogate: no UTF-8 form */
+        psqlpy_reraise_as(st->InterfaceError, "the SQL text is not valid Unicode");
+        return NULL;
+    }
+    if (strlen(p) != (size_t)n) {
+        /* libpq takes C strings: the text after the NUL would be dropped */
+        PyErr_Format(st->InterfaceError,
+                     "the SQL text contains a NUL character (at position %zu)", strlen(p));
+        return NULL;
+    }
+    return p;
 }
 
 int
@@ -139,7 +196,7 @@ op_bind_query(Op *op, PyObject *sql, PyObject *params)
                      Py_TYPE(sql)->tp_name);
         return -1;
     }
-    if (PyUnicode_AsUTF8(sql) == NULL)
+    if (psqlpy_sql_utf8(st, sql) == NULL)
         return -1;
     op->sql = Py_NewRef(sql);
     if ((op->keep = PyList_New(0)) == NULL)
@@ -173,6 +230,96 @@ op_bind_query(Op *op, PyObject *sql, PyObject *params)
     }
     op->nvals = op->nparams = n;
     return params_convert(st, tup, op->vals, n, op->keep);
+}
+
+/* ---- timeouts ------------------------------------------------------------ */
+
+int
+op_set_timeout(Op *op, PyObject *arg, int use_default)
+{
+    if (arg == NULL || arg == Py_None) {
+        op->timeout = use_default && op->pool != NULL ? op->pool->command_timeout : 0;
+        return 0;
+    }
+    if (psqlpy_seconds(arg, &op->timeout) < 0) {
+        PyErr_Format(op->st->InterfaceError,
+                     "timeout must be a positive number of seconds or None, got %R", arg);
+        return -1;
+    }
+    return 0;
+}
+
+static PyObject *op_on_timeout(PyObject *self, PyObject *unused);
+static PyMethodDef on_timeout_def = {"_on_timeout", op_on_timeout, METH_NOARGS, NULL};
+
+int
+op_arm_timeout(Op *op)
+{
+    if (op->timeout <= 0 || op->state == OPS_DONE || op->timer != NULL)
+        return 0;
+    PyObject *loop = op->pool ? op->pool->loop : NULL;
+    if (loop == NULL)
+        return 0; /* not started: the call fails on its own */
+    PyObject *timer = psqlpy_call_later(op->st, loop, op->timeout, &on_timeout_def,
+                                        (PyObject *)op);
+    if (timer == NULL)
+        return -1;
+    op->timer = timer;
+    return 0;
+}
+
+/* Fail op with exc (stolen) even when it was withdrawn or abandoned (done,
+ * without an outcome) on the way. */
+static void
+timeout_fail(Op *op, PyObject *exc)
+{
+    if (op->state == OPS_DONE && op->outcome != NULL) {
+        Py_XDECREF(exc);
+        return;
+    }
+    op->state = OPS_NEW;
+    op_fail(op, exc);
+}
+
+static PyObject *
+op_on_timeout(PyObject *self, PyObject *unused)
+{
+    (void)unused;
+    Op *op = (Op *)self;
+    Py_INCREF(op);
+    Py_CLEAR(op->timer);
+    if (op->state != OPS_DONE && !op->timed_out && !psqlpy_tearing_down(op->st)) {
+        op->timed_out = 1;
+        char msg[160];
+        snprintf(msg, sizeof msg, "%s did not finish within its timeout (%g s)",
+                 op->kind == OP_ACQUIRE ? "waiting for a connection" : "the statement",
+                 op->timeout);
+        PyObject *exc = psqlpy_make_error(op->st, op->st->QueryTimeoutError, msg);
+        if (exc == NULL)
+            PyErr_Clear();
+        RawConn *rc = op->rc;
+        if (op->state == OPS_RUNNING && rc != NULL) {
+            Py_INCREF(rc);
+            if (op->cancel_exc != NULL || rawconn_cancel_running(rc, op, 1)) {
+                /* the outcome tells whether the cancel took effect: wait, briefly */
+                rawconn_arm_deadline(rc, op, pgd_stop_grace(PGD_STOP_CANCEL_WAIT));
+                Py_XDECREF(exc);
+            } else {
+                op->abandoned = 1;
+                if (rc->cur == op && rc->state == RC_READY)
+                    rawconn_arm_deadline(rc, op, pgd_stop_grace(PGD_STOP_CANCEL));
+                timeout_fail(op, exc);
+            }
+            Py_DECREF(rc);
+        } else {
+            op_abandon(op);
+            timeout_fail(op, exc);
+        }
+    }
+    if (PyErr_Occurred())
+        PyErr_WriteUnraisable(self);
+    Py_DECREF(op);
+    Py_RETURN_NONE;
 }
 
 /* ---- awaitable protocol ------------------------------------------------ */
@@ -418,6 +565,7 @@ op_traverse(Op *op, visitproc visit, void *arg)
 {
     Py_VISIT(Py_TYPE(op));
     Py_VISIT(op->future);
+    Py_VISIT(op->timer);
     Py_VISIT(op->outcome);
     Py_VISIT(op->cancel_exc);
     Py_VISIT(op->cancel_task);
@@ -433,6 +581,7 @@ static int
 op_clear(Op *op)
 {
     Py_CLEAR(op->future);
+    op_stop_timer(op);
     Py_CLEAR(op->outcome);
     Py_CLEAR(op->cancel_exc);
     Py_CLEAR(op->cancel_task);

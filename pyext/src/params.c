@@ -3,8 +3,10 @@
  *
  * The driver encodes each value with the codec of the type the server
  * inferred for its placeholder (or the type an extra type pins), so this
- * step only says what the value is.  Strings are borrowed from Python
- * objects that stay referenced in `keep` until the query is done.
+ * step only says what the value is.  A call captures its parameters when
+ * it is made: lists are copied into tuples, and every object whose buffer
+ * a value borrows (strings, bytes, the tuples) stays referenced in `keep`
+ * until the query is done, whatever the caller does to its containers.
  *
  *   None -> NULL                 bool -> BOOL
  *   int -> INT (DECIMAL text beyond int64)
@@ -20,7 +22,7 @@
  *     point, the bounds of a range, ... for types that take tuples)
  *   ipaddress addresses, interfaces and networks -> STR (their text)
  *   Interval -> INTERVAL with its months
- *   anything else -> OBJECT (borrowed: the parameter list keeps it alive),
+ *   anything else -> OBJECT (borrowed: the captured tuple keeps it alive),
  *     for codecs registered from Python (pycodecs.c)
  *   other extra types (Float32, Inet, Array, ...: a class attribute
  *     __pg_type_oid__) -> their inner value, pinned to that type; tuple
@@ -291,18 +293,21 @@ set_list(module_state *st, pgd_value *v, PyObject *obj, PyObject *keep, int dept
                      MAX_LIST_DEPTH);
         return -1;
     }
-    PyObject *seq = PySequence_Fast(obj, "expected a sequence");
+    /* A tuple of the items as they are now, owned by the query: the caller
+     * may change the list once the call returns (Bind is encoded later),
+     * and Python code run while converting an item (a __str__, a
+     * utcoffset(), ...) may change it under this loop. */
+    PyObject *seq = PySequence_Tuple(obj);
     if (seq == NULL)
         return -1;
     if (keep_obj(keep, seq) < 0) /* keeps seq alive */
         return -1;
-    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+    Py_ssize_t n = PyTuple_GET_SIZE(seq);
     pgd_value *items;
     if (new_items((size_t)n, keep, &items) < 0)
         return -1;
-    PyObject **elems = PySequence_Fast_ITEMS(seq);
     for (Py_ssize_t i = 0; i < n; i++)
-        if (convert_one(st, elems[i], &items[i], keep, depth + 1) < 0)
+        if (convert_one(st, PyTuple_GET_ITEM(seq, i), &items[i], keep, depth + 1) < 0)
             return -1;
     v->kind = kind;
     v->u.list.items = items;
@@ -498,7 +503,8 @@ convert_one(module_state *st, PyObject *obj, pgd_value *v, PyObject *keep, int d
     v->kind = PGD_V_OBJECT;
     v->u.obj.p = obj;
     v->u.obj.type_name = tp->tp_name;
-    return 0;
+    /* the name lives in the type, which a __class__ assignment could free */
+    return keep_obj(keep, Py_NewRef((PyObject *)tp));
 }
 
 int
@@ -523,19 +529,17 @@ params_convert(module_state *st, PyObject *seq, pgd_value *out, size_t n, PyObje
                 }
                 PyErr_Clear();
             }
-            if (val != NULL && t != NULL && PyObject_IsInstance(val, st->BaseError) != 1) {
-                /* a foreign error (TypeError, UnicodeEncodeError, ...) */
-                PyErr_Format(st->ParameterError, "parameter $%zu: %S", i + 1, val);
-                PyObject *t2, *v2, *tb2;
-                PyErr_Fetch(&t2, &v2, &tb2);
-                PyErr_NormalizeException(&t2, &v2, &tb2);
-                PyException_SetCause(v2, val);
-                PyErr_Restore(t2, v2, tb2);
-                Py_XDECREF(t);
-                Py_XDECREF(tb);
-                return -1;
-            }
+            /* not KeyboardInterrupt, SystemExit, CancelledError: those pass */
+            int foreign = val != NULL && t != NULL &&
+                          PyObject_IsInstance(val, PyExc_Exception) == 1 &&
+                          PyObject_IsInstance(val, st->BaseError) != 1;
             PyErr_Restore(t, val, tb);
+            if (foreign) {
+                /* a foreign error (TypeError, UnicodeEncodeError, ...) */
+                char what[40];
+                snprintf(what, sizeof what, "parameter $%zu", i + 1);
+                return psqlpy_reraise_as(st->ParameterError, what);
+            }
             return -1;
         }
     }

@@ -12,6 +12,7 @@
  */
 #include "pyext.h"
 
+#include <math.h>
 #include <structmember.h>
 
 #define DEFAULT_POOL_SIZE 2
@@ -59,7 +60,8 @@ pop_waiter(PoolObject *pool)
 static void
 kick_waiters(PoolObject *pool)
 {
-    if (pool->closed || pool->whead == NULL || pool->pool == NULL)
+    if (pool->closed || pool->whead == NULL || pool->pool == NULL ||
+        psqlpy_tearing_down(pool->st))
         return;
     if (pgd_pool_size(pool->pool) >= pgd_pool_max_size(pool->pool))
         return;
@@ -119,6 +121,10 @@ void
 pool_acquire(PoolObject *pool, Op *op)
 {
     module_state *st = pool->st;
+    if (psqlpy_tearing_down(st)) {
+        op->state = OPS_DONE; /* the interpreter is going away: no new work */
+        return;
+    }
     if (pool->closed || pool->pool == NULL) {
         op_fail(op, closed_error(pool));
         return;
@@ -187,7 +193,8 @@ pool_release(PoolObject *pool, RawConn *rc)
     if (rc->in_pool || rc->leased || !rawconn_idle(rc))
         return;
     if (pool->closed || rc->state != RC_READY || rc->conn == NULL ||
-        !pgd_conn_is_ok(rc->conn)) {
+        !pgd_conn_is_ok(rc->conn) || psqlpy_tearing_down(pool->st)) {
+        /* at exit: nothing new starts; the server rolls back what is open */
         forget_conn(pool, rc);
         kick_waiters(pool);
         return;
@@ -315,9 +322,41 @@ op_abandon(Op *op)
     }
     op->abandoned = 1;
     op->state = OPS_DONE;
+    op_stop_timer(op);
 }
 
 /* ---- Python type ---------------------------------------------------------- */
+
+/* A pool belongs to the event loop it was started on (its sockets are
+ * registered there and its futures made there): a call from any other
+ * place (no running loop, or another loop) is refused with InterfaceError
+ * instead of failing somewhere inside asyncio.  `loop` NULL: the pool is
+ * not started yet, any running loop will do.  Returns the running loop
+ * (new reference), or NULL with InterfaceError set. */
+static PyObject *
+running_loop(PoolObject *pool, PyObject *loop)
+{
+    module_state *st = pool->st;
+    PyObject *running = PyObject_CallNoArgs(st->get_running_loop);
+    if (running == NULL) {
+        if (!PyErr_ExceptionMatches(PyExc_RuntimeError))
+            return NULL;
+        psqlpy_reraise_as(st->InterfaceError,
+                          loop ? "a pool belongs to the event loop it was started on, and no "
+                                 "event loop is running here"
+                               : "a pool starts on the running event loop: await "
+                                 "pool.startup() in a coroutine on the loop that will use it");
+        return NULL;
+    }
+    if (loop != NULL && running != loop) {
+        Py_DECREF(running);
+        PyErr_SetString(st->InterfaceError,
+                        "a pool belongs to the event loop it was started on and cannot be "
+                        "used from another one: create a pool per event loop");
+        return NULL;
+    }
+    return running;
+}
 
 int
 pool_check_usable(PoolObject *pool)
@@ -331,6 +370,16 @@ pool_check_usable(PoolObject *pool)
                         "the pool is not started: await pool.startup() first");
         return -1;
     }
+    return 0;
+}
+
+int
+pool_check_loop(PoolObject *pool)
+{
+    PyObject *running = running_loop(pool, pool->loop);
+    if (running == NULL)
+        return -1;
+    Py_DECREF(running);
     return 0;
 }
 
@@ -371,14 +420,26 @@ add_param(PoolObject *self, int *n, const char *key, PyObject *obj)
     if (s == NULL)
         return -1;
     Py_ssize_t len;
+    /* `key` is what the caller called it: the DSN travels as libpq's dbname */
+    const char *label = key;
+    if (strcmp(key, "dsn") == 0)
+        key = "dbname";
     const char *v = PyUnicode_AsUTF8AndSize(s, &len);
     if (v == NULL) {
         Py_DECREF(s);
-        return -1;
+        /* a lone surrogate.  The UnicodeEncodeError holds the whole value,
+         * which may be or contain a password: not kept as the cause then. */
+        if (strcmp(label, "dsn") == 0 || strcmp(key, "password") == 0) {
+            PyErr_Clear();
+            PyErr_Format(self->st->PoolConfigurationError,
+                         "%s is not valid Unicode text (it holds a lone surrogate)", label);
+            return -1;
+        }
+        return psqlpy_reraise_as(self->st->PoolConfigurationError, label);
     }
     if (strlen(v) != (size_t)len) {
         Py_DECREF(s);
-        PyErr_Format(self->st->PoolConfigurationError, "%s contains a NUL character", key);
+        PyErr_Format(self->st->PoolConfigurationError, "%s contains a NUL character", label);
         return -1;
     }
     self->keys[*n] = dup_str(key);
@@ -415,19 +476,106 @@ parse_stmt_cache_size(PoolObject *self, PyObject *v)
     return 0;
 }
 
+/* A host or port keyword: a str or int as it is, a list or tuple joined
+ * with commas (libpq's list form).  New reference, or NULL with
+ * PoolConfigurationError. */
+static PyObject *
+list_param(module_state *st, const char *name, PyObject *v, int ints)
+{
+    if (!PyList_Check(v) && !PyTuple_Check(v))
+        return Py_NewRef(v);
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(v);
+    if (n == 0) {
+        PyErr_Format(st->PoolConfigurationError, "%s must not be an empty list", name);
+        return NULL;
+    }
+    PyObject *parts = PyList_New(n);
+    if (parts == NULL)
+        return NULL;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *item = PySequence_Fast_GET_ITEM(v, i);
+        int ok = ints ? PyLong_Check(item) && !PyBool_Check(item) : PyUnicode_Check(item);
+        if (ok && ints) {
+            long p = PyLong_AsLong(item);
+            ok = p >= 1 && p <= 65535;
+            PyErr_Clear();
+        }
+        if (!ok) {
+            Py_DECREF(parts);
+            PyErr_Format(st->PoolConfigurationError, "%s: %R is not a %s", name, item,
+                         ints ? "port number" : "host name (str)");
+            return NULL;
+        }
+        PyObject *text = PyObject_Str(item);
+        if (text == NULL) {
+            Py_DECREF(parts);
+            return NULL;
+        }
+        PyList_SET_ITEM(parts, i, text);
+    }
+    PyObject *sep = PyUnicode_FromString(",");
+    PyObject *out = sep ? PyUnicode_Join(sep, parts) : NULL;
+    Py_XDECREF(sep);
+    Py_DECREF(parts);
+    return out;
+}
+
+/* target_session_attrs / load_balance_hosts: libpq's text ("read-write"),
+ * or an enum member whose name spells it (TargetSessionAttrs.ReadWrite).
+ * New reference, or NULL with PoolConfigurationError. */
+static PyObject *
+option_text(module_state *st, const char *name, PyObject *v)
+{
+    if (PyUnicode_Check(v))
+        return Py_NewRef(v);
+    PyObject *mname = PyObject_HasAttrString(v, "name") && PyObject_HasAttrString(v, "value")
+                          ? PyObject_GetAttrString(v, "name")
+                          : NULL;
+    if (mname == NULL || !PyUnicode_Check(mname)) {
+        Py_XDECREF(mname);
+        PyErr_Clear();
+        PyErr_Format(st->PoolConfigurationError, "%s must be a str or an enum member, got %R",
+                     name, v);
+        return NULL;
+    }
+    /* CamelCase -> camel-case */
+    const char *src = PyUnicode_AsUTF8(mname);
+    char buf[64];
+    size_t j = 0;
+    for (size_t i = 0; src && src[i] && j + 2 < sizeof buf; i++) {
+        char ch = src[i];
+        if (ch >= 'A' && ch <= 'Z') {
+            if (i > 0)
+                buf[j++] = '-';
+            ch = (char)(ch - 'A' + 'a');
+        }
+        buf[j++] = ch;
+    }
+    buf[j] = 0;
+    Py_DECREF(mname);
+    return PyUnicode_FromString(buf);
+}
+
 static int
 pool_init(PyObject *op, PyObject *args, PyObject *kwds)
 {
     PoolObject *self = (PoolObject *)op;
     static char *kwlist[] = {"dsn", "username", "password", "host", "port", "db_name",
-                             "max_db_pool_size", "conn_recycling_method",
+                             "max_db_pool_size", "conn_recycling_method", "sslmode",
+                             "sslrootcert", "sslcert", "sslkey", "command_timeout",
+                             "target_session_attrs", "load_balance_hosts", "connect_timeout",
                              "statement_cache_size", NULL};
+    /* libpq's TLS options, passed on under their own names */
+    static const char *const tls_names[] = {"sslmode", "sslrootcert", "sslcert", "sslkey"};
     PyObject *dsn = Py_None, *user = Py_None, *password = Py_None, *host = Py_None,
-             *port = Py_None, *db = Py_None, *size = Py_None, *recycle = Py_None;
+             *port = Py_None, *db = Py_None, *size = Py_None, *recycle = Py_None,
+             *ctimeout = Py_None, *tsa = Py_None, *lbh = Py_None, *conn_to = Py_None;
+    PyObject *tls[4] = {Py_None, Py_None, Py_None, Py_None};
     PyObject *cache_size = Py_None;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|OOOOOOOOO:PSQLPool", kwlist, &dsn, &user,
-                                     &password, &host, &port, &db, &size, &recycle,
-                                     &cache_size))
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|OOOOOOOOOOOOOOOOO:PSQLPool", kwlist, &dsn,
+                                     &user, &password, &host, &port, &db, &size, &recycle,
+                                     &tls[0], &tls[1], &tls[2], &tls[3], &ctimeout, &tsa,
+                                     &lbh, &conn_to, &cache_size))
         return -1;
     module_state *st = self->st;
     if (self->started) {
@@ -448,6 +596,13 @@ pool_init(PyObject *op, PyObject *args, PyObject *kwds)
         }
         self->max_size = (int)n;
     }
+    self->command_timeout = 0;
+    if (ctimeout != Py_None && psqlpy_seconds(ctimeout, &self->command_timeout) < 0) {
+        PyErr_Format(st->PoolConfigurationError,
+                     "command_timeout must be a positive number of seconds or None, got %R",
+                     ctimeout);
+        return -1;
+    }
     self->recycle = PGD_RECYCLE_FAST;
     if (recycle != Py_None) {
         PyObject *v = PyObject_HasAttrString(recycle, "value")
@@ -467,7 +622,7 @@ pool_init(PyObject *op, PyObject *args, PyObject *kwds)
     if (parse_stmt_cache_size(self, cache_size) < 0)
         return -1;
     if (port != Py_None && (!PyLong_Check(port) || PyBool_Check(port))) {
-        if (!PyUnicode_Check(port)) {
+        if (!PyUnicode_Check(port) && !PyList_Check(port) && !PyTuple_Check(port)) {
             PyErr_Format(st->PoolConfigurationError, "port must be an int, got %R", port);
             return -1;
         }
@@ -481,25 +636,69 @@ pool_init(PyObject *op, PyObject *args, PyObject *kwds)
         }
     }
 
-    self->keys = PyMem_Calloc(8, sizeof(char *));
-    self->vals = PyMem_Calloc(8, sizeof(char *));
+    double conn_secs = 0;
+    if (conn_to != Py_None &&
+        !(PyLong_Check(conn_to) && !PyBool_Check(conn_to) && PyLong_AsLong(conn_to) == 0) &&
+        psqlpy_seconds(conn_to, &conn_secs) < 0) {
+        PyErr_Clear();
+        PyErr_Format(st->PoolConfigurationError,
+                     "connect_timeout must be a number of seconds (0: no limit), got %R",
+                     conn_to);
+        return -1;
+    }
+
+    self->keys = PyMem_Calloc(20, sizeof(char *));
+    self->vals = PyMem_Calloc(20, sizeof(char *));
     if (!self->keys || !self->vals) {
         PyErr_NoMemory();
         return -1;
     }
     int n = 0;
+    /* before the DSN, which then wins over them as over the other keywords */
+    for (int i = 0; i < 4; i++)
+        if (add_param(self, &n, tls_names[i], tls[i]) < 0)
+            return -1;
     if (dsn != Py_None) {
         if (!PyUnicode_Check(dsn)) {
-            PyErr_Format(st->PoolConfigurationError, "dsn must be a str, got %R", dsn);
+            /* not its repr: a DSN may hold a password */
+            PyErr_Format(st->PoolConfigurationError, "dsn must be a str, not %s",
+                         Py_TYPE(dsn)->tp_name);
             return -1;
         }
-        if (add_param(self, &n, "dbname", dsn) < 0)
+        if (add_param(self, &n, "dsn", dsn) < 0)
             return -1;
     } else {
-        if (add_param(self, &n, "user", user) < 0 ||
-            add_param(self, &n, "password", password) < 0 ||
-            add_param(self, &n, "host", host) < 0 || add_param(self, &n, "port", port) < 0 ||
-            add_param(self, &n, "dbname", db) < 0)
+        PyObject *hosts = host != Py_None ? list_param(st, "host", host, 0) : Py_NewRef(host);
+        PyObject *ports = hosts && port != Py_None ? list_param(st, "port", port, 1)
+                                                   : Py_XNewRef(port);
+        int bad = hosts == NULL || ports == NULL || add_param(self, &n, "user", user) < 0 ||
+                  add_param(self, &n, "password", password) < 0 ||
+                  add_param(self, &n, "host", hosts) < 0 ||
+                  add_param(self, &n, "port", ports) < 0 ||
+                  add_param(self, &n, "dbname", db) < 0;
+        Py_XDECREF(hosts);
+        Py_XDECREF(ports);
+        if (bad)
+            return -1;
+    }
+    /* after the DSN, so that these keywords win over its values */
+    if (tsa != Py_None || lbh != Py_None) {
+        PyObject *t = tsa != Py_None ? option_text(st, "target_session_attrs", tsa) : NULL;
+        PyObject *l = lbh != Py_None ? option_text(st, "load_balance_hosts", lbh) : NULL;
+        int bad = (tsa != Py_None && t == NULL) || (lbh != Py_None && l == NULL) ||
+                  add_param(self, &n, "target_session_attrs", t) < 0 ||
+                  add_param(self, &n, "load_balance_hosts", l) < 0;
+        Py_XDECREF(t);
+        Py_XDECREF(l);
+        if (bad)
+            return -1;
+    }
+    if (conn_to != Py_None) {
+        /* libpq counts whole seconds: a fraction rounds up, never shorter */
+        PyObject *secs = PyLong_FromDouble(ceil(conn_secs));
+        int bad = secs == NULL || add_param(self, &n, "connect_timeout", secs) < 0;
+        Py_XDECREF(secs);
+        if (bad)
             return -1;
     }
     PyObject *utf8 = PyUnicode_FromString("UTF8");
@@ -564,11 +763,13 @@ pool_startup(PyObject *op_self, PyObject *unused)
         if (pool_init(op_self, st->empty_tuple, NULL) < 0)
             return NULL;
     }
-    if (self->loop == NULL) {
-        self->loop = PyObject_CallNoArgs(st->get_running_loop);
-        if (self->loop == NULL)
-            return NULL;
-    }
+    PyObject *running = running_loop(self, self->loop);
+    if (running == NULL)
+        return NULL;
+    if (self->loop == NULL)
+        self->loop = running;
+    else
+        Py_DECREF(running);
     Op *op = new_op(self, OP_ACQUIRE, RES_NONE);
     if (op == NULL)
         return NULL;
@@ -592,16 +793,20 @@ pool_startup(PyObject *op_self, PyObject *unused)
 static PyObject *
 pool_query(PoolObject *self, PyObject *args, PyObject *kwds, int mode, const char *fmt)
 {
-    static char *kwlist[] = {"querystring", "parameters", "prepared", NULL};
-    PyObject *sql, *params = Py_None;
+    static char *kwlist[] = {"querystring", "parameters", "timeout", "prepared", NULL};
+    PyObject *sql, *params = Py_None, *timeout = Py_None;
     int prepared = 1;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, fmt, kwlist, &sql, &params, &prepared))
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, fmt, kwlist, &sql, &params, &timeout,
+                                     &prepared))
         return NULL;
+    if (self->started && pool_check_loop(self) < 0)
+        return NULL; /* nothing could await the failure there */
     Op *op = new_op(self, OP_QUERY, mode);
     if (op == NULL)
         return NULL;
     op->unnamed = !prepared;
-    if (pool_check_usable(self) < 0 || op_bind_query(op, sql, params) < 0)
+    if (pool_check_usable(self) < 0 || op_set_timeout(op, timeout, 1) < 0 ||
+        op_bind_query(op, sql, params) < 0 || op_arm_timeout(op) < 0)
         return op_failed_awaitable(op);
     pool_acquire(self, op);
     return (PyObject *)op;
@@ -610,24 +815,30 @@ pool_query(PoolObject *self, PyObject *args, PyObject *kwds, int mode, const cha
 static PyObject *
 pool_execute(PyObject *self, PyObject *args, PyObject *kwds)
 {
-    return pool_query((PoolObject *)self, args, kwds, RES_QUERY, "O|Op:execute");
+    return pool_query((PoolObject *)self, args, kwds, RES_QUERY, "O|OOp:execute");
 }
 
 static PyObject *
 pool_fetch_row(PyObject *self, PyObject *args, PyObject *kwds)
 {
-    return pool_query((PoolObject *)self, args, kwds, RES_ROW, "O|Op:fetch_row");
+    return pool_query((PoolObject *)self, args, kwds, RES_ROW, "O|OOp:fetch_row");
 }
 
 static PyObject *
-pool_connection(PyObject *op_self, PyObject *unused)
+pool_connection(PyObject *op_self, PyObject *args, PyObject *kwds)
 {
-    (void)unused;
     PoolObject *self = (PoolObject *)op_self;
+    static char *kwlist[] = {"timeout", NULL};
+    PyObject *timeout = Py_None;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|O:connection", kwlist, &timeout))
+        return NULL;
+    if (self->started && pool_check_loop(self) < 0)
+        return NULL;
     Op *op = new_op(self, OP_ACQUIRE, RES_CONNECTION);
     if (op == NULL)
         return NULL;
-    if (pool_check_usable(self) < 0)
+    if (pool_check_usable(self) < 0 || op_set_timeout(op, timeout, 0) < 0 ||
+        op_arm_timeout(op) < 0)
         return op_failed_awaitable(op);
     pool_acquire(self, op);
     return (PyObject *)op;
@@ -743,14 +954,15 @@ static PyMethodDef pool_methods[] = {
      "startup($self, /)\n--\n\nStart the pool on the running event loop and open its first "
      "connection (awaitable)."},
     {"execute", (PyCFunction)(void (*)(void))pool_execute, METH_VARARGS | METH_KEYWORDS,
-     "execute($self, /, querystring, parameters=None, prepared=True)\n--\n\nRun one "
-     "statement on a pooled connection; awaitable returning a QueryResult. prepared=False: "
-     "the unnamed statement, nothing kept."},
+     "execute($self, /, querystring, parameters=None, timeout=None, prepared=True)\n--\n\n"
+     "Run one statement on a pooled connection; awaitable returning a QueryResult. "
+     "prepared=False: the unnamed statement, nothing kept."},
     {"fetch_row", (PyCFunction)(void (*)(void))pool_fetch_row, METH_VARARGS | METH_KEYWORDS,
-     "fetch_row($self, /, querystring, parameters=None, prepared=True)\n--\n\nThe first "
-     "row as a SingleQueryResult (awaitable); NoRowsError when there is none."},
-    {"connection", pool_connection, METH_NOARGS,
-     "connection($self, /)\n--\n\nBorrow a connection (awaitable returning a Connection)."},
+     "fetch_row($self, /, querystring, parameters=None, timeout=None, prepared=True)\n--\n\n"
+     "The first row as a SingleQueryResult (awaitable); NoRowsError when there is none."},
+    {"connection", (PyCFunction)(void (*)(void))pool_connection, METH_VARARGS | METH_KEYWORDS,
+     "connection($self, /, timeout=None)\n--\n\nBorrow a connection (awaitable returning a "
+     "Connection); timeout bounds the wait for a free one."},
     {"close", pool_close, METH_NOARGS,
      "close($self, /)\n--\n\nClose the pool: idle connections now, lent ones when they come "
      "back. May be awaited."},
@@ -780,9 +992,12 @@ static PyType_Slot pool_slots[] = {
     {Py_tp_members, pool_members},
     {Py_tp_doc, "Pool(dsn=None, username=None, password=None, host=None, port=None, "
                 "db_name=None, max_db_pool_size=None, conn_recycling_method=None, "
-                "statement_cache_size=None)\n--\n\n"
-                "A pool of connections to one server; max_db_pool_size=None means 2, "
-                "statement_cache_size=None means 256 (0: no prepared statements kept)."},
+                "sslmode=None, sslrootcert=None, sslcert=None, sslkey=None, "
+                "command_timeout=None, target_session_attrs=None, load_balance_hosts=None, "
+                "connect_timeout=None, statement_cache_size=None)\n--\n\n"
+                "A pool of connections to one server or several; max_db_pool_size=None "
+                "means 2, statement_cache_size=None means 256 (0: no prepared statements "
+                "kept)."},
     {0, NULL},
 };
 

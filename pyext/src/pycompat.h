@@ -11,6 +11,10 @@
  *                             (a UUID's 128 bits); new reference
  *   psqlpy_long_as_be128      the reverse: 0, or -1 with OverflowError when
  *                             the int is negative or needs more than 128 bits
+ *   psqlpy_is_finalizing      1 once the interpreter is exiting:
+ *                             Py_IsFinalizing() on 3.13; before, a flag an
+ *                             atexit callback sets (module.c), since
+ *                             finalization starts after the atexit callbacks
  *
  * 3.13 has PyLong_FromNativeBytes / PyLong_AsNativeBytes for the 128-bit
  * conversions.  Before, the value goes through two 64-bit halves: an int
@@ -22,6 +26,21 @@
 
 #include <Python.h>
 #include <stdint.h>
+
+#if PY_VERSION_HEX >= 0x030D0000
+static inline int
+psqlpy_is_finalizing(void)
+{
+    return Py_IsFinalizing();
+}
+#else
+extern int psqlpy_exiting;
+static inline int
+psqlpy_is_finalizing(void)
+{
+    return psqlpy_exiting;
+}
+#endif
 
 #if PY_VERSION_HEX < 0x030D0000
 static inline int

@@ -37,13 +37,15 @@
  */
 #define PSQLPY_STATE_TYPES(X)                                                  \
     X(PoolType) X(RawConnType) X(OpType) X(ConnectionType) X(QueryResultType)  \
-    X(SingleQueryResultType)
+    X(SingleQueryResultType)                                                    \
+    X(RecordType) /* record.c */
 
 #define PSQLPY_STATE_OBJECTS(X)                                                \
     /* exceptions (from psqlpy.exceptions) */                                  \
     X(BaseError) X(PoolError) X(PoolConfigurationError)                       \
     X(ConnectionFailedError) X(InterfaceError) X(DatabaseError)                \
     X(ParameterError) X(ResultError) X(UUIDError) X(NoRowsError)               \
+    X(QueryTimeoutError)                                                       \
     X(sqlstate_map)     /* dict: SQLSTATE class (2 chars) -> class */          \
     X(connection_class) /* what connection() hands out (a subclass of          \
                            Connection set by the package) */                   \
@@ -97,6 +99,19 @@ typedef struct module_state {
 #undef PSQLPY_NAME_MEMBER
 } module_state;
 
+/* 1 when the interpreter is exiting or the module state was cleared:
+ * no loop method may be called and nothing new may start (rawconn.c). */
+int psqlpy_tearing_down(const module_state *st);
+/* Loop timers (rawconn.c).  psqlpy_seconds: a positive finite number of
+ * seconds (not a bool) into *out: 0, or -1 with no exception set.
+ * psqlpy_call_later: loop.call_later(secs, <def bound to self>), a new
+ * TimerHandle or NULL + exception.  psqlpy_cancel_timer: cancel and clear
+ * *timer (no loop call while tearing down); never fails. */
+int psqlpy_seconds(PyObject *arg, double *out);
+PyObject *psqlpy_call_later(module_state *st, PyObject *loop, double secs, PyMethodDef *def,
+                            PyObject *self);
+void psqlpy_cancel_timer(module_state *st, PyObject **timer);
+
 /* The process-wide codec registry (plugins are never unloaded). */
 extern pgd_registry *psqlpy_registry;
 
@@ -129,7 +144,6 @@ struct Op {
     PyObject_HEAD
     module_state *st;
     int kind, result_mode, state;
-    int release_after; /* give the connection back to the pool when done */
     int internal;      /* no future: a recycling / rollback step */
     int abandoned;     /* the awaiting task was cancelled */
     int retries;
@@ -141,6 +155,9 @@ struct Op {
                           transaction if it completes anyway */
     int expect_error;  /* internal, and failing is its purpose */
     int unnamed;       /* prepared=False: the unnamed statement, one exchange */
+    int timed_out;     /* its timeout expired (QueryTimeoutError) */
+    double timeout;    /* seconds for the whole call, 0 for none */
+    PyObject *timer;   /* the loop's TimerHandle while the timeout is armed */
     PyObject *cancel_exc;  /* the CancelledError held back until the outcome
                               shows whether the cancel took effect */
     PyObject *cancel_task; /* the task it was thrown into */
@@ -173,6 +190,7 @@ struct PoolObject {
     int recycle;         /* pgd_recycle */
     int stmt_cache_size; /* per connection; -1: the driver's default */
     int started, closed;
+    double command_timeout; /* default timeout of statements, 0 for none */
     Op *whead, *wtail;   /* waiting for a connection */
     PyObject *weakreflist;
 };
@@ -189,16 +207,20 @@ struct RawConn {
     PyObject *on_read, *on_write; /* bound methods, made once */
     PyObject *timer;    /* connect deadline (asyncio.TimerHandle) while connecting */
     int state;
-    int fd;             /* registered descriptor, -1 when none */
+    int fd;             /* registered descriptor: our duplicate of libpq's
+                           socket, -1 when none (see rawconn.c) */
+    int src_fd;         /* libpq's descriptor rc->fd duplicates */
     int reading, writing;
     int leased;         /* lent to a Connection / Transaction */
     int in_pool;        /* sitting idle in the driver's pool */
-    int release_when_idle;
-    int recycled_from_pool;
     int timeout_secs;
+    int attempt;       /* the driver's host attempt the timer is for */
     Op *cur;            /* running operation (strong) */
     Op *qhead, *qtail;  /* queued operations (strong) */
     Op *connect_waiter; /* the acquire op this connection was opened for */
+    PyObject *deadline; /* TimerHandle: close the connection unless deadline_op
+                           is over by then (a timed-out statement) */
+    Op *deadline_op;    /* strong */
 };
 
 /* rawconn.c */
@@ -207,23 +229,20 @@ int rawconn_connect(RawConn *rc);          /* start connecting; -1 + exception *
 void rawconn_submit(RawConn *rc, Op *op);   /* steals nothing; takes its own ref */
 void rawconn_close(RawConn *rc);            /* unregister; the pool frees the pgd_conn */
 int rawconn_unqueue(RawConn *rc, Op *op);   /* 1 if op was queued on rc */
-/* The task awaiting `op`, rc's running operation, was cancelled.  Where the
- * operation's effect can still be prevented, prevents it:
- *  - begun outside a transaction block with output still unsent (so its
- *    final Sync too): the connection is closed without sending more, and
- *    the server rolls the implicit transaction back;
- *  - otherwise the server is asked to cancel it (PQcancel).  With may_wait,
- *    a batch or pipeline begun outside a transaction block is not abandoned:
- *    the caller waits for its outcome, which says whether the cancel took
- *    effect (failed: nothing of it stays) or came too late (complete);
- *  - begun inside a transaction block: abandoned; if the transaction is
- *    still healthy when the operation ends (it completed all the same, or
- *    was stopped before its Bind/Execute), it is aborted before anything
- *    else runs on the connection.
+/* The task awaiting `op`, rc's running operation, was cancelled (or its
+ * timeout expired).  Carries out the driver's plan (pgd_stop_plan,
+ * driver/src/async.c): close the connection without sending more, or send
+ * a cancel request and, with may_wait, let a batch or pipeline begun
+ * outside a transaction block wait for its outcome, or mark a statement
+ * begun inside one so that its transaction is failed if it stays healthy.
  * Returns 1 when the caller is to wait for the outcome, 0 when op is
  * abandoned (its outcome is dropped; the connection may be closed). */
 int rawconn_cancel_running(RawConn *rc, Op *op, int may_wait);
 int rawconn_idle(const RawConn *rc);
+/* Close rc (its slot is opened again) if `op` still runs on it in `secs`
+ * seconds: a statement whose timeout expired and whose cancel the server
+ * has not acted on (a frozen backend, a dead link). */
+void rawconn_arm_deadline(RawConn *rc, Op *op, double secs);
 
 /* pool.c */
 void pool_acquire(PoolObject *pool, Op *op); /* route op to a connection */
@@ -232,6 +251,9 @@ void pool_conn_lost(PoolObject *pool, RawConn *rc);
 void pool_conn_ready(PoolObject *pool, RawConn *rc, Op *waiter);
 void pool_conn_failed(PoolObject *pool, RawConn *rc, PyObject *exc);
 int pool_check_usable(PoolObject *pool);  /* -1 + exception when closed/not started */
+/* -1 + InterfaceError unless called on the loop the pool was started on
+ * (raised by the call itself: no task on another loop could await it) */
+int pool_check_loop(PoolObject *pool);
 
 /* op.c */
 Op *op_new(module_state *st, PoolObject *pool, int kind, int result_mode);
@@ -239,12 +261,26 @@ int op_make_future(Op *op);                  /* -1 + exception */
 void op_complete(Op *op, PyObject *value);   /* steals value */
 void op_fail(Op *op, PyObject *exc);         /* steals exc (an instance) */
 void op_fail_current(Op *op);                /* from the current Python error */
+/* The current exception, normalized, with its traceback attached: a new
+ * reference (NULL when none is set); the error indicator is cleared. */
+PyObject *psqlpy_current_exception(void);
 PyObject *op_failed_awaitable(Op *op);       /* fail from current error, return op */
 int op_bind_query(Op *op, PyObject *sql, PyObject *params); /* -1 + exception */
+/* The UTF-8 form of the SQL text `sql` (a str; borrowed from it), or NULL
+ * with InterfaceError when it has none (a lone surrogate; the
+ * UnicodeEncodeError is its cause) or holds a NUL, which libpq would cut
+ * the text at. */
+const char *psqlpy_sql_utf8(module_state *st, PyObject *sql);
 /* The awaiting task was cancelled (or the awaitable closed): withdraw a
  * waiting op; stop a running one (rawconn_cancel_running) and drop its
  * results. */
 void op_abandon(Op *op);
+/* timeout= of a call: None -> the pool's command_timeout when use_default,
+ * else none; a positive number of seconds.  0, or -1 + exception. */
+int op_set_timeout(Op *op, PyObject *arg, int use_default);
+/* Start the op's timeout clock (if it has one); 0, or -1 + exception. */
+int op_arm_timeout(Op *op);
+void op_stop_timer(Op *op);
 
 /* connection.c */
 PyObject *connection_new(module_state *st, PoolObject *pool, RawConn *rc);
@@ -252,6 +288,14 @@ PyObject *connection_new(module_state *st, PoolObject *pool, RawConn *rc);
 /* result.c */
 PyObject *queryresult_new(module_state *st, pgd_result *res); /* steals res */
 PyObject *singleresult_new(module_state *st, pgd_result *res); /* steals res */
+
+/* record.c: a column map is (names tuple, dict name -> first index),
+ * built once per result and shared by its Records. */
+PyObject *record_colmap_new(PyObject *names);          /* new reference */
+PyObject *record_new(module_state *st, PyObject *colmap); /* values unset */
+void record_set(PyObject *rec, Py_ssize_t i, PyObject *v); /* steals v */
+void record_finish(PyObject *rec); /* every value set */
+extern PyType_Spec RecordSpec;
 
 /* params.c */
 int params_convert(module_state *st, PyObject *seq, pgd_value *out, size_t n,
@@ -274,6 +318,8 @@ void psqlpy_use_jemalloc(void);
 /* errors.c */
 PyObject *psqlpy_error_from_conn(module_state *st, const pgd_conn *c); /* new exc instance */
 PyObject *psqlpy_make_error(module_state *st, PyObject *type, const char *msg);
+/* Replace the pending exception by `type`("<what>: <it>") caused by it; -1. */
+int psqlpy_reraise_as(PyObject *type, const char *what);
 int psqlpy_init_errors(module_state *st, PyObject *excmod);
 
 /* types */

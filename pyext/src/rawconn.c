@@ -7,15 +7,103 @@
  * libpq reports queued output.  Operations run one at a time in FIFO order;
  * the next starts when the previous one's results are in.
  *
+ * The socket registered with the loop is not libpq's descriptor but a
+ * duplicate of it that this file owns (rc->fd): the same open file
+ * description, so readiness is identical, but closed only here, always after
+ * its registrations are removed.  libpq closes its own descriptor when it
+ * likes (end of file or an error inside PQconsumeInput, the next host or
+ * address inside PQconnectPoll), and the number is soon reused by another
+ * socket; registering libpq's number would let a later remove_reader() drop
+ * another connection's registration, and would keep a registration that
+ * the kernel silently dropped when the first socket closed.  The duplicate
+ * follows every change of PQsocket(): after each connect step the socket's
+ * identity (st_dev/st_ino) is compared, not its number.
+ *
  * Re-entrancy: completing an operation wakes Python code only through
  * Future callbacks, which asyncio runs later, so nothing here is re-entered
  * while a step is in progress.  Each step holds a reference to the RawConn.
+ *
+ * An error or hang-up on the socket (POLLERR/POLLHUP, e.g. a reset after
+ * the server ended the session) is dealt with in the same callback: uvloop
+ * (libuv) reports POLLERR once and then closes its watcher for good, so a
+ * connection still waiting after that callback would never be woken again.
+ * After each step the socket is polled without waiting; while it reports
+ * an error or hang-up, libpq is made to read to the end, and a connection
+ * that still claims to be open after that is closed as lost.
+ *
+ * Teardown: at interpreter exit (or once the module state is cleared) no
+ * loop method is called any more; the duplicate is still closed.
  */
 #include "pyext.h"
+#include "pycompat.h"
+
+#include <fcntl.h>
+#include <math.h>
+#include <poll.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int
+psqlpy_tearing_down(const module_state *st)
+{
+    if (psqlpy_is_finalizing())
+        return 1;
+    return st == NULL || st->s_remove_reader == NULL;
+}
+
+int
+psqlpy_seconds(PyObject *arg, double *out)
+{
+    double t = -1;
+    if ((PyLong_Check(arg) || PyFloat_Check(arg)) && !PyBool_Check(arg)) {
+        t = PyFloat_AsDouble(arg);
+        if (t == -1 && PyErr_Occurred())
+            PyErr_Clear();
+    }
+    if (!(t > 0) || isinf(t))
+        return -1;
+    *out = t;
+    return 0;
+}
+
+PyObject *
+psqlpy_call_later(module_state *st, PyObject *loop, double secs, PyMethodDef *def,
+                  PyObject *self)
+{
+    PyObject *cb = PyCFunction_New(def, self);
+    PyObject *delay = cb ? PyFloat_FromDouble(secs) : NULL;
+    PyObject *timer = delay ? PyObject_CallMethodObjArgs(loop, st->s_call_later, delay, cb,
+                                                         NULL)
+                            : NULL;
+    Py_XDECREF(delay);
+    Py_XDECREF(cb);
+    return timer;
+}
+
+void
+psqlpy_cancel_timer(module_state *st, PyObject **timer)
+{
+    PyObject *h = *timer;
+    if (h == NULL)
+        return;
+    *timer = NULL;
+    if (!psqlpy_tearing_down(st)) {
+        PyObject *t, *v, *tb;
+        PyErr_Fetch(&t, &v, &tb);
+        PyObject *r = PyObject_CallMethodNoArgs(h, st->s_cancel);
+        if (r == NULL)
+            PyErr_Clear();
+        Py_XDECREF(r);
+        PyErr_Restore(t, v, tb);
+    }
+    Py_DECREF(h);
+}
 
 static int
 loop_call(RawConn *rc, PyObject *name, int fd, PyObject *cb)
 {
+    if (rc->loop == NULL || psqlpy_tearing_down(rc->st))
+        return 0; /* the loop is going away with the interpreter */
     PyObject *fdo = PyLong_FromLong(fd);
     if (fdo == NULL)
         return -1;
@@ -44,7 +132,16 @@ unregister(RawConn *rc)
         PyErr_Clear();
     PyErr_Restore(t, v, tb);
     rc->writing = rc->reading = 0;
-    rc->fd = -1;
+}
+
+/* Unregister, then close the duplicate: never the other way round. */
+static void
+drop_socket(RawConn *rc)
+{
+    unregister(rc);
+    if (rc->fd >= 0)
+        close(rc->fd);
+    rc->fd = rc->src_fd = -1;
 }
 
 /* Register or drop one of the two callbacks (*flag says which is on). */
@@ -53,6 +150,10 @@ want(RawConn *rc, int *flag, int on, PyObject *add, PyObject *remove, PyObject *
 {
     if (on == *flag)
         return 0;
+    if (rc->fd < 0) {
+        PyErr_SetString(rc->st->ConnectionFailedError, "the connection has no socket");
+        return -1;
+    }
     if (loop_call(rc, on ? add : remove, rc->fd, on ? cb : NULL) < 0)
         return -1;
     *flag = on;
@@ -73,17 +174,42 @@ want_writer(RawConn *rc, int on)
                 rc->on_write);
 }
 
-/* Point the registrations at the connection's current socket. */
+/* Whether descriptors a and b refer to the same socket. */
 static int
-follow_socket(RawConn *rc)
+same_socket(int a, int b)
+{
+    struct stat sa, sb;
+    return fstat(a, &sa) == 0 && fstat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+           sa.st_ino == sb.st_ino;
+}
+
+/* Point rc->fd at a duplicate of the connection's current socket.  With
+ * check_identity (while connecting, when libpq may have closed and reopened
+ * under the same number) the socket itself is compared, else its number.
+ * A new duplicate starts with no registration.  0; -1 when the connection
+ * has no socket (the old duplicate is dropped); -2 with an exception set. */
+static int
+follow_socket(RawConn *rc, int check_identity)
 {
     int fd = pgd_conn_socket(rc->conn);
-    if (fd != rc->fd) {
-        unregister(rc);
-        rc->fd = fd;
+    if (fd < 0) {
+        drop_socket(rc);
+        return -1;
     }
-    return fd < 0 ? -1 : 0;
+    if (rc->fd >= 0 && fd == rc->src_fd && (!check_identity || same_socket(fd, rc->fd)))
+        return 0;
+    drop_socket(rc);
+    int d = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    if (d < 0) {
+        PyErr_SetFromErrno(rc->st->ConnectionFailedError);
+        return -2;
+    }
+    rc->fd = d;
+    rc->src_fd = fd;
+    return 0;
 }
+
+static void cancel_deadline(RawConn *rc);
 
 RawConn *
 rawconn_new(module_state *st, PoolObject *pool, pgd_conn *conn)
@@ -97,16 +223,17 @@ rawconn_new(module_state *st, PoolObject *pool, pgd_conn *conn)
     rc->loop = Py_NewRef(pool->loop);
     rc->on_read = rc->on_write = NULL;
     rc->timer = NULL;
+    rc->attempt = 0;
     rc->state = RC_CONNECTING;
-    rc->fd = -1;
+    rc->fd = rc->src_fd = -1;
     rc->reading = rc->writing = 0;
     rc->leased = 0;
     rc->in_pool = 0;
-    rc->release_when_idle = 0;
-    rc->recycled_from_pool = 0;
     rc->cur = NULL;
     rc->qhead = rc->qtail = NULL;
     rc->connect_waiter = NULL;
+    rc->deadline = NULL;
+    rc->deadline_op = NULL;
     PyObject_GC_Track(rc);
     rc->on_read = PyObject_GetAttr((PyObject *)rc, st->s_on_read);
     rc->on_write = PyObject_GetAttr((PyObject *)rc, st->s_on_write);
@@ -128,27 +255,22 @@ rawconn_idle(const RawConn *rc)
 /* ---- connecting ---------------------------------------------------------- */
 
 /* libpq leaves connect_timeout to callers of its non-blocking API; this is
- * the default when the connection parameters do not set one. */
+ * the default when the connection parameters do not set one.  Like libpq's
+ * own connect_timeout it applies to each host: the driver tries one host
+ * at a time, and the timer is armed again whenever it starts the next. */
 #define DEFAULT_CONNECT_TIMEOUT 30
 
 static void
 cancel_timer(RawConn *rc)
 {
-    if (rc->timer == NULL)
-        return;
-    PyObject *t, *v, *tb;
-    PyErr_Fetch(&t, &v, &tb);
-    PyObject *r = PyObject_CallMethodNoArgs(rc->timer, rc->st->s_cancel);
-    if (r == NULL)
-        PyErr_Clear();
-    Py_XDECREF(r);
-    PyErr_Restore(t, v, tb);
-    Py_CLEAR(rc->timer);
+    psqlpy_cancel_timer(rc->st, &rc->timer);
 }
 
 static int
 arm_timer(RawConn *rc)
 {
+    cancel_timer(rc);
+    rc->attempt = pgd_conn_connect_attempt(rc->conn);
     int secs = pgd_conn_connect_timeout(rc->conn);
     if (secs < 0)
         secs = DEFAULT_CONNECT_TIMEOUT;
@@ -175,7 +297,7 @@ static void
 connect_failed(RawConn *rc, PyObject *exc)
 {
     cancel_timer(rc);
-    unregister(rc);
+    drop_socket(rc);
     rc->state = RC_CLOSED;
     if (rc->pool != NULL)
         pool_conn_failed(rc->pool, rc, exc); /* steals exc */
@@ -190,21 +312,23 @@ connect_step(RawConn *rc, int status)
         connect_failed(rc, psqlpy_error_from_conn(rc->st, rc->conn));
         return;
     }
-    if (follow_socket(rc) < 0) {
-        connect_failed(rc, psqlpy_make_error(rc->st, rc->st->ConnectionFailedError,
-                                             "connection has no socket"));
+    int fs = follow_socket(rc, 1);
+    if (fs < 0) {
+        connect_failed(rc, fs == -1 ? psqlpy_make_error(rc->st, rc->st->ConnectionFailedError,
+                                                        "connection has no socket")
+                                    : psqlpy_current_exception());
+        return;
+    }
+    if (status != PGD_OK && pgd_conn_connect_attempt(rc->conn) != rc->attempt &&
+        arm_timer(rc) < 0) {
+        connect_failed(rc, psqlpy_current_exception());
         return;
     }
     if (status == PGD_OK) {
         cancel_timer(rc);
         rc->state = RC_READY;
         if (want_writer(rc, 0) < 0 || want_reader(rc, 1) < 0) {
-            PyObject *t, *v, *tb;
-            PyErr_Fetch(&t, &v, &tb);
-            PyErr_NormalizeException(&t, &v, &tb);
-            Py_XDECREF(t);
-            Py_XDECREF(tb);
-            connect_failed(rc, v);
+            connect_failed(rc, psqlpy_current_exception());
             return;
         }
         Op *waiter = rc->connect_waiter;
@@ -216,12 +340,7 @@ connect_step(RawConn *rc, int status)
     }
     int rd = (status & PGD_WANT_WRITE) == 0;
     if (want_reader(rc, rd) < 0 || want_writer(rc, !rd) < 0) {
-        PyObject *t, *v, *tb;
-        PyErr_Fetch(&t, &v, &tb);
-        PyErr_NormalizeException(&t, &v, &tb);
-        Py_XDECREF(t);
-        Py_XDECREF(tb);
-        connect_failed(rc, v);
+        connect_failed(rc, psqlpy_current_exception());
     }
 }
 
@@ -237,10 +356,7 @@ rawconn_connect(RawConn *rc)
         Py_XDECREF(exc);
         return -1;
     }
-    if (arm_timer(rc) < 0) {
-        rc->state = RC_CLOSED;
-        return -1;
-    }
+    rc->attempt = 0; /* the first step arms the timer */
     connect_step(rc, status);
     return 0;
 }
@@ -254,10 +370,15 @@ rc_on_connect_timeout(PyObject *self, PyObject *unused)
     if (rc->state != RC_CONNECTING)
         Py_RETURN_NONE;
     Py_INCREF(rc);
-    char msg[128];
-    snprintf(msg, sizeof msg, "timeout expired: no connection after %d s (connect_timeout)",
+    char why[96];
+    snprintf(why, sizeof why, "timeout expired after %d s (connect_timeout)",
              rc->timeout_secs);
-    connect_failed(rc, psqlpy_make_error(rc->st, rc->st->ConnectionFailedError, msg));
+    /* give this host up; the driver starts the next one, if any */
+    int status = pgd_conn_connect_skip(rc->conn, why);
+    if (status == PGD_ERROR)
+        connect_failed(rc, psqlpy_error_from_conn(rc->st, rc->conn));
+    else
+        connect_step(rc, status);
     Py_DECREF(rc);
     if (PyErr_Occurred())
         PyErr_WriteUnraisable(self);
@@ -314,23 +435,25 @@ build_outcome(RawConn *rc, Op *op)
     return out;
 }
 
-static PyObject *
-current_exception(void)
-{
-    PyObject *t, *v, *tb;
-    PyErr_Fetch(&t, &v, &tb);
-    PyErr_NormalizeException(&t, &v, &tb);
-    if (v != NULL && tb != NULL)
-        PyException_SetTraceback(v, tb);
-    Py_XDECREF(t);
-    Py_XDECREF(tb);
-    return v;
-}
-
 /* Hand an outcome to its op (or drop it for abandoned/internal ops). */
 static void
 deliver(Op *op, PyObject *value, PyObject *exc)
 {
+    if (op->timed_out && !op->abandoned && exc != NULL && op->took_no_effect &&
+        op->cancel_exc == NULL) {
+        /* waited for the outcome of a timed-out batch: the cancel took
+         * effect, nothing of it stays */
+        char msg[128];
+        snprintf(msg, sizeof msg, "the statement did not finish within its timeout (%g s)",
+                 op->timeout);
+        PyObject *te = psqlpy_make_error(op->st, op->st->QueryTimeoutError, msg);
+        if (te != NULL) {
+            PyException_SetContext(te, exc); /* steals exc */
+            exc = te;
+        } else {
+            PyErr_Clear();
+        }
+    }
     if (op->abandoned || op->internal) {
         Py_XDECREF(value);
         Py_XDECREF(exc);
@@ -360,7 +483,8 @@ pop_queue(RawConn *rc)
 static void
 conn_lost(RawConn *rc, PyObject *exc)
 {
-    unregister(rc);
+    drop_socket(rc);
+    cancel_deadline(rc);
     rc->state = RC_CLOSED;
     Op *op;
     if (rc->cur != NULL) {
@@ -426,6 +550,8 @@ finish_current(RawConn *rc, int status)
 {
     Op *op = rc->cur;
     rc->cur = NULL;
+    if (rc->deadline_op == op)
+        cancel_deadline(rc);
     PyObject *value = NULL, *exc = NULL;
 
     if (want_writer(rc, 0) < 0)
@@ -433,11 +559,11 @@ finish_current(RawConn *rc, int status)
     if (status == PGD_OK) {
         value = build_outcome(rc, op);
         if (value == NULL)
-            exc = current_exception();
+            exc = psqlpy_current_exception();
     } else {
         exc = psqlpy_error_from_conn(rc->st, rc->conn);
         if (exc == NULL)
-            exc = current_exception();
+            exc = psqlpy_current_exception();
         pgd_result *res;
         while ((res = pgd_conn_take_result(rc->conn)) != NULL)
             pgd_result_free(res);
@@ -507,7 +633,7 @@ start_op(RawConn *rc, Op *op)
         return;
     }
     if (want_writer(rc, (status & PGD_WANT_WRITE) != 0) < 0) {
-        conn_lost(rc, current_exception());
+        conn_lost(rc, psqlpy_current_exception());
     }
 }
 
@@ -580,7 +706,7 @@ rawconn_unqueue(RawConn *rc, Op *op)
 void
 rawconn_close(RawConn *rc)
 {
-    unregister(rc);
+    drop_socket(rc);
     rc->state = RC_CLOSED;
 }
 
@@ -595,20 +721,44 @@ disconnect(RawConn *rc, const char *msg)
     Py_DECREF(rc);
 }
 
+/* The connection is beyond use: shut it down and fail what is on it. Steals exc. */
+static void
+disconnect_lost(RawConn *rc, PyObject *exc)
+{
+    Py_INCREF(rc);
+    pgd_conn_disconnect(rc->conn);
+    conn_lost(rc, exc);
+    Py_DECREF(rc);
+}
+
+static pgd_opkind
+opkind(const Op *op)
+{
+    switch (op->kind) {
+    case OP_SIMPLE:
+        return PGD_OPK_SIMPLE;
+    case OP_BATCH:
+        return PGD_OPK_BATCH;
+    case OP_PIPELINE:
+        return PGD_OPK_PIPELINE;
+    default:
+        return PGD_OPK_QUERY;
+    }
+}
+
+/* Carries out the driver's plan (pgd_stop_plan, driver/src/async.c). */
 int
 rawconn_cancel_running(RawConn *rc, Op *op, int may_wait)
 {
-    int extended = op->kind == OP_QUERY || op->kind == OP_BATCH || op->kind == OP_PIPELINE;
-    int outside = op->tx_at_start == PGD_TX_IDLE;
-
     if (rc->cur != op || rc->conn == NULL || rc->state != RC_READY) {
         op->abandoned = 1;
         return 0;
     }
     /* A writer is registered exactly while libpq holds output the kernel
-     * has not taken (the driver said PGD_WANT_WRITE): the final Sync is
-     * among it.  Nothing of the operation can commit if it is never sent. */
-    if (extended && outside && rc->writing) {
+     * has not taken (the driver said PGD_WANT_WRITE). */
+    pgd_stop plan = pgd_stop_plan(opkind(op), (pgd_txstate)op->tx_at_start, rc->writing,
+                                  may_wait);
+    if (plan == PGD_STOP_DISCONNECT) {
         op->abandoned = 1;
         disconnect(rc, "the connection was closed to cancel an operation "
                        "it had not finished sending");
@@ -620,19 +770,76 @@ rawconn_cancel_running(RawConn *rc, Op *op, int may_wait)
     Py_BEGIN_ALLOW_THREADS
     sent = pgd_conn_cancel(rc->conn) == PGD_OK;
     Py_END_ALLOW_THREADS
-    if (may_wait && outside && (op->kind == OP_BATCH || op->kind == OP_PIPELINE))
+    if (!sent)
+        plan = pgd_stop_cancel_failed(plan);
+    switch (plan) {
+    case PGD_STOP_CANCEL_WAIT:
         return 1; /* the outcome (57014, or complete) is the truth: wait for it */
-    op->abandoned = 1;
-    if (!sent) {
-        /* the server could not be asked: do not wait for it on this
-         * connection, nor let a statement of unknown fate be followed */
+    case PGD_STOP_DISCONNECT:
+        op->abandoned = 1;
         disconnect(rc, "the connection was closed: the server could not be asked "
                        "to cancel a statement");
         return 0;
-    }
-    if (extended && !outside)
+    case PGD_STOP_CANCEL_ABORT_TX:
         op->abort_tx = 1;
-    return 0;
+        /* fall through */
+    default:
+        op->abandoned = 1;
+        return 0;
+    }
+}
+
+/* ---- deadline of a timed-out statement -------------------------------------- */
+
+static void
+cancel_deadline(RawConn *rc)
+{
+    psqlpy_cancel_timer(rc->st, &rc->deadline);
+    Py_CLEAR(rc->deadline_op);
+}
+
+static PyObject *
+rc_on_deadline(PyObject *self, PyObject *unused)
+{
+    (void)unused;
+    RawConn *rc = (RawConn *)self;
+    Py_INCREF(rc);
+    Py_CLEAR(rc->deadline);
+    Op *op = rc->deadline_op;
+    rc->deadline_op = NULL;
+    if (op != NULL && rc->cur == op && rc->state == RC_READY) {
+        char msg[160];
+        snprintf(msg, sizeof msg, "the connection was closed: the server did not answer "
+                                  "the cancel request of a timed-out statement");
+        disconnect(rc, msg);
+    }
+    Py_XDECREF(op);
+    Py_DECREF(rc);
+    if (PyErr_Occurred())
+        PyErr_WriteUnraisable(self);
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef on_deadline_def = {"_on_deadline", rc_on_deadline, METH_NOARGS, NULL};
+
+void
+rawconn_arm_deadline(RawConn *rc, Op *op, double secs)
+{
+    cancel_deadline(rc);
+    if (rc->loop == NULL || psqlpy_tearing_down(rc->st))
+        return;
+    PyObject *timer = psqlpy_call_later(rc->st, rc->loop, secs, &on_deadline_def,
+                                        (PyObject *)rc);
+    if (timer == NULL) {
+        /* cannot wait for it: close the connection now rather than keep it */
+        PyErr_Clear();
+        if (rc->cur == op && rc->state == RC_READY)
+            disconnect(rc, "the connection was closed: a timed-out statement could not be "
+                           "given a deadline");
+        return;
+    }
+    rc->deadline = timer;
+    rc->deadline_op = (Op *)Py_NewRef((PyObject *)op);
 }
 
 /* ---- event-loop callbacks ------------------------------------------------ */
@@ -656,8 +863,24 @@ io_step(RawConn *rc)
         finish_current(rc, status);
         return;
     }
+    if (!pgd_conn_is_ok(rc->conn) || pgd_conn_socket(rc->conn) != rc->src_fd) {
+        /* libpq closed its socket yet still waits: nothing will ever come */
+        conn_lost(rc, psqlpy_make_error(rc->st, rc->st->ConnectionFailedError,
+                                        "the connection to the server was lost"));
+        return;
+    }
     if (want_writer(rc, (status & PGD_WANT_WRITE) != 0) < 0)
-        conn_lost(rc, current_exception());
+        conn_lost(rc, psqlpy_current_exception());
+}
+
+/* Whether the registered socket reports an error or a hang-up. */
+static int
+hung_up(const RawConn *rc)
+{
+    if (rc->fd < 0)
+        return 0;
+    struct pollfd p = {.fd = rc->fd, .events = POLLIN, .revents = 0};
+    return poll(&p, 1, 0) > 0 && (p.revents & (POLLERR | POLLHUP | POLLNVAL)) != 0;
 }
 
 static PyObject *
@@ -667,6 +890,19 @@ rc_on_io(PyObject *self, PyObject *unused)
     RawConn *rc = (RawConn *)self;
     Py_INCREF(rc);
     io_step(rc);
+    /* see the top of the file: no further wake-up may come for this socket */
+    for (int i = 0; i < 4 && rc->state != RC_CLOSED && hung_up(rc); i++) {
+        if (i == 3) {
+            PyObject *exc = psqlpy_make_error(rc->st, rc->st->ConnectionFailedError,
+                                              "the connection to the server was lost");
+            if (rc->state == RC_CONNECTING)
+                connect_failed(rc, exc);
+            else
+                disconnect_lost(rc, exc);
+            break;
+        }
+        io_step(rc);
+    }
     Py_DECREF(rc);
     if (PyErr_Occurred()) /* never let a step's stray error escape into the loop */
         PyErr_WriteUnraisable(self);
@@ -683,6 +919,8 @@ rc_traverse(RawConn *rc, visitproc visit, void *arg)
     Py_VISIT(rc->timer);
     Py_VISIT(rc->cur);
     Py_VISIT(rc->connect_waiter);
+    Py_VISIT(rc->deadline);
+    Py_VISIT(rc->deadline_op);
     for (Op *o = rc->qhead; o != NULL; o = o->next)
         Py_VISIT(o);
     return 0;
@@ -692,6 +930,7 @@ static int
 rc_clear(RawConn *rc)
 {
     cancel_timer(rc);
+    cancel_deadline(rc);
     Py_CLEAR(rc->on_read);
     Py_CLEAR(rc->on_write);
     Py_CLEAR(rc->cur);
@@ -707,8 +946,7 @@ rc_dealloc(RawConn *rc)
 {
     PyTypeObject *tp = Py_TYPE(rc);
     PyObject_GC_UnTrack(rc);
-    if (rc->loop != NULL)
-        unregister(rc);
+    drop_socket(rc);
     rc_clear(rc);
     Py_CLEAR(rc->loop);
     /* the pgd_conn belongs to the driver's pool, which frees it */

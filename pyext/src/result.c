@@ -3,8 +3,15 @@
  *
  * Both keep the driver's pgd_result and decode on demand: result() builds
  * fresh dicts (column name -> value, in column order) each time it is
- * called, as_class(cls) calls cls(**row) per row.  Column names are made
- * into Python strings once per result.
+ * called, or tuples (as_tuple=True); records() builds Records sharing one
+ * column map; as_class(cls) calls cls(**row) and row_factory(f) f(row) per
+ * row dict.  res[i], res[i:j] and iteration give the dicts result() gives.
+ * Column names are made into Python strings once per result.
+ *
+ * Each call resolves its row shape and custom decoders once (a rowplan),
+ * then builds its rows.  A custom decoder gets the cell's bytes as the
+ * server sent them (binary for types with a binary codec, text otherwise);
+ * SQL NULL is None without a call; its exceptions propagate unchanged.
  */
 #include "pyext.h"
 
@@ -12,7 +19,8 @@ typedef struct ResultObject {
     PyObject_HEAD
     module_state *st;
     pgd_result *res;
-    PyObject *names; /* tuple of str, made on first use */
+    PyObject *names;  /* tuple of str, made on first use */
+    PyObject *colmap; /* Records' column map, made on first use */
 } ResultObject;
 
 static PyObject *
@@ -26,6 +34,7 @@ result_make(module_state *st, PyTypeObject *tp, pgd_result *res)
     self->st = st;
     self->res = res;
     self->names = NULL;
+    self->colmap = NULL;
     return (PyObject *)self;
 }
 
@@ -64,73 +73,257 @@ names_of(ResultObject *self)
     return t;
 }
 
-/* One row as a new dict.  With a template (a dict of the column names, see
- * rows_list) the dict starts as its copy, so every key is in place with its
- * hash and room for all of them: filling it only replaces values. */
+/* The column map Records of this result share; borrowed, made on first use. */
 static PyObject *
-row_dict(ResultObject *self, PyObject *names, PyObject *template, int row)
+colmap_of(ResultObject *self)
 {
-    int ncols = (int)PyTuple_GET_SIZE(names);
-    PyObject *d = template ? PyDict_Copy(template) : PyDict_New();
-    if (d == NULL)
-        return NULL;
-    for (int c = 0; c < ncols; c++) {
-        PyObject *v = psqlpy_get_cell(self->st, self->res, row, c);
-        if (v == NULL || PyDict_SetItem(d, PyTuple_GET_ITEM(names, c), v) < 0) {
-            Py_XDECREF(v);
-            Py_DECREF(d);
+    if (self->colmap == NULL) {
+        PyObject *names = names_of(self);
+        if (names == NULL)
             return NULL;
-        }
-        Py_DECREF(v);
+        self->colmap = record_colmap_new(names);
     }
-    return d;
+    return self->colmap;
 }
 
-/* Rows [0, nrows) through make(row dict) into a new list. */
-static PyObject *
-rows_list(ResultObject *self, PyObject *cls)
+enum row_shape { ROW_DICT, ROW_TUPLE, ROW_RECORD };
+
+/* How to build the rows of one call, resolved once before the first row. */
+typedef struct rowplan {
+    ResultObject *self;
+    PyObject *names;  /* borrowed */
+    PyObject *colmap; /* borrowed; ROW_RECORD only */
+    PyObject **dec;   /* NULL, or ncols entries: a decoder (strong) or NULL */
+    PyObject *template; /* ROW_DICT of several rows: the names mapped to
+                           None, copied for each row (strong) or NULL */
+    int shape, ncols;
+} rowplan;
+
+static void
+plan_fini(rowplan *p)
 {
-    PyObject *names = names_of(self);
-    if (names == NULL)
+    Py_CLEAR(p->template);
+    if (p->dec != NULL) {
+        for (int c = 0; c < p->ncols; c++)
+            Py_XDECREF(p->dec[c]);
+        PyMem_Free(p->dec);
+        p->dec = NULL;
+    }
+}
+
+/* custom_decoders (None or a mapping column name -> callable) picks the
+ * columns whose raw cells go through a Python callable. */
+static int
+plan_init(rowplan *p, ResultObject *self, int shape, PyObject *custom_decoders)
+{
+    p->self = self;
+    p->shape = shape;
+    p->dec = NULL;
+    p->colmap = NULL;
+    p->template = NULL;
+    p->names = names_of(self);
+    if (p->names == NULL)
+        return -1;
+    p->ncols = (int)PyTuple_GET_SIZE(p->names);
+    if (shape == ROW_RECORD && (p->colmap = colmap_of(self)) == NULL)
+        return -1;
+    if (custom_decoders == NULL || custom_decoders == Py_None)
+        return 0;
+    if (!PyMapping_Check(custom_decoders)) {
+        PyErr_Format(PyExc_TypeError,
+                     "custom_decoders must be a mapping of column names to callables, not %s",
+                     Py_TYPE(custom_decoders)->tp_name);
+        return -1;
+    }
+    p->dec = PyMem_Calloc(p->ncols > 0 ? (size_t)p->ncols : 1, sizeof(PyObject *));
+    if (p->dec == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (int c = 0; c < p->ncols; c++) {
+        PyObject *f = PyObject_GetItem(custom_decoders, PyTuple_GET_ITEM(p->names, c));
+        if (f == NULL) {
+            if (!PyErr_ExceptionMatches(PyExc_KeyError))
+                goto error;
+            PyErr_Clear();
+            continue;
+        }
+        p->dec[c] = f;
+        if (!PyCallable_Check(f)) {
+            PyErr_Format(PyExc_TypeError, "custom_decoders[%R] must be callable, not %s",
+                         PyTuple_GET_ITEM(p->names, c), Py_TYPE(f)->tp_name);
+            goto error;
+        }
+    }
+    return 0;
+error:
+    plan_fini(p);
+    return -1;
+}
+
+/* One cell as a new reference: through its custom decoder (called with
+ * the cell's bytes as the server sent them; SQL NULL stays None without a
+ * call) or through the column's codec. */
+static PyObject *
+plan_cell(rowplan *p, int row, int col)
+{
+    if (p->dec == NULL || p->dec[col] == NULL)
+        return psqlpy_get_cell(p->self->st, p->self->res, row, col);
+    const char *data;
+    size_t len;
+    if (pgd_result_raw(p->self->res, row, col, &data, &len) < 0)
+        Py_RETURN_NONE;
+    PyObject *raw = PyBytes_FromStringAndSize(data, (Py_ssize_t)len);
+    if (raw == NULL)
         return NULL;
-    int nrows = pgd_result_nrows(self->res);
-    PyObject *list = PyList_New(nrows);
+    PyObject *v = PyObject_CallOneArg(p->dec[col], raw);
+    Py_DECREF(raw);
+    return v;
+}
+
+/* One row in the plan's shape; new reference. */
+static PyObject *
+plan_row(rowplan *p, int row)
+{
+    int ncols = p->ncols;
+    PyObject *out;
+    if (p->shape == ROW_RECORD)
+        out = record_new(p->self->st, p->colmap);
+    else if (p->shape == ROW_TUPLE)
+        out = PyTuple_New(ncols);
+    else
+        out = p->template ? PyDict_Copy(p->template) : PyDict_New();
+    if (out == NULL)
+        return NULL;
+    for (int c = 0; c < ncols; c++) {
+        PyObject *v = plan_cell(p, row, c);
+        if (v == NULL)
+            goto error;
+        if (p->shape == ROW_RECORD) {
+            record_set(out, c, v);
+        } else if (p->shape == ROW_TUPLE) {
+            PyTuple_SET_ITEM(out, c, v);
+        } else {
+            int rc = PyDict_SetItem(out, PyTuple_GET_ITEM(p->names, c), v);
+            Py_DECREF(v);
+            if (rc < 0)
+                goto error;
+        }
+    }
+    if (p->shape == ROW_RECORD)
+        record_finish(out);
+    return out;
+error:
+    Py_DECREF(out);
+    return NULL;
+}
+
+/* What is done with each row dict before it goes into the list. */
+enum row_post { POST_NONE, POST_CLASS /* cls(**row) */, POST_CALL /* f(row) */ };
+
+static PyObject *
+post_row(ResultObject *self, PyObject *row, int post, PyObject *fn)
+{
+    if (row == NULL || post == POST_NONE)
+        return row;
+    PyObject *v = post == POST_CLASS ? PyObject_Call(fn, self->st->empty_tuple, row)
+                                     : PyObject_CallOneArg(fn, row);
+    Py_DECREF(row);
+    return v;
+}
+
+/* Dicts for several rows start as copies of a template holding every
+ * name, so each key is in place with its hash and room for all of them:
+ * filling one only replaces values (the public stand-in for a presized
+ * dict). */
+static int
+plan_template(rowplan *p)
+{
+    PyObject *t = PyDict_New();
+    if (t == NULL)
+        return -1;
+    for (int c = 0; c < p->ncols; c++) {
+        if (PyDict_SetItem(t, PyTuple_GET_ITEM(p->names, c), Py_None) < 0) {
+            Py_DECREF(t);
+            return -1;
+        }
+    }
+    p->template = t;
+    return 0;
+}
+
+/* Rows [start, start + n*step) (step may be negative) into a new list. */
+static PyObject *
+plan_rows(rowplan *p, Py_ssize_t start, Py_ssize_t n, Py_ssize_t step, int post, PyObject *fn)
+{
+    if (p->shape == ROW_DICT && n > 1 && p->template == NULL && plan_template(p) < 0)
+        return NULL;
+    PyObject *list = PyList_New(n);
     if (list == NULL)
         return NULL;
-    /* the public stand-in for a presized dict: the names mapped to None,
-     * copied for each row (a flat copy of the key table) */
-    PyObject *template = nrows > 1 ? PyDict_New() : NULL;
-    if (template != NULL)
-        for (Py_ssize_t c = 0; c < PyTuple_GET_SIZE(names); c++)
-            if (PyDict_SetItem(template, PyTuple_GET_ITEM(names, c), Py_None) < 0) {
-                Py_CLEAR(template);
-                break;
-            }
-    if (nrows > 1 && template == NULL) {
-        Py_DECREF(list);
-        return NULL;
-    }
-    for (int r = 0; r < nrows; r++) {
-        PyObject *d = row_dict(self, names, template, r);
-        if (d != NULL && cls != NULL) {
-            Py_SETREF(d, PyObject_Call(cls, self->st->empty_tuple, d));
-        }
-        if (d == NULL) {
-            Py_XDECREF(template);
+    for (Py_ssize_t k = 0, r = start; k < n; k++, r += step) {
+        PyObject *row = post_row(p->self, plan_row(p, (int)r), post, fn);
+        if (row == NULL) {
             Py_DECREF(list);
             return NULL;
         }
-        PyList_SET_ITEM(list, r, d);
+        PyList_SET_ITEM(list, k, row);
     }
-    Py_XDECREF(template);
     return list;
 }
 
+/* Every row, shaped and post-processed, into a new list. */
 static PyObject *
-qr_result(PyObject *self, PyObject *unused)
+rows_list(ResultObject *self, int shape, PyObject *custom_decoders, int post, PyObject *fn)
+{
+    rowplan p;
+    if (plan_init(&p, self, shape, custom_decoders) < 0)
+        return NULL;
+    PyObject *list = plan_rows(&p, 0, pgd_result_nrows(self->res), 1, post, fn);
+    plan_fini(&p);
+    return list;
+}
+
+/* custom_decoders=None, as_tuple=None, keyword-only: the shape asked for. */
+static int
+parse_result_args(PyObject *args, PyObject *kwds, PyObject **decoders, int *shape)
+{
+    static char *kwlist[] = {"custom_decoders", "as_tuple", NULL};
+    PyObject *as_tuple = Py_None;
+    *decoders = Py_None;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|$OO:result", kwlist, decoders, &as_tuple))
+        return -1;
+    int t = as_tuple == Py_None ? 0 : PyObject_IsTrue(as_tuple);
+    if (t < 0)
+        return -1;
+    *shape = t ? ROW_TUPLE : ROW_DICT;
+    return 0;
+}
+
+static PyObject *
+qr_result(PyObject *self, PyObject *args, PyObject *kwds)
+{
+    PyObject *decoders;
+    int shape;
+    if (parse_result_args(args, kwds, &decoders, &shape) < 0)
+        return NULL;
+    return rows_list((ResultObject *)self, shape, decoders, POST_NONE, NULL);
+}
+
+static PyObject *
+qr_records(PyObject *self, PyObject *unused)
 {
     (void)unused;
-    return rows_list((ResultObject *)self, NULL);
+    return rows_list((ResultObject *)self, ROW_RECORD, NULL, POST_NONE, NULL);
+}
+
+static int
+check_callable(PyObject *f, const char *what)
+{
+    if (PyCallable_Check(f))
+        return 0;
+    PyErr_Format(PyExc_TypeError, "%s must be callable, not %s", what, Py_TYPE(f)->tp_name);
+    return -1;
 }
 
 static int
@@ -139,12 +332,18 @@ parse_class(PyObject *args, PyObject *kwds, PyObject **cls)
     static char *kwlist[] = {"as_class", NULL};
     if (!PyArg_ParseTupleAndKeywords(args, kwds, "O:as_class", kwlist, cls))
         return -1;
-    if (!PyCallable_Check(*cls)) {
-        PyErr_Format(PyExc_TypeError, "as_class must be callable, not %s",
-                     Py_TYPE(*cls)->tp_name);
+    return check_callable(*cls, "as_class");
+}
+
+/* row_factory, custom_decoders=None */
+static int
+parse_factory(PyObject *args, PyObject *kwds, PyObject **fn, PyObject **decoders)
+{
+    static char *kwlist[] = {"row_factory", "custom_decoders", NULL};
+    *decoders = Py_None;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O|O:row_factory", kwlist, fn, decoders))
         return -1;
-    }
-    return 0;
+    return check_callable(*fn, "row_factory");
 }
 
 static PyObject *
@@ -153,30 +352,93 @@ qr_as_class(PyObject *self, PyObject *args, PyObject *kwds)
     PyObject *cls;
     if (parse_class(args, kwds, &cls) < 0)
         return NULL;
-    return rows_list((ResultObject *)self, cls);
+    return rows_list((ResultObject *)self, ROW_DICT, NULL, POST_CLASS, cls);
 }
 
 static PyObject *
-sr_first(ResultObject *self, PyObject *cls)
+qr_row_factory(PyObject *self, PyObject *args, PyObject *kwds)
 {
-    PyObject *names = names_of(self);
-    if (names == NULL)
+    PyObject *fn, *decoders;
+    if (parse_factory(args, kwds, &fn, &decoders) < 0)
         return NULL;
-    if (pgd_result_nrows(self->res) < 1) {
-        PyErr_SetString(self->st->NoRowsError, "the query returned no rows");
+    return rows_list((ResultObject *)self, ROW_DICT, decoders, POST_CALL, fn);
+}
+
+/* Row i as a dict (what result() gives), for indexing and iteration. */
+static PyObject *
+qr_item(PyObject *op, Py_ssize_t i)
+{
+    ResultObject *self = (ResultObject *)op;
+    if (i < 0 || i >= pgd_result_nrows(self->res)) {
+        PyErr_SetString(PyExc_IndexError, "QueryResult index out of range");
         return NULL;
     }
-    PyObject *d = row_dict(self, names, NULL, 0);
-    if (d != NULL && cls != NULL)
-        Py_SETREF(d, PyObject_Call(cls, self->st->empty_tuple, d));
-    return d;
+    rowplan p;
+    if (plan_init(&p, self, ROW_DICT, NULL) < 0)
+        return NULL;
+    PyObject *row = plan_row(&p, (int)i);
+    plan_fini(&p);
+    return row;
 }
 
 static PyObject *
-sr_result(PyObject *self, PyObject *unused)
+qr_subscript(PyObject *op, PyObject *key)
 {
-    (void)unused;
-    return sr_first((ResultObject *)self, NULL);
+    ResultObject *self = (ResultObject *)op;
+    Py_ssize_t nrows = pgd_result_nrows(self->res);
+    if (PySlice_Check(key)) {
+        Py_ssize_t start, stop, step;
+        if (PySlice_Unpack(key, &start, &stop, &step) < 0)
+            return NULL;
+        Py_ssize_t n = PySlice_AdjustIndices(nrows, &start, &stop, step);
+        rowplan p;
+        if (plan_init(&p, self, ROW_DICT, NULL) < 0)
+            return NULL;
+        PyObject *list = plan_rows(&p, start, n, step, POST_NONE, NULL);
+        plan_fini(&p);
+        return list;
+    }
+    if (!PyIndex_Check(key)) {
+        PyErr_Format(PyExc_TypeError, "QueryResult indices must be integers or slices, not %s",
+                     Py_TYPE(key)->tp_name);
+        return NULL;
+    }
+    Py_ssize_t i = PyNumber_AsSsize_t(key, PyExc_IndexError);
+    if (i == -1 && PyErr_Occurred())
+        return NULL;
+    return qr_item(op, i < 0 ? i + nrows : i);
+}
+
+static PyObject *
+qr_iter(PyObject *self)
+{
+    return PySeqIter_New(self);
+}
+
+/* The first row through the plan, or NoRowsError. */
+static PyObject *
+sr_first(ResultObject *self, int shape, PyObject *custom_decoders, int post, PyObject *fn)
+{
+    rowplan p;
+    if (plan_init(&p, self, shape, custom_decoders) < 0)
+        return NULL;
+    PyObject *row = NULL;
+    if (pgd_result_nrows(self->res) < 1)
+        PyErr_SetString(self->st->NoRowsError, "the query returned no rows");
+    else
+        row = post_row(self, plan_row(&p, 0), post, fn);
+    plan_fini(&p);
+    return row;
+}
+
+static PyObject *
+sr_result(PyObject *self, PyObject *args, PyObject *kwds)
+{
+    PyObject *decoders;
+    int shape;
+    if (parse_result_args(args, kwds, &decoders, &shape) < 0)
+        return NULL;
+    return sr_first((ResultObject *)self, shape, decoders, POST_NONE, NULL);
 }
 
 static PyObject *
@@ -185,7 +447,16 @@ sr_as_class(PyObject *self, PyObject *args, PyObject *kwds)
     PyObject *cls;
     if (parse_class(args, kwds, &cls) < 0)
         return NULL;
-    return sr_first((ResultObject *)self, cls);
+    return sr_first((ResultObject *)self, ROW_DICT, NULL, POST_CLASS, cls);
+}
+
+static PyObject *
+sr_row_factory(PyObject *self, PyObject *args, PyObject *kwds)
+{
+    PyObject *fn, *decoders;
+    if (parse_factory(args, kwds, &fn, &decoders) < 0)
+        return NULL;
+    return sr_first((ResultObject *)self, ROW_DICT, decoders, POST_CALL, fn);
 }
 
 static Py_ssize_t
@@ -200,6 +471,29 @@ qr_get_columns(PyObject *self, void *c)
     (void)c;
     PyObject *names = names_of((ResultObject *)self);
     return names ? Py_NewRef(names) : NULL;
+}
+
+/* _column_tables: per column, the OID of the table it comes from, or None
+ * (computed columns); Column.table_oid of the 0.13 API. */
+static PyObject *
+qr_get_column_tables(PyObject *self, void *c)
+{
+    (void)c;
+    const pgd_result *res = ((ResultObject *)self)->res;
+    int n = pgd_result_ncols(res);
+    PyObject *t = PyTuple_New(n);
+    if (t == NULL)
+        return NULL;
+    for (int i = 0; i < n; i++) {
+        uint32_t oid = pgd_result_coltable(res, i);
+        PyObject *v = oid ? PyLong_FromUnsignedLong(oid) : Py_NewRef(Py_None);
+        if (v == NULL) {
+            Py_DECREF(t);
+            return NULL;
+        }
+        PyTuple_SET_ITEM(t, i, v);
+    }
+    return t;
 }
 
 static PyObject *
@@ -235,12 +529,15 @@ qr_dealloc(ResultObject *self)
     if (self->res)
         pgd_result_free(self->res);
     Py_XDECREF(self->names);
+    Py_XDECREF(self->colmap);
     PyObject_Free(self);
     Py_DECREF(tp);
 }
 
 static PyGetSetDef qr_getset[] = {
     {"columns", qr_get_columns, NULL, "Column names, in order.", NULL},
+    {"_column_tables", qr_get_column_tables, NULL,
+     "Per column, the OID of its source table, or None.", NULL},
     {"status", qr_get_status, NULL, "The command tag, e.g. 'INSERT 0 1'.", NULL},
     {"rows_affected", qr_get_affected, NULL,
      "Rows the command affected or returned, or None.", NULL},
@@ -248,10 +545,18 @@ static PyGetSetDef qr_getset[] = {
 };
 
 static PyMethodDef qr_methods[] = {
-    {"result", qr_result, METH_NOARGS,
-     "result($self, /)\n--\n\nThe rows as a list of dicts (column name -> value)."},
+    {"result", (PyCFunction)(void (*)(void))qr_result, METH_VARARGS | METH_KEYWORDS,
+     "result($self, /, *, custom_decoders=None, as_tuple=None)\n--\n\n"
+     "The rows as a list of dicts (column name -> value), or of tuples with "
+     "as_tuple=True. custom_decoders maps column names to callables that get "
+     "the column's cells as the server sent them (bytes; NULL stays None)."},
     {"as_class", (PyCFunction)(void (*)(void))qr_as_class, METH_VARARGS | METH_KEYWORDS,
      "as_class($self, /, as_class)\n--\n\nThe rows as a list of as_class(**row)."},
+    {"row_factory", (PyCFunction)(void (*)(void))qr_row_factory, METH_VARARGS | METH_KEYWORDS,
+     "row_factory($self, /, row_factory, custom_decoders=None)\n--\n\n"
+     "The rows as a list of row_factory(row), row being the dict result() gives."},
+    {"records", qr_records, METH_NOARGS,
+     "records($self, /)\n--\n\nThe rows as a list of Record."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -260,7 +565,11 @@ static PyType_Slot qr_slots[] = {
     {Py_tp_methods, qr_methods},
     {Py_tp_getset, qr_getset},
     {Py_tp_repr, qr_repr},
+    {Py_tp_iter, qr_iter},
     {Py_sq_length, qr_len},
+    {Py_sq_item, qr_item},
+    {Py_mp_length, qr_len},
+    {Py_mp_subscript, qr_subscript},
     {Py_tp_doc, "The result of a statement."},
     {0, NULL},
 };
@@ -273,10 +582,15 @@ PyType_Spec QueryResultSpec = {
 };
 
 static PyMethodDef sr_methods[] = {
-    {"result", sr_result, METH_NOARGS,
-     "result($self, /)\n--\n\nThe row as a dict (column name -> value)."},
+    {"result", (PyCFunction)(void (*)(void))sr_result, METH_VARARGS | METH_KEYWORDS,
+     "result($self, /, *, custom_decoders=None, as_tuple=None)\n--\n\n"
+     "The row as a dict (column name -> value), or a tuple with as_tuple=True. "
+     "custom_decoders as in QueryResult.result()."},
     {"as_class", (PyCFunction)(void (*)(void))sr_as_class, METH_VARARGS | METH_KEYWORDS,
      "as_class($self, /, as_class)\n--\n\nThe row as as_class(**row)."},
+    {"row_factory", (PyCFunction)(void (*)(void))sr_row_factory, METH_VARARGS | METH_KEYWORDS,
+     "row_factory($self, /, row_factory, custom_decoders=None)\n--\n\n"
+     "row_factory(row), row being the dict result() gives."},
     {NULL, NULL, 0, NULL},
 };
 

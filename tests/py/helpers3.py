@@ -3,6 +3,8 @@
 - ``open_pool(dsn, size)``: a started PSQLPool, closed on exit.
 - ``scratch_table(pool, columns)``: a real (not temporary) table with a
   unique name, visible to every connection of the pool, dropped on exit.
+- ``SlowPool``: a pool through a throttled WireProxy whose sockets buffer
+  little, so that a large send stays queued in libpq.
 - ``WireProxy``: a TCP proxy between the driver and the server that reads
   the frontend protocol and counts what the client sends, so tests can check
   the shape of the conversation (how many Syncs and Binds, and how often
@@ -189,7 +191,10 @@ class WireProxy:
     the client's bytes are passed on no faster than that, and no more than
     a few chunks are read ahead, so a large send stays queued in the client
     for a predictable time.  ``hold_server()`` keeps what the server sends
-    from the clients until ``release_server()``.
+    from the clients until ``release_server()``; ``hold_clients()`` keeps
+    what the connections open at that moment send from the server until
+    ``release_clients()`` (connections opened later, such as cancel
+    requests, pass).  Both take effect before they return.
     """
 
     def __init__(self, upstream_host: str, upstream_port: int,
@@ -224,11 +229,29 @@ class WireProxy:
         return (f"postgresql://{user}:{password}@127.0.0.1:{self.port}/"
                 f"{quote(parts['db_name'], safe='')}?sslmode=disable&gssencmode=disable")
 
+    def _on_loop(self, fn) -> None:
+        """Run fn() on the proxy's loop and wait until it has run."""
+        async def run() -> None:
+            fn()
+        asyncio.run_coroutine_threadsafe(run(), self._loop).result(timeout=10)
+
     def hold_server(self) -> None:
-        self._loop.call_soon_threadsafe(self._release.clear)
+        self._on_loop(self._release.clear)
 
     def release_server(self) -> None:
-        self._loop.call_soon_threadsafe(self._release.set)
+        self._on_loop(self._release.set)
+
+    def hold_clients(self) -> None:
+        def hold() -> None:
+            for gate in self._client_gates:
+                gate.clear()
+        self._on_loop(hold)
+
+    def release_clients(self) -> None:
+        def release() -> None:
+            for gate in self._client_gates:
+                gate.set()
+        self._on_loop(release)
 
     async def _start(self) -> None:
         self._release = asyncio.Event()
@@ -240,6 +263,7 @@ class WireProxy:
             self._server.sockets[0].setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
         self.port = self._server.sockets[0].getsockname()[1]
         self._tasks: set[asyncio.Task] = set()
+        self._client_gates: list[asyncio.Event] = []
 
     async def _stop(self) -> None:
         self._server.close()
@@ -252,6 +276,9 @@ class WireProxy:
         self._tasks.add(asyncio.current_task())
         stats = WireStats()
         self.connections.append(stats)
+        client_gate = asyncio.Event()
+        client_gate.set()
+        self._client_gates.append(client_gate)
         try:
             sreader, swriter = await asyncio.open_connection(*self.upstream)
         except OSError:
@@ -272,7 +299,8 @@ class WireProxy:
             writer.close()
 
         try:
-            await asyncio.gather(pump(creader, swriter, stats.from_client, self.client_rate),
+            await asyncio.gather(pump(creader, swriter, stats.from_client, self.client_rate,
+                                      gate=client_gate),
                                  pump(sreader, cwriter, stats.from_server, gate=self._release))
         except (OSError, asyncio.CancelledError):
             pass
@@ -280,6 +308,42 @@ class WireProxy:
             for w in (cwriter, swriter):
                 w.close()
             self._tasks.discard(asyncio.current_task())
+
+
+class SlowPool:
+    """A pool whose connections go through a WireProxy with a client_rate,
+    with little buffered on the way: a batch of n rows of ~110 bytes takes
+    about n * 110 / client_rate s to send, and libpq holds most of it until
+    then (or until the proxy's release_clients(), after hold_clients())."""
+
+    def __init__(self, pool, proxy: WireProxy) -> None:
+        self.pool, self.proxy, self.port = pool, proxy, proxy.port
+
+    def __getattr__(self, name):
+        return getattr(self.pool, name)
+
+    async def connection(self):
+        conn = await self.pool.connection()
+        self.shrink_send_buffers()
+        return conn
+
+    def shrink_send_buffers(self) -> None:
+        """Left to itself the kernel grows a socket's send buffer to
+        megabytes, taking a whole batch off libpq's hands at once; pin the
+        driver's sockets to the proxy at a few KB."""
+        for fd in os.listdir("/proc/self/fd"):
+            try:
+                if not os.readlink(f"/proc/self/fd/{fd}").startswith("socket:"):
+                    continue
+                s = socket.socket(fileno=os.dup(int(fd)))
+            except OSError:
+                continue
+            with s:
+                try:
+                    if s.family == socket.AF_INET and s.getpeername()[1] == self.port:
+                        s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+                except OSError:
+                    pass
 
 
 # --------------------------------------------------------------------------

@@ -19,6 +19,10 @@ As a library::
     with PgCluster() as pg:          # stopped and deleted on exit
         connect(pg.dsn)
 
+    primary = PgCluster(replication=True); primary.start()
+    standby = primary.make_standby()  # pg_basebackup -R, streaming
+    primary.stop_server(); standby.promote()
+
 As a command::
 
     python3 tests/py/pgcluster.py start --dir D   # prints the DSN, keeps running
@@ -70,6 +74,16 @@ SPEED_SETTINGS = {
     "log_min_error_statement": "panic",
     "log_connections": "off",
     "logging_collector": "off",
+}
+
+
+# Added to a primary that standbys are made from (PgCluster(replication=True)).
+REPLICATION_SETTINGS = {
+    "wal_level": "replica",
+    "max_wal_senders": "10",
+    "wal_keep_size": "64MB",
+    "hot_standby": "on",
+    "wal_receiver_status_interval": "1s",
 }
 
 
@@ -195,14 +209,16 @@ class PgCluster:
     def __init__(self, directory: Optional[str] = None, *, user: str = "postgres",
                  dbname: str = "postgres", password: Optional[str] = None,
                  port: Optional[int] = None, stop_at_exit: bool = True,
-                 settings: Optional[Dict[str, str]] = None) -> None:
+                 settings: Optional[Dict[str, str]] = None,
+                 replication: bool = False) -> None:
         self.directory = os.path.abspath(directory) if directory else None
         self.user = user
         self.dbname = dbname
         self.password = password or secrets.token_urlsafe(18)
         self.port = port
         self.stop_at_exit = stop_at_exit
-        self.settings = dict(SPEED_SETTINGS, **(settings or {}))
+        self.settings = dict(SPEED_SETTINGS, **(REPLICATION_SETTINGS if replication else {}),
+                             **(settings or {}))
         self.bindir: Optional[str] = None
         self.os_user: Optional[str] = None   # account the server runs as
         self.running = False
@@ -232,10 +248,10 @@ class PgCluster:
         return self.directory
 
     # -- running commands as the server's account ----------------------------
-    def _run(self, argv: List[str], *, check: bool = True,
-             timeout: float = 120) -> subprocess.CompletedProcess:
+    def _run(self, argv: List[str], *, check: bool = True, timeout: float = 120,
+             env_extra: Optional[Dict[str, str]] = None) -> subprocess.CompletedProcess:
         env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
-        env.update(LC_ALL="C", LANG="C", HOME=self._dir())
+        env.update(LC_ALL="C", LANG="C", HOME=self._dir(), **(env_extra or {}))
         kw: dict = {}
         if self.os_user is not None:
             kw = dict(user=self.os_user, group=pwd.getpwnam(self.os_user).pw_gid,
@@ -285,11 +301,15 @@ class PgCluster:
         except BaseException:
             self._remove_dir()
             raise
+        self._mark_started()
+        return self.dsn
+
+    def _mark_started(self) -> None:
+        """Running: the state file for a later attach(), the stop at exit."""
         self.running = True
         self._write_state()
         if self.stop_at_exit:
             atexit.register(self.stop)
-        return self.dsn
 
     def _initdb(self) -> None:
         pwfile = os.path.join(self._dir(), "pwfile")
@@ -347,6 +367,52 @@ class PgCluster:
                 return False
             time.sleep(0.1)
         return False
+
+    # -- replication ----------------------------------------------------------
+    def make_standby(self, directory: Optional[str] = None) -> "PgCluster":
+        """A streaming standby of this cluster (started with replication=True):
+        pg_basebackup -R over TCP with the same password, started on a free
+        port of its own.  Same user, database and password; its dsn works
+        like the primary's.  The caller stops it (it also stops at exit)."""
+        if not self.running or self.port is None:
+            raise ClusterError("the primary is not running")
+        sb = PgCluster(directory, user=self.user, dbname=self.dbname, password=self.password,
+                       stop_at_exit=self.stop_at_exit)
+        sb.bindir, sb.os_user = self.bindir, self.os_user
+        sb.directory = sb.directory or tempfile.mkdtemp(prefix="psqlpy-pg-standby-")
+        os.makedirs(sb.directory, exist_ok=True)
+        try:
+            if sb.os_user is not None:
+                u = pwd.getpwnam(sb.os_user)
+                os.chown(sb.directory, u.pw_uid, u.pw_gid)
+                os.chmod(sb.directory, 0o700)
+            sb._run([sb._bin("pg_basebackup"), "-h", "127.0.0.1", "-p", str(self.port),
+                     "-U", self.user, "-D", sb.datadir, "-R", "-X", "stream", "-c", "fast",
+                     "--no-sync"], env_extra={"PGPASSWORD": self.password})
+            with open(os.path.join(sb.datadir, "postgresql.conf"), "a") as f:
+                f.write(f"\n# standby of port {self.port}\n")
+                f.write(f"unix_socket_directories = '{sb.socket_dir}'\n")
+            sb._start_server()
+        except BaseException:
+            sb._remove_dir()
+            raise
+        sb._mark_started()
+        return sb
+
+    def promote(self) -> None:
+        """Promote a standby to primary; returns once it accepts writes."""
+        self._run([self._bin("pg_ctl"), "-D", self.datadir, "-w", "-t", "60", "promote"],
+                  timeout=90)
+
+    def stop_server(self, mode: str = "fast") -> None:
+        """Stop the server but keep its directory (start_server() starts it
+        again); stop() still deletes everything."""
+        self._run([self._bin("pg_ctl"), "-D", self.datadir, "-m", mode, "-w", "-t", "60",
+                   "stop"], timeout=90)
+
+    def start_server(self) -> None:
+        """Start a server stopped by stop_server() again, on the same port."""
+        self._start_server()
 
     def stop(self) -> None:
         """Stop the server (fast shutdown) and delete the directory.  Idempotent."""

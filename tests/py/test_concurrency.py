@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import time
 
 import pytest
 
-from helpers import assert_pool_answers, observer, open_pool  # noqa: F401
+from helpers import assert_pool_answers, observer, open_pool, wait_until  # noqa: F401
 from psqlpy import exceptions as exc
 
+HANG = 30                 # a hang guard, never a speed limit
 QUERY = "SELECT $1::int8 AS i, md5($2::text) AS h, pg_backend_pid() AS pid"
 
 
@@ -126,19 +126,35 @@ async def test_errors_among_many_do_not_disturb_the_others(dsn):
         await assert_pool_answers(p)
 
 
-async def test_slow_statement_does_not_block_the_other_connection(dsn):
+async def test_slow_statement_does_not_block_the_other_connection(dsn, observer):
+    """One connection waits for an advisory lock another session holds; the
+    pool serves twenty statements on the other connection meanwhile, and
+    the waiting one completes once the lock is let go."""
+    key = 0x7073716C7079          # any bigint nobody else locks
     async with open_pool(dsn, max_db_pool_size=2) as p:
         await asyncio.gather(assert_pool_answers(p), assert_pool_answers(p))  # open both
-        slow = asyncio.create_task(p.execute("SELECT 1 AS one FROM pg_sleep(1.5)"))
-        await asyncio.sleep(0.05)
-        t0 = time.monotonic()
-        results = await asyncio.gather(*[p.execute(QUERY, _params(i)) for i in range(20)])
-        elapsed = time.monotonic() - t0
-        for i, r in enumerate(results):
-            _check(i, r)
-        assert not slow.done(), "the fast statements waited for the slow one"
-        assert elapsed < 1.2
-        assert (await slow).result() == [{"one": 1}]
+        async with open_pool(dsn, max_db_pool_size=1) as other, \
+                await other.connection() as holder:
+            await holder.execute("SELECT pg_advisory_lock($1::int8)", [key])
+            slow = asyncio.create_task(p.execute(
+                "SELECT count(*)::int AS one FROM (SELECT pg_advisory_lock($1::int8)) AS s",
+                [key]))
+
+            async def slow_is_waiting():
+                res = await observer.execute(
+                    "SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' "
+                    "AND NOT granted AND ((classid::int8 << 32) | objid::int8) = $1::int8",
+                    [key])
+                return res.result()[0]["n"] == 1
+            assert await wait_until(slow_is_waiting, timeout=HANG)
+            results = await asyncio.wait_for(
+                asyncio.gather(*[p.execute(QUERY, _params(i)) for i in range(20)]), HANG)
+            for i, r in enumerate(results):
+                _check(i, r)
+            assert not slow.done(), "the fast statements waited for the slow one"
+            await holder.execute("SELECT pg_advisory_unlock($1::int8)", [key])
+        assert (await asyncio.wait_for(slow, HANG)).result() == [{"one": 1}]
+        await p.execute("SELECT pg_advisory_unlock_all()")
 
 
 async def test_big_results_concurrently(dsn):

@@ -110,20 +110,33 @@ STUBBED = [
 ]
 
 
+# Keywords this driver adds after the reference's parameters (README:
+# Timeouts; libpq's TLS options; several hosts); the reference's own parameters keep
+# their names and order.
+EXTENSIONS = {"timeout", "command_timeout", "sslmode", "sslrootcert", "sslcert", "sslkey",
+              "target_session_attrs", "load_balance_hosts", "connect_timeout",
+              "statement_cache_size", "prepared"}
+
+
+def _reference_then_extensions(got, params):
+    assert got[:len(params)] == params
+    assert set(got[len(params):]) <= EXTENSIONS, got[len(params):]
+
+
 @pytest.mark.parametrize("cls, method, params", STUBBED,
                          ids=[f"{c}.{m}" for c, m, _ in STUBBED])
 def test_stubs_carry_the_reference_signatures(cls, method, params):
     stubs = _stub_params()
     assert (cls, method) in stubs, f"{cls}.{method} is not in _psqlpy.pyi"
-    # the reference's parameters first, in its order; options added after
-    # them (statement_cache_size=, prepared=) default to the old behaviour
-    assert stubs[(cls, method)][:len(params)] == params
+    # the reference's parameters, in its order; ours may follow them
+    _reference_then_extensions(stubs[(cls, method)], params)
 
 
 # The C callables: inspect.signature() reads their text signatures, and the
 # parameter names are the stubs'.
 
-C_CLASSES = ["Pool", "Connection", "QueryResult", "SingleQueryResult", "PendingQuery"]
+C_CLASSES = ["Pool", "Connection", "QueryResult", "SingleQueryResult", "PendingQuery",
+             "Record"]
 
 
 def _stub_functions() -> dict[str, list[str]]:
@@ -267,9 +280,7 @@ PYTHON_LEVEL = [
 @pytest.mark.parametrize("cls, method, params", PYTHON_LEVEL,
                          ids=[f"{c}.{m}" for c, m, _ in PYTHON_LEVEL])
 def test_reference_keyword_arguments(cls, method, params):
-    # the reference's parameters first; options added after them (prepared=)
-    # keep the reference's behaviour by default
-    assert _params(getattr(getattr(psqlpy, cls), method))[:len(params)] == params
+    _reference_then_extensions(_params(getattr(getattr(psqlpy, cls), method)), params)
 
 
 def test_defaults_are_the_references():

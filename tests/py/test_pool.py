@@ -7,6 +7,8 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import gc
+import os
+import uuid
 
 import pydantic
 import pytest
@@ -203,6 +205,11 @@ async def test_execute_gives_its_connection_back(dsn):
         assert st == {"max_size": 2, "size": st["size"], "idle": st["size"], "waiting": 0}
 
 
+async def _waiting(p: PSQLPool, n: int) -> bool:
+    """The pool has `n` calls waiting for a connection."""
+    return p.status()["waiting"] == n
+
+
 async def test_status_reports_waiters_and_they_are_served(dsn):
     async with open_pool(dsn, max_db_pool_size=1) as p:
         conn = await p.connection()
@@ -210,8 +217,7 @@ async def test_status_reports_waiters_and_they_are_served(dsn):
         assert p.status() == {"max_size": 1, "size": 1, "idle": 0, "waiting": 0}
         t1 = asyncio.create_task(p.execute("SELECT pg_backend_pid() AS pid, 1 AS n"))
         t2 = asyncio.create_task(p.execute("SELECT pg_backend_pid() AS pid, 2 AS n"))
-        await asyncio.sleep(0.05)
-        assert p.status()["waiting"] == 2
+        assert await wait_until(lambda: _waiting(p, 2))
         assert not t1.done() and not t2.done()
         conn.close()
         r1, r2 = await asyncio.wait_for(asyncio.gather(t1, t2), 10)
@@ -265,8 +271,8 @@ async def test_garbage_collected_connection_returns_to_the_pool(dsn):
         conn = await p.connection()
         pid = await backend_pid(conn)
         waiter = asyncio.create_task(p.execute("SELECT pg_backend_pid() AS pid"))
-        await asyncio.sleep(0.05)
-        assert not waiter.done() and p.status()["waiting"] == 1
+        assert await wait_until(lambda: _waiting(p, 1))
+        assert not waiter.done()
         del conn
         gc.collect()
         res = await asyncio.wait_for(waiter, 10)
@@ -367,6 +373,69 @@ async def test_clean_recycling_resets_session_but_keeps_prepared_statements(dsn)
         assert after["advisory_locks"] == 0
         assert after["prepared"] == 1      # prepared statements survive
         assert answer == [{"answer": 42}]
+        await assert_pool_answers(p)
+
+
+@pytest.fixture
+async def recycle_objects(observer):
+    """A role and a sequence (real, not temporary: DISCARD TEMP must not be
+    what makes currval() fail) for the Clean recycling test."""
+    tag = f"{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    role, seq = f"recycle_role_{tag}", f"recycle_seq_{tag}"
+    await observer.execute(f"CREATE ROLE {role} NOLOGIN")
+    await observer.execute(f"CREATE SEQUENCE {seq}")
+    await observer.execute(f"GRANT USAGE ON SEQUENCE {seq} TO {role}")
+    try:
+        yield role, seq
+    finally:
+        await observer.execute(f"DROP SEQUENCE {seq}")
+        await observer.execute(f"DROP ROLE {role}")
+
+
+_SESSION_PROBE = (
+    "SELECT pg_backend_pid() AS pid, current_user::text AS cur, session_user::text AS ses, "
+    "(SELECT count(*) FROM pg_cursors WHERE is_holdable) AS cursors")
+
+
+@pytest.mark.parametrize("switch", ["SET SESSION AUTHORIZATION", "SET ROLE"])
+@pytest.mark.parametrize("method", [ConnRecyclingMethod.Fast, ConnRecyclingMethod.Clean])
+async def test_clean_recycling_resets_identity_sequences_and_cursors(
+        dsn, recycle_objects, method, switch):
+    """What the other Clean test cannot see: the session's identity (SET
+    SESSION AUTHORIZATION / SET ROLE), currval() of a sequence used before,
+    and a cursor WITH HOLD.  Fast keeps all of it, which shows the state
+    really was there to reset."""
+    role, seq = recycle_objects
+    async with open_pool(dsn, max_db_pool_size=1, conn_recycling_method=method) as p:
+        conn = await p.connection()
+        try:
+            clean = (await conn.execute(_SESSION_PROBE)).result()[0]
+            n = (await conn.execute(f"SELECT nextval('{seq}') AS n")).result()[0]["n"]
+            await conn.execute("DECLARE recycle_cur CURSOR WITH HOLD FOR SELECT 1 AS one")
+            await conn.execute(f"{switch} {role}")
+            dirty = (await conn.execute(_SESSION_PROBE)).result()[0]
+            assert dirty == dict(clean, cur=role, cursors=1,
+                                 ses=role if switch.startswith("SET SESSION") else clean["ses"])
+        finally:
+            conn.close()
+        conn = await p.connection()
+        try:
+            after = (await conn.execute(_SESSION_PROBE)).result()[0]
+            assert after["pid"] == clean["pid"], "not the same connection"
+            if method == ConnRecyclingMethod.Fast:
+                assert after == dirty
+                res = await conn.execute(f"SELECT currval('{seq}') AS n")
+                assert res.result() == [{"n": n}]
+            else:
+                assert after == clean
+                with pytest.raises(exceptions.OperationalError) as info:
+                    await conn.execute(f"SELECT currval('{seq}') AS n")
+                assert info.value.sqlstate == "55000"     # not yet defined in this session
+                with pytest.raises(exceptions.ProgrammingError) as info:
+                    await conn.execute("FETCH NEXT FROM recycle_cur")
+                assert info.value.sqlstate == "34000"
+        finally:
+            conn.close()
         await assert_pool_answers(p)
 
 

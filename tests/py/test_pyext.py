@@ -13,7 +13,7 @@ import pytest
 import psqlpy
 from psqlpy import _psqlpy
 
-TYPES = ["Pool", "Connection", "PendingQuery", "QueryResult", "SingleQueryResult"]
+TYPES = ["Pool", "Connection", "PendingQuery", "QueryResult", "SingleQueryResult", "Record"]
 
 
 @pytest.mark.parametrize("name", TYPES)

@@ -28,7 +28,8 @@ from dataclasses import dataclass
 from typing import Any, assert_type
 
 from psqlpy import (ConnRecyclingMethod, Connection, Cursor, IsolationLevel, PendingQuery,
-                    PSQLPool, QueryResult, ReadVariant, SingleQueryResult, Transaction)
+                    PSQLPool, QueryResult, ReadVariant, Record, SingleQueryResult,
+                    Transaction)
 from psqlpy.exceptions import RustPSQLDriverPyBaseError
 from psqlpy.extra_types import BigInt, PyJSON
 
@@ -85,6 +86,22 @@ async def transaction_level(pool: PSQLPool) -> list[User]:
         assert_type(row, SingleQueryResult)
         assert_type(row.result(), dict[str, Any])
         assert_type(row.as_class(as_class=User), User)
+        assert_type(res.result(as_tuple=True), list[tuple[Any, ...]])
+        assert_type(res.result(as_tuple=False, custom_decoders={"id": bytes.hex}),
+                    list[dict[str, Any]])
+        assert_type(res.row_factory(lambda r: User(**r)), list[User])
+        assert_type(res[0], dict[str, Any])
+        assert_type(res[1:], list[dict[str, Any]])
+        assert_type(len(res), int)
+        for d in res:
+            assert_type(d, dict[str, Any])
+        recs = res.records()
+        assert_type(recs, list[Record])
+        assert_type(recs[0][1:], list[Any])
+        assert_type(recs[0].keys(), list[str])
+        assert_type(recs[0].items(), list[tuple[str, Any]])
+        assert_type(row.result(as_tuple=True), tuple[Any, ...])
+        assert_type(row.row_factory(dict), dict[str, Any])
         results = await t.pipeline([("SELECT 1", None), ("SELECT $1", [PyJSON({"a": 1})])])
         assert_type(results, list[QueryResult])
         await t.savepoint("sp")
@@ -148,6 +165,101 @@ def main(dsn: str) -> None:
     asyncio.run(run())
 '''
 
+# An application written against the psqlpy 0.13 API (ConnectionPool and
+# what it hands out), as current psqlpy users write them.
+GOOD_013 = '''
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any, assert_type
+
+from psqlpy import (ConnectionPool, ConnectionPoolBuilder, IsolationLevel, LoadBalanceHosts,
+                    QueryResult, SingleQueryResult, SslMode, TargetSessionAttrs, connect,
+                    connect_pool)
+from psqlpy._internal import (Column, Connection, ConnectionPoolStatus, Cursor,
+                              PreparedStatement, Transaction)
+from psqlpy._internal.exceptions import TransactionClosedError
+from psqlpy.exceptions import ConnectionExecuteError, DatabaseError
+from psqlpy.row_factories import class_row, tuple_row
+
+
+@dataclass
+class Item:
+    a: int
+    b: str
+
+
+async def use_connection(conn: Connection) -> None:
+    assert_type(await conn.execute("SELECT $1::int AS a", [1]), QueryResult)
+    assert_type(await conn.fetch("SELECT $(a)p::int AS a", {"a": 1}, prepared=False), QueryResult)
+    assert_type(await conn.fetch_row("SELECT 1 AS a"), SingleQueryResult)
+    val: Any = await conn.fetch_val("SELECT 1")
+    assert_type(await conn.execute_batch("SELECT 1; SELECT 2"), None)
+    assert_type(await conn.execute_many("INSERT INTO t VALUES ($1)", [[1], [2]]), None)
+    ps = await conn.prepare("SELECT a, b FROM t WHERE a > $1", [0])
+    assert_type(ps, PreparedStatement)
+    assert_type(ps.columns(), list[Column])
+    assert_type(await ps.execute(), QueryResult)
+    items = (await ps.execute()).row_factory(class_row(Item))
+    assert_type(items, list[Item])
+    pairs = (await conn.execute("SELECT 1 AS a")).row_factory(tuple_row)
+    assert_type(pairs, list[tuple[tuple[str, Any], ...]])
+    cur = conn.cursor("SELECT a FROM t", fetch_number=10)
+    assert_type(cur, Cursor)
+    async with cur:
+        assert_type(await cur.fetchone(), QueryResult)
+        assert_type(await cur.fetchmany(size=5), QueryResult)
+        async for batch in cur:
+            assert_type(batch, QueryResult)
+    tx = conn.transaction(isolation_level=IsolationLevel.Serializable)
+    assert_type(tx, Transaction)
+    async with tx:
+        await tx.create_savepoint("s")
+        await tx.rollback_savepoint("s")
+        await tx.release_savepoint("s")
+        assert_type(await tx.pipeline([("SELECT 1", None)]), list[QueryResult])
+    try:
+        await tx.execute("SELECT 1")
+    except TransactionClosedError:
+        pass
+    hosts: list[str] = conn.hosts
+    ports: list[int] = conn.ports
+    db: str | None = conn.conn_dbname
+    conn.close()
+
+
+async def run(dsn: str) -> None:
+    with ConnectionPool(dsn=dsn, max_db_pool_size=4, application_name="app",
+                        ssl_mode=SslMode.Disable,
+                        target_session_attrs=TargetSessionAttrs.ReadWrite,
+                        load_balance_hosts=LoadBalanceHosts.Disable) as pool:
+        st = pool.status()
+        assert_type(st, ConnectionPoolStatus)
+        n: int = st.available + st.max_size + st["waiting"]
+        pool.resize(8)
+        assert_type(await pool.connection(), Connection)
+        async with pool.acquire() as conn:
+            assert_type(conn, Connection)
+            try:
+                await use_connection(conn)
+            except ConnectionExecuteError as e:
+                assert_type(e, ConnectionExecuteError)
+            except DatabaseError as e:
+                code: str | None = e.sqlstate
+    built = ConnectionPoolBuilder().max_pool_size(2).user("u").host("h").port(5432).build()
+    assert_type(built, ConnectionPool)
+    built.close()
+    connect_pool(dsn=dsn).close()
+    single = await connect(dsn=dsn)
+    assert_type(single, Connection)
+    single.close()
+
+
+def main(dsn: str) -> None:
+    asyncio.run(run(dsn))
+'''
+
 # Each line marked `# E: <code>` must be reported with that error code, and
 # nothing else may be.
 BAD = '''
@@ -171,6 +283,10 @@ async def wrong(pool: PSQLPool) -> None:
     await cur.fetch_absolute("1")  # E: arg-type
     await cur.fetch(fetchnumber=2)  # E: call-arg
     t: str = await pool.transaction()  # E: assignment
+    res = await pool.execute("SELECT 1")
+    res.result(None, True)  # E: call-overload
+    d: dict[str, int] = res.records()[0]  # E: assignment
+    res.row_factory(lambda a, b: a)  # E: arg-type
 '''
 
 
@@ -195,6 +311,11 @@ def _run_mypy(tmp_path, name: str, source: str | None = None) -> tuple[str, int]
 def test_typed_usage_passes_mypy_strict(tmp_path):
     out, status = _run_mypy(tmp_path, "good.py", GOOD)
     assert status == 0, f"mypy --strict rejected correct usage:\n{out}"
+
+
+def test_013_application_passes_mypy_strict(tmp_path):
+    out, status = _run_mypy(tmp_path, "good013.py", GOOD_013)
+    assert status == 0, f"mypy --strict rejected a psqlpy 0.13 application:\n{out}"
 
 
 def test_wrong_usage_is_reported(tmp_path):

@@ -9,7 +9,8 @@
  * Inputs handed to decoders are copied into a heap block of exactly their
  * length, so an over-read is caught by AddressSanitizer builds.
  * Each check macro records the file and line of a failure; th_finish()
- * prints the count and returns the process exit status.
+ * prints the count and returns the process exit status: a failure when a
+ * check failed or when no check ran at all.
  */
 #ifndef CODEC_TEST_HARNESS_H
 #define CODEC_TEST_HARNESS_H

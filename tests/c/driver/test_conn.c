@@ -1,7 +1,8 @@
 /*
  * test_conn.c - connections and single queries against a real server
  * (PSQLPY_TEST_DSN): connect (good, wrong password, refused port, bad
- * DSN), parameters and decoding, the statement cache (hits, eviction with
+ * DSN, no password in its messages; several hosts with a refused or
+ * skipped one), parameters and decoding, the statement cache (hits, eviction with
  * DEALLOCATE, disabled; per-database types with the unnamed statement),
  * text fallback for types without a codec, server
  * error fields, encode/usage errors that leave the connection usable, a
@@ -10,6 +11,8 @@
 #include "tutil.h"
 
 #include <unistd.h>
+
+#define PGD_TEST_REDACTED "********" /* redact.c's placeholder */
 
 static pgd_result *take(pgd_conn *c)
 {
@@ -131,6 +134,74 @@ static void test_connect(void)
     CHECK(pgd_conninfo_check("host='unterminated", err, sizeof err) == PGD_ERROR);
     CHECK(err[0] != '\0');
     CHECK(pgd_conninfo_check(NULL, err, sizeof err) == PGD_ERROR);
+    /* no message quotes a password (libpq's own would: the bad token, or
+     * the whole URI of a malformed IPv6 host) */
+    {
+        static const char *const bad[] = {
+            "postgresql://u:Zq7Secret%zz@h/db",
+            "postgresql://u:Zq7Secret@[::1/db",
+            "postgresql://u:Zq7Secret@[]/db",
+            "postgresql://u:Zq7Secret%00@h/db",
+            "postgresql://h/db?password=Zq7Secret%zz",
+            "postgresql://h/db?pass%77ord=Zq7Secret%zz",
+            "postgresql://u:Zq7Secret@h/db?password=x&port=abc",
+            "host=h password='Zq7Secret",
+            "host=h password=my Zq7Secret",
+            "host=h password=Zq7Secret bogus_option=1",
+            "host=h password=Zq7Secret port=x",
+            "postgresql://u:Zq7Secret?password=x%zz@h/db",
+            "postgresql://u:Zq7Secret@h/db?password=Zq7Secret&password=%zz",
+            "host=h password=Zq7 Secret port=x \"Zq7Secret\"",
+            "postgresql://h/db?password=a&password=b&password=c&password=d&password=e"
+            "&password=f&password=g&password=h&password=i&password=Zq7Secret%zz",
+            "host=h password=a password=b password=c password=d password=e password=f "
+            "password=g password=h password=i password=j password='Zq7Secret",
+            NULL,
+        };
+        for (const char *const *d = bad; *d; d++) {
+            err[0] = '\0';
+            CHECK(pgd_conninfo_check(*d, err, sizeof err) == PGD_ERROR);
+            CHECK(err[0] != '\0');
+            CHECK(strstr(err, "Zq7Secret") == NULL);
+            if (strstr(err, "Zq7Secret"))
+                fprintf(stderr, "  leaked by %s: %s\n", *d, err);
+        }
+        /* pieces of connection strings in random order: never a crash, and
+         * (checked under the sanitizers) never a bad read */
+        {
+            static const char *const bits[] = {
+                "postgresql://", "postgres://", "u", ":", "@", "[", "]", "::1", "/",
+                "?", "&", "=", "%", "%zz", "%00", "%41", "'", "\\", " ", "password",
+                "Zq7Secret", "host", "port", "5432", "x", "\"", "dbname",
+            };
+            unsigned long seed = 20261205;
+            char dsn[256];
+
+            for (int i = 0; i < 5000; i++) {
+                size_t len = 0;
+                int parts = (int)(seed % 12) + 1;
+
+                dsn[0] = '\0';
+                for (int j = 0; j < parts; j++) {
+                    seed = seed * 6364136223846793005UL + 1442695040888963407UL;
+                    const char *b = bits[(seed >> 33) % (sizeof bits / sizeof bits[0])];
+                    if (len + strlen(b) + 1 >= sizeof dsn)
+                        break;
+                    memcpy(dsn + len, b, strlen(b) + 1);
+                    len += strlen(b);
+                }
+                (void)pgd_conninfo_check(dsn, err, sizeof err);
+                (void)pgd_conninfo_check(dsn, err, 8); /* a short buffer */
+            }
+        }
+        /* the parts that are not secret are still named */
+        CHECK(pgd_conninfo_check("postgresql://u:Zq7Secret@[::1/db", err, sizeof err) ==
+              PGD_ERROR);
+        CHECK_CONTAINS(err, "postgresql://u:" PGD_TEST_REDACTED "@[::1/db");
+        CHECK(pgd_conninfo_check("host=h password='Zq7Secret' bogus_option=1", err,
+                                 sizeof err) == PGD_ERROR);
+        CHECK_CONTAINS(err, "bogus_option");
+    }
     /* and connecting with one fails cleanly */
     c = pgd_conn_new(k3, v3, t_registry());
     CHECK(c != NULL);
@@ -188,6 +259,8 @@ static void test_queries(pgd_conn *c)
         CHECK(pgd_result_colname(r, 2) == NULL);
         CHECK(pgd_result_coltype(r, 0) == 23);
         CHECK(pgd_result_coltype(r, 1) == 25);
+        CHECK(pgd_result_coltable(r, 0) == 0); /* computed: no source table */
+        CHECK(pgd_result_coltable(r, 2) == 0);
         CHECK_STREQ(pgd_result_command(r), "SELECT 3");
         CHECK(pgd_result_affected(r) == 3);
         s = t_cell(r, 2, 1);
@@ -197,6 +270,39 @@ static void test_queries(pgd_conn *c)
         CHECK_CONTAINS(s, "ERR:");
         free(s);
         CHECK(pgd_result_isnull(r, 0, 0) == 0);
+        {
+            /* undecoded cells: int4 in binary, text as sent */
+            const char *raw;
+            size_t n;
+            CHECK(pgd_result_raw(r, 1, 0, &raw, &n) == 1);
+            CHECK(n == 4 && raw && memcmp(raw, "\0\0\0\2", 4) == 0);
+            CHECK(pgd_result_raw(r, 2, 1, &raw, &n) == 1);
+            CHECK(n == 1 && raw && raw[0] == '3');
+            CHECK(pgd_result_raw(r, 3, 0, &raw, &n) == -1); /* outside */
+            CHECK(raw == NULL && n == 0);
+            CHECK(pgd_result_raw(r, 0, 2, &raw, &n) == -1);
+            CHECK(raw == NULL && n == 0);
+        }
+        pgd_result_free(r);
+    }
+    /* a column read from a table carries the table's OID (pg_class: 1259) */
+    CHECK(t_query(c, "SELECT relname, 1 AS one FROM pg_class LIMIT 1", 0, NULL) == PGD_OK);
+    r = take(c);
+    if (r) {
+        CHECK(pgd_result_coltable(r, 0) == 1259);
+        CHECK(pgd_result_coltable(r, 1) == 0);
+        CHECK(pgd_result_coltable(r, -1) == 0);
+        pgd_result_free(r);
+    }
+    CHECK(t_query(c, "SELECT NULL::int4, ''::text", 0, NULL) == PGD_OK);
+    r = take(c);
+    if (r) {
+        const char *raw = "x";
+        size_t n = 9;
+        CHECK(pgd_result_raw(r, 0, 0, &raw, &n) == -1); /* SQL NULL */
+        CHECK(raw == NULL && n == 0);
+        CHECK(pgd_result_raw(r, 0, 1, &raw, &n) == 1); /* empty, not NULL */
+        CHECK(raw != NULL && n == 0);
         pgd_result_free(r);
     }
 
@@ -276,6 +382,14 @@ static void test_text_fallback(pgd_conn *c)
         s = t_cell(r, 0, 3);
         CHECK_STREQ(s, "'1.5'");
         free(s);
+        {
+            const char *raw;
+            size_t n;
+            CHECK(pgd_result_raw(r, 0, 0, &raw, &n) == 0); /* text format */
+            CHECK(n == 1 && raw && raw[0] == '7');
+            CHECK(pgd_result_raw(r, 0, 1, &raw, &n) == 0);
+            CHECK(n == 5 && raw && memcmp(raw, "(1,2)", 5) == 0);
+        }
         pgd_result_free(r);
     }
     CHECK(t_binary_decodes == bin && t_text_decodes == txt + 1);
@@ -569,12 +683,85 @@ static void test_killed(void)
     pgd_conn_free(killer);
 }
 
+/* Drive a connect already started with status rc to its end. */
+static int finish_connect(pgd_conn *c, int rc)
+{
+    while (rc > 0) {
+        if (t_wait(pgd_conn_socket(c), rc, 30000) != 0)
+            return -99;
+        rc = pgd_conn_connect_poll(c);
+    }
+    return rc;
+}
+
+/* Several hosts: a refused one is followed by the next inside
+ * connect_poll; connect_skip gives the current host up (the caller's
+ * per-host deadline); the error after the last names every host. */
+static void test_several_hosts(void)
+{
+    char ports[64], both[64], port[32];
+    const char *k[] = {"host", "port", NULL}, *v[] = {"127.0.0.1,127.0.0.1", ports, NULL};
+    pgd_conn *c = t_connect();
+    char *sp = t_scalar(c, "SELECT current_setting('port')"); /* "'5432'" */
+    int rc;
+
+    pgd_conn_free(c);
+    CHECK(sp && strlen(sp) > 2 && strlen(sp) < sizeof port);
+    if (!sp || strlen(sp) <= 2 || strlen(sp) >= sizeof port) {
+        free(sp);
+        return;
+    }
+    snprintf(port, sizeof port, "%.*s", (int)strlen(sp) - 2, sp + 1);
+    free(sp);
+    snprintf(ports, sizeof ports, "1,%s", port);
+    snprintf(both, sizeof both, "%s,%s", port, port);
+
+    c = t_connect_kv(k, v, &rc);
+    CHECK_MSG(rc == PGD_OK, "%s", pgd_conn_error(c)->message);
+    CHECK(pgd_conn_connect_attempt(c) == 2);
+    pgd_conn_free(c);
+
+    /* skip the first (good) host: the second one connects */
+    c = pgd_conn_new((const char *const[]){"dbname", "host", "port", NULL},
+                     (const char *const[]){t_dsn(), "127.0.0.1,127.0.0.1", both, NULL},
+                     t_registry());
+    rc = pgd_conn_connect_start(c);
+    CHECK(rc > 0 && pgd_conn_connect_attempt(c) == 1);
+    rc = pgd_conn_connect_skip(c, "skipped by the test");
+    CHECK(rc > 0 && pgd_conn_connect_attempt(c) == 2);
+    CHECK(finish_connect(c, rc) == PGD_OK);
+    CHECK(pgd_conn_is_ok(c));
+    /* not connecting any more: a usage error */
+    CHECK(pgd_conn_connect_skip(c, "late") == PGD_ERROR);
+    CHECK(pgd_conn_error(c)->kind == PGD_E_USAGE);
+    pgd_conn_free(c);
+
+    /* skip both: the error names both */
+    c = pgd_conn_new((const char *const[]){"dbname", "host", "port", NULL},
+                     (const char *const[]){t_dsn(), "127.0.0.1,127.0.0.1", ports, NULL},
+                     t_registry());
+    rc = pgd_conn_connect_start(c);
+    /* the refused port 1 may fail inside connect_start already */
+    if (pgd_conn_connect_attempt(c) == 1) {
+        while (rc > 0 && pgd_conn_connect_attempt(c) == 1)
+            rc = t_wait(pgd_conn_socket(c), rc, 30000) == 0 ? pgd_conn_connect_poll(c) : -99;
+    }
+    CHECK(rc > 0 && pgd_conn_connect_attempt(c) == 2);
+    CHECK(pgd_conn_connect_skip(c, "skipped by the test") == PGD_ERROR);
+    CHECK(pgd_conn_error(c)->kind == PGD_E_CONNECT);
+    CHECK_CONTAINS(pgd_conn_error(c)->message, "port 1 failed");
+    CHECK_CONTAINS(pgd_conn_error(c)->message, "failed: skipped by the test");
+    CHECK(pgd_conn_socket(c) == -1);
+    pgd_conn_free(c);
+}
+
 int main(void)
 {
     pgd_conn *c;
 
     t_dsn();
     test_connect();
+    test_several_hosts();
     c = t_connect();
     test_queries(c);
     test_text_fallback(c);

@@ -3,6 +3,7 @@
  * cancel, against a real server (PSQLPY_TEST_DSN): 10,000 rows with one
  * Sync, a failing row (index reported, nothing kept), a pipeline with an
  * error in the middle, repeated and uncached statements in one pipeline,
+ * cached statements the server invalidates (prepared again),
  * cancel of pg_sleep followed by a correct query, and a disconnect while
  * a batch is still being sent (nothing of it is committed).
  */
@@ -197,6 +198,74 @@ static void test_pipeline(pgd_conn *c)
     pgd_conn_set_stmt_cache_size(c, 256);
 }
 
+/* Number of columns of the next result (-1 when there is none); frees it. */
+static int next_ncols(pgd_conn *c)
+{
+    pgd_result *r = pgd_conn_take_result(c);
+    int n = r ? pgd_result_ncols(r) : -1;
+
+    if (r)
+        pgd_result_free(r);
+    drop_results(c);
+    return n;
+}
+
+/* A cached statement the server invalidates: the table under SELECT * gets
+ * another column (0A000 "cached plan must not change result type"), or the
+ * user deallocates every statement (26000).  The failing call reports the
+ * server's error; the statement is prepared again for the next one, as a
+ * single query and inside a pipeline. */
+static void test_invalidated_statement(pgd_conn *c)
+{
+    const char *sqls[2] = {"SELECT * FROM ti", "SELECT 1"};
+    size_t np[2] = {0, 0};
+    const pgd_value *pv[2] = {NULL, NULL};
+    int i;
+
+    CHECK(t_simple(c, "CREATE TEMP TABLE ti (a int4)") == PGD_OK);
+    drop_results(c);
+    for (i = 0; i < 2; i++) {
+        CHECK(t_query(c, sqls[0], 0, NULL) == PGD_OK);
+        CHECK(next_ncols(c) == 1);
+    }
+    CHECK(t_simple(c, "ALTER TABLE ti ADD COLUMN b text") == PGD_OK);
+    drop_results(c);
+    CHECK(t_query(c, sqls[0], 0, NULL) == PGD_ERROR);
+    CHECK_STREQ(pgd_conn_error(c)->sqlstate, "0A000");
+    drop_results(c);
+    for (i = 0; i < 2; i++) {
+        CHECK(t_query(c, sqls[0], 0, NULL) == PGD_OK);
+        CHECK_MSG(next_ncols(c) == 2, "run %d after ALTER TABLE", i);
+    }
+
+    /* the same in a pipeline: the failing query's index, then prepared again */
+    CHECK(t_run(c, pgd_conn_send_pipeline(c, 2, sqls, np, pv)) == PGD_OK);
+    drop_results(c);
+    CHECK(t_simple(c, "ALTER TABLE ti ADD COLUMN c int8") == PGD_OK);
+    drop_results(c);
+    CHECK(t_run(c, pgd_conn_send_pipeline(c, 2, sqls, np, pv)) == PGD_ERROR);
+    CHECK_STREQ(pgd_conn_error(c)->sqlstate, "0A000");
+    CHECK(pgd_conn_error(c)->index == 0);
+    drop_results(c);
+    for (i = 0; i < 2; i++) {
+        CHECK(t_run(c, pgd_conn_send_pipeline(c, 2, sqls, np, pv)) == PGD_OK);
+        CHECK_MSG(next_ncols(c) == 3, "pipeline run %d after ALTER TABLE", i);
+    }
+
+    /* DEALLOCATE ALL behind the cache's back */
+    CHECK(t_simple(c, "DEALLOCATE ALL") == PGD_OK);
+    drop_results(c);
+    CHECK(t_query(c, sqls[0], 0, NULL) == PGD_ERROR);
+    CHECK_STREQ(pgd_conn_error(c)->sqlstate, "26000");
+    drop_results(c);
+    for (i = 0; i < 2; i++) {
+        CHECK(t_query(c, sqls[0], 0, NULL) == PGD_OK);
+        CHECK(next_ncols(c) == 3);
+    }
+    CHECK(t_simple(c, "DROP TABLE ti") == PGD_OK);
+    drop_results(c);
+}
+
 static void test_cancel(pgd_conn *c)
 {
     double t0;
@@ -340,6 +409,7 @@ int main(void)
     c = t_connect();
     test_batch(c);
     test_pipeline(c);
+    test_invalidated_statement(c);
     test_cancel(c);
     test_large_write(c);
     pgd_conn_free(c);
