@@ -198,9 +198,22 @@ int pgd_conn_server_version(const pgd_conn *c);
 const pgd_error *pgd_conn_error(const pgd_conn *c); /* of the last failure */
 
 /* Prepared-statement cache capacity (LRU, keyed by SQL text and pinned
- * parameter types); 0 disables caching (unnamed statements).  Default 256. */
+ * parameter types); 0 disables caching: every operation then runs as with
+ * pgd_conn_set_unnamed(c, 1).  Default 256. */
 void pgd_conn_set_stmt_cache_size(pgd_conn *c, int n);
 int pgd_conn_stmt_cache_count(const pgd_conn *c);
+/* on: operations started from now on bypass the cache and use only the
+ * unnamed statement, within one exchange (one Sync) each: Parse + Describe
+ * end with a Flush, not a Sync; the pg_type query for new per-database
+ * types, the Parse again where the unnamed statement was replaced (each
+ * query of a pipeline) and every Bind/Execute follow before the only Sync.
+ * Nothing prepared outlives the operation, and no later operation relies
+ * on anything an earlier one prepared, so each operation may run on a
+ * different server session (a pooler such as PgBouncer in transaction
+ * mode).  (Named statements evicted earlier, when the cache was shrunk,
+ * are still deallocated in an exchange of their own.)  off (the default):
+ * the cache. */
+void pgd_conn_set_unnamed(pgd_conn *c, int on);
 
 /*
  * Operations.  Each send function starts one operation on an idle

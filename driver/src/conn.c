@@ -446,6 +446,8 @@ void pgd_conn_set_stmt_cache_size(pgd_conn *c, int n) { pgd_cache_set_capacity(&
 
 int pgd_conn_stmt_cache_count(const pgd_conn *c) { return c->cache.count; }
 
+void pgd_conn_set_unnamed(pgd_conn *c, int on) { c->unnamed = on != 0; }
+
 void pgd_conn_set_userdata(pgd_conn *c, void *user) { c->user = user; }
 
 void *pgd_conn_userdata(const pgd_conn *c) { return c->user; }

@@ -86,8 +86,9 @@ class PSQLPool(_psqlpy.Pool):
     db_name=None, max_db_pool_size=2, conn_recycling_method=None,
     sslmode=None, sslrootcert=None, sslcert=None, sslkey=None,
     command_timeout=None, target_session_attrs=None, load_balance_hosts=None,
-    connect_timeout=None)``.  A DSN overrides the separate arguments (but
-    not the last three); anything not given falls back to libpq's defaults
+    connect_timeout=None, statement_cache_size=None)``.  A DSN overrides
+    the separate arguments (but not target_session_attrs, load_balance_hosts
+    and connect_timeout); anything not given falls back to libpq's defaults
     and ``PG*`` environment variables.  The TLS keywords are libpq's options
     of the same names (``sslmode="verify-full"``, ``sslrootcert`` the CA
     file, ``sslcert``/``sslkey`` a client certificate); they apply with a
@@ -98,6 +99,10 @@ class PSQLPool(_psqlpy.Pool):
     docs/scaling.md.  ``command_timeout`` (seconds) is the default
     ``timeout`` of every statement; an expired timeout raises
     ``psqlpy.exceptions.QueryTimeoutError``.
+    ``statement_cache_size`` is how many prepared statements each connection
+    keeps (None: 256); 0 keeps none and runs every statement with the
+    unnamed statement in one exchange, as PgBouncer's transaction pooling
+    needs (see docs/scaling.md).
     """
 
     __slots__ = ()

@@ -195,7 +195,7 @@ class _Runner(CopyMethods):
         sql, params = bind(querystring, parameters)
         try:
             if _C_TAKES_PREPARED:
-                return await raw.execute(sql, params, prepared=prepared)  # type: ignore[call-arg]
+                return await raw.execute(sql, params, prepared=prepared)
             return await raw.execute(sql, params)
         except Error as e:
             raise self._wrap(e) from None
@@ -217,7 +217,7 @@ class _Runner(CopyMethods):
         try:
             if _C_MANY_TAKES_PREPARED:
                 await raw.execute_many(sql, [r[1] or [] for r in rows],
-                                       prepared=prepared)  # type: ignore[call-arg]
+                                       prepared=prepared)
             else:
                 await raw.execute_many(sql, [r[1] or [] for r in rows])
         except Error as e:
@@ -241,7 +241,7 @@ class _Runner(CopyMethods):
         sql, params = bind(querystring, parameters)
         try:
             if _C_ROW_TAKES_PREPARED:
-                row = await raw.fetch_row(sql, params, prepared=prepared)  # type: ignore[call-arg]
+                row = await raw.fetch_row(sql, params, prepared=prepared)
             else:
                 row = await raw.fetch_row(sql, params)
         except _NoRows:

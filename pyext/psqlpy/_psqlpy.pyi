@@ -154,11 +154,21 @@ class Connection:
     """A connection borrowed from a pool; give it back with close() or async with."""
 
     def execute(
-        self, querystring: str, parameters: _Params = None, timeout: _Timeout = None
+        self,
+        querystring: str,
+        parameters: _Params = None,
+        timeout: _Timeout = None,
+        prepared: bool = True,
     ) -> PendingQuery[QueryResult]:
-        """Run one statement; awaitable returning a QueryResult."""
+        """Run one statement; awaitable returning a QueryResult. prepared=False: the
+        unnamed statement, nothing kept.
+        """
     def fetch_row(
-        self, querystring: str, parameters: _Params = None, timeout: _Timeout = None
+        self,
+        querystring: str,
+        parameters: _Params = None,
+        timeout: _Timeout = None,
+        prepared: bool = True,
     ) -> PendingQuery[SingleQueryResult]:
         """The first row as a SingleQueryResult (awaitable); NoRowsError when there
         is none.
@@ -166,12 +176,16 @@ class Connection:
     def execute_many(
         self, querystring: str, parameters: Sequence[Sequence[Any]] | None = None,
         timeout: _Timeout = None,
+        prepared: bool = True,
     ) -> PendingQuery[None]:
         """Run one statement once per parameter list, pipelined with a single Sync
         (awaitable).
         """
     def pipeline(
-        self, queries: Sequence[tuple[str, _Params]], timeout: _Timeout = None
+        self,
+        queries: Sequence[tuple[str, _Params]],
+        timeout: _Timeout = None,
+        prepared: bool = True,
     ) -> PendingQuery[list[QueryResult]]:
         """Run [(querystring, parameters), ...] in one pipeline; awaitable returning
         a list of QueryResult.
@@ -219,19 +233,28 @@ class Pool:
         target_session_attrs: str | Enum | None = None,
         load_balance_hosts: str | Enum | None = None,
         connect_timeout: float | None = None,
+        statement_cache_size: int | None = None,
     ) -> None: ...
     def startup(self) -> PendingQuery[None]:
         """Start the pool on the running event loop and open its first connection
         (awaitable).
         """
     def execute(
-        self, querystring: str, parameters: _Params = None, timeout: _Timeout = None
+        self,
+        querystring: str,
+        parameters: _Params = None,
+        timeout: _Timeout = None,
+        prepared: bool = True,
     ) -> PendingQuery[QueryResult]:
         """Run one statement on a pooled connection; awaitable returning a
-        QueryResult.
+        QueryResult. prepared=False: the unnamed statement, nothing kept.
         """
     def fetch_row(
-        self, querystring: str, parameters: _Params = None, timeout: _Timeout = None
+        self,
+        querystring: str,
+        parameters: _Params = None,
+        timeout: _Timeout = None,
+        prepared: bool = True,
     ) -> PendingQuery[SingleQueryResult]:
         """The first row as a SingleQueryResult (awaitable); NoRowsError when there
         is none.

@@ -164,6 +164,7 @@ struct Op {
     int abort_tx;      /* abandoned inside a transaction block: abort the
                           transaction if it completes anyway */
     int expect_error;  /* internal, and failing is its purpose */
+    int unnamed;       /* prepared=False: the unnamed statement, one exchange */
     int timed_out;     /* its timeout expired (QueryTimeoutError) */
     double timeout;    /* seconds for the whole call, 0 for none */
     PyObject *timer;   /* the loop's TimerHandle while the timeout is armed */
@@ -197,6 +198,7 @@ struct PoolObject {
     char **keys, **vals; /* connection parameters, NULL-terminated */
     int max_size;
     int recycle;         /* pgd_recycle */
+    int stmt_cache_size; /* per connection; -1: the driver's default */
     int started, closed;
     double command_timeout; /* default timeout of statements, 0 for none */
     Op *whead, *wtail;   /* waiting for a connection */

@@ -612,6 +612,7 @@ start_op(RawConn *rc, Op *op)
     rc->cur = op; /* takes the caller's reference */
     op->state = OPS_RUNNING;
     op->tx_at_start = pgd_conn_txstate(rc->conn);
+    pgd_conn_set_unnamed(rc->conn, op->unnamed);
     switch (op->kind) {
     case OP_QUERY:
         status = pgd_conn_send_query(rc->conn, PyUnicode_AsUTF8(op->sql), op->nparams,

@@ -114,7 +114,8 @@ STUBBED = [
 # Timeouts; libpq's TLS options; several hosts); the reference's own parameters keep
 # their names and order.
 EXTENSIONS = {"timeout", "command_timeout", "sslmode", "sslrootcert", "sslcert", "sslkey",
-              "target_session_attrs", "load_balance_hosts", "connect_timeout"}
+              "target_session_attrs", "load_balance_hosts", "connect_timeout",
+              "statement_cache_size", "prepared"}
 
 
 def _reference_then_extensions(got, params):
