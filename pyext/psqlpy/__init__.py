@@ -133,7 +133,8 @@ class PSQLPool(_psqlpy.Pool):
                  on_error: _ErrorHook | None = None) -> Listener[Connection]:
         """A new ``Listener`` (LISTEN/NOTIFY) on a connection of its own from
         this pool, taken at its ``startup()``."""
-        return Listener(self.connection, _identity, on_gap=on_gap, on_error=on_error)
+        return Listener(self.connection, _identity, on_gap=on_gap, on_error=on_error,
+                        pool_closed=lambda: self.closed)
 
     async def __aenter__(self) -> PSQLPool:
         await self.startup()

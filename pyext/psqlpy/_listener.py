@@ -26,7 +26,6 @@ from psqlpy import _psqlpy
 from psqlpy.exceptions import (
     Error,
     ListenerCallbackError,
-    ListenerClosedError,
     ListenerStartError,
 )
 
@@ -78,18 +77,20 @@ class Listener(Generic[C]):
 
     def __init__(self, acquire: Callable[[], Awaitable[C]],
                  raw_of: Callable[[C], _psqlpy.Connection], *,
-                 on_gap: GapHook | None = None, on_error: ErrorHook | None = None) -> None:
+                 on_gap: GapHook | None = None, on_error: ErrorHook | None = None,
+                 pool_closed: Callable[[], bool] | None = None) -> None:
         self._acquire = acquire
+        self._pool_closed = pool_closed
         self._raw_of = raw_of
         self.on_gap = on_gap
         self.on_error = on_error
         self._callbacks: dict[str, list[ListenerCallback]] = {}
         self._conn: C | None = None
-        self._queue: asyncio.Queue[ListenerNotificationMsg] = asyncio.Queue()
+        # None: the listener was shut down (ends an ``async for``)
+        self._queue: asyncio.Queue[ListenerNotificationMsg | None] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         self._reconnect: asyncio.Task[None] | None = None
         self._started = False
-        self._closed = False
         self._gap_start: datetime.datetime | None = None
 
     # ---- state ------------------------------------------------------------
@@ -163,6 +164,10 @@ class Listener(Generic[C]):
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
+                if self._pool_closed is not None and self._pool_closed():
+                    log.warning("psqlpy: the listener's pool is closed; it stops")
+                    self._started = False
+                    break
                 log.debug("psqlpy: listener reconnect failed: %s", exc)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, _BACKOFF_MAX)
@@ -186,8 +191,6 @@ class Listener(Generic[C]):
         """Take the connection and LISTEN on the channels added so far."""
         if self._started:
             raise ListenerStartError("the listener is already started")
-        if self._closed:
-            raise ListenerClosedError("the listener is shut down")
         try:
             await self._attach()
         except Error as exc:
@@ -202,6 +205,9 @@ class Listener(Generic[C]):
             self._reconnect.cancel()
             self._reconnect = None
         conn, self._conn = self._conn, None
+        # what was not read goes; a reader waiting on it gets the end
+        old, self._queue = self._queue, asyncio.Queue()
+        old.put_nowait(None)
         if conn is not None:
             await self._release(conn)
 
@@ -259,6 +265,8 @@ class Listener(Generic[C]):
     async def _dispatch(self) -> None:
         while True:
             msg = await self._queue.get()
+            if msg is None:
+                return
             for cb in list(self._callbacks.get(msg.channel, ())):
                 try:
                     await cb(msg.connection, msg.payload, msg.channel, msg.process_id)
@@ -286,5 +294,8 @@ class Listener(Generic[C]):
 
     async def __anext__(self) -> ListenerNotificationMsg:
         if not self._started and self._queue.empty():
+            raise ListenerStartError("the listener is not started; call startup() first")
+        msg = await self._queue.get()
+        if msg is None:
             raise StopAsyncIteration
-        return await self._queue.get()
+        return msg

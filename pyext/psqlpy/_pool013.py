@@ -212,7 +212,8 @@ class ConnectionPool:
                  on_error: ErrorHook | None = None) -> Listener[Connection]:
         """A new ``Listener`` (LISTEN/NOTIFY) on a connection of its own, taken
         from this pool at its ``startup()`` (it holds one of the pool's places)."""
-        return Listener(self.connection, _raw_of, on_gap=on_gap, on_error=on_error)
+        return Listener(self.connection, _raw_of, on_gap=on_gap, on_error=on_error,
+                        pool_closed=lambda: self._closed)
 
     def status(self) -> ConnectionPoolStatus:
         """The pool's size and use now."""

@@ -242,6 +242,24 @@ async def test_lifecycle_errors(dsn: str) -> None:
     assert not listener.is_started
     with pytest.raises(ListenerStartError):
         listener.connection
+    with pytest.raises(ListenerStartError):
+        await listener.__anext__()
+    # a listener may be started again
+    col, cb = collector()
+    await listener.add_callback("again", cb)
+    await listener.startup()
+    reader = asyncio.ensure_future(listener.__anext__())
+    other = await pool.connection()
+    await other.execute("NOTIFY again, 'a'")
+    other.close()
+    assert (await asyncio.wait_for(reader, GUARD)).payload == "a"
+    # shutting down ends an ``async for`` that waits
+    async def drain() -> List[str]:
+        return [m.payload async for m in listener]
+    waiting = asyncio.ensure_future(drain())
+    await asyncio.sleep(0.05)
+    await listener.shutdown()
+    assert await asyncio.wait_for(waiting, GUARD) == []
     # its connection went back to the pool, without its LISTENs
     assert pool.status().available >= 1
     conn = await pool.connection()
