@@ -326,6 +326,17 @@ double pgd_stop_grace(pgd_stop plan);
 
 /* An opaque pointer for the caller (the extension maps connections to its
  * own objects with it).  Never touched by the driver. */
+/* LISTEN/NOTIFY.  Every pgd_conn_io() hands the notifications libpq has
+ * read so far (while an operation runs, during a COPY, or while the
+ * connection is idle) to `fn`, one call each, in the order the server sent
+ * them, after its own work and before it returns; also when it reports the
+ * connection lost, for what arrived before the end.  `channel` and `payload`
+ * are NUL-terminated and valid only during the call; `fn` must not call back
+ * into this connection.  With no hook (the default, or fn NULL) they are
+ * dropped, so a connection nobody listens on does not accumulate them. */
+typedef void (*pgd_notify_fn)(void *arg, int pid, const char *channel, const char *payload);
+void pgd_conn_set_notify_hook(pgd_conn *c, pgd_notify_fn fn, void *arg);
+
 void pgd_conn_set_userdata(pgd_conn *c, void *user);
 void *pgd_conn_userdata(const pgd_conn *c);
 

@@ -485,7 +485,6 @@ pgd_result *pgd_conn_take_result(pgd_conn *c)
 /* Idle: read whatever the server sent (notices, notifications, EOF). */
 static int idle_io(pgd_conn *c)
 {
-    PGnotify *n;
     PGresult *res;
 
     /* A server ending the session sends an ErrorResponse (libpq, idle,
@@ -493,8 +492,6 @@ static int idle_io(pgd_conn *c)
      * is seen at a later wake-up (the socket stays readable). */
     if (!PQconsumeInput(c->pg))
         return pgd_conn_broken(c, -1);
-    while ((n = PQnotifies(c->pg)) != NULL)
-        PQfreemem(n);
     while (!PQisBusy(c->pg) && (res = PQgetResult(c->pg)) != NULL)
         PQclear(res);
     if (PQstatus(c->pg) != CONNECTION_OK)
@@ -502,7 +499,29 @@ static int idle_io(pgd_conn *c)
     return PGD_OK;
 }
 
-int pgd_conn_io(pgd_conn *c)
+void pgd_conn_set_notify_hook(pgd_conn *c, pgd_notify_fn fn, void *arg)
+{
+    c->notify = fn;
+    c->notify_arg = fn ? arg : NULL;
+}
+
+/* Hand what libpq has queued to the hook (or drop it).  Every path that
+ * consumes input runs inside pgd_conn_io(), so draining once at its end
+ * sees everything, in order. */
+static void deliver_notifies(pgd_conn *c)
+{
+    PGnotify *n;
+
+    if (!c->pg)
+        return;
+    while ((n = PQnotifies(c->pg)) != NULL) {
+        if (c->notify)
+            c->notify(c->notify_arg, n->be_pid, n->relname, n->extra ? n->extra : "");
+        PQfreemem(n);
+    }
+}
+
+static int conn_io(pgd_conn *c)
 {
     switch (c->state) {
     case PGD_CS_BUSY:
@@ -518,6 +537,14 @@ int pgd_conn_io(pgd_conn *c)
     default:
         return pgd_conn_fail(c, PGD_E_USAGE, -1, "the connection is not connected");
     }
+}
+
+int pgd_conn_io(pgd_conn *c)
+{
+    int status = conn_io(c);
+
+    deliver_notifies(c);
+    return status;
 }
 
 /* ---- cancel -------------------------------------------------------------------- */

@@ -291,6 +291,8 @@ struct pgd_conn {
     int attempt;                  /* hosts tried by this connect so far */
     const pgd_registry *reg;
     void *user;
+    pgd_notify_fn notify;         /* LISTEN/NOTIFY hook, or NULL */
+    void *notify_arg;
     pgd_error err;
     pgd_stmt_cache cache;
     int unnamed;                  /* pgd_conn_set_unnamed() */

@@ -39,13 +39,16 @@ from psqlpy._psqlpy import (
 from psqlpy._copy import CopyMethods as _CopyMethods
 from psqlpy._copy import CopyOut
 from psqlpy._transaction import Cursor, Transaction
+from psqlpy._listener import ErrorHook as _ErrorHook
+from psqlpy._listener import GapHook as _GapHook
+from psqlpy._listener import Listener, ListenerNotificationMsg
 from psqlpy.exceptions import Error
 
 __all__ = [
     "PSQLPool", "Connection", "Transaction", "Cursor", "QueryResult",
     "SingleQueryResult", "Record", "PendingQuery", "IsolationLevel", "ReadVariant",
     "ConnRecyclingMethod", "load_codec_plugin", "has_codec", "register_codec", "exceptions",
-    "extra_types", "CopyOut",
+    "extra_types", "CopyOut", "Listener", "ListenerNotificationMsg",
     # the psqlpy 0.13 API (its Connection, Transaction and Cursor classes are
     # in psqlpy._internal: the names here stay PSQLPool's)
     "ConnectionPool", "ConnectionPoolBuilder", "connect", "connect_pool", "Error",
@@ -131,6 +134,13 @@ class PSQLPool(_psqlpy.Pool):
             raise
         return tx
 
+    def listener(self, *, on_gap: _GapHook | None = None,
+                 on_error: _ErrorHook | None = None) -> Listener[Connection]:
+        """A new ``Listener`` (LISTEN/NOTIFY) on a connection of its own from
+        this pool, taken at its ``startup()``."""
+        return Listener(self.connection, _identity, on_gap=on_gap, on_error=on_error,
+                        pool_closed=lambda: self.closed)
+
     async def __aenter__(self) -> PSQLPool:
         await self.startup()
         return self
@@ -140,6 +150,10 @@ class PSQLPool(_psqlpy.Pool):
                         tb: _TracebackType | None) -> _Literal[False]:
         await self.close()
         return False
+
+
+def _identity(conn: Connection) -> _psqlpy.Connection:
+    return conn
 
 
 _psqlpy._set_connection_class(Connection)

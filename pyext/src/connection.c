@@ -44,6 +44,8 @@ release(ConnectionObject *self)
         return;
     if (rc->leased > 0)
         rc->leased--;
+    if (!rc->leased)
+        rawconn_set_notify(rc, NULL); /* nobody listens any more */
     if (rc->pool != NULL && rawconn_idle(rc) && !rc->leased)
         pool_release(rc->pool, rc);
 }
@@ -421,6 +423,21 @@ done_awaitable(ConnectionObject *self, PyObject *value)
 }
 
 static PyObject *
+conn_set_notify_callback(PyObject *op_self, PyObject *cb)
+{
+    ConnectionObject *self = (ConnectionObject *)op_self;
+    if (cb != Py_None && !PyCallable_Check(cb)) {
+        PyErr_SetString(PyExc_TypeError, "the notification callback must be callable or None");
+        return NULL;
+    }
+    if (cb != Py_None && check_open(self) < 0)
+        return NULL;
+    if (self->rc != NULL)
+        rawconn_set_notify(self->rc, cb);
+    Py_RETURN_NONE;
+}
+
+static PyObject *
 conn_close(PyObject *self, PyObject *unused)
 {
     (void)unused;
@@ -521,6 +538,10 @@ static PyMethodDef conn_methods[] = {
      "buffer; the bytes buffered."},
     {"_copy_dir", conn_copy_dir, METH_NOARGS,
      "_copy_dir($self, /)\n--\n\n1 in a COPY FROM STDIN, 2 in a COPY TO STDOUT, else 0."},
+    {"_set_notify_callback", conn_set_notify_callback, METH_O,
+     "_set_notify_callback($self, callback, /)\n--\n\nLISTEN/NOTIFY: call callback with a "
+     "list of (process_id, channel, payload) as they arrive, and with None once if the "
+     "connection is lost; None stops."},
     {"close", conn_close, METH_NOARGS,
      "close($self, /)\n--\n\nGive the connection back to the pool (may be awaited)."},
     {"__aenter__", conn_aenter, METH_NOARGS,

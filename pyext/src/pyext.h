@@ -232,6 +232,10 @@ struct RawConn {
     PyObject *deadline; /* TimerHandle: close the connection unless deadline_op
                            is over by then (a timed-out statement) */
     Op *deadline_op;    /* strong */
+    PyObject *notify_cb; /* LISTEN/NOTIFY: called with a list of (pid, channel,
+                            payload) after each I/O step, None once when the
+                            connection is lost; NULL when nobody listens */
+    PyObject *notifies;  /* list collected during the current step, or NULL */
 };
 
 /* rawconn.c */
@@ -239,7 +243,8 @@ RawConn *rawconn_new(module_state *st, PoolObject *pool, pgd_conn *conn);
 int rawconn_connect(RawConn *rc);          /* start connecting; -1 + exception */
 void rawconn_submit(RawConn *rc, Op *op);   /* steals nothing; takes its own ref */
 void rawconn_close(RawConn *rc);            /* unregister; the pool frees the pgd_conn */
-int rawconn_unqueue(RawConn *rc, Op *op);   /* 1 if op was queued on rc */
+int rawconn_unqueue(RawConn *rc, Op *op);
+void rawconn_set_notify(RawConn *rc, PyObject *cb); /* NULL or None: stop */   /* 1 if op was queued on rc */
 /* The task awaiting `op`, rc's running operation, was cancelled (or its
  * timeout expired).  Carries out the driver's plan (pgd_stop_plan,
  * driver/src/async.c): close the connection without sending more, or send

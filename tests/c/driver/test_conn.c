@@ -6,7 +6,8 @@
  * DEALLOCATE, disabled; per-database types with the unnamed statement),
  * text fallback for types without a codec, server
  * error fields, encode/usage errors that leave the connection usable, a
- * connection killed by the server.
+ * connection killed by the server, LISTEN/NOTIFY (delivered in order while
+ * a query runs and while idle; dropped without a hook).
  */
 #include "tutil.h"
 
@@ -755,6 +756,51 @@ static void test_several_hosts(void)
     pgd_conn_free(c);
 }
 
+/* ---- LISTEN/NOTIFY ---------------------------------------------------------- */
+
+struct seen {
+    int n;
+    char log[512];
+};
+
+static void on_notify(void *arg, int pid, const char *channel, const char *payload)
+{
+    struct seen *s = arg;
+    size_t len = strlen(s->log);
+
+    CHECK(pid > 0);
+    snprintf(s->log + len, sizeof s->log - len, "%s%s=%s", len ? "," : "", channel, payload);
+    s->n++;
+}
+
+static void test_notify(void)
+{
+    pgd_conn *c = t_connect(), *sender = t_connect();
+    struct seen s = {0, ""};
+
+    pgd_conn_set_notify_hook(c, on_notify, &s);
+    CHECK(t_simple(c, "LISTEN \"Chan One\"; LISTEN two") == PGD_OK);
+    /* sent by the listener itself: arrives with the query's own results */
+    CHECK(t_simple(c, "NOTIFY \"Chan One\", 'a'; SELECT pg_notify('two', 'b')") == PGD_OK);
+    CHECK_STREQ(s.log, "Chan One=a,two=b");
+    /* sent by another session while the listener is idle */
+    CHECK(t_simple(sender, "NOTIFY two; NOTIFY \"Chan One\", 'c'; NOTIFY other, 'x'") == PGD_OK);
+    for (int i = 0; i < 50 && s.n < 4; i++) {
+        if (t_wait(pgd_conn_socket(c), PGD_WANT_READ, 2000) < 0)
+            break;
+        CHECK(pgd_conn_io(c) == PGD_OK);
+    }
+    CHECK_STREQ(s.log, "Chan One=a,two=b,two=,Chan One=c");
+    /* without a hook they are dropped, not kept */
+    pgd_conn_set_notify_hook(c, NULL, &s);
+    CHECK(t_simple(c, "NOTIFY two, 'gone'") == PGD_OK);
+    pgd_conn_set_notify_hook(c, on_notify, &s);
+    CHECK(t_simple(c, "SELECT 1") == PGD_OK);
+    CHECK(s.n == 4);
+    pgd_conn_free(sender);
+    pgd_conn_free(c);
+}
+
 int main(void)
 {
     pgd_conn *c;
@@ -770,6 +816,7 @@ int main(void)
     pgd_conn_free(c);
     test_stmt_cache();
     test_killed();
+    test_notify();
     pgd_registry_free((pgd_registry *)t_reg);
     return t_done("test_conn");
 }
