@@ -6,8 +6,11 @@ the profile gives go back in as parameters (both directions)."""
 
 from __future__ import annotations
 
+import datetime
+import enum
 import ipaddress
 import uuid
+from decimal import Decimal
 
 import pgcluster
 import pytest
@@ -19,6 +22,9 @@ from psqlpy import (
     connect,
     connect_pool,
 )
+from psqlpy import exceptions
+from psqlpy import extra_types as et
+from psqlpy._internal import extra_types as et013
 from psqlpy.extra_types import Box, Circle, Line, LineSegment, Path, Point, Polygon
 
 U = "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"
@@ -234,3 +240,169 @@ async def test_result_profile_is_checked(psqlpool):
         res._profile = "x"  # type: ignore[assignment]
     with pytest.raises(TypeError):
         del res._profile
+
+
+# ---------------------------------------------------------------------------
+# The 0.13 parameter wrappers (psqlpy.extra_types; Money/MoneyArray of
+# psqlpy._internal.extra_types count cents as 0.13 does)
+
+class Mood(enum.Enum):
+    HAPPY = "happy"
+    ONE = 1
+    HALF = 0.5
+
+
+class Level(enum.IntEnum):
+    HIGH = 3
+
+
+D = datetime.date(2024, 2, 29)
+T = datetime.time(12, 30, 1, 5)
+DT = datetime.datetime(2024, 2, 29, 12, 30, 1)
+DTZ = datetime.datetime(2024, 2, 29, 12, 30, 1, tzinfo=datetime.timezone.utc)
+
+# (wrapper, the type the server sees, the value's text there)
+WRAPPED = [
+    (et.BoolArray([True, False, None]), "boolean[]", "{t,f,NULL}"),
+    (et.UUIDArray([U, uuid.UUID(U)]), "uuid[]", "{" + U + "," + U + "}"),
+    (et.VarCharArray(["a", "b c"]), "character varying[]", '{a,"b c"}'),
+    (et.TextArray(("x",)), "text[]", "{x}"),
+    (et.Int16Array([1, -2]), "smallint[]", "{1,-2}"),
+    (et.Int32Array([[1, 2], [3, 4]]), "integer[]", "{{1,2},{3,4}}"),
+    (et.Int64Array([2**62]), "bigint[]", "{" + str(2**62) + "}"),
+    (et.Float32Array([1.5]), "real[]", "{1.5}"),
+    (et.Float64Array([0.25, 2]), "double precision[]", "{0.25,2}"),
+    (et.MoneyArray([5, Decimal("1.25")]), "money[]", "{$5.00,$1.25}"),
+    (et.IpAddressArray([ipaddress.IPv4Address("10.0.0.1"), "::1"]), "inet[]", "{10.0.0.1,::1}"),
+    (et.JSONBArray([{"a": 1}, {"b": [1, 2]}]), "jsonb[]",
+     '{"{\\"a\\": 1}","{\\"b\\": [1, 2]}"}'),
+    (et.JSONArray([{"a": 1}]), "json[]", '{"{\\"a\\":1}"}'),
+    (et.DateArray([D]), "date[]", "{2024-02-29}"),
+    (et.TimeArray([T]), "time without time zone[]", "{12:30:01.000005}"),
+    (et.DateTimeArray([DT]), "timestamp without time zone[]", '{"2024-02-29 12:30:01"}'),
+    (et.DateTimeTZArray([DTZ]), "timestamp with time zone[]", '{"2024-02-29 12:30:01+00"}'),
+    (et.MacAddr6Array(["08:00:2B:0A:FE:03"]), "macaddr[]", "{08:00:2b:0a:fe:03}"),
+    (et.MacAddr8Array(["08:00:2b:0a:fe:03:04:ab"]), "macaddr8[]", "{08:00:2b:0a:fe:03:04:ab}"),
+    (et.NumericArray([Decimal("1.50"), 2]), "numeric[]", "{1.50,2}"),
+    (et.PointArray([et.Point([1, 2]), (3, 4)]), "point[]", '{"(1,2)","(3,4)"}'),
+    (et.BoxArray([et.Box([1, 2, 3, 4])]), "box[]", "{(3,4),(1,2)}"),
+    (et.PathArray([et.Path([[1, 2], [3, 4]])]), "path[]", '{"[(1,2),(3,4)]"}'),
+    (et.LineArray([et.Line([1, 2, 3])]), "line[]", '{"{1,2,3}"}'),
+    (et.LsegArray([et.LineSegment([[1, 2], [3, 4]])]), "lseg[]", '{"[(1,2),(3,4)]"}'),
+    (et.CircleArray([et.Circle([1, 2, 3])]), "circle[]", '{"<(1,2),3>"}'),
+    (et.IntervalArray([datetime.timedelta(days=1, seconds=5)]), "interval[]",
+     '{"1 day 00:00:05"}'),
+    (et.JSON({"a": [1, 2]}), "json", '{"a":[1,2]}'),
+    (et.JSONB([1, {"b": None}]), "jsonb", '[1, {"b": null}]'),
+    (et.MacAddr6("08:00:2B:0A:FE:03"), "macaddr", "08:00:2b:0a:fe:03"),
+    (et.MacAddr8("08:00:2B:0A:FE:03:04:AB"), "macaddr8", "08:00:2b:0a:fe:03:04:ab"),
+    (et.Float32(1.5), "real", "1.5"),
+    (et.Float64(-0.125), "double precision", "-0.125"),
+    (et.VarChar("v"), "character varying", "v"),
+    (et.Text("t"), "text", "t"),
+    (et.Point([1.5, 2]), "point", "(1.5,2)"),
+    (et.Box([[1, 2], [3, 4]]), "box", "(3,4),(1,2)"),
+    (et.Box([1, 2, 3, 4]), "box", "(3,4),(1,2)"),
+    (et.Path([[1, 2], [3, 4]]), "path", "[(1,2),(3,4)]"),
+    (et.Path([1, 2, 3, 4, 5, 6]), "path", "[(1,2),(3,4),(5,6)]"),
+    (et.Line([1, 2, 3]), "line", "{1,2,3}"),
+    (et.LineSegment([[1, 2], [3, 4]]), "lseg", "[(1,2),(3,4)]"),
+    (et.LineSegment([1, 2, 3, 4]), "lseg", "[(1,2),(3,4)]"),
+    (et.Circle([1, 2, 3]), "circle", "<(1,2),3>"),
+    (et.Circle((1.5, 2, 0.5)), "circle", "<(1.5,2),0.5>"),
+    (et013.Money(100), "money", "$1.00"),
+    (et013.Money(-5), "money", "-$0.05"),
+    (et013.Money(2**63 - 1), "money", "$92,233,720,368,547,758.07"),
+    (et013.Money(-(2**63)), "money", "-$92,233,720,368,547,758.08"),
+    (et013.Money(Decimal("3.5")), "money", "$3.50"),
+    (et013.MoneyArray([[100], [250]]), "money[]", "{{$1.00},{$2.50}}"),
+    (et.Money(5), "money", "$5.00"),
+]
+
+
+@pytest.mark.parametrize(("value", "typ", "text"), WRAPPED, ids=[repr(w[0]) for w in WRAPPED])
+async def test_wrapper_pins_type_and_value(conn013, psqlpool, value, typ, text):
+    for runner in (conn013, await psqlpool.connection()):
+        res = await runner.execute("SELECT pg_typeof($1)::text AS t, $1::text AS v", [value])
+        assert res.result() == [{"t": typ, "v": text}]
+
+
+async def test_typed_arrays_decode_per_profile(conn013, psqlpool):
+    sql = "SELECT $1 AS v"
+    got = (await conn013.execute(sql, [et.UUIDArray([U])])).result()[0]["v"]
+    assert got == [U]
+    got = (await psqlpool.execute(sql, [et.UUIDArray([U])])).result()[0]["v"]
+    assert got == [uuid.UUID(U)]
+    got = (await conn013.execute(sql, [et.PointArray([(1, 2)])])).result()[0]["v"]
+    assert exact(got, [(1.0, 2.0)])
+    got = (await psqlpool.execute(sql, [et.PointArray([et.Point([1, 2])])])).result()[0]["v"]
+    assert exact(got, [Point(1.0, 2.0)])
+
+
+async def test_typed_arrays_into_columns(conn013):
+    await conn013.execute_batch("CREATE TEMP TABLE arr013 (i int4[], t text[], m money[])")
+    await conn013.execute("INSERT INTO arr013 VALUES ($1, $2, $3)",
+                          [et.Int32Array([1, 2]), et.TextArray(["a"]),
+                           et013.MoneyArray([199])])
+    assert (await conn013.fetch_row("SELECT i, t, m::text[] AS m FROM arr013")).result() == {
+        "i": [1, 2], "t": ["a"], "m": ["$1.99"]}
+
+
+def test_wrapper_shapes_and_errors():
+    assert et.Point([1, 2]) == et.Point(1, 2) == (1, 2)
+    assert type(et.Point((1, 2))) is et.Point and et.Point(x=1, y=2).x == 1
+    assert et.Box([1, 2, 3, 4]) == et.Box(et.Point(1, 2), et.Point(3, 4))
+    assert et.Path([[1, 2]]) == et.Path((et.Point(1, 2),), False)
+    assert et.Circle([1, 2, 3]) == et.Circle(et.Point(1, 2), 3)
+    assert et.Line([1, 2, 3]) == et.Line(1, 2, 3)
+    assert et.LineSegment([[1, 2], [3, 4]]) == et.LineSegment(et.Point(1, 2), et.Point(3, 4))
+    assert et.Int32Array(range(3)).inner_value == [0, 1, 2]
+    assert et.Int32Array([1]) == et.Array([1], "int4")
+    assert repr(et.Int16Array([1])) == "Int16Array([1])"
+    assert isinstance(et.JSONB({}), et.Jsonb) and isinstance(et.JSON([]), et.Json)
+    assert isinstance(et.MacAddr6("x"), et.MacAddr)
+    assert et.PgVector([1, 2.5]).inner_value == "[1.0,2.5]"
+    assert isinstance(et013.Money(1), et.Money) and et013.Point is et.Point
+    for bad in (lambda: et.Point([1]), lambda: et.Point([1, "a"]), lambda: et.Box([1, 2, 3]),
+                lambda: et.Box([[1, 2]]), lambda: et.Line([1, 2]), lambda: et.Circle([1, 2]),
+                lambda: et.LineSegment([1, 2, 3, 4, 5, 6]), lambda: et013.Money(2**63),
+                lambda: et013.Money(-(2**63) - 1)):
+        with pytest.raises(ValueError):
+            bad()
+    for bad in (lambda: et.Point(5), lambda: et.Int32Array("abc"), lambda: et.Int32Array(5)):
+        with pytest.raises(TypeError):
+            bad()
+
+
+async def test_wrapper_out_of_range_is_a_parameter_error(conn013):
+    with pytest.raises(exceptions.ParameterError, match="out of range for int2"):
+        await conn013.execute("SELECT $1", [et.Int16Array([70000])])
+
+
+async def test_enum_members_go_as_their_value(conn013, psqlpool):
+    assert await conn013.fetch_val("SELECT $1::text", [Mood.HAPPY]) == "happy"
+    assert await conn013.fetch_val("SELECT $1::int4 + 1", [Mood.ONE]) == 2
+    assert await conn013.fetch_val("SELECT $1::float8", [Mood.HALF]) == 0.5
+    assert await conn013.fetch_val("SELECT $1::int8", [Level.HIGH]) == 3
+    assert await conn013.fetch_val("SELECT $1::text[]", [[Mood.HAPPY, "x"]]) == ["happy", "x"]
+    res = await psqlpool.execute("SELECT $1::text AS v", [Mood.HAPPY])
+    assert res.result() == [{"v": "happy"}]
+    await conn013.execute_batch("CREATE TYPE pg_mood013 AS ENUM ('happy', 'sad')")
+    try:
+        assert await conn013.fetch_val("SELECT $1::pg_mood013::text", [Mood.HAPPY]) == "happy"
+    finally:
+        await conn013.execute_batch("DROP TYPE pg_mood013")
+
+
+async def test_pgvector_goes_as_the_text_its_type_reads(conn013):
+    # the vector extension is not packaged for this server; a domain over
+    # text stands in for a type without a codec of ours, and the text is
+    # the form vector_in reads
+    assert await conn013.fetch_val("SELECT $1::text", [et.PgVector([1, 2.5, -3])]) == \
+        "[1.0,2.5,-3.0]"
+    await conn013.execute_batch(
+        "CREATE TEMP TABLE vec013 (v float8[]);")
+    await conn013.execute(
+        "INSERT INTO vec013 SELECT translate($1::text, '[]', '{}')::float8[]",
+        [et.PgVector((1, 2))])
+    assert await conn013.fetch_val("SELECT v FROM vec013") == [1.0, 2.0]
