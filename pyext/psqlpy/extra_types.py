@@ -21,7 +21,7 @@ __all__ = [
     "Point", "Line", "LineSegment", "Box", "Path", "Polygon", "Circle",
     "Range",
     # psqlpy 0.13 names
-    "JSON", "JSONB", "MacAddr6", "PgVector",
+    "JSON", "JSONB", "MacAddr6", "PgVector", "CustomType",
     "BoolArray", "UUIDArray", "VarCharArray", "TextArray", "Int16Array",
     "Int32Array", "Int64Array", "Float32Array", "Float64Array", "MoneyArray",
     "IpAddressArray", "JSONBArray", "JSONArray", "DateArray", "TimeArray",
@@ -274,6 +274,20 @@ class PgVector(_Pinned):
     def __init__(self, inner_value: Any) -> None:
         nums = [float(x) for x in inner_value]
         super().__init__("[" + ",".join(repr(x) for x in nums) + "]")
+
+
+class CustomType(_Pinned):
+    """A parameter already in its type's binary wire form: the bytes are
+    sent as they are, for whatever type the server infers there
+    (``CustomType(b"\\x00\\x00\\x00\\x05")`` is 5 for an ``int4``)."""
+
+    __slots__ = ()
+    __pg_raw__ = True
+
+    def __init__(self, value: bytes) -> None:
+        if not isinstance(value, (bytes, bytearray, memoryview)):
+            raise TypeError(f"CustomType needs bytes, got {type(value).__name__}")
+        super().__init__(bytes(value))
 
 
 class _TypedArray(Array):

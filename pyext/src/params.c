@@ -29,6 +29,8 @@
  *   other extra types (Float32, Inet, Array, ...: a class attribute
  *     __pg_type_oid__) -> their inner value, pinned to that type; tuple
  *     subclasses with __pg_type_oid__ (Point, Box, ...) are pinned too
+ *   CustomType (an extra type whose class has a true __pg_raw__) -> RAW:
+ *     its bytes go as the binary value of the parameter's type, as they are
  *   SmallInt/Integer/BigInt -> INT pinned to int2/int4/int8
  *   PyUUID -> UUID pinned to uuid    PyJSON -> JSON pinned to jsonb (the
  *   server casts jsonb to json on assignment and with ::json)
@@ -216,6 +218,22 @@ set_pinned(module_state *st, pgd_value *v, PyObject *obj, PyObject *keep, int de
     if (rc < 0) {
         Py_DECREF(inner);
         return -1;
+    }
+    if (v->kind == PGD_V_BYTES) {
+        /* CustomType: bytes in the binary form of the parameter's type */
+        PyObject *raw = PyObject_GetAttrString((PyObject *)Py_TYPE(obj), "__pg_raw__");
+        if (raw == NULL) {
+            if (!PyErr_ExceptionMatches(PyExc_AttributeError))
+                return -1;
+            PyErr_Clear();
+        } else {
+            int yes = PyObject_IsTrue(raw);
+            Py_DECREF(raw);
+            if (yes < 0)
+                return -1;
+            if (yes)
+                v->kind = PGD_V_RAW;
+        }
     }
     return set_pin(st, v, obj) < 0 ? -1 : 0;
 }

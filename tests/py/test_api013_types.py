@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime
 import enum
 import ipaddress
+import struct
 import uuid
 from decimal import Decimal
 
@@ -406,3 +407,24 @@ async def test_pgvector_goes_as_the_text_its_type_reads(conn013):
         "INSERT INTO vec013 SELECT translate($1::text, '[]', '{}')::float8[]",
         [et.PgVector((1, 2))])
     assert await conn013.fetch_val("SELECT v FROM vec013") == [1.0, 2.0]
+
+
+async def test_custom_type_sends_its_bytes_as_they_are(conn013, psqlpool):
+    for runner in (conn013, await psqlpool.connection()):
+        res = await runner.execute(
+            "SELECT $1::int4 AS i, $2::text AS t, $3::bytea AS b, length($4::text) AS n,"
+            " $5::point::text AS p",
+            [et.CustomType(b"\x00\x00\x00\x05"), et.CustomType(bytearray(b"hello")),
+             et.CustomType(b"\x00\x01"), et.CustomType(b""),
+             et.CustomType(struct.pack("!dd", 1.5, -2))])
+        assert res.result() == [{"i": 5, "t": "hello", "b": b"\x00\x01", "n": 0,
+                                 "p": "(1.5,-2)"}]
+    await conn013.execute_batch("CREATE TEMP TABLE ct013 (a int8)")
+    await conn013.execute("INSERT INTO ct013 VALUES ($1)", [et.CustomType(struct.pack("!q", -7))])
+    assert await conn013.fetch_val("SELECT a FROM ct013") == -7
+    # bytes the type does not read are the server's error; the connection goes on
+    with pytest.raises(exceptions.ConnectionExecuteError):
+        await conn013.execute("SELECT $1::int4", [et.CustomType(b"\x00\x05")])
+    assert await conn013.fetch_val("SELECT 1") == 1
+    with pytest.raises(TypeError):
+        et.CustomType("text")  # type: ignore[arg-type]
