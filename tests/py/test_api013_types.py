@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import datetime
 import enum
+import gc
 import ipaddress
 import struct
+import sys
 import uuid
 from decimal import Decimal
 
@@ -428,3 +430,31 @@ async def test_custom_type_sends_its_bytes_as_they_are(conn013, psqlpool):
     assert await conn013.fetch_val("SELECT 1") == 1
     with pytest.raises(TypeError):
         et.CustomType("text")  # type: ignore[arg-type]
+
+
+async def test_profile_and_new_parameters_keep_refcounts_stable(conn013):
+    """The 0.13 builders and the Enum/CustomType/typed-array conversions
+    neither leak nor over-release what they touch."""
+    member = Mood.HAPPY
+    raw = bytes([0, 0, 0, 9])
+    arr = et.Int32Array([1, 2])
+    params = [member, et.CustomType(raw), arr]
+    sql = ("SELECT $1::text AS m, $2::int4 AS r, $3 AS a, gen_random_uuid() AS u,"
+           " '(1,2)'::point AS p, '[(1,2),(3,4)]'::path AS pa, '<(1,2),3>'::circle AS c,"
+           " '08:00:2b:0a:fe:03'::macaddr AS mac, '10.0.0.1'::inet AS ip")
+    watched = [member, raw, arr, params, Mood.HAPPY.value]
+
+    async def run(n: int) -> None:
+        for _ in range(n):
+            res = await conn013.execute(sql, params)
+            row = res.result()[0]
+            assert row["m"] == "happy" and row["r"] == 9 and row["pa"] == [(1.0, 2.0), (3.0, 4.0)]
+            res.records()
+            res.result(as_tuple=True)
+
+    await run(5)
+    gc.collect()
+    before = [sys.getrefcount(o) for o in watched]
+    await run(300)
+    gc.collect()
+    assert [sys.getrefcount(o) for o in watched] == before
