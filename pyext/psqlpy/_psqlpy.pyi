@@ -104,6 +104,9 @@ class QueryResult:
         """Column names, in order."""
     @property
     def _column_tables(self) -> tuple[int | None, ...]: ...
+    _profile: int
+    """The decoding profile: 0 (PSQLPool's) or 1 (psqlpy 0.13's, set by the
+    ConnectionPool side of the package)."""
     @property
     def status(self) -> str:
         """The command tag, e.g. 'INSERT 0 1'."""
@@ -114,6 +117,8 @@ class QueryResult:
 
 class SingleQueryResult:
     """The first row of a statement's result."""
+
+    _profile: int
 
     @overload
     def result(

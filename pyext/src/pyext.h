@@ -335,6 +335,14 @@ typedef struct pyhost_ctx {
 } pyhost_ctx;
 /* Decode a cell into a new reference, raising ResultError on failure. */
 PyObject *psqlpy_get_cell(module_state *st, const pgd_result *r, int row, int col);
+/* Decoding profiles: the default one (PSQLPool), and psqlpy 0.13's
+ * (ConnectionPool and connect()); see builders.c. */
+#define PSQLPY_PROFILE_DEFAULT 0
+#define PSQLPY_PROFILE_013 1
+/* The builder table for a column of type coltype under profile (static). */
+const pgd_host *psqlpy_host_for(int profile, uint32_t coltype);
+PyObject *psqlpy_get_cell_with(module_state *st, const pgd_result *r, int row, int col,
+                               const pgd_host *host);
 
 /* pycodecs.c: _register_codec(type_name, encode, decode, binary) */
 PyObject *psqlpy_register_codec(PyObject *m, PyObject *const *args, Py_ssize_t nargs);

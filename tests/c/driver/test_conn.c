@@ -414,6 +414,35 @@ static void test_text_fallback(pgd_conn *c)
     CHECK_ONE(c, "SELECT 'ok'::text", 0, NULL, "'ok'");
 }
 
+/* PGD_V_RAW: the bytes go as the binary value of whatever type the
+ * parameter has, without a codec (also for a type without one). */
+static void raw_one(pgd_conn *c, const char *sql, const char *bytes, size_t n, const char *want)
+{
+    pgd_value p;
+
+    memset(&p, 0, sizeof p);
+    p.kind = PGD_V_RAW;
+    p.u.s.p = bytes;
+    p.u.s.n = n;
+    if (want != NULL) {
+        CHECK_ONE(c, sql, 1, &p, want);
+    } else { /* bytes the type does not read: the server's error */
+        CHECK(t_query(c, sql, 1, &p) == PGD_ERROR);
+        CHECK_ONE(c, "SELECT 'ok'::text", 0, NULL, "'ok'");
+    }
+}
+
+static void test_raw_params(pgd_conn *c)
+{
+    raw_one(c, "SELECT $1::int4", "\0\0\0\x05", 4, "5");
+    raw_one(c, "SELECT $1::text", "hi", 2, "'hi'");
+    raw_one(c, "SELECT length($1::text)", "", 0, "0");
+    /* point has no codec here: its binary form, two float8 */
+    raw_one(c, "SELECT $1::point::text",
+            "\x3f\xf0\0\0\0\0\0\0\x40\0\0\0\0\0\0\0", 16, "'(1,2)'");
+    raw_one(c, "SELECT $1::int4", "\0\x05", 2, NULL);
+}
+
 static void test_errors(pgd_conn *c)
 {
     const pgd_error *e;
@@ -811,6 +840,7 @@ int main(void)
     c = t_connect();
     test_queries(c);
     test_text_fallback(c);
+    test_raw_params(c);
     test_errors(c);
     test_encode_errors(c);
     pgd_conn_free(c);
