@@ -24,7 +24,7 @@ say() { printf 'setup: %s\n' "$*"; }
 
 apt_ensure build-essential cmake pkg-config libpq-dev libjemalloc-dev libbenchmark-dev \
            postgresql postgresql-contrib python3-dev python3-venv valgrind \
-           postgresql-15-postgis-3
+           postgresql-15-postgis-3 pgbouncer
 
 # ---- virtual environment ------------------------------------------------------
 PY=${PSQLPY_PYTHON:-python3}

@@ -114,9 +114,13 @@ typedef enum pgd_kind {
     PGD_V_MAP,      /* (minor 1) u.list: a mapping (a Python dict), its keys
                        at the even positions, each followed by its value;
                        u.list.n counts both, so it is even */
-    PGD_V_OBJECT    /* (minor 1) u.obj: a host object the host could not turn
+    PGD_V_OBJECT,   /* (minor 1) u.obj: a host object the host could not turn
                        into any kind above (an instance of a user's class);
                        only codecs the host itself provides take it */
+    PGD_V_RAW       /* (minor 1) u.s: a parameter's value already in the
+                       binary wire form of whatever type the statement has
+                       there; the driver sends the bytes as they are and no
+                       codec is asked (codecs refuse it, e.g. in an array) */
 } pgd_kind;
 
 /*

@@ -198,9 +198,22 @@ int pgd_conn_server_version(const pgd_conn *c);
 const pgd_error *pgd_conn_error(const pgd_conn *c); /* of the last failure */
 
 /* Prepared-statement cache capacity (LRU, keyed by SQL text and pinned
- * parameter types); 0 disables caching (unnamed statements).  Default 256. */
+ * parameter types); 0 disables caching: every operation then runs as with
+ * pgd_conn_set_unnamed(c, 1).  Default 256. */
 void pgd_conn_set_stmt_cache_size(pgd_conn *c, int n);
 int pgd_conn_stmt_cache_count(const pgd_conn *c);
+/* on: operations started from now on bypass the cache and use only the
+ * unnamed statement, within one exchange (one Sync) each: Parse + Describe
+ * end with a Flush, not a Sync; the pg_type query for new per-database
+ * types, the Parse again where the unnamed statement was replaced (each
+ * query of a pipeline) and every Bind/Execute follow before the only Sync.
+ * Nothing prepared outlives the operation, and no later operation relies
+ * on anything an earlier one prepared, so each operation may run on a
+ * different server session (a pooler such as PgBouncer in transaction
+ * mode).  (Named statements evicted earlier, when the cache was shrunk,
+ * are still deallocated in an exchange of their own.)  off (the default):
+ * the cache. */
+void pgd_conn_set_unnamed(pgd_conn *c, int on);
 
 /*
  * Operations.  Each send function starts one operation on an idle
@@ -313,6 +326,17 @@ double pgd_stop_grace(pgd_stop plan);
 
 /* An opaque pointer for the caller (the extension maps connections to its
  * own objects with it).  Never touched by the driver. */
+/* LISTEN/NOTIFY.  Every pgd_conn_io() hands the notifications libpq has
+ * read so far (while an operation runs, during a COPY, or while the
+ * connection is idle) to `fn`, one call each, in the order the server sent
+ * them, after its own work and before it returns; also when it reports the
+ * connection lost, for what arrived before the end.  `channel` and `payload`
+ * are NUL-terminated and valid only during the call; `fn` must not call back
+ * into this connection.  With no hook (the default, or fn NULL) they are
+ * dropped, so a connection nobody listens on does not accumulate them. */
+typedef void (*pgd_notify_fn)(void *arg, int pid, const char *channel, const char *payload);
+void pgd_conn_set_notify_hook(pgd_conn *c, pgd_notify_fn fn, void *arg);
+
 void pgd_conn_set_userdata(pgd_conn *c, void *user);
 void *pgd_conn_userdata(const pgd_conn *c);
 

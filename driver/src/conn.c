@@ -470,6 +470,8 @@ void pgd_conn_set_stmt_cache_size(pgd_conn *c, int n) { pgd_cache_set_capacity(&
 
 int pgd_conn_stmt_cache_count(const pgd_conn *c) { return c->cache.count; }
 
+void pgd_conn_set_unnamed(pgd_conn *c, int on) { c->unnamed = on != 0; }
+
 void pgd_conn_set_userdata(pgd_conn *c, void *user) { c->user = user; }
 
 void *pgd_conn_userdata(const pgd_conn *c) { return c->user; }
@@ -507,7 +509,6 @@ pgd_result *pgd_conn_take_result(pgd_conn *c)
 /* Idle: read whatever the server sent (notices, notifications, EOF). */
 static int idle_io(pgd_conn *c)
 {
-    PGnotify *n;
     PGresult *res;
 
     /* A server ending the session sends an ErrorResponse (libpq, idle,
@@ -515,8 +516,6 @@ static int idle_io(pgd_conn *c)
      * is seen at a later wake-up (the socket stays readable). */
     if (!PQconsumeInput(c->pg))
         return pgd_conn_broken(c, -1);
-    while ((n = PQnotifies(c->pg)) != NULL)
-        PQfreemem(n);
     while (!PQisBusy(c->pg) && (res = PQgetResult(c->pg)) != NULL)
         PQclear(res);
     if (PQstatus(c->pg) != CONNECTION_OK)
@@ -524,7 +523,29 @@ static int idle_io(pgd_conn *c)
     return PGD_OK;
 }
 
-int pgd_conn_io(pgd_conn *c)
+void pgd_conn_set_notify_hook(pgd_conn *c, pgd_notify_fn fn, void *arg)
+{
+    c->notify = fn;
+    c->notify_arg = fn ? arg : NULL;
+}
+
+/* Hand what libpq has queued to the hook (or drop it).  Every path that
+ * consumes input runs inside pgd_conn_io(), so draining once at its end
+ * sees everything, in order. */
+static void deliver_notifies(pgd_conn *c)
+{
+    PGnotify *n;
+
+    if (!c->pg)
+        return;
+    while ((n = PQnotifies(c->pg)) != NULL) {
+        if (c->notify)
+            c->notify(c->notify_arg, n->be_pid, n->relname, n->extra ? n->extra : "");
+        PQfreemem(n);
+    }
+}
+
+static int conn_io(pgd_conn *c)
 {
     switch (c->state) {
     case PGD_CS_BUSY:
@@ -540,6 +561,14 @@ int pgd_conn_io(pgd_conn *c)
     default:
         return pgd_conn_fail(c, PGD_E_USAGE, -1, "the connection is not connected");
     }
+}
+
+int pgd_conn_io(pgd_conn *c)
+{
+    int status = conn_io(c);
+
+    deliver_notifies(c);
+    return status;
 }
 
 /* ---- cancel -------------------------------------------------------------------- */

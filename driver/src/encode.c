@@ -8,7 +8,8 @@
  * are turned into pointers only after a whole operation is encoded, because
  * the buffer may move while it grows.
  *
- * Per parameter: PGD_V_NULL -> SQL NULL; a type with a binary encoder ->
+ * Per parameter: PGD_V_NULL -> SQL NULL; PGD_V_RAW -> its bytes as they are,
+ * binary format, whatever the type; a type with a binary encoder ->
  * binary (format 1); a type without one -> only PGD_V_STR is accepted and
  * sent as NUL-terminated text (format 0); anything else is an ENCODE error
  * naming the parameter.  A PGD_V_STR also goes as text, for the server to
@@ -132,6 +133,23 @@ static const char *type_label(const pgd_colcodec *cc, char *buf, size_t n)
 }
 
 /* A text-format parameter: NUL-terminated copy. */
+/* PGD_V_RAW: the bytes as they are, in binary format; -2 out of memory. */
+static int put_raw(pgd_conn *c, const pgd_value *v, size_t slot)
+{
+    char *p;
+
+    if (v->u.s.n > INT_MAX || !(p = pgd_wbuf_reserve(&c->wbuf, v->u.s.n ? v->u.s.n : 1)))
+        return -2;
+    if (v->u.s.n)
+        memcpy(p, v->u.s.p, v->u.s.n);
+    else
+        c->wbuf.len--; /* room for nothing: keep the offset valid */
+    c->poffs[slot] = (size_t)(p - c->wbuf.p);
+    c->plens[slot] = (int)v->u.s.n;
+    c->pfmts[slot] = 1;
+    return 0;
+}
+
 static int put_text(pgd_conn *c, const pgd_value *v, size_t slot)
 {
     char *p;
@@ -174,6 +192,10 @@ int pgd_encode_row(pgd_conn *c, const pgd_stmt *s, size_t nparams, const pgd_val
             c->poffs[slot] = NULL_OFFSET;
             c->plens[slot] = 0;
             c->pfmts[slot] = 0;
+        } else if (v->kind == PGD_V_RAW) {
+            if (put_raw(c, v, slot) < 0)
+                return pgd_conn_fail(c, PGD_E_NOMEM, (int)i, "%sparameter $%zu: out of memory",
+                                     where, i + 1);
         } else if (pgd_colcodec_binary_encode(cc) &&
                    !(v->kind == PGD_V_STR &&
                      (cc->codec->flags & (PGD_CODEC_STR_TEXT | PGD_CODEC_ARRAY)))) {

@@ -227,6 +227,9 @@ typedef struct pgd_op {
     int cancelled;                /* pgd_conn_cancel() was called: start nothing new */
     int copy_out;                 /* draining an unexpected COPY OUT */
     int nulls;                    /* consecutive NULLs where a Sync is due */
+    int unnamed;                  /* only unnamed statements, in one exchange */
+    int open;                     /* messages sent since the last Sync (unnamed) */
+    pgd_stmt *ucur;               /* the statement the unnamed one holds now */
     char **dealloc;               /* names sent for DEALLOCATE in this op */
     size_t ndealloc;
     PGresult *simple_last;
@@ -288,8 +291,11 @@ struct pgd_conn {
     int attempt;                  /* hosts tried by this connect so far */
     const pgd_registry *reg;
     void *user;
+    pgd_notify_fn notify;         /* LISTEN/NOTIFY hook, or NULL */
+    void *notify_arg;
     pgd_error err;
     pgd_stmt_cache cache;
+    int unnamed;                  /* pgd_conn_set_unnamed() */
     pgd_typemap *types;           /* per-database types learnt so far */
     pgd_op op;
     struct pgd_wbuf wbuf;
@@ -333,11 +339,11 @@ void pgd_cache_free(pgd_stmt_cache *sc);
 /* A cached statement for (sql, params' pins), moved to the front, or NULL. */
 pgd_stmt *pgd_cache_lookup(pgd_stmt_cache *sc, const char *sql, size_t nparams,
                            const pgd_value *params);
-/* A new statement (not prepared yet).  Cached when caching is enabled
- * (possibly beyond capacity until pgd_cache_trim), otherwise a temporary:
- * unnamed when unnamed_ok, else named. */
+/* A new statement (not prepared yet).  temp: an unnamed temporary, never
+ * cached.  Otherwise cached when caching is enabled (possibly beyond
+ * capacity until pgd_cache_trim), else a named temporary. */
 pgd_stmt *pgd_cache_create(pgd_stmt_cache *sc, const char *sql, size_t nparams,
-                           const pgd_value *params, int unnamed_ok);
+                           const pgd_value *params, int temp);
 /* Remove from the cache and free; queue DEALLOCATE when it exists on the
  * server (prepared_ok). */
 void pgd_cache_drop(pgd_stmt_cache *sc, pgd_stmt *s);

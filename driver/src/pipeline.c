@@ -24,6 +24,19 @@
  * encode or usage error leaves nothing half-sent.  When every statement is
  * cached, segments 1 and 3 go out together: one round trip.
  *
+ * Unnamed operations (the cache is off, or pgd_conn_set_unnamed) are one
+ * exchange: a pooler in transaction mode may give each Sync-terminated
+ * exchange outside a transaction block to another server session, so
+ * nothing may rely on what an earlier exchange prepared.  Segment 2 then
+ * ends with a Flush instead of a Sync (the server answers, the exchange
+ * stays open), as does the pg_type query; segment 3 sends Parse again
+ * before a query's Bind when the unnamed statement holds another one
+ * (every query of a pipeline but a single one; after the pg_type query);
+ * DEALLOCATE goes out only for named statements evicted earlier (the
+ * cache was shrunk), in its own exchange as always.  A failure while the exchange is open (a server
+ * error, an encode error, a cancel) is followed by the Sync the server
+ * waits for before the operation ends.
+ *
  * Simple-protocol commands (pgd_conn_send_simple) are sent outside pipeline
  * mode with PQsendQuery and produce the last statement's result.
  *
@@ -162,13 +175,13 @@ static int flush_wants(pgd_conn *c)
 }
 
 /* The statement for (sql, params' pins): cached, or new. */
-static pgd_stmt *get_stmt(pgd_conn *c, const char *sql, size_t nparams, const pgd_value *params,
-                          int unnamed_ok)
+static pgd_stmt *get_stmt(pgd_conn *c, const char *sql, size_t nparams, const pgd_value *params)
 {
-    pgd_stmt *s = pgd_cache_lookup(&c->cache, sql, nparams, params);
+    int temp = c->op.unnamed;
+    pgd_stmt *s = temp ? NULL : pgd_cache_lookup(&c->cache, sql, nparams, params);
 
     if (!s) {
-        s = pgd_cache_create(&c->cache, sql, nparams, params, unnamed_ok);
+        s = pgd_cache_create(&c->cache, sql, nparams, params, temp);
         if (!s)
             return NULL;
         if (!s->cached) {
@@ -206,6 +219,27 @@ static int queue_deallocs(pgd_conn *c)
     return PGD_OK;
 }
 
+/* End the exchange: Sync. */
+static int sync_exchange(pgd_conn *c)
+{
+    if (!PQpipelineSync(c->pg) || add_slot(c, PGD_SLOT_SYNC, -1) != PGD_OK)
+        return PGD_ERROR;
+    c->op.open = 0;
+    return PGD_OK;
+}
+
+/* End a segment: a Sync, or for an unnamed operation a Flush (the server
+ * sends what it has; the exchange stays open). */
+static int end_segment(pgd_conn *c)
+{
+    if (!c->op.unnamed)
+        return sync_exchange(c);
+    if (!PQsendFlushRequest(c->pg))
+        return PGD_ERROR;
+    c->op.open = 1;
+    return PGD_OK;
+}
+
 /* Segment 2: Parse + Describe every statement not prepared yet. */
 static int queue_prepares(pgd_conn *c)
 {
@@ -223,10 +257,9 @@ static int queue_prepares(pgd_conn *c)
             !PQsendDescribePrepared(c->pg, s->name) ||
             add_slot(c, PGD_SLOT_DESCRIBE, (int)q) != PGD_OK)
             return PGD_ERROR;
+        op->ucur = s->name[0] ? op->ucur : s;
     }
-    if (!PQpipelineSync(c->pg) || add_slot(c, PGD_SLOT_SYNC, -1) != PGD_OK)
-        return PGD_ERROR;
-    return PGD_OK;
+    return end_segment(c);
 }
 
 static size_t q_nparams(const pgd_op *op, size_t q)
@@ -278,13 +311,20 @@ static int queue_execs(pgd_conn *c)
         pgd_stmt *s = op->kind == PGD_OP_PIPELINE ? op->stmts[q] : op->stmt;
         int n = (int)q_nparams(op, q);
 
+        /* the unnamed statement holds another query's: parse this one again */
+        if (!s->name[0] && s != op->ucur) {
+            if (!PQsendPrepare(c->pg, "", s->sql, s->npins, s->pins) ||
+                add_slot(c, PGD_SLOT_PREPARE, (int)q) != PGD_OK)
+                return PGD_ERROR;
+            op->ucur = s;
+        }
         if (!PQsendQueryPrepared(c->pg, s->name, n, c->pvals + base, c->plens + base,
                                  c->pfmts + base, s->result_format) ||
             add_slot(c, PGD_SLOT_EXEC, (int)q) != PGD_OK)
             return PGD_ERROR;
         base += (size_t)n;
     }
-    if (!PQpipelineSync(c->pg) || add_slot(c, PGD_SLOT_SYNC, -1) != PGD_OK)
+    if (sync_exchange(c) != PGD_OK)
         return PGD_ERROR;
     op->phase = PGD_PH_EXEC;
     return PGD_OK;
@@ -312,6 +352,7 @@ static int start_extended(pgd_conn *c)
     size_t q, n = op_nstmts(op);
     int need_prepare = 0, wants;
 
+    op->unnamed = c->unnamed || c->cache.capacity == 0;
     if (op->kind == PGD_OP_PIPELINE) {
         op->stmts = pgd_calloc(op->nq ? op->nq : 1, sizeof *op->stmts);
         if (!op->stmts)
@@ -321,12 +362,12 @@ static int start_extended(pgd_conn *c)
                 pgd_conn_fail(c, PGD_E_USAGE, (int)q, "query %zu: no SQL or no parameters", q);
                 return abort_unsent(c);
             }
-            op->stmts[q] = get_stmt(c, op->sqls[q], op->nparams_v[q], op->params_v[q], 0);
+            op->stmts[q] = get_stmt(c, op->sqls[q], op->nparams_v[q], op->params_v[q]);
             if (!op->stmts[q])
                 goto nomem;
         }
     } else {
-        op->stmt = get_stmt(c, op->sql, op->nparams, op->params, 1);
+        op->stmt = get_stmt(c, op->sql, op->nparams, op->params);
         if (!op->stmt)
             goto nomem;
     }
@@ -606,7 +647,7 @@ static int drain_copy_out(pgd_conn *c)
 }
 
 /* Segment 2 named types not known yet: ask pg_type about them (text in,
- * text out, the unnamed statement), then Sync. */
+ * text out, the unnamed statement), then end the segment. */
 static int queue_types(pgd_conn *c)
 {
     char *oids = pgd_types_pending_param(c->types);
@@ -618,8 +659,8 @@ static int queue_types(pgd_conn *c)
     vals[0] = oids;
     ok = PQsendQueryParams(c->pg, pgd_types_sql(), 1, NULL, vals, NULL, NULL, 0);
     pgd_free(oids);
-    if (!ok || add_slot(c, PGD_SLOT_TYPES, -1) != PGD_OK || !PQpipelineSync(c->pg) ||
-        add_slot(c, PGD_SLOT_SYNC, -1) != PGD_OK)
+    c->op.ucur = NULL; /* the pg_type query replaced the unnamed statement */
+    if (!ok || add_slot(c, PGD_SLOT_TYPES, -1) != PGD_OK || end_segment(c) != PGD_OK)
         return PGD_ERROR;
     c->op.phase = PGD_PH_TYPES;
     return PGD_OK;
@@ -734,6 +775,12 @@ int pgd_op_advance(pgd_conn *c)
         if (op->head < op->nslots)
             return PGD_WANT_READ | (flush ? PGD_WANT_WRITE : 0);
         /* every queued message has its result */
+        if (op->failed && op->open) {
+            /* the server skips everything up to a Sync: send it, then end */
+            if (sync_exchange(c) != PGD_OK)
+                return send_failed(c);
+            continue;
+        }
         if (op->kind == PGD_OP_SIMPLE || op->phase == PGD_PH_EXEC || op->failed)
             return finish(c);
         if (op->phase == PGD_PH_PREPARE) {
@@ -750,7 +797,7 @@ int pgd_op_advance(pgd_conn *c)
             if (resolve_again(c, &again) != PGD_OK) {
                 pgd_conn_fail(c, PGD_E_NOMEM, -1, "out of memory resolving types");
                 op->failed = 1;
-                return finish(c);
+                continue;
             }
             if (again && !op->cancelled) {
                 op->phase = PGD_PH_PREPARE;
@@ -763,11 +810,11 @@ int pgd_op_advance(pgd_conn *c)
             pgd_conn_fail(c, PGD_E_SERVER, -1, "canceling statement due to user request");
             memcpy(c->err.sqlstate, "57014", 6);
             op->failed = 1;
-            return finish(c);
+            continue;
         }
         if (encode_all(c) != PGD_OK) {
             op->failed = 1;
-            return finish(c);
+            continue;
         }
         if (queue_execs(c) != PGD_OK)
             return send_failed(c);

@@ -233,7 +233,7 @@ void pgd_cache_set_capacity(pgd_stmt_cache *sc, int n)
 }
 
 pgd_stmt *pgd_cache_create(pgd_stmt_cache *sc, const char *sql, size_t nparams,
-                           const pgd_value *params, int unnamed_ok)
+                           const pgd_value *params, int temp)
 {
     pgd_stmt *s = pgd_calloc(1, sizeof *s);
     int i, cache;
@@ -258,7 +258,7 @@ pgd_stmt *pgd_cache_create(pgd_stmt_cache *sc, const char *sql, size_t nparams,
     /* Cached even beyond capacity: the cache is trimmed when the
      * operation ends (pgd_cache_trim), so a statement that fails to
      * prepare never costs a good one its place. */
-    cache = sc->capacity > 0;
+    cache = !temp && sc->capacity > 0;
     if (cache && (size_t)sc->count >= sc->nbuckets && hash_grow(sc) != PGD_OK)
         cache = 0;
     if (cache) {
@@ -270,7 +270,7 @@ pgd_stmt *pgd_cache_create(pgd_stmt_cache *sc, const char *sql, size_t nparams,
         sc->count++;
         s->cached = 1;
     }
-    if (cache || !unnamed_ok)
+    if (!temp)
         snprintf(s->name, sizeof s->name, "pgd_%llu", (unsigned long long)sc->next_id++);
     return s;
 error:

@@ -40,13 +40,16 @@ from psqlpy._copy import CopyMethods as _CopyMethods
 from psqlpy._copy import CopyOut
 from psqlpy._sessions import Notice, QueryEvent
 from psqlpy._transaction import Cursor, Transaction
+from psqlpy._listener import ErrorHook as _ErrorHook
+from psqlpy._listener import GapHook as _GapHook
+from psqlpy._listener import Listener, ListenerNotificationMsg
 from psqlpy.exceptions import Error
 
 __all__ = [
     "PSQLPool", "Connection", "Transaction", "Cursor", "QueryResult",
     "SingleQueryResult", "Record", "PendingQuery", "IsolationLevel", "ReadVariant",
     "ConnRecyclingMethod", "load_codec_plugin", "has_codec", "register_codec", "exceptions",
-    "extra_types", "CopyOut", "Notice", "QueryEvent",
+    "extra_types", "CopyOut", "Listener", "ListenerNotificationMsg", "Notice", "QueryEvent",
     # the psqlpy 0.13 API (its Connection, Transaction and Cursor classes are
     # in psqlpy._internal: the names here stay PSQLPool's)
     "ConnectionPool", "ConnectionPoolBuilder", "connect", "connect_pool", "Error",
@@ -87,8 +90,9 @@ class PSQLPool(_psqlpy.Pool):
     db_name=None, max_db_pool_size=2, conn_recycling_method=None,
     sslmode=None, sslrootcert=None, sslcert=None, sslkey=None,
     command_timeout=None, target_session_attrs=None, load_balance_hosts=None,
-    connect_timeout=None)``.  A DSN overrides the separate arguments (but
-    not the last three); anything not given falls back to libpq's defaults
+    connect_timeout=None, statement_cache_size=None)``.  A DSN overrides
+    the separate arguments (but not target_session_attrs, load_balance_hosts
+    and connect_timeout); anything not given falls back to libpq's defaults
     and ``PG*`` environment variables.  The TLS keywords are libpq's options
     of the same names (``sslmode="verify-full"``, ``sslrootcert`` the CA
     file, ``sslcert``/``sslkey`` a client certificate); they apply with a
@@ -99,6 +103,10 @@ class PSQLPool(_psqlpy.Pool):
     docs/scaling.md.  ``command_timeout`` (seconds) is the default
     ``timeout`` of every statement; an expired timeout raises
     ``psqlpy.exceptions.QueryTimeoutError``.
+    ``statement_cache_size`` is how many prepared statements each connection
+    keeps (None: 256); 0 keeps none and runs every statement with the
+    unnamed statement in one exchange, as PgBouncer's transaction pooling
+    needs (see docs/scaling.md).
 
     Session setup and visibility (docs/production.md):
     ``server_settings={name: value}`` (sent at connect as libpq's
@@ -137,6 +145,13 @@ class PSQLPool(_psqlpy.Pool):
             raise
         return tx
 
+    def listener(self, *, on_gap: _GapHook | None = None,
+                 on_error: _ErrorHook | None = None) -> Listener[Connection]:
+        """A new ``Listener`` (LISTEN/NOTIFY) on a connection of its own from
+        this pool, taken at its ``startup()``."""
+        return Listener(self.connection, _identity, on_gap=on_gap, on_error=on_error,
+                        pool_closed=lambda: self.closed)
+
     async def __aenter__(self) -> PSQLPool:
         await self.startup()
         return self
@@ -146,6 +161,10 @@ class PSQLPool(_psqlpy.Pool):
                         tb: _TracebackType | None) -> _Literal[False]:
         await self.close()
         return False
+
+
+def _identity(conn: Connection) -> _psqlpy.Connection:
+    return conn
 
 
 _psqlpy._set_connection_class(Connection)

@@ -22,7 +22,7 @@ import asyncio
 import itertools
 import re
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Awaitable, Literal, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Awaitable, Literal, Mapping, Sequence, TypeVar
 
 from psqlpy import _psqlpy
 from psqlpy._copy import CopyFormat, CopyMethods, CopyOut
@@ -140,6 +140,24 @@ def _spawn(aw: Awaitable[Any]) -> asyncio.Future[Any] | None:
     return fut
 
 
+_PROFILE_013 = 1
+_R = TypeVar("_R", "QueryResult", "SingleQueryResult")
+
+
+def _as013(res: _R) -> _R:
+    """res, set to decode as psqlpy 0.13 does (uuid as str, geometry as
+    tuples, ...: the table in pyext/src/builders.c).  Every result this
+    module hands out passes through here; PSQLPool's never do."""
+    res._profile = _PROFILE_013
+    return res
+
+
+def _all013(results: list[QueryResult]) -> list[QueryResult]:
+    for r in results:
+        _as013(r)
+    return results
+
+
 class Column:
     """A result column of a PreparedStatement: its name and the OID of the
     table it comes from (None when computed)."""
@@ -195,8 +213,8 @@ class _Runner(CopyMethods):
         sql, params = bind(querystring, parameters)
         try:
             if _C_TAKES_PREPARED:
-                return await raw.execute(sql, params, prepared=prepared)  # type: ignore[call-arg]
-            return await raw.execute(sql, params)
+                return _as013(await raw.execute(sql, params, prepared=prepared))
+            return _as013(await raw.execute(sql, params))
         except Error as e:
             raise self._wrap(e) from None
 
@@ -217,7 +235,7 @@ class _Runner(CopyMethods):
         try:
             if _C_MANY_TAKES_PREPARED:
                 await raw.execute_many(sql, [r[1] or [] for r in rows],
-                                       prepared=prepared)  # type: ignore[call-arg]
+                                       prepared=prepared)
             else:
                 await raw.execute_many(sql, [r[1] or [] for r in rows])
         except Error as e:
@@ -241,7 +259,7 @@ class _Runner(CopyMethods):
         sql, params = bind(querystring, parameters)
         try:
             if _C_ROW_TAKES_PREPARED:
-                row = await raw.fetch_row(sql, params, prepared=prepared)  # type: ignore[call-arg]
+                row = await raw.fetch_row(sql, params, prepared=prepared)
             else:
                 row = await raw.fetch_row(sql, params)
         except _NoRows:
@@ -251,7 +269,7 @@ class _Runner(CopyMethods):
         n = row.rows_affected
         if n is not None and n != 1:
             raise self._execute_error(f"the query returned {n} rows, expected exactly one")
-        return row
+        return _as013(row)
 
     async def fetch_val(self, querystring: str, parameters: ParamsT = None,
                         prepared: bool = True) -> Any:
@@ -267,7 +285,7 @@ class _Runner(CopyMethods):
         if not bound:
             return []
         try:
-            return await raw.pipeline(bound)
+            return _all013(await raw.pipeline(bound))
         except Error as e:
             raise self._wrap(e) from None
 
@@ -631,7 +649,7 @@ class Cursor:
                                     else "the cursor is not started: await start() first")
         raw = self._raw()
         try:
-            return await raw.execute(f"FETCH {what} FROM {self._name}")
+            return _as013(await raw.execute(f"FETCH {what} FROM {self._name}"))
         except Error as e:
             raise execute_error(CursorFetchError, e) from None
 

@@ -25,6 +25,7 @@ from typing import Any, Callable, Literal, Mapping, Sequence
 from psqlpy import _psqlpy
 from psqlpy._config013 import PoolConfig, build_config
 from psqlpy._connection013 import Connection
+from psqlpy._listener import ErrorHook, GapHook, Listener
 from psqlpy._enums import (
     ConnRecyclingMethod,
     LoadBalanceHosts,
@@ -236,6 +237,13 @@ class ConnectionPool:
             raise ConnectionPoolExecuteError("the pool is closed")
         return Connection(self)
 
+    def listener(self, *, on_gap: GapHook | None = None,
+                 on_error: ErrorHook | None = None) -> Listener[Connection]:
+        """A new ``Listener`` (LISTEN/NOTIFY) on a connection of its own, taken
+        from this pool at its ``startup()`` (it holds one of the pool's places)."""
+        return Listener(self.connection, _raw_of, on_gap=on_gap, on_error=on_error,
+                        pool_closed=lambda: self._closed)
+
     def status(self) -> ConnectionPoolStatus:
         """The pool's size and use now."""
         core = self._core.status() if self._started else {"size": 0, "idle": 0, "waiting": 0}
@@ -302,6 +310,13 @@ class ConnectionPool:
 
     def __repr__(self) -> str:
         return f"<psqlpy ConnectionPool {'closed' if self._closed else 'open'} {self.status()!r}>"
+
+
+def _raw_of(conn: Connection) -> _psqlpy.Connection:
+    raw = conn._raw
+    if raw is None:
+        raise ConnectionPoolExecuteError("the listener's connection is closed")
+    return raw
 
 
 def connect_pool(

@@ -105,6 +105,9 @@ class QueryResult:
         """Column names, in order."""
     @property
     def _column_tables(self) -> tuple[int | None, ...]: ...
+    _profile: int
+    """The decoding profile: 0 (PSQLPool's) or 1 (psqlpy 0.13's, set by the
+    ConnectionPool side of the package)."""
     @property
     def status(self) -> str:
         """The command tag, e.g. 'INSERT 0 1'."""
@@ -115,6 +118,8 @@ class QueryResult:
 
 class SingleQueryResult:
     """The first row of a statement's result."""
+
+    _profile: int
 
     @overload
     def result(
@@ -155,11 +160,21 @@ class Connection:
     """A connection borrowed from a pool; give it back with close() or async with."""
 
     def execute(
-        self, querystring: str, parameters: _Params = None, timeout: _Timeout = None
+        self,
+        querystring: str,
+        parameters: _Params = None,
+        timeout: _Timeout = None,
+        prepared: bool = True,
     ) -> PendingQuery[QueryResult]:
-        """Run one statement; awaitable returning a QueryResult."""
+        """Run one statement; awaitable returning a QueryResult. prepared=False: the
+        unnamed statement, nothing kept.
+        """
     def fetch_row(
-        self, querystring: str, parameters: _Params = None, timeout: _Timeout = None
+        self,
+        querystring: str,
+        parameters: _Params = None,
+        timeout: _Timeout = None,
+        prepared: bool = True,
     ) -> PendingQuery[SingleQueryResult]:
         """The first row as a SingleQueryResult (awaitable); NoRowsError when there
         is none.
@@ -167,12 +182,16 @@ class Connection:
     def execute_many(
         self, querystring: str, parameters: Sequence[Sequence[Any]] | None = None,
         timeout: _Timeout = None,
+        prepared: bool = True,
     ) -> PendingQuery[None]:
         """Run one statement once per parameter list, pipelined with a single Sync
         (awaitable).
         """
     def pipeline(
-        self, queries: Sequence[tuple[str, _Params]], timeout: _Timeout = None
+        self,
+        queries: Sequence[tuple[str, _Params]],
+        timeout: _Timeout = None,
+        prepared: bool = True,
     ) -> PendingQuery[list[QueryResult]]:
         """Run [(querystring, parameters), ...] in one pipeline; awaitable returning
         a list of QueryResult.
@@ -183,6 +202,11 @@ class Connection:
     def _copy_columns(self, oids: tuple[int, ...], names: tuple[str, ...], /) -> None: ...
     def _copy_encode(self, rows: list[Any], first_index: int, names: tuple[str, ...], /) -> int: ...
     def _copy_dir(self) -> int: ...
+    # LISTEN/NOTIFY (psqlpy/_listener.py): a list of (process_id, channel, payload)
+    # per I/O step, None once when the connection is lost
+    def _set_notify_callback(
+        self, callback: Callable[[list[tuple[int, str, str]] | None], object] | None, /
+    ) -> None: ...
     @property
     def _copy_cache(self) -> dict[Any, Any]: ...
     # Gives the connection back at once; awaiting the result is optional.
@@ -220,6 +244,7 @@ class Pool:
         target_session_attrs: str | Enum | None = None,
         load_balance_hosts: str | Enum | None = None,
         connect_timeout: float | None = None,
+        statement_cache_size: int | None = None,
         server_settings: Mapping[str, str] | None = None,
         init: Callable[[Any], Awaitable[object]] | None = None,
         on_notice: Callable[[Notice], object] | None = None,
@@ -232,13 +257,21 @@ class Pool:
         (awaitable).
         """
     def execute(
-        self, querystring: str, parameters: _Params = None, timeout: _Timeout = None
+        self,
+        querystring: str,
+        parameters: _Params = None,
+        timeout: _Timeout = None,
+        prepared: bool = True,
     ) -> PendingQuery[QueryResult]:
         """Run one statement on a pooled connection; awaitable returning a
-        QueryResult.
+        QueryResult. prepared=False: the unnamed statement, nothing kept.
         """
     def fetch_row(
-        self, querystring: str, parameters: _Params = None, timeout: _Timeout = None
+        self,
+        querystring: str,
+        parameters: _Params = None,
+        timeout: _Timeout = None,
+        prepared: bool = True,
     ) -> PendingQuery[SingleQueryResult]:
         """The first row as a SingleQueryResult (awaitable); NoRowsError when there
         is none.

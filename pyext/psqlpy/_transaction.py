@@ -138,33 +138,37 @@ class Transaction(CopyMethods):
     # -- statements ------------------------------------------------------------
     # timeout: seconds for the call (None: the pool's command_timeout);
     # QueryTimeoutError when it expires, with the transaction left failed
-    # as by a cancelled statement.
+    # as by a cancelled statement.  prepared=False: the unnamed statement,
+    # nothing kept prepared (as with the pool's statement_cache_size=0).
     def execute(self, querystring: str, parameters: Sequence[Any] | None = None,
-                timeout: float | None = None) -> PendingQuery[QueryResult]:
+                timeout: float | None = None,
+                prepared: bool = True) -> PendingQuery[QueryResult]:
         """Run one statement in the transaction; awaitable -> QueryResult."""
         self._check_active()
-        return self._conn.execute(querystring, parameters, timeout)
+        return self._conn.execute(querystring, parameters, timeout, prepared)
 
     def execute_many(self, querystring: str,
                      parameters: Sequence[Sequence[Any]] | None = None,
-                     timeout: float | None = None) -> PendingQuery[None]:
+                     timeout: float | None = None,
+                     prepared: bool = True) -> PendingQuery[None]:
         """Run one statement for each parameter list, pipelined (one Sync)."""
         self._check_active()
-        return self._conn.execute_many(querystring, parameters, timeout)
+        return self._conn.execute_many(querystring, parameters, timeout, prepared)
 
     def fetch_row(self, querystring: str, parameters: Sequence[Any] | None = None,
-                  timeout: float | None = None) -> PendingQuery[SingleQueryResult]:
+                  timeout: float | None = None,
+                  prepared: bool = True) -> PendingQuery[SingleQueryResult]:
         """The first row as a SingleQueryResult; NoRowsError when there is none."""
         self._check_active()
-        return self._conn.fetch_row(querystring, parameters, timeout)
+        return self._conn.fetch_row(querystring, parameters, timeout, prepared)
 
     def pipeline(
         self, queries: Sequence[tuple[str, Sequence[Any] | None]],
-        timeout: float | None = None,
+        timeout: float | None = None, prepared: bool = True,
     ) -> PendingQuery[list[QueryResult]]:
         """Run several statements in one pipeline; awaitable -> list[QueryResult]."""
         self._check_active()
-        return self._conn.pipeline(queries, timeout)
+        return self._conn.pipeline(queries, timeout, prepared)
 
     # -- savepoints ------------------------------------------------------------
     async def savepoint(self, savepoint_name: str) -> None:

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import datetime as _dt
 import uuid as _uuid
-from typing import Any, NamedTuple
+from decimal import Decimal as _Decimal
+from typing import Any, NamedTuple, TypeVar
 
 __all__ = [
     "SmallInt", "Integer", "BigInt", "PyUUID", "PyJSON",
@@ -19,6 +20,14 @@ __all__ = [
     "Interval",
     "Point", "Line", "LineSegment", "Box", "Path", "Polygon", "Circle",
     "Range",
+    # psqlpy 0.13 names
+    "JSON", "JSONB", "MacAddr6", "PgVector", "CustomType",
+    "BoolArray", "UUIDArray", "VarCharArray", "TextArray", "Int16Array",
+    "Int32Array", "Int64Array", "Float32Array", "Float64Array", "MoneyArray",
+    "IpAddressArray", "JSONBArray", "JSONArray", "DateArray", "TimeArray",
+    "DateTimeArray", "DateTimeTZArray", "MacAddr6Array", "MacAddr8Array",
+    "NumericArray", "PointArray", "BoxArray", "PathArray", "LineArray",
+    "LsegArray", "CircleArray", "IntervalArray",
 ]
 
 
@@ -233,6 +242,261 @@ class Array(_Pinned):
         return hash((Array, self.element_type, repr(self.inner_value)))
 
 
+# ---- psqlpy 0.13 names ---------------------------------------------------------
+
+
+class JSON(Json):
+    """psqlpy 0.13's name of a ``json`` parameter: ``JSON({"a": 1})``."""
+
+    __slots__ = ()
+
+
+class JSONB(Jsonb):
+    """psqlpy 0.13's name of a ``jsonb`` parameter: ``JSONB([1, 2])``."""
+
+    __slots__ = ()
+
+
+class MacAddr6(MacAddr):
+    """psqlpy 0.13's name of a ``macaddr`` parameter."""
+
+    __slots__ = ()
+
+
+class PgVector(_Pinned):
+    """A pgvector ``vector`` parameter from a sequence of numbers:
+    ``PgVector([1, 2.5, 3])``.  The extension's type has a different OID in
+    each database, so it is not pinned: it goes as the text the server
+    reads (``'[1,2.5,3]'``) where the query wants a ``vector``."""
+
+    __slots__ = ()
+
+    def __init__(self, inner_value: Any) -> None:
+        nums = [float(x) for x in inner_value]
+        super().__init__("[" + ",".join(repr(x) for x in nums) + "]")
+
+
+class CustomType(_Pinned):
+    """A parameter already in its type's binary wire form: the bytes are
+    sent as they are, for whatever type the server infers there
+    (``CustomType(b"\\x00\\x00\\x00\\x05")`` is 5 for an ``int4``)."""
+
+    __slots__ = ()
+    __pg_raw__ = True
+
+    def __init__(self, value: bytes) -> None:
+        if not isinstance(value, (bytes, bytearray, memoryview)):
+            raise TypeError(f"CustomType needs bytes, got {type(value).__name__}")
+        super().__init__(bytes(value))
+
+
+class _TypedArray(Array):
+    """An array parameter of a fixed element type (psqlpy 0.13's typed
+    arrays): ``Int32Array([1, 2, 3])``, ``Int32Array([[1, 2], [3, 4]])``.
+    Any sequence (not a str) is taken; nested lists make dimensions."""
+
+    __slots__ = ()
+    _element = ""
+
+    def __init__(self, inner: Any) -> None:
+        if isinstance(inner, (str, bytes)) or not hasattr(inner, "__iter__"):
+            raise TypeError(f"{type(self).__name__} needs a sequence, got {type(inner).__name__}")
+        super().__init__(inner if isinstance(inner, (list, tuple)) else list(inner),
+                         self._element)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.inner_value!r})"
+
+
+class BoolArray(_TypedArray):
+    """A ``bool[]`` parameter (bools)."""
+
+    __slots__ = ()
+    _element = "bool"
+
+
+class UUIDArray(_TypedArray):
+    """A ``uuid[]`` parameter (uuid.UUID or text)."""
+
+    __slots__ = ()
+    _element = "uuid"
+
+
+class VarCharArray(_TypedArray):
+    """A ``varchar[]`` parameter (strs)."""
+
+    __slots__ = ()
+    _element = "varchar"
+
+
+class TextArray(_TypedArray):
+    """A ``text[]`` parameter (strs)."""
+
+    __slots__ = ()
+    _element = "text"
+
+
+class Int16Array(_TypedArray):
+    """A ``int2[]`` parameter (ints)."""
+
+    __slots__ = ()
+    _element = "int2"
+
+
+class Int32Array(_TypedArray):
+    """A ``int4[]`` parameter (ints)."""
+
+    __slots__ = ()
+    _element = "int4"
+
+
+class Int64Array(_TypedArray):
+    """A ``int8[]`` parameter (ints)."""
+
+    __slots__ = ()
+    _element = "int8"
+
+
+class Float32Array(_TypedArray):
+    """A ``float4[]`` parameter (floats)."""
+
+    __slots__ = ()
+    _element = "float4"
+
+
+class Float64Array(_TypedArray):
+    """A ``float8[]`` parameter (floats)."""
+
+    __slots__ = ()
+    _element = "float8"
+
+
+class MoneyArray(_TypedArray):
+    """A ``money[]`` parameter (ints, Decimals or Money)."""
+
+    __slots__ = ()
+    _element = "money"
+
+
+class IpAddressArray(_TypedArray):
+    """A ``inet[]`` parameter (ipaddress objects or text)."""
+
+    __slots__ = ()
+    _element = "inet"
+
+
+class JSONBArray(_TypedArray):
+    """A ``jsonb[]`` parameter (JSON values)."""
+
+    __slots__ = ()
+    _element = "jsonb"
+
+
+class JSONArray(_TypedArray):
+    """A ``json[]`` parameter (JSON values)."""
+
+    __slots__ = ()
+    _element = "json"
+
+
+class DateArray(_TypedArray):
+    """A ``date[]`` parameter (datetime.date)."""
+
+    __slots__ = ()
+    _element = "date"
+
+
+class TimeArray(_TypedArray):
+    """A ``time[]`` parameter (datetime.time)."""
+
+    __slots__ = ()
+    _element = "time"
+
+
+class DateTimeArray(_TypedArray):
+    """A ``timestamp[]`` parameter (naive datetime)."""
+
+    __slots__ = ()
+    _element = "timestamp"
+
+
+class DateTimeTZArray(_TypedArray):
+    """A ``timestamptz[]`` parameter (aware datetime)."""
+
+    __slots__ = ()
+    _element = "timestamptz"
+
+
+class MacAddr6Array(_TypedArray):
+    """A ``macaddr[]`` parameter (text)."""
+
+    __slots__ = ()
+    _element = "macaddr"
+
+
+class MacAddr8Array(_TypedArray):
+    """A ``macaddr8[]`` parameter (text)."""
+
+    __slots__ = ()
+    _element = "macaddr8"
+
+
+class NumericArray(_TypedArray):
+    """A ``numeric[]`` parameter (Decimals or numbers)."""
+
+    __slots__ = ()
+    _element = "numeric"
+
+
+class PointArray(_TypedArray):
+    """A ``point[]`` parameter (Point or (x, y))."""
+
+    __slots__ = ()
+    _element = "point"
+
+
+class BoxArray(_TypedArray):
+    """A ``box[]`` parameter (Box)."""
+
+    __slots__ = ()
+    _element = "box"
+
+
+class PathArray(_TypedArray):
+    """A ``path[]`` parameter (Path)."""
+
+    __slots__ = ()
+    _element = "path"
+
+
+class LineArray(_TypedArray):
+    """A ``line[]`` parameter (Line)."""
+
+    __slots__ = ()
+    _element = "line"
+
+
+class LsegArray(_TypedArray):
+    """A ``lseg[]`` parameter (LineSegment)."""
+
+    __slots__ = ()
+    _element = "lseg"
+
+
+class CircleArray(_TypedArray):
+    """A ``circle[]`` parameter (Circle)."""
+
+    __slots__ = ()
+    _element = "circle"
+
+
+class IntervalArray(_TypedArray):
+    """A ``interval[]`` parameter (timedelta or Interval)."""
+
+    __slots__ = ()
+    _element = "interval"
+
+
 # ---- values timedelta cannot hold --------------------------------------------
 
 
@@ -271,44 +535,143 @@ class Interval:
 
 # ---- geometric types -----------------------------------------------------------
 # Named tuples: results come back as these, and they (or plain tuples of
-# the same shape) go in as parameters; each also pins its type.
+# the same shape) go in as parameters; each also pins its type.  Each also
+# takes psqlpy 0.13's one-argument form, a sequence of numbers or of
+# coordinate pairs: ``Point([1, 2])``, ``Box([[1, 2], [3, 4]])``,
+# ``Box([1, 2, 3, 4])``, ``Path([[1, 2], [3, 4]])`` (an open path),
+# ``Line([a, b, c])``, ``LineSegment([[1, 2], [3, 4]])``,
+# ``Circle([x, y, r])``.
+
+_NO: Any = object()  # "argument not given"
 
 
-class Point(NamedTuple):
-    """``point``: (x, y)."""
+def _numbers(value: Any, what: str) -> list[Any]:
+    try:
+        items = list(value)
+    except TypeError:
+        raise TypeError(f"{what} needs a sequence, got {type(value).__name__}") from None
+    return items
 
+
+def _is_number(x: Any) -> bool:
+    return isinstance(x, (int, float, _Decimal)) and not isinstance(x, bool)
+
+
+def _points(value: Any, what: str, count: int | None = None) -> tuple[Point, ...]:
+    """The points of a 0.13 coordinate sequence: numbers in pairs, or pairs."""
+    items = _numbers(value, what)
+    if items and all(_is_number(x) for x in items):
+        if len(items) % 2:
+            raise ValueError(f"{what} needs an even count of numbers, got {len(items)}")
+        pts = tuple(Point(items[i], items[i + 1]) for i in range(0, len(items), 2))
+    else:
+        pts = tuple(Point(p) for p in items)
+    if count is not None and len(pts) != count:
+        raise ValueError(f"{what} needs {count} points, got {len(pts)}")
+    return pts
+
+
+_T2 = TypeVar("_T2", bound=tuple[Any, ...])
+
+
+def _two_points(cls: type[_T2], a: Any, b: Any) -> _T2:
+    """cls(a, b), or cls of the two points of the one sequence a."""
+    if b is _NO:
+        a, b = _points(a, cls.__name__, 2)
+    return tuple.__new__(cls, (a, b))
+
+
+class _PointFields(NamedTuple):
     x: float
     y: float
 
 
-class Line(NamedTuple):
-    """``line``: the line a*x + b*y + c = 0."""
+class Point(_PointFields):
+    """``point``: (x, y).  ``Point(x, y)`` or ``Point([x, y])``."""
 
+    __slots__ = ()
+    __pg_type_oid__ = 600
+
+    def __new__(cls, x: Any, y: Any = _NO) -> Point:
+        if y is _NO:
+            xy = _numbers(x, "Point")
+            if len(xy) != 2 or not all(_is_number(v) for v in xy):
+                raise ValueError(f"Point needs two numbers, got {x!r}")
+            x, y = xy
+        return tuple.__new__(cls, (x, y))
+
+
+class _LineFields(NamedTuple):
     a: float
     b: float
     c: float
 
 
-class LineSegment(NamedTuple):
-    """``lseg``: the segment from ``start`` to ``end``."""
+class Line(_LineFields):
+    """``line``: the line a*x + b*y + c = 0.  ``Line(a, b, c)`` or
+    ``Line([a, b, c])``."""
 
+    __slots__ = ()
+    __pg_type_oid__ = 628
+
+    def __new__(cls, a: Any, b: Any = _NO, c: Any = _NO) -> Line:
+        if b is _NO and c is _NO:
+            abc = _numbers(a, "Line")
+            if len(abc) != 3:
+                raise ValueError(f"Line needs three numbers, got {a!r}")
+            a, b, c = abc
+        return tuple.__new__(cls, (a, b, c))
+
+
+class _LineSegmentFields(NamedTuple):
     start: Point
     end: Point
 
 
-class Box(NamedTuple):
-    """``box``: two opposite corners; the server stores the upper right
-    corner first and the lower left second."""
+class LineSegment(_LineSegmentFields):
+    """``lseg``: the segment from ``start`` to ``end``.
+    ``LineSegment(start, end)`` or ``LineSegment([[x1, y1], [x2, y2]])``."""
 
+    __slots__ = ()
+    __pg_type_oid__ = 601
+
+    def __new__(cls, start: Any, end: Any = _NO) -> LineSegment:
+        return _two_points(cls, start, end)
+
+
+class _BoxFields(NamedTuple):
     high: Point
     low: Point
 
 
-class Path(NamedTuple):
-    """``path``: its points, and whether it is closed."""
+class Box(_BoxFields):
+    """``box``: two opposite corners; the server stores the upper right
+    corner first and the lower left second.  ``Box(high, low)`` or
+    ``Box([[x1, y1], [x2, y2]])``."""
 
+    __slots__ = ()
+    __pg_type_oid__ = 603
+
+    def __new__(cls, high: Any, low: Any = _NO) -> Box:
+        return _two_points(cls, high, low)
+
+
+class _PathFields(NamedTuple):
     points: tuple[Point, ...]
     closed: bool
+
+
+class Path(_PathFields):
+    """``path``: its points, and whether it is closed.  ``Path(points,
+    closed)`` or ``Path([[x1, y1], ...])`` (an open path, as in 0.13)."""
+
+    __slots__ = ()
+    __pg_type_oid__ = 602
+
+    def __new__(cls, points: Any, closed: Any = _NO) -> Path:
+        if closed is _NO:
+            points, closed = _points(points, "Path"), False
+        return tuple.__new__(cls, (points, closed))
 
 
 class Polygon(NamedTuple):
@@ -317,20 +680,28 @@ class Polygon(NamedTuple):
     points: tuple[Point, ...]
 
 
-class Circle(NamedTuple):
-    """``circle``: center and radius."""
-
+class _CircleFields(NamedTuple):
     center: Point
     radius: float
 
 
-Point.__pg_type_oid__ = 600  # type: ignore[attr-defined]
-Line.__pg_type_oid__ = 628  # type: ignore[attr-defined]
-LineSegment.__pg_type_oid__ = 601  # type: ignore[attr-defined]
-Box.__pg_type_oid__ = 603  # type: ignore[attr-defined]
-Path.__pg_type_oid__ = 602  # type: ignore[attr-defined]
+class Circle(_CircleFields):
+    """``circle``: center and radius.  ``Circle(center, radius)`` or
+    ``Circle([x, y, r])``."""
+
+    __slots__ = ()
+    __pg_type_oid__ = 718
+
+    def __new__(cls, center: Any, radius: Any = _NO) -> Circle:
+        if radius is _NO:
+            xyr = _numbers(center, "Circle")
+            if len(xyr) != 3:
+                raise ValueError(f"Circle needs three numbers (x, y, r), got {center!r}")
+            center, radius = Point(xyr[0], xyr[1]), xyr[2]
+        return tuple.__new__(cls, (center, radius))
+
+
 Polygon.__pg_type_oid__ = 604  # type: ignore[attr-defined]
-Circle.__pg_type_oid__ = 718  # type: ignore[attr-defined]
 
 
 # ---- ranges --------------------------------------------------------------------

@@ -330,39 +330,168 @@ h_release(void *h, pgd_obj *o)
     Py_XDECREF((PyObject *)o);
 }
 
-const pgd_host psqlpy_host = {
-    .size = sizeof(pgd_host),
-    .abi_minor = PGD_CODEC_ABI_MINOR,
-    .error = h_error,
-    .find = h_find,
-    .make_null = h_null,
-    .make_bool = h_bool,
-    .make_int = h_int,
-    .make_float = h_float,
-    .make_str = h_str,
-    .make_bytes = h_bytes,
-    .make_decimal = h_decimal,
-    .make_uuid = h_uuid,
-    .make_json = h_json,
-    .make_date = h_date,
-    .make_time = h_time,
-    .make_datetime = h_datetime,
-    .make_interval = h_interval,
-    .make_list = h_list,
-    .list_set = h_list_set,
-    .release = h_release,
-    .make_tuple = h_tuple,
+/* The builders every table shares; each adds make_str, make_uuid, make_call. */
+#define HOST_COMMON \
+    .size = sizeof(pgd_host), \
+    .abi_minor = PGD_CODEC_ABI_MINOR, \
+    .error = h_error, \
+    .find = h_find, \
+    .make_null = h_null, \
+    .make_bool = h_bool, \
+    .make_int = h_int, \
+    .make_float = h_float, \
+    .make_bytes = h_bytes, \
+    .make_decimal = h_decimal, \
+    .make_json = h_json, \
+    .make_date = h_date, \
+    .make_time = h_time, \
+    .make_datetime = h_datetime, \
+    .make_interval = h_interval, \
+    .make_list = h_list, \
+    .list_set = h_list_set, \
+    .release = h_release, \
+    .make_tuple = h_tuple, \
     .tuple_set = h_tuple_set,
+
+const pgd_host psqlpy_host = {
+    HOST_COMMON
+    .make_str = h_str,
+    .make_uuid = h_uuid,
     .make_call = h_call,
 };
+
+/*
+ * The psqlpy 0.13 decoding profile (PSQLPY_PROFILE_013): what the
+ * ConnectionPool side of the package hands out decodes a few types as
+ * psqlpy 0.13 does.  It is the table above with three builders swapped:
+ *
+ *   uuid                str ("a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11")
+ *   inet without mask   ipaddress.ip_address (IPv4Address/IPv6Address);
+ *                       with a mask it stays ip_interface (0.13 dropped it)
+ *   point               (x, y)              line     (a, b, c)
+ *   lseg                [(x1, y1), (x2, y2)]
+ *   box                 ((x1, y1), (x2, y2)) (upper right first)
+ *   path                [(x, y), ...], open or closed (0.13 made both lists)
+ *   circle              ((x, y), r)
+ *   macaddr, macaddr8   upper-case str ("08:00:2B:01:02:03"), through a
+ *                       third table whose make_str upper-cases ASCII, picked
+ *                       for those columns (and their arrays) only
+ *
+ * Everything else (cidr, polygon, ranges, ...) decodes as in the default
+ * profile.  psqlpy_host_for() picks the table once per result column.
+ */
+#define OID_MACADDR 829
+#define OID_MACADDR8 774
+#define OID_MACADDR_ARRAY 1040
+#define OID_MACADDR8_ARRAY 775
+
+static pgd_obj *
+h013_uuid(void *h, const uint8_t b[16])
+{
+    static const char hex[] = "0123456789abcdef";
+    char s[36];
+    size_t k = 0;
+    (void)h;
+    for (int i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10)
+            s[k++] = '-';
+        s[k++] = hex[b[i] >> 4];
+        s[k++] = hex[b[i] & 15];
+    }
+    return OBJ(PyUnicode_FromStringAndSize(s, (Py_ssize_t)k));
+}
+
+static pgd_obj *
+h013_call(void *h, const char *callable, pgd_obj *args)
+{
+    static const char pre[] = "psqlpy.extra_types:";
+    PyObject *a = (PyObject *)args;
+    if (a == NULL || !PyTuple_CheckExact(a))
+        return h_call(h, callable, args);
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(a); i++)
+        if (PyTuple_GET_ITEM(a, i) == NULL)
+            return h_call(h, callable, args); /* reports the unset argument */
+    if (strncmp(callable, pre, sizeof pre - 1) == 0) {
+        const char *name = callable + sizeof pre - 1;
+        if (strcmp(name, "Point") == 0 || strcmp(name, "Line") == 0 ||
+            strcmp(name, "Box") == 0 || strcmp(name, "Circle") == 0)
+            return args; /* the plain tuple of the items */
+        if (strcmp(name, "LineSegment") == 0) {
+            PyObject *l = PySequence_List(a);
+            Py_DECREF(a);
+            return OBJ(l);
+        }
+        if (strcmp(name, "Path") == 0 && PyTuple_GET_SIZE(a) == 2) {
+            PyObject *l = PySequence_List(PyTuple_GET_ITEM(a, 0));
+            Py_DECREF(a);
+            return OBJ(l);
+        }
+    } else if (strcmp(callable, "ipaddress:ip_interface") == 0 && PyTuple_GET_SIZE(a) == 1 &&
+               PyUnicode_Check(PyTuple_GET_ITEM(a, 0)) &&
+               PyUnicode_FindChar(PyTuple_GET_ITEM(a, 0), '/', 0,
+                                  PyUnicode_GET_LENGTH(PyTuple_GET_ITEM(a, 0)), 1) == -1) {
+        return h_call(h, "ipaddress:ip_address", args);
+    }
+    return h_call(h, callable, args);
+}
+
+static pgd_obj *
+h013_upper_str(void *h, const char *p, size_t n)
+{
+    PyObject *s = (PyObject *)h_str(h, p, n);
+    if (s == NULL)
+        return NULL;
+    PyObject *u = PyObject_CallMethod(s, "upper", NULL);
+    Py_DECREF(s);
+    return OBJ(u);
+}
+
+static const pgd_host psqlpy_host013 = {
+    HOST_COMMON
+    .make_str = h_str,
+    .make_uuid = h013_uuid,
+    .make_call = h013_call,
+};
+
+/* macaddr and macaddr8 columns of the 0.13 profile: their codec makes the
+ * server's lower-case text with make_str, which this table upper-cases. */
+static const pgd_host psqlpy_host013_mac = {
+    HOST_COMMON
+    .make_str = h013_upper_str,
+    .make_uuid = h013_uuid,
+    .make_call = h013_call,
+};
+
+const pgd_host *
+psqlpy_host_for(int profile, uint32_t coltype)
+{
+    if (profile != PSQLPY_PROFILE_013)
+        return &psqlpy_host;
+    switch (coltype) {
+    case OID_MACADDR:
+    case OID_MACADDR8:
+    case OID_MACADDR_ARRAY:
+    case OID_MACADDR8_ARRAY:
+        return &psqlpy_host013_mac;
+    default:
+        return &psqlpy_host013;
+    }
+}
 
 PyObject *
 psqlpy_get_cell(module_state *st, const pgd_result *r, int row, int col)
 {
+    return psqlpy_get_cell_with(st, r, row, col, &psqlpy_host);
+}
+
+PyObject *
+psqlpy_get_cell_with(module_state *st, const pgd_result *r, int row, int col,
+                     const pgd_host *host)
+{
     pyhost_ctx cx;
     cx.st = st;
     cx.err[0] = 0;
-    PyObject *v = (PyObject *)pgd_result_get(r, row, col, &psqlpy_host, &cx);
+    PyObject *v = (PyObject *)pgd_result_get(r, row, col, host, &cx);
     if (v != NULL)
         return v;
     const char *name = pgd_result_colname(r, col);

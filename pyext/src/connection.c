@@ -44,6 +44,8 @@ release(ConnectionObject *self)
         return;
     if (rc->leased > 0)
         rc->leased--;
+    if (!rc->leased)
+        rawconn_set_notify(rc, NULL); /* nobody listens any more */
     if (rc->pool != NULL && rawconn_idle(rc) && !rc->leased)
         pool_release(rc->pool, rc);
 }
@@ -84,15 +86,18 @@ submit(ConnectionObject *self, Op *op)
 static PyObject *
 query(ConnectionObject *self, PyObject *args, PyObject *kwds, int mode, const char *fmt)
 {
-    static char *kwlist[] = {"querystring", "parameters", "timeout", NULL};
+    static char *kwlist[] = {"querystring", "parameters", "timeout", "prepared", NULL};
     PyObject *sql, *params = Py_None, *timeout = Py_None;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, fmt, kwlist, &sql, &params, &timeout))
+    int prepared = 1;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, fmt, kwlist, &sql, &params, &timeout,
+                                     &prepared))
         return NULL;
     if (pool_check_loop(self->pool) < 0)
         return NULL;
     Op *op = new_op(self, OP_QUERY, mode);
     if (op == NULL)
         return NULL;
+    op->unnamed = !prepared;
     if (check_open(self) < 0 || op_set_timeout(op, timeout, 1) < 0 ||
         op_bind_query(op, sql, params) < 0)
         return op_failed_awaitable(op);
@@ -102,13 +107,13 @@ query(ConnectionObject *self, PyObject *args, PyObject *kwds, int mode, const ch
 static PyObject *
 conn_execute(PyObject *self, PyObject *args, PyObject *kwds)
 {
-    return query((ConnectionObject *)self, args, kwds, RES_QUERY, "O|OO:execute");
+    return query((ConnectionObject *)self, args, kwds, RES_QUERY, "O|OOp:execute");
 }
 
 static PyObject *
 conn_fetch_row(PyObject *self, PyObject *args, PyObject *kwds)
 {
-    return query((ConnectionObject *)self, args, kwds, RES_ROW, "O|OO:fetch_row");
+    return query((ConnectionObject *)self, args, kwds, RES_ROW, "O|OOp:fetch_row");
 }
 
 /* Re-raise the current error with "<what> <i>: " in front of its message
@@ -145,16 +150,18 @@ static PyObject *
 conn_execute_many(PyObject *op_self, PyObject *args, PyObject *kwds)
 {
     ConnectionObject *self = (ConnectionObject *)op_self;
-    static char *kwlist[] = {"querystring", "parameters", "timeout", NULL};
+    static char *kwlist[] = {"querystring", "parameters", "timeout", "prepared", NULL};
     PyObject *sql, *rows = Py_None, *timeout = Py_None;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O|OO:execute_many", kwlist, &sql, &rows,
-                                     &timeout))
+    int prepared = 1;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O|OOp:execute_many", kwlist, &sql, &rows,
+                                     &timeout, &prepared))
         return NULL;
     if (pool_check_loop(self->pool) < 0)
         return NULL;
     Op *op = new_op(self, OP_BATCH, RES_NONE);
     if (op == NULL)
         return NULL;
+    op->unnamed = !prepared;
     if (check_open(self) < 0 || op_set_timeout(op, timeout, 1) < 0 ||
         op_bind_query(op, sql, Py_None) < 0)
         return op_failed_awaitable(op);
@@ -233,15 +240,18 @@ conn_pipeline(PyObject *op_self, PyObject *args, PyObject *kwds)
 {
     ConnectionObject *self = (ConnectionObject *)op_self;
     module_state *st = self->st;
-    static char *kwlist[] = {"queries", "timeout", NULL};
+    static char *kwlist[] = {"queries", "timeout", "prepared", NULL};
     PyObject *queries, *timeout = Py_None;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O|O:pipeline", kwlist, &queries, &timeout))
+    int prepared = 1;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O|Op:pipeline", kwlist, &queries, &timeout,
+                                     &prepared))
         return NULL;
     if (pool_check_loop(self->pool) < 0)
         return NULL;
     Op *op = new_op(self, OP_PIPELINE, RES_LIST);
     if (op == NULL)
         return NULL;
+    op->unnamed = !prepared;
     if (check_open(self) < 0 || op_set_timeout(op, timeout, 1) < 0)
         return op_failed_awaitable(op);
     if ((op->keep = PyList_New(0)) == NULL)
@@ -413,6 +423,21 @@ done_awaitable(ConnectionObject *self, PyObject *value)
 }
 
 static PyObject *
+conn_set_notify_callback(PyObject *op_self, PyObject *cb)
+{
+    ConnectionObject *self = (ConnectionObject *)op_self;
+    if (cb != Py_None && !PyCallable_Check(cb)) {
+        PyErr_SetString(PyExc_TypeError, "the notification callback must be callable or None");
+        return NULL;
+    }
+    if (cb != Py_None && check_open(self) < 0)
+        return NULL;
+    if (self->rc != NULL)
+        rawconn_set_notify(self->rc, cb);
+    Py_RETURN_NONE;
+}
+
+static PyObject *
 conn_close(PyObject *self, PyObject *unused)
 {
     (void)unused;
@@ -487,19 +512,20 @@ conn_dealloc(ConnectionObject *self)
 
 static PyMethodDef conn_methods[] = {
     {"execute", (PyCFunction)(void (*)(void))conn_execute, METH_VARARGS | METH_KEYWORDS,
-     "execute($self, /, querystring, parameters=None, timeout=None)\n--\n\nRun one "
-     "statement; awaitable returning a QueryResult."},
+     "execute($self, /, querystring, parameters=None, timeout=None, prepared=True)\n--\n\n"
+     "Run one statement; awaitable returning a QueryResult. prepared=False: the unnamed "
+     "statement, nothing kept."},
     {"fetch_row", (PyCFunction)(void (*)(void))conn_fetch_row, METH_VARARGS | METH_KEYWORDS,
-     "fetch_row($self, /, querystring, parameters=None, timeout=None)\n--\n\nThe first row "
-     "as a SingleQueryResult (awaitable); NoRowsError when there is none."},
+     "fetch_row($self, /, querystring, parameters=None, timeout=None, prepared=True)\n--\n\n"
+     "The first row as a SingleQueryResult (awaitable); NoRowsError when there is none."},
     {"execute_many", (PyCFunction)(void (*)(void))conn_execute_many,
      METH_VARARGS | METH_KEYWORDS,
-     "execute_many($self, /, querystring, parameters=None, timeout=None)\n--\n\nRun one "
-     "statement once per parameter list, pipelined with a single Sync (awaitable)."},
+     "execute_many($self, /, querystring, parameters=None, timeout=None, prepared=True)\n"
+     "--\n\nRun one statement once per parameter list, pipelined with a single Sync "
+     "(awaitable)."},
     {"pipeline", (PyCFunction)(void (*)(void))conn_pipeline, METH_VARARGS | METH_KEYWORDS,
-     "pipeline($self, /, queries, timeout=None)\n--\n\nRun [(querystring, parameters), ...] "
-     "in one pipeline; "
-     "awaitable returning a list of QueryResult."},
+     "pipeline($self, /, queries, timeout=None, prepared=True)\n--\n\nRun [(querystring, "
+     "parameters), ...] in one pipeline; awaitable returning a list of QueryResult."},
     {"_simple", (PyCFunction)(void (*)(void))conn_simple, METH_FASTCALL, NULL},
     {"_copy", conn_copy_step, METH_VARARGS,
      "_copy($self, step, arg=None, /)\n--\n\nOne step of a COPY (see psqlpy/_copy.py); "
@@ -512,6 +538,10 @@ static PyMethodDef conn_methods[] = {
      "buffer; the bytes buffered."},
     {"_copy_dir", conn_copy_dir, METH_NOARGS,
      "_copy_dir($self, /)\n--\n\n1 in a COPY FROM STDIN, 2 in a COPY TO STDOUT, else 0."},
+    {"_set_notify_callback", conn_set_notify_callback, METH_O,
+     "_set_notify_callback($self, callback, /)\n--\n\nLISTEN/NOTIFY: call callback with a "
+     "list of (process_id, channel, payload) as they arrive, and with None once if the "
+     "connection is lost; None stops."},
     {"close", conn_close, METH_NOARGS,
      "close($self, /)\n--\n\nGive the connection back to the pool (may be awaited)."},
     {"__aenter__", conn_aenter, METH_NOARGS,

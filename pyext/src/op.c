@@ -57,6 +57,7 @@ op_new(module_state *st, PoolObject *pool, int kind, int result_mode)
     op->took_no_effect = 0;
     op->abort_tx = 0;
     op->expect_error = 0;
+    op->unnamed = 0;
     op->timed_out = 0;
     op->timeout = 0;
     op->timer = NULL;

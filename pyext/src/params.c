@@ -22,11 +22,15 @@
  *     point, the bounds of a range, ... for types that take tuples)
  *   ipaddress addresses, interfaces and networks -> STR (their text)
  *   Interval -> INTERVAL with its months
+ *   enum.Enum members -> their value, converted as above (IntEnum and
+ *     StrEnum members are ints and strs already)
  *   anything else -> OBJECT (borrowed: the captured tuple keeps it alive),
  *     for codecs registered from Python (pycodecs.c)
  *   other extra types (Float32, Inet, Array, ...: a class attribute
  *     __pg_type_oid__) -> their inner value, pinned to that type; tuple
  *     subclasses with __pg_type_oid__ (Point, Box, ...) are pinned too
+ *   CustomType (an extra type whose class has a true __pg_raw__) -> RAW:
+ *     its bytes go as the binary value of the parameter's type, as they are
  *   SmallInt/Integer/BigInt -> INT pinned to int2/int4/int8
  *   PyUUID -> UUID pinned to uuid    PyJSON -> JSON pinned to jsonb (the
  *   server casts jsonb to json on assignment and with ::json)
@@ -215,7 +219,54 @@ set_pinned(module_state *st, pgd_value *v, PyObject *obj, PyObject *keep, int de
         Py_DECREF(inner);
         return -1;
     }
+    if (v->kind == PGD_V_BYTES) {
+        /* CustomType: bytes in the binary form of the parameter's type */
+        PyObject *raw = PyObject_GetAttrString((PyObject *)Py_TYPE(obj), "__pg_raw__");
+        if (raw == NULL) {
+            if (!PyErr_ExceptionMatches(PyExc_AttributeError))
+                return -1;
+            PyErr_Clear();
+        } else {
+            int yes = PyObject_IsTrue(raw);
+            Py_DECREF(raw);
+            if (yes < 0)
+                return -1;
+            if (yes)
+                v->kind = PGD_V_RAW;
+        }
+    }
     return set_pin(st, v, obj) < 0 ? -1 : 0;
+}
+
+/* An enum.Enum member: its value, converted (kept alive by `keep`).
+ * 1 when obj is one, 0 when it is not, -1 on error.  Only objects whose
+ * class has a metaclass of its own can be members, so plain objects are
+ * told apart without importing enum. */
+static int
+set_enum(module_state *st, pgd_value *v, PyObject *obj, PyObject *keep, int depth)
+{
+    if (Py_TYPE((PyObject *)Py_TYPE(obj)) == &PyType_Type)
+        return 0;
+    PyObject *mod = PyImport_ImportModule("enum");
+    PyObject *enum_cls = mod ? PyObject_GetAttrString(mod, "Enum") : NULL;
+    Py_XDECREF(mod);
+    if (enum_cls == NULL)
+        return -1;
+    int is = PyObject_IsInstance(obj, enum_cls);
+    Py_DECREF(enum_cls);
+    if (is <= 0)
+        return is;
+    if (depth >= MAX_LIST_DEPTH) {
+        PyErr_SetString(st->ParameterError, "enum values nest too deeply");
+        return -1;
+    }
+    PyObject *value = PyObject_GetAttrString(obj, "value");
+    if (value == NULL)
+        return -1;
+    int rc = convert_one(st, value, v, keep, depth + 1);
+    if (keep_obj(keep, value) < 0) /* the converted value may borrow from it */
+        return -1;
+    return rc < 0 ? -1 : 1;
 }
 
 /* One int32 attribute of an Interval into *out; -1 on error. */
@@ -497,6 +548,9 @@ convert_one(module_state *st, PyObject *obj, pgd_value *v, PyObject *keep, int d
         return -1;
     if (is)
         return set_str_of(v, PGD_V_STR, obj, keep);
+
+    if ((is = set_enum(st, v, obj, keep, depth)) != 0)
+        return is < 0 ? -1 : 0;
 
     /* Something else: the codec of the parameter's type decides (a codec
      * registered from Python takes it; the built-in ones refuse it). */

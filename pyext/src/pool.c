@@ -16,6 +16,7 @@
 #include <structmember.h>
 
 #define DEFAULT_POOL_SIZE 2
+#define MAX_STMT_CACHE_SIZE 1000000
 
 /* ---- connection bookkeeping --------------------------------------------- */
 
@@ -178,6 +179,8 @@ pool_open(PoolObject *pool, Op *op)
     pgd_conn *c = pgd_pool_grow(pool->pool);
     if (c == NULL)
         return 0;
+    if (pool->stmt_cache_size >= 0)
+        pgd_conn_set_stmt_cache_size(c, pool->stmt_cache_size);
     RawConn *rc = rawconn_new(pool->st, pool, c);
     if (rc == NULL) {
         pgd_pool_discard(pool->pool, c);
@@ -492,6 +495,28 @@ add_param(PoolObject *self, int *n, const char *key, PyObject *obj)
     return 0;
 }
 
+/* statement_cache_size=: prepared statements kept per connection (LRU);
+ * 0 keeps none and runs every statement with the unnamed statement, in
+ * one exchange (what a pooler in transaction mode needs). */
+static int
+parse_stmt_cache_size(PoolObject *self, PyObject *v)
+{
+    self->stmt_cache_size = -1;
+    if (v == Py_None)
+        return 0;
+    long n = PyLong_Check(v) && !PyBool_Check(v) ? PyLong_AsLong(v) : -1;
+    if (n == -1 && PyErr_Occurred())
+        PyErr_Clear();
+    if (!PyLong_Check(v) || PyBool_Check(v) || n < 0 || n > MAX_STMT_CACHE_SIZE) {
+        PyErr_Format(self->st->PoolConfigurationError,
+                     "statement_cache_size must be an int from 0 to %d, got %R",
+                     MAX_STMT_CACHE_SIZE, v);
+        return -1;
+    }
+    self->stmt_cache_size = (int)n;
+    return 0;
+}
+
 /* A host or port keyword: a str or int as it is, a list or tuple joined
  * with commas (libpq's list form).  New reference, or NULL with
  * PoolConfigurationError. */
@@ -580,13 +605,14 @@ pool_init(PyObject *op, PyObject *args, PyObject *kwds)
                              "max_db_pool_size", "conn_recycling_method", "sslmode",
                              "sslrootcert", "sslcert", "sslkey", "command_timeout",
                              "target_session_attrs", "load_balance_hosts", "connect_timeout",
-                             NULL};
+                             "statement_cache_size", NULL};
     /* libpq's TLS options, passed on under their own names */
     static const char *const tls_names[] = {"sslmode", "sslrootcert", "sslcert", "sslkey"};
     PyObject *dsn = Py_None, *user = Py_None, *password = Py_None, *host = Py_None,
              *port = Py_None, *db = Py_None, *size = Py_None, *recycle = Py_None,
              *ctimeout = Py_None, *tsa = Py_None, *lbh = Py_None, *conn_to = Py_None;
     PyObject *tls[4] = {Py_None, Py_None, Py_None, Py_None};
+    PyObject *cache_size = Py_None;
     /* init=, on_notice= and server_settings= are taken out first (sessions.c);
      * settings is borrowed from kwds */
     PyObject *rest = NULL, *settings = Py_None;
@@ -596,10 +622,10 @@ pool_init(PyObject *op, PyObject *args, PyObject *kwds)
         Py_XDECREF(rest);
         return -1;
     }
-    int parsed = PyArg_ParseTupleAndKeywords(args, rest, "|OOOOOOOOOOOOOOOO:PSQLPool", kwlist,
+    int parsed = PyArg_ParseTupleAndKeywords(args, rest, "|OOOOOOOOOOOOOOOOO:PSQLPool", kwlist,
                                              &dsn, &user, &password, &host, &port, &db, &size,
                                              &recycle, &tls[0], &tls[1], &tls[2], &tls[3],
-                                             &ctimeout, &tsa, &lbh, &conn_to);
+                                             &ctimeout, &tsa, &lbh, &conn_to, &cache_size);
     Py_XDECREF(rest);
     if (!parsed)
         return -1;
@@ -647,6 +673,8 @@ pool_init(PyObject *op, PyObject *args, PyObject *kwds)
         }
         self->recycle = (int)m;
     }
+    if (parse_stmt_cache_size(self, cache_size) < 0)
+        return -1;
     if (port != Py_None && (!PyLong_Check(port) || PyBool_Check(port))) {
         if (!PyUnicode_Check(port) && !PyList_Check(port) && !PyTuple_Check(port)) {
             PyErr_Format(st->PoolConfigurationError, "port must be an int, got %R", port);
@@ -772,6 +800,7 @@ pool_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     }
     self->max_size = DEFAULT_POOL_SIZE;
     self->recycle = PGD_RECYCLE_FAST;
+    self->stmt_cache_size = -1;
     return (PyObject *)self;
 }
 
@@ -827,15 +856,18 @@ pool_startup(PyObject *op_self, PyObject *unused)
 static PyObject *
 pool_query(PoolObject *self, PyObject *args, PyObject *kwds, int mode, const char *fmt)
 {
-    static char *kwlist[] = {"querystring", "parameters", "timeout", NULL};
+    static char *kwlist[] = {"querystring", "parameters", "timeout", "prepared", NULL};
     PyObject *sql, *params = Py_None, *timeout = Py_None;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, fmt, kwlist, &sql, &params, &timeout))
+    int prepared = 1;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, fmt, kwlist, &sql, &params, &timeout,
+                                     &prepared))
         return NULL;
     if (self->started && pool_check_loop(self) < 0)
         return NULL; /* nothing could await the failure there */
     Op *op = new_op(self, OP_QUERY, mode);
     if (op == NULL)
         return NULL;
+    op->unnamed = !prepared;
     if (pool_check_usable(self) < 0 || op_set_timeout(op, timeout, 1) < 0 ||
         op_bind_query(op, sql, params) < 0 || op_arm_timeout(op) < 0)
         return op_failed_awaitable(op);
@@ -846,13 +878,13 @@ pool_query(PoolObject *self, PyObject *args, PyObject *kwds, int mode, const cha
 static PyObject *
 pool_execute(PyObject *self, PyObject *args, PyObject *kwds)
 {
-    return pool_query((PoolObject *)self, args, kwds, RES_QUERY, "O|OO:execute");
+    return pool_query((PoolObject *)self, args, kwds, RES_QUERY, "O|OOp:execute");
 }
 
 static PyObject *
 pool_fetch_row(PyObject *self, PyObject *args, PyObject *kwds)
 {
-    return pool_query((PoolObject *)self, args, kwds, RES_ROW, "O|OO:fetch_row");
+    return pool_query((PoolObject *)self, args, kwds, RES_ROW, "O|OOp:fetch_row");
 }
 
 static PyObject *
@@ -993,11 +1025,12 @@ static PyMethodDef pool_methods[] = {
      "startup($self, /)\n--\n\nStart the pool on the running event loop and open its first "
      "connection (awaitable)."},
     {"execute", (PyCFunction)(void (*)(void))pool_execute, METH_VARARGS | METH_KEYWORDS,
-     "execute($self, /, querystring, parameters=None, timeout=None)\n--\n\nRun one "
-     "statement on a pooled connection; awaitable returning a QueryResult."},
+     "execute($self, /, querystring, parameters=None, timeout=None, prepared=True)\n--\n\n"
+     "Run one statement on a pooled connection; awaitable returning a QueryResult. "
+     "prepared=False: the unnamed statement, nothing kept."},
     {"fetch_row", (PyCFunction)(void (*)(void))pool_fetch_row, METH_VARARGS | METH_KEYWORDS,
-     "fetch_row($self, /, querystring, parameters=None, timeout=None)\n--\n\nThe first row "
-     "as a SingleQueryResult (awaitable); NoRowsError when there is none."},
+     "fetch_row($self, /, querystring, parameters=None, timeout=None, prepared=True)\n--\n\n"
+     "The first row as a SingleQueryResult (awaitable); NoRowsError when there is none."},
     {"connection", (PyCFunction)(void (*)(void))pool_connection, METH_VARARGS | METH_KEYWORDS,
      "connection($self, /, timeout=None)\n--\n\nBorrow a connection (awaitable returning a "
      "Connection); timeout bounds the wait for a free one."},
@@ -1044,11 +1077,12 @@ static PyType_Slot pool_slots[] = {
                 "db_name=None, max_db_pool_size=None, conn_recycling_method=None, "
                 "sslmode=None, sslrootcert=None, sslcert=None, sslkey=None, "
                 "command_timeout=None, target_session_attrs=None, load_balance_hosts=None, "
-                "connect_timeout=None, server_settings=None, init=None, on_notice=None, "
-                "min_size=None, max_lifetime=None, max_idle=None)"
+                "connect_timeout=None, statement_cache_size=None, server_settings=None, "
+                "init=None, on_notice=None, min_size=None, max_lifetime=None, max_idle=None)"
                 "\n--\n\n"
                 "A pool of connections to one server or several; max_db_pool_size=None "
-                "means 2."},
+                "means 2, statement_cache_size=None means 256 (0: no prepared statements "
+                "kept)."},
     {0, NULL},
 };
 

@@ -164,6 +164,7 @@ struct Op {
     int abort_tx;      /* abandoned inside a transaction block: abort the
                           transaction if it completes anyway */
     int expect_error;  /* internal, and failing is its purpose */
+    int unnamed;       /* prepared=False: the unnamed statement, one exchange */
     int timed_out;     /* its timeout expired (QueryTimeoutError) */
     double timeout;    /* seconds for the whole call, 0 for none */
     PyObject *timer;   /* the loop's TimerHandle while the timeout is armed */
@@ -199,6 +200,7 @@ struct PoolObject {
     char **keys, **vals; /* connection parameters, NULL-terminated */
     int max_size;
     int recycle;         /* pgd_recycle */
+    int stmt_cache_size; /* per connection; -1: the driver's default */
     int started, closed;
     double command_timeout; /* default timeout of statements, 0 for none */
     Op *whead, *wtail;   /* waiting for a connection */
@@ -245,6 +247,10 @@ struct RawConn {
     PyObject *deadline; /* TimerHandle: close the connection unless deadline_op
                            is over by then (a timed-out statement) */
     Op *deadline_op;    /* strong */
+    PyObject *notify_cb; /* LISTEN/NOTIFY: called with a list of (pid, channel,
+                            payload) after each I/O step, None once when the
+                            connection is lost; NULL when nobody listens */
+    PyObject *notifies;  /* list collected during the current step, or NULL */
     int inited;         /* the pool's init= ran (or is running) on it */
     int opened;         /* it was set up and counted in n_opened */
     double born;        /* sessions_now() when it started connecting */
@@ -256,7 +262,8 @@ RawConn *rawconn_new(module_state *st, PoolObject *pool, pgd_conn *conn);
 int rawconn_connect(RawConn *rc);          /* start connecting; -1 + exception */
 void rawconn_submit(RawConn *rc, Op *op);   /* steals nothing; takes its own ref */
 void rawconn_close(RawConn *rc);            /* unregister; the pool frees the pgd_conn */
-int rawconn_unqueue(RawConn *rc, Op *op);   /* 1 if op was queued on rc */
+int rawconn_unqueue(RawConn *rc, Op *op);
+void rawconn_set_notify(RawConn *rc, PyObject *cb); /* NULL or None: stop */   /* 1 if op was queued on rc */
 /* The task awaiting `op`, rc's running operation, was cancelled (or its
  * timeout expired).  Carries out the driver's plan (pgd_stop_plan,
  * driver/src/async.c): close the connection without sending more, or send
@@ -376,6 +383,14 @@ typedef struct pyhost_ctx {
 } pyhost_ctx;
 /* Decode a cell into a new reference, raising ResultError on failure. */
 PyObject *psqlpy_get_cell(module_state *st, const pgd_result *r, int row, int col);
+/* Decoding profiles: the default one (PSQLPool), and psqlpy 0.13's
+ * (ConnectionPool and connect()); see builders.c. */
+#define PSQLPY_PROFILE_DEFAULT 0
+#define PSQLPY_PROFILE_013 1
+/* The builder table for a column of type coltype under profile (static). */
+const pgd_host *psqlpy_host_for(int profile, uint32_t coltype);
+PyObject *psqlpy_get_cell_with(module_state *st, const pgd_result *r, int row, int col,
+                               const pgd_host *host);
 
 /* pycodecs.c: _register_codec(type_name, encode, decode, binary) */
 PyObject *psqlpy_register_codec(PyObject *m, PyObject *const *args, Py_ssize_t nargs);

@@ -235,6 +235,8 @@ rawconn_new(module_state *st, PoolObject *pool, pgd_conn *conn)
     rc->copy_cache = NULL;
     rc->deadline = NULL;
     rc->deadline_op = NULL;
+    rc->notify_cb = NULL;
+    rc->notifies = NULL;
     rc->inited = 0;
     rc->opened = 0;
     rc->born = rc->idle_since = 0;
@@ -490,6 +492,82 @@ pop_queue(RawConn *rc)
 }
 
 /* The connection is gone: fail everything on it and drop it from the pool. */
+/* ---- LISTEN/NOTIFY --------------------------------------------------------- */
+
+/* The driver's hook (inside pgd_conn_io): only collect; the callback runs
+ * once the step is over (dispatch_notifies), when the connection is in a
+ * state Python code may look at. */
+static void
+on_notify(void *arg, int pid, const char *channel, const char *payload)
+{
+    RawConn *rc = arg;
+    PyObject *item = NULL, *ch = NULL, *pl = NULL;
+
+    if (rc->notify_cb == NULL)
+        return;
+    if (rc->notifies == NULL && (rc->notifies = PyList_New(0)) == NULL)
+        goto error;
+    ch = PyUnicode_DecodeUTF8(channel, (Py_ssize_t)strlen(channel), "replace");
+    pl = PyUnicode_DecodeUTF8(payload, (Py_ssize_t)strlen(payload), "replace");
+    if (ch == NULL || pl == NULL)
+        goto error;
+    item = Py_BuildValue("(iOO)", pid, ch, pl);
+    if (item == NULL || PyList_Append(rc->notifies, item) < 0)
+        goto error;
+    Py_DECREF(item);
+    Py_DECREF(ch);
+    Py_DECREF(pl);
+    return;
+error:
+    Py_XDECREF(item);
+    Py_XDECREF(ch);
+    Py_XDECREF(pl);
+    PyErr_WriteUnraisable((PyObject *)rc); /* out of memory: this one is lost */
+}
+
+static void
+dispatch_notifies(RawConn *rc)
+{
+    if (rc->notifies == NULL)
+        return;
+    PyObject *list = rc->notifies;
+    rc->notifies = NULL;
+    if (rc->notify_cb != NULL && PyList_GET_SIZE(list) > 0) {
+        PyObject *cb = Py_NewRef(rc->notify_cb);
+        PyObject *r = PyObject_CallOneArg(cb, list);
+        if (r == NULL)
+            PyErr_WriteUnraisable(cb);
+        Py_XDECREF(r);
+        Py_DECREF(cb);
+    }
+    Py_DECREF(list);
+}
+
+/* The connection is gone: the callback learns it from the loop (None), after
+ * what was read before the end. */
+static void
+lost_notify(RawConn *rc)
+{
+    if (rc->notify_cb == NULL || psqlpy_tearing_down(rc->st) || rc->loop == NULL)
+        return;
+    PyObject *r = PyObject_CallMethod(rc->loop, "call_soon", "OO", rc->notify_cb, Py_None);
+    if (r == NULL)
+        PyErr_WriteUnraisable((PyObject *)rc);
+    Py_XDECREF(r);
+}
+
+void
+rawconn_set_notify(RawConn *rc, PyObject *cb)
+{
+    if (cb == Py_None)
+        cb = NULL;
+    Py_XSETREF(rc->notify_cb, Py_XNewRef(cb));
+    if (cb == NULL)
+        Py_CLEAR(rc->notifies);
+    if (rc->conn != NULL)
+        pgd_conn_set_notify_hook(rc->conn, cb != NULL ? on_notify : NULL, rc);
+}
+
 static void
 conn_lost(RawConn *rc, PyObject *exc)
 {
@@ -520,6 +598,7 @@ conn_lost(RawConn *rc, PyObject *exc)
         Py_DECREF(op);
     }
     Py_XDECREF(exc);
+    lost_notify(rc);
     if (rc->pool != NULL)
         pool_conn_lost(rc->pool, rc);
 }
@@ -622,6 +701,7 @@ start_op(RawConn *rc, Op *op)
     rc->cur = op; /* takes the caller's reference */
     op->state = OPS_RUNNING;
     op->tx_at_start = pgd_conn_txstate(rc->conn);
+    pgd_conn_set_unnamed(rc->conn, op->unnamed);
     if (rc->pool != NULL && rc->pool->query_hooks != NULL && !op->internal)
         op->t0 = sessions_now();
     switch (op->kind) {
@@ -942,6 +1022,7 @@ rc_on_io(PyObject *self, PyObject *unused)
         }
         io_step(rc);
     }
+    dispatch_notifies(rc);
     Py_DECREF(rc);
     if (PyErr_Occurred()) /* never let a step's stray error escape into the loop */
         PyErr_WriteUnraisable(self);
@@ -961,6 +1042,8 @@ rc_traverse(RawConn *rc, visitproc visit, void *arg)
     Py_VISIT(rc->copy_cache);
     Py_VISIT(rc->deadline);
     Py_VISIT(rc->deadline_op);
+    Py_VISIT(rc->notify_cb);
+    Py_VISIT(rc->notifies);
     for (Op *o = rc->qhead; o != NULL; o = o->next)
         Py_VISIT(o);
     return 0;
@@ -976,6 +1059,7 @@ rc_clear(RawConn *rc)
     Py_CLEAR(rc->cur);
     Py_CLEAR(rc->connect_waiter);
     Py_CLEAR(rc->copy_cache);
+    rawconn_set_notify(rc, NULL);
     Op *op;
     while ((op = pop_queue(rc)) != NULL)
         Py_DECREF(op);

@@ -12,6 +12,11 @@
  * then builds its rows.  A custom decoder gets the cell's bytes as the
  * server sent them (binary for types with a binary codec, text otherwise);
  * SQL NULL is None without a call; its exceptions propagate unchanged.
+ *
+ * A result decodes under a profile (builders.c): the default one, or
+ * psqlpy 0.13's, which the ConnectionPool side of the package sets through
+ * the private `_profile` attribute on every result it hands out.  The
+ * rowplan resolves each column's builder table once.
  */
 #include "pyext.h"
 
@@ -21,6 +26,7 @@ typedef struct ResultObject {
     pgd_result *res;
     PyObject *names;  /* tuple of str, made on first use */
     PyObject *colmap; /* Records' column map, made on first use */
+    int profile;      /* PSQLPY_PROFILE_* */
 } ResultObject;
 
 static PyObject *
@@ -35,6 +41,7 @@ result_make(module_state *st, PyTypeObject *tp, pgd_result *res)
     self->res = res;
     self->names = NULL;
     self->colmap = NULL;
+    self->profile = PSQLPY_PROFILE_DEFAULT;
     return (PyObject *)self;
 }
 
@@ -94,6 +101,7 @@ typedef struct rowplan {
     PyObject *names;  /* borrowed */
     PyObject *colmap; /* borrowed; ROW_RECORD only */
     PyObject **dec;   /* NULL, or ncols entries: a decoder (strong) or NULL */
+    const pgd_host **hosts; /* NULL (the default profile), or per column */
     PyObject *template; /* ROW_DICT of several rows: the names mapped to
                            None, copied for each row (strong) or NULL */
     int shape, ncols;
@@ -103,6 +111,10 @@ static void
 plan_fini(rowplan *p)
 {
     Py_CLEAR(p->template);
+    if (p->hosts != NULL) {
+        PyMem_Free((void *)p->hosts);
+        p->hosts = NULL;
+    }
     if (p->dec != NULL) {
         for (int c = 0; c < p->ncols; c++)
             Py_XDECREF(p->dec[c]);
@@ -119,6 +131,7 @@ plan_init(rowplan *p, ResultObject *self, int shape, PyObject *custom_decoders)
     p->self = self;
     p->shape = shape;
     p->dec = NULL;
+    p->hosts = NULL;
     p->colmap = NULL;
     p->template = NULL;
     p->names = names_of(self);
@@ -127,6 +140,15 @@ plan_init(rowplan *p, ResultObject *self, int shape, PyObject *custom_decoders)
     p->ncols = (int)PyTuple_GET_SIZE(p->names);
     if (shape == ROW_RECORD && (p->colmap = colmap_of(self)) == NULL)
         return -1;
+    if (self->profile != PSQLPY_PROFILE_DEFAULT) {
+        p->hosts = PyMem_Calloc(p->ncols > 0 ? (size_t)p->ncols : 1, sizeof(pgd_host *));
+        if (p->hosts == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        for (int c = 0; c < p->ncols; c++)
+            p->hosts[c] = psqlpy_host_for(self->profile, pgd_result_coltype(self->res, c));
+    }
     if (custom_decoders == NULL || custom_decoders == Py_None)
         return 0;
     if (!PyMapping_Check(custom_decoders)) {
@@ -167,8 +189,11 @@ error:
 static PyObject *
 plan_cell(rowplan *p, int row, int col)
 {
-    if (p->dec == NULL || p->dec[col] == NULL)
+    if (p->dec == NULL || p->dec[col] == NULL) {
+        if (p->hosts != NULL)
+            return psqlpy_get_cell_with(p->self->st, p->self->res, row, col, p->hosts[col]);
         return psqlpy_get_cell(p->self->st, p->self->res, row, col);
+    }
     const char *data;
     size_t len;
     if (pgd_result_raw(p->self->res, row, col, &data, &len) < 0)
@@ -515,6 +540,32 @@ qr_get_affected(PyObject *self, void *c)
 }
 
 static PyObject *
+qr_get_profile(PyObject *self, void *c)
+{
+    (void)c;
+    return PyLong_FromLong(((ResultObject *)self)->profile);
+}
+
+static int
+qr_set_profile(PyObject *self, PyObject *v, void *c)
+{
+    (void)c;
+    if (v == NULL) {
+        PyErr_SetString(PyExc_TypeError, "_profile cannot be deleted");
+        return -1;
+    }
+    long n = PyLong_AsLong(v);
+    if (n == -1 && PyErr_Occurred())
+        return -1;
+    if (n != PSQLPY_PROFILE_DEFAULT && n != PSQLPY_PROFILE_013) {
+        PyErr_SetString(PyExc_ValueError, "_profile must be 0 (default) or 1 (psqlpy 0.13)");
+        return -1;
+    }
+    ((ResultObject *)self)->profile = (int)n;
+    return 0;
+}
+
+static PyObject *
 qr_repr(PyObject *op)
 {
     ResultObject *self = (ResultObject *)op;
@@ -541,6 +592,8 @@ static PyGetSetDef qr_getset[] = {
     {"status", qr_get_status, NULL, "The command tag, e.g. 'INSERT 0 1'.", NULL},
     {"rows_affected", qr_get_affected, NULL,
      "Rows the command affected or returned, or None.", NULL},
+    {"_profile", qr_get_profile, qr_set_profile,
+     "The decoding profile: 0 (default) or 1 (psqlpy 0.13).", NULL},
     {NULL, NULL, NULL, NULL, NULL},
 };
 

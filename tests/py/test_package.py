@@ -115,6 +115,7 @@ STUBBED = [
 # their names and order.
 EXTENSIONS = {"timeout", "command_timeout", "sslmode", "sslrootcert", "sslcert", "sslkey",
               "target_session_attrs", "load_balance_hosts", "connect_timeout",
+              "statement_cache_size", "prepared",
               "server_settings", "init", "on_notice", "min_size", "max_lifetime",
               "max_idle"}
 

@@ -204,6 +204,9 @@ from psqlpy._internal import (Column, Connection, ConnectionPoolStatus, Cursor,
 from psqlpy._internal.exceptions import TransactionClosedError
 from psqlpy.exceptions import ConnectionExecuteError, DatabaseError
 from psqlpy.row_factories import class_row, tuple_row
+from psqlpy.extra_types import (JSONB, Box, Circle, Int32Array, MacAddr6, PgVector, Point,
+                                PointArray, TextArray)
+from psqlpy._internal.extra_types import Money, MoneyArray
 
 
 @dataclass
@@ -245,6 +248,13 @@ async def use_connection(conn: Connection) -> None:
         await tx.execute("SELECT 1")
     except TransactionClosedError:
         pass
+    params013 = [Int32Array([1, 2]), TextArray(["a"]), PointArray([Point([1, 2])]),
+                 Box([[1, 2], [3, 4]]), Circle([1, 2, 3]), JSONB({"a": 1}),
+                 MacAddr6("08:00:2b:01:02:03"), PgVector([1.5]), Money(100),
+                 MoneyArray([1, 2])]
+    await conn.execute("SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10", params013)
+    p: Point = Point(1, 2)
+    x: float = p.x
     hosts: list[str] = conn.hosts
     ports: list[int] = conn.ports
     db: str | None = conn.conn_dbname

@@ -27,11 +27,12 @@ from psqlpy._pool013 import (
     connect,
     connect_pool,
 )
+from psqlpy._listener import Listener, ListenerNotificationMsg
 from psqlpy._psqlpy import QueryResult, Record, SingleQueryResult
 from psqlpy.exceptions import Error
 
 __all__ = [
-    "Column", "Connection", "ConnectionPool", "ConnectionPoolBuilder", "ConnectionPoolStatus",
+    "Listener", "ListenerNotificationMsg", "Column", "Connection", "ConnectionPool", "ConnectionPoolBuilder", "ConnectionPoolStatus",
     "ConnRecyclingMethod", "Cursor", "Error", "IsolationLevel", "KeepaliveConfig",
     "LoadBalanceHosts", "PreparedStatement", "QueryResult", "ReadVariant", "Record",
     "SingleQueryResult", "SslMode", "TargetSessionAttrs", "Transaction", "connect",

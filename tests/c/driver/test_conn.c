@@ -6,7 +6,8 @@
  * DEALLOCATE, disabled; per-database types with the unnamed statement),
  * text fallback for types without a codec, server
  * error fields, encode/usage errors that leave the connection usable, a
- * connection killed by the server.
+ * connection killed by the server, LISTEN/NOTIFY (delivered in order while
+ * a query runs and while idle; dropped without a hook).
  */
 #include "tutil.h"
 
@@ -413,6 +414,35 @@ static void test_text_fallback(pgd_conn *c)
     CHECK_ONE(c, "SELECT 'ok'::text", 0, NULL, "'ok'");
 }
 
+/* PGD_V_RAW: the bytes go as the binary value of whatever type the
+ * parameter has, without a codec (also for a type without one). */
+static void raw_one(pgd_conn *c, const char *sql, const char *bytes, size_t n, const char *want)
+{
+    pgd_value p;
+
+    memset(&p, 0, sizeof p);
+    p.kind = PGD_V_RAW;
+    p.u.s.p = bytes;
+    p.u.s.n = n;
+    if (want != NULL) {
+        CHECK_ONE(c, sql, 1, &p, want);
+    } else { /* bytes the type does not read: the server's error */
+        CHECK(t_query(c, sql, 1, &p) == PGD_ERROR);
+        CHECK_ONE(c, "SELECT 'ok'::text", 0, NULL, "'ok'");
+    }
+}
+
+static void test_raw_params(pgd_conn *c)
+{
+    raw_one(c, "SELECT $1::int4", "\0\0\0\x05", 4, "5");
+    raw_one(c, "SELECT $1::text", "hi", 2, "'hi'");
+    raw_one(c, "SELECT length($1::text)", "", 0, "0");
+    /* point has no codec here: its binary form, two float8 */
+    raw_one(c, "SELECT $1::point::text",
+            "\x3f\xf0\0\0\0\0\0\0\x40\0\0\0\0\0\0\0", 16, "'(1,2)'");
+    raw_one(c, "SELECT $1::int4", "\0\x05", 2, NULL);
+}
+
 static void test_errors(pgd_conn *c)
 {
     const pgd_error *e;
@@ -801,6 +831,51 @@ static void test_notices(pgd_conn *c)
     CHECK(s.n == 2);
 }
 
+/* ---- LISTEN/NOTIFY ---------------------------------------------------------- */
+
+struct seen {
+    int n;
+    char log[512];
+};
+
+static void on_notify(void *arg, int pid, const char *channel, const char *payload)
+{
+    struct seen *s = arg;
+    size_t len = strlen(s->log);
+
+    CHECK(pid > 0);
+    snprintf(s->log + len, sizeof s->log - len, "%s%s=%s", len ? "," : "", channel, payload);
+    s->n++;
+}
+
+static void test_notify(void)
+{
+    pgd_conn *c = t_connect(), *sender = t_connect();
+    struct seen s = {0, ""};
+
+    pgd_conn_set_notify_hook(c, on_notify, &s);
+    CHECK(t_simple(c, "LISTEN \"Chan One\"; LISTEN two") == PGD_OK);
+    /* sent by the listener itself: arrives with the query's own results */
+    CHECK(t_simple(c, "NOTIFY \"Chan One\", 'a'; SELECT pg_notify('two', 'b')") == PGD_OK);
+    CHECK_STREQ(s.log, "Chan One=a,two=b");
+    /* sent by another session while the listener is idle */
+    CHECK(t_simple(sender, "NOTIFY two; NOTIFY \"Chan One\", 'c'; NOTIFY other, 'x'") == PGD_OK);
+    for (int i = 0; i < 50 && s.n < 4; i++) {
+        if (t_wait(pgd_conn_socket(c), PGD_WANT_READ, 2000) < 0)
+            break;
+        CHECK(pgd_conn_io(c) == PGD_OK);
+    }
+    CHECK_STREQ(s.log, "Chan One=a,two=b,two=,Chan One=c");
+    /* without a hook they are dropped, not kept */
+    pgd_conn_set_notify_hook(c, NULL, &s);
+    CHECK(t_simple(c, "NOTIFY two, 'gone'") == PGD_OK);
+    pgd_conn_set_notify_hook(c, on_notify, &s);
+    CHECK(t_simple(c, "SELECT 1") == PGD_OK);
+    CHECK(s.n == 4);
+    pgd_conn_free(sender);
+    pgd_conn_free(c);
+}
+
 int main(void)
 {
     pgd_conn *c;
@@ -811,12 +886,14 @@ int main(void)
     c = t_connect();
     test_queries(c);
     test_text_fallback(c);
+    test_raw_params(c);
     test_errors(c);
     test_encode_errors(c);
     test_notices(c);
     pgd_conn_free(c);
     test_stmt_cache();
     test_killed();
+    test_notify();
     pgd_registry_free((pgd_registry *)t_reg);
     return t_done("test_conn");
 }

@@ -184,7 +184,7 @@ static void test_pipeline(pgd_conn *c)
     CHECK(pgd_conn_error(c)->index == 1);
     CHECK_SCALAR(c, "SELECT count(*)::int4 FROM tp", "0");
 
-    /* the statement cache disabled: named temporaries, cleaned up */
+    /* the statement cache disabled: unnamed statements, one exchange each */
     pgd_conn_set_stmt_cache_size(c, 0);
     np[1] = 1;
     pv[1] = a;
