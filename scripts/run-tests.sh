@@ -16,6 +16,9 @@
 #                tests/py/smoke.py in it (import, queries on the cluster)
 #                Their interpreters come from pyenv (`pyenv root`), else from
 #                python3.13 / python3.12 on PATH; a missing one fails its phase.
+#   diff-013     tests/differential/run.py: the same psqlpy 0.13 API calls through
+#                psqlpy 0.13.1 from PyPI (its own cached venv) and through ours,
+#                compared step by step (see the "differential check" block)
 #   bench/load   benchmarks/run_micro.sh --short, benchmarks/run_compare.sh --short
 #                --require-all, loadtest/ci.sh (run.sh --short and
 #                its unit tests), when present
@@ -281,6 +284,20 @@ fi
 if run_phase setup-py3.12 setup_python 3.12 ""; then
     run_phase smoke-py3.12 "$PWD/.venv-3.12/bin/python" tests/py/smoke.py
 fi
+
+# ==== differential check against psqlpy 0.13.1 =======================================
+#   diff-013     tests/differential/run.py runs tests/differential/scenario.py under
+#                psqlpy 0.13.1 (a venv of its own in ~/.cache/psqlpy-diff, created once
+#                with pip; $PSQLPY_DIFF_CACHE moves it) and under ours (.venv) on this
+#                run's cluster, and compares the outcomes step by step.  It fails on a
+#                difference not listed as expected in run.py, and on an expected one
+#                that no longer occurs.  One JUnit testcase per step.
+diff_013() {
+    "$VPY" tests/differential/run.py --dsn "$PSQLPY_TEST_DSN" \
+        --ours-python "$VPY" --junit "$REPORTS/diff-013.xml"
+}
+run_phase diff-013 diff_013
+# ==== end of differential check ======================================================
 
 # ---- the other parts' short runs, where they exist ---------------------------------
 if [[ -f benchmarks/run_micro.sh ]]; then

@@ -81,15 +81,19 @@ def log(msg: str) -> None:
 
 
 def rust_python(cache: Path) -> str:
-    """The venv with psqlpy 0.13.1, created on first use (.complete last)."""
+    """The venv with psqlpy 0.13.1, created on first use and again when the
+    Python version or the pin changes (.complete, written last, says which)."""
     venv = cache / "venv-rust"
     py = venv / "bin" / "python"
-    if not (venv / ".complete").exists():
+    key = f"{RUST_PIN} python{sys.version_info[0]}.{sys.version_info[1]}\n"
+    done = venv / ".complete"
+    if not done.exists() or done.read_text() != key:
         log(f"creating {venv} with {RUST_PIN} (once; later runs reuse it)")
+        cache.mkdir(parents=True, exist_ok=True)
         subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True)
         subprocess.run([str(py), "-m", "pip", "install", "-q", "--disable-pip-version-check",
                         RUST_PIN], check=True)
-        (venv / ".complete").touch()
+        done.write_text(key)
     return str(py)
 
 
