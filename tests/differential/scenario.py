@@ -119,7 +119,9 @@ class Scenario:
             await self.types_out(conn)
             await self.types_in(conn)
             await self.shapes(conn)
+            await self.paths(conn)
             await self.statements(conn)
+            await self.copy(conn)
             await self.transactions(conn)
             await self.cursors(conn)
             await self.errors(conn)
@@ -143,7 +145,8 @@ class Scenario:
     # ---- decoding: one column of each type ---------------------------------
     TYPES_OUT = (
         ("int2", "SELECT 7::int2 AS v"),
-        ("int4", "SELECT -2147483648::int4 AS v"),
+        ("int4", "SELECT '-2147483648'::int4 AS v"),
+        ("int4 overflow", "SELECT 2147483647::int4 + 1 AS v"),
         ("int8", "SELECT 9223372036854775807::int8 AS v"),
         ("float4", "SELECT 1.5::float4 AS v"),
         ("float8", "SELECT 2.25::float8 AS v"),
@@ -330,6 +333,53 @@ class Scenario:
         await self.step("prepared=False",
                         lambda: self.result(conn.execute(sql, [2], prepared=False)))
 
+    # ---- the 0.13 decoding on every path -------------------------------------
+    PATHS_SQL = ("SELECT 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'::uuid AS u, '10.0.0.1'::inet AS i,"
+                 " '08:00:2b:01:02:03'::macaddr AS m, '(1, 2)'::point AS p,"
+                 " '((0, 0), (1, 1), (2, 0))'::path AS pa, '[(0, 0), (1, 1)]'::lseg AS l,"
+                 " '<(1, 2), 3>'::circle AS c, ARRAY['(1, 2)'::point] AS ps,"
+                 " ARRAY['a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'::uuid] AS us,"
+                 " 'happy'::diff013.mood AS e, '{\"k\": [1]}'::jsonb AS j")
+
+    async def paths(self, conn) -> None:
+        sql = self.PATHS_SQL
+        await self.step("0.13 decoding: result(as_tuple)", lambda: self.shape(
+            conn.execute(sql), lambda r: r.result(as_tuple=True)))
+        await self.step("0.13 decoding: records()", lambda: self.shape(
+            conn.execute(sql), lambda r: [list(x.values()) for x in r.records()]))
+        await self.step("0.13 decoding: row_factory", lambda: self.shape(
+            conn.execute(sql), lambda r: r.row_factory(lambda row: row)))
+        await self.step("0.13 decoding: fetch_row", lambda: self.shape(
+            conn.fetch_row(sql), lambda r: r.result()))
+        await self.step("0.13 decoding: fetch_val", lambda: conn.fetch_val(sql))
+        await self.step("0.13 decoding: prepared=False", lambda: self.shape(
+            conn.execute(sql, prepared=False), lambda r: r.result()))
+
+        async def prepared():
+            return (await (await conn.prepare(sql)).execute()).result()
+        await self.step("0.13 decoding: prepare().execute()", prepared)
+
+        async def in_tx():
+            async with conn.transaction() as tx:
+                return [(await tx.execute(sql)).result(), (await tx.fetch_row(sql)).result(),
+                        await tx.fetch_val(sql)]
+        await self.step("0.13 decoding: in a transaction", in_tx)
+
+        async def cursor():
+            async with conn.transaction() as tx, tx.cursor(sql) as cur:
+                return (await cur.fetchall()).result()
+        await self.step("0.13 decoding: cursor", cursor)
+
+        async def pipeline():
+            async with conn.transaction() as tx:
+                return [r.result() for r in await tx.pipeline(
+                    [(sql, []), ("SELECT $1::int AS n", [5])])]
+        await self.step("0.13 decoding: transaction pipeline", pipeline)
+
+    @staticmethod
+    async def shape(pending, f):
+        return f(await pending)
+
     # ---- statements ----------------------------------------------------------
     async def statements(self, conn) -> None:
         await self.step("execute_batch", lambda: conn.execute_batch(
@@ -374,6 +424,17 @@ class Scenario:
                     out.append((await cur.fetchmany(size=2)).result())
             return out
         await self.step("prepare().cursor()", prepared_cursor)
+
+    # ---- COPY ----------------------------------------------------------------
+    async def copy(self, conn) -> None:
+        async def records():
+            n = await conn.copy_records_to_table(
+                "v", [[600, "r1"], [601, None]], columns=["id", "val"], schema_name="diff013")
+            return [n, (await conn.execute(
+                "SELECT * FROM diff013.v WHERE id >= 600 ORDER BY id")).result()]
+        await self.step("copy_records_to_table", records)
+        await self.step("copy_records_to_table wrong arity", lambda: conn.copy_records_to_table(
+            "v", [[602, "a", "extra"]], schema_name="diff013"))
 
     # ---- transactions and savepoints ----------------------------------------
     async def transactions(self, conn) -> None:
