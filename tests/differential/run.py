@@ -52,6 +52,10 @@ EXPECTED = {
     "decode interval-months": "0.13.1 counts a month as 30 days (timedelta); ours keeps "
                               "months exact (Interval)",
     "decode money": "0.13.1 gives int cents; ours Decimal (not yet on the 0.13 side)",
+    # results: issue 12 asks for len(), iteration and indexing on both APIs
+    "QueryResult len()": "0.13.1's QueryResult has no len(); ours counts the rows",
+    "QueryResult iteration": "0.13.1's QueryResult is not iterable; ours gives the rows",
+    "QueryResult index": "0.13.1's QueryResult is not subscriptable; ours gives a row",
     # encoding
     "encode Enum-member-as-text": "0.13.1 takes an Enum member only for a PostgreSQL enum "
                                   "(TypeError for text); ours sends its value anywhere",

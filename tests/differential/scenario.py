@@ -308,8 +308,13 @@ class Scenario:
         async def record_missing():
             return (await conn.execute(sql, [1])).records()[0]["nope"]
         await self.step("Record missing key", record_missing)
-        await self.step("QueryResult len/iter/index", lambda: run(
-            lambda r: [len(r.result()), [x for x in r.result()]]))
+        await self.step("QueryResult len()", lambda: run(len))
+        await self.step("QueryResult iteration", lambda: run(list))
+        await self.step("QueryResult index", lambda: run(lambda r: r[1]))
+        await self.step("SingleQueryResult as_class", lambda: self.shape(
+            conn.fetch_row("SELECT 1 AS a, 'x' AS b"),
+            lambda r: vars(r.as_class(type("E", (), {
+                "__init__": lambda s, **k: s.__dict__.update(k)})))))
         await self.step("fetch()", lambda: self.result(conn.fetch(sql, [2])))
         await self.step("fetch_row().result()",
                         lambda: self.result(conn.fetch_row("SELECT 1 AS a, 'x' AS b")))
@@ -690,6 +695,37 @@ class Scenario:
         await self.step("error: nanosec without sec", bad_config)
 
     async def standalone(self) -> None:
+        async def attributes():
+            pool = ConnectionPool(dsn=self.dsn, max_db_pool_size=2)
+            try:
+                c = await pool.connection()
+                tx = c.transaction()
+                out = [[type(getattr(o, a)).__name__ for a in
+                        ("conn_dbname", "user", "host_addrs", "hosts", "ports")]
+                       for o in (c, tx)]
+                c.close()
+                return out
+            finally:
+                pool.close()
+        await self.step("connection and transaction attributes", attributes)
+
+        async def resize():
+            pool = ConnectionPool(dsn=self.dsn, max_db_pool_size=2)
+            try:
+                pool.resize(5)
+                return pool.status().max_size
+            finally:
+                pool.close()
+        await self.step("pool.resize()", resize)
+
+        async def pool_with():
+            with ConnectionPool(dsn=self.dsn, max_db_pool_size=2) as pool:
+                c = await pool.connection()
+                v = await c.fetch_val("SELECT 'with'")
+                c.close()
+                return v
+        await self.step("with ConnectionPool", pool_with)
+
         async def via_connect():
             c = await connect(dsn=self.dsn)
             try:
