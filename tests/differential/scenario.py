@@ -125,6 +125,7 @@ class Scenario:
             await self.transactions(conn)
             await self.cursors(conn)
             await self.errors(conn)
+            await self.listener()
             await self.standalone()
         finally:
             try:
@@ -650,6 +651,29 @@ class Scenario:
                 cur = tx.cursor("SELECT * FROM diff013.missing")
                 await cur.start()
         await self.step("cursor on a bad query", bad_query)
+        async def fetch_defaults():
+            async with conn.transaction() as tx:
+                cur = tx.cursor(sql, [0], array_size=2)
+                await cur.start()
+                out = [(await cur.fetchmany()).result(as_tuple=True),
+                       (await cur.fetchone()).result(as_tuple=True),
+                       (await cur.fetchall()).result(as_tuple=True)]
+                cur.close()
+                return out
+        await self.step("cursor fetchmany() default size", fetch_defaults)
+
+        async def connection_iterate():
+            out = []
+            async with conn.cursor(sql, [3], array_size=3) as cur:
+                async for chunk in cur:
+                    out.append(len(chunk.result()))
+            return [out, await conn.fetch_val("SELECT 2")]
+        await self.step("cursor async for from a connection", connection_iterate)
+
+        async def records_from_cursor():
+            async with conn.transaction() as tx, tx.cursor(sql, [5]) as cur:
+                return (await cur.fetchall()).records()
+        await self.step("cursor records()", records_from_cursor)
         await self.step("connection usable after cursors", lambda: conn.fetch_val("SELECT 43"))
 
     # ---- errors -----------------------------------------------------------------
@@ -693,6 +717,44 @@ class Scenario:
         async def bad_config():
             ConnectionPool(dsn=self.dsn, connect_timeout_nanosec=5)
         await self.step("error: nanosec without sec", bad_config)
+
+    async def listener(self) -> None:
+        async def notify_and_receive():
+            pool = ConnectionPool(dsn=self.dsn, max_db_pool_size=2)
+            got: list = []
+            done = asyncio.Event()
+
+            async def cb(connection, payload, channel, process_id):
+                got.append([payload, channel, isinstance(process_id, int)])
+                done.set()
+            listener = pool.listener()
+            try:
+                await listener.startup()
+                await listener.add_callback("diff013_chan", cb)
+                listener.listen()
+                c = await pool.connection()
+                for _ in range(50):   # LISTEN runs in the background: retry
+                    await c.execute("SELECT pg_notify('diff013_chan', 'hello')")
+                    try:
+                        await asyncio.wait_for(done.wait(), 0.1)
+                        break
+                    except TimeoutError:
+                        pass
+                c.close()
+                listener.abort_listen()
+                return [listener.is_started, got[:1]]
+            finally:
+                await listener.shutdown()
+                pool.close()
+        await self.step("listener callback", notify_and_receive)
+
+        async def listen_before_startup():
+            pool = ConnectionPool(dsn=self.dsn, max_db_pool_size=2)
+            try:
+                pool.listener().listen()
+            finally:
+                pool.close()
+        await self.step("listener listen() before startup()", listen_before_startup)
 
     async def standalone(self) -> None:
         async def attributes():
