@@ -804,12 +804,6 @@ pool_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     return (PyObject *)self;
 }
 
-static Op *
-new_op(PoolObject *self, int kind, int mode)
-{
-    return op_new(self->st, self, kind, mode);
-}
-
 static PyObject *
 pool_startup(PyObject *op_self, PyObject *unused)
 {
@@ -832,7 +826,7 @@ pool_startup(PyObject *op_self, PyObject *unused)
         self->loop = running;
     else
         Py_DECREF(running);
-    Op *op = new_op(self, OP_ACQUIRE, RES_NONE);
+    Op *op = op_new(self->st, self, OP_ACQUIRE, RES_NONE);
     if (op == NULL)
         return NULL;
     if (self->started) {
@@ -904,7 +898,7 @@ pool_close(PyObject *op_self, PyObject *args, PyObject *kwds)
     if (!PyArg_ParseTupleAndKeywords(args, kwds, "|O:close", kwlist, &timeout))
         return NULL;
     PoolObject *self = (PoolObject *)op_self;
-    Op *op = new_op(self, OP_ACQUIRE, RES_NONE);
+    Op *op = op_new(self->st, self, OP_ACQUIRE, RES_NONE);
     if (op == NULL)
         return NULL;
     if (!self->closed) {
