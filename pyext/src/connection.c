@@ -65,332 +65,91 @@ check_open(ConnectionObject *self)
     return 0;
 }
 
-static Op *
-new_op(ConnectionObject *self, int kind, int mode)
+RawConn *
+connection_raw(PyObject *op_self)
 {
-    Op *op = op_new(self->st, self->pool, kind, mode);
-    if (op != NULL)
-        op->conn_obj = Py_NewRef((PyObject *)self);
-    return op;
+    ConnectionObject *self = (ConnectionObject *)op_self;
+    return check_open(self) < 0 ? NULL : self->rc;
+}
+
+pgd_conn *
+connection_pgd(PyObject *op_self)
+{
+    RawConn *rc = connection_raw(op_self);
+    return rc ? rc->conn : NULL;
+}
+
+/* A request served by this connection (see request.c). */
+static request
+on_conn(PyObject *self, int kind, int mode)
+{
+    ConnectionObject *c = (ConnectionObject *)self;
+    request r = {.pool = c->pool, .conn = self, .kind = kind, .mode = mode,
+                 .params = Py_None, .timeout = Py_None, .prepared = 1, .default_timeout = 1};
+    return r;
 }
 
 static PyObject *
-submit(ConnectionObject *self, Op *op)
+query(PyObject *self, PyObject *args, PyObject *kwds, int kind, int mode, const char *fmt)
 {
-    if (op_arm_timeout(op) < 0)
-        return op_failed_awaitable(op);
-    rawconn_submit(self->rc, op);
-    return (PyObject *)op;
-}
-
-static PyObject *
-query(ConnectionObject *self, PyObject *args, PyObject *kwds, int mode, const char *fmt)
-{
-    static char *kwlist[] = {"querystring", "parameters", "timeout", "prepared", NULL};
-    PyObject *sql, *params = Py_None, *timeout = Py_None;
-    int prepared = 1;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, fmt, kwlist, &sql, &params, &timeout,
-                                     &prepared))
+    request r = on_conn(self, kind, mode);
+    if (request_parse(&r, args, kwds, fmt) < 0)
         return NULL;
-    if (pool_check_loop(self->pool) < 0)
-        return NULL;
-    Op *op = new_op(self, OP_QUERY, mode);
-    if (op == NULL)
-        return NULL;
-    op->unnamed = !prepared;
-    if (check_open(self) < 0 || op_set_timeout(op, timeout, 1) < 0 ||
-        op_bind_query(op, sql, params) < 0)
-        return op_failed_awaitable(op);
-    return submit(self, op);
+    return request_run(&r);
 }
 
 static PyObject *
 conn_execute(PyObject *self, PyObject *args, PyObject *kwds)
 {
-    return query((ConnectionObject *)self, args, kwds, RES_QUERY, "O|OOp:execute");
+    return query(self, args, kwds, OP_QUERY, RES_QUERY, "O|OOp:execute");
 }
 
 static PyObject *
 conn_fetch_row(PyObject *self, PyObject *args, PyObject *kwds)
 {
-    return query((ConnectionObject *)self, args, kwds, RES_ROW, "O|OOp:fetch_row");
+    return query(self, args, kwds, OP_QUERY, RES_ROW, "O|OOp:fetch_row");
 }
 
-/* Re-raise the current error with "<what> <i>: " in front of its message
- * and the item's number in its `index` attribute. */
-static void
-reraise_for_item(const char *what, size_t i)
-{
-    PyObject *t, *v, *tb;
-    PyErr_Fetch(&t, &v, &tb);
-    PyErr_NormalizeException(&t, &v, &tb);
-    PyObject *msg = PyUnicode_FromFormat("%s %zu: %S", what, i, v);
-    PyObject *exc = msg ? PyObject_CallOneArg(t, msg) : NULL;
-    PyObject *idx = exc ? PyLong_FromSize_t(i) : NULL;
-    Py_XDECREF(msg);
-    if (idx == NULL || PyObject_SetAttrString(exc, "index", idx) < 0) {
-        /* keep the original error rather than lose it */
-        Py_XDECREF(idx);
-        Py_XDECREF(exc);
-        PyErr_Clear();
-        PyErr_Restore(t, v, tb);
-        return;
-    }
-    Py_DECREF(idx);
-    PyException_SetCause(exc, v); /* steals v */
-    PyErr_SetObject(t, exc);
-    Py_DECREF(exc);
-    Py_XDECREF(t);
-    Py_XDECREF(tb);
-}
-
-/* execute_many(querystring, parameters): one statement, many rows, one
- * pipeline with a single Sync. */
+/* execute_many(querystring, parameters): one statement, many rows. */
 static PyObject *
-conn_execute_many(PyObject *op_self, PyObject *args, PyObject *kwds)
+conn_execute_many(PyObject *self, PyObject *args, PyObject *kwds)
 {
-    ConnectionObject *self = (ConnectionObject *)op_self;
-    static char *kwlist[] = {"querystring", "parameters", "timeout", "prepared", NULL};
-    PyObject *sql, *rows = Py_None, *timeout = Py_None;
-    int prepared = 1;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O|OOp:execute_many", kwlist, &sql, &rows,
-                                     &timeout, &prepared))
-        return NULL;
-    if (pool_check_loop(self->pool) < 0)
-        return NULL;
-    Op *op = new_op(self, OP_BATCH, RES_NONE);
-    if (op == NULL)
-        return NULL;
-    op->unnamed = !prepared;
-    if (check_open(self) < 0 || op_set_timeout(op, timeout, 1) < 0 ||
-        op_bind_query(op, sql, Py_None) < 0)
-        return op_failed_awaitable(op);
-    if (rows == Py_None) {
-        op_complete(op, Py_NewRef(Py_None));
-        return (PyObject *)op;
-    }
-    /* Capture the rows now, each as a tuple owned by the call: converting a
-     * value may run Python code that changes the caller's lists, and the
-     * caller may change them once this returns. */
-    PyObject *seq = PySequence_Tuple(rows);
-    if (seq == NULL || PyList_Append(op->keep, seq) < 0) {
-        Py_XDECREF(seq);
-        PyErr_SetString(self->st->ParameterError,
-                        "execute_many parameters must be a list of lists of values");
-        return op_failed_awaitable(op);
-    }
-    Py_DECREF(seq);
-    size_t nrows = (size_t)PyTuple_GET_SIZE(seq);
-    if (nrows == 0) {
-        op_complete(op, Py_NewRef(Py_None));
-        return (PyObject *)op;
-    }
-    PyObject *tups = PyTuple_New((Py_ssize_t)nrows);
-    if (tups == NULL || PyList_Append(op->keep, tups) < 0) {
-        Py_XDECREF(tups);
-        return op_failed_awaitable(op);
-    }
-    Py_DECREF(tups);
-    size_t nparams = 0;
-    for (size_t r = 0; r < nrows; r++) {
-        PyObject *row = PyTuple_GET_ITEM(seq, (Py_ssize_t)r);
-        if (!PyList_Check(row) && !PyTuple_Check(row)) {
-            PyErr_Format(self->st->ParameterError,
-                         "execute_many row %zu must be a list or tuple, not %s", r,
-                         Py_TYPE(row)->tp_name);
-            return op_failed_awaitable(op);
-        }
-        PyObject *tup = PySequence_Tuple(row);
-        if (tup == NULL)
-            return op_failed_awaitable(op);
-        PyTuple_SET_ITEM(tups, (Py_ssize_t)r, tup);
-        size_t n = (size_t)PyTuple_GET_SIZE(tup);
-        if (r == 0)
-            nparams = n;
-        else if (n != nparams) {
-            PyErr_Format(self->st->ParameterError,
-                         "execute_many row %zu has %zu values, row 0 has %zu", r, n, nparams);
-            return op_failed_awaitable(op);
-        }
-    }
-    if (nparams > 0) {
-        op->vals = PyMem_Calloc(nrows * nparams, sizeof(pgd_value));
-        if (op->vals == NULL) {
-            PyErr_NoMemory();
-            return op_failed_awaitable(op);
-        }
-    }
-    for (size_t r = 0; r < nrows && nparams > 0; r++) {
-        PyObject *tup = PyTuple_GET_ITEM(tups, (Py_ssize_t)r);
-        if (params_convert(self->st, tup, op->vals + r * nparams, nparams, op->keep) < 0) {
-            reraise_for_item("execute_many row", r);
-            return op_failed_awaitable(op);
-        }
-    }
-    op->nrows = nrows;
-    op->nparams = nparams;
-    op->nvals = nrows * nparams;
-    return submit(self, op);
+    return query(self, args, kwds, OP_BATCH, RES_NONE, "O|OOp:execute_many");
 }
 
 /* pipeline(queries): [(querystring, parameters or None), ...] -> list of
- * QueryResult, sent in one pipeline with a single Sync. */
+ * QueryResult. */
 static PyObject *
-conn_pipeline(PyObject *op_self, PyObject *args, PyObject *kwds)
+conn_pipeline(PyObject *self, PyObject *args, PyObject *kwds)
 {
-    ConnectionObject *self = (ConnectionObject *)op_self;
-    module_state *st = self->st;
     static char *kwlist[] = {"queries", "timeout", "prepared", NULL};
-    PyObject *queries, *timeout = Py_None;
-    int prepared = 1;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O|Op:pipeline", kwlist, &queries, &timeout,
-                                     &prepared))
+    request r = on_conn(self, OP_PIPELINE, RES_LIST);
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O|Op:pipeline", kwlist, &r.sql, &r.timeout,
+                                     &r.prepared))
         return NULL;
-    if (pool_check_loop(self->pool) < 0)
-        return NULL;
-    Op *op = new_op(self, OP_PIPELINE, RES_LIST);
-    if (op == NULL)
-        return NULL;
-    op->unnamed = !prepared;
-    if (check_open(self) < 0 || op_set_timeout(op, timeout, 1) < 0)
-        return op_failed_awaitable(op);
-    if ((op->keep = PyList_New(0)) == NULL)
-        return op_failed_awaitable(op);
-    /* Capture every query now as (sql, tuple of parameters or None), owned
-     * by the call: the caller's lists may change under the conversion
-     * (Python code runs in it) and after the call returns. */
-    PyObject *seq = PySequence_Tuple(queries);
-    if (seq == NULL || PyList_Append(op->keep, seq) < 0) {
-        Py_XDECREF(seq);
-        return op_failed_awaitable(op);
-    }
-    Py_DECREF(seq);
-    size_t nq = (size_t)PyTuple_GET_SIZE(seq);
-    if (nq == 0) {
-        op_complete(op, PyList_New(0));
-        return (PyObject *)op;
-    }
-    PyObject *plan = PyTuple_New((Py_ssize_t)nq * 2);
-    if (plan == NULL || PyList_Append(op->keep, plan) < 0) {
-        Py_XDECREF(plan);
-        return op_failed_awaitable(op);
-    }
-    Py_DECREF(plan);
-    size_t total = 0;
-    for (size_t i = 0; i < nq; i++) {
-        PyObject *q = PyTuple_GET_ITEM(seq, (Py_ssize_t)i);
-        PyObject *sql = q, *params = Py_None, *pair = NULL;
-        if ((PyTuple_Check(q) || PyList_Check(q)) && PySequence_Size(q) == 2) {
-            pair = PySequence_Tuple(q);
-            if (pair == NULL)
-                return op_failed_awaitable(op);
-            if (PyTuple_GET_SIZE(pair) != 2) {
-                Py_DECREF(pair);
-                pair = NULL;
-            } else {
-                sql = PyTuple_GET_ITEM(pair, 0);
-                params = PyTuple_GET_ITEM(pair, 1);
-            }
-        }
-        if (pair == NULL && !PyUnicode_Check(q)) {
-            PyErr_Format(PyExc_TypeError,
-                         "pipeline query %zu must be (querystring, parameters), not %s", i,
-                         Py_TYPE(q)->tp_name);
-            return op_failed_awaitable(op);
-        }
-        PyTuple_SET_ITEM(plan, (Py_ssize_t)(2 * i), Py_NewRef(sql));
-        Py_XDECREF(pair); /* plan holds sql; params is captured below */
-        PyObject *tup = Py_None;
-        if (params != Py_None) {
-            tup = PyUnicode_Check(params) || PyBytes_Check(params) || PyDict_Check(params)
-                      ? NULL
-                      : PySequence_Tuple(params);
-            if (tup == NULL) {
-                PyErr_Clear();
-                PyErr_Format(st->ParameterError,
-                             "pipeline query %zu: parameters must be a list or None", i);
-                return op_failed_awaitable(op);
-            }
-            total += (size_t)PyTuple_GET_SIZE(tup);
-        } else {
-            Py_INCREF(tup);
-        }
-        PyTuple_SET_ITEM(plan, (Py_ssize_t)(2 * i + 1), tup);
-    }
-    op->sqls = PyMem_Calloc(nq, sizeof(char *));
-    op->np = PyMem_Calloc(nq, sizeof(size_t));
-    op->pv = PyMem_Calloc(nq, sizeof(pgd_value *));
-    op->vals = total ? PyMem_Calloc(total, sizeof(pgd_value)) : NULL;
-    if (!op->sqls || !op->np || !op->pv || (total && !op->vals)) {
-        PyErr_NoMemory();
-        return op_failed_awaitable(op);
-    }
-    size_t off = 0;
-    for (size_t i = 0; i < nq; i++) {
-        PyObject *sql = PyTuple_GET_ITEM(plan, (Py_ssize_t)(2 * i));
-        PyObject *tup = PyTuple_GET_ITEM(plan, (Py_ssize_t)(2 * i + 1));
-        if (!PyUnicode_Check(sql)) {
-            PyErr_Format(PyExc_TypeError, "pipeline query %zu: querystring must be str", i);
-            return op_failed_awaitable(op);
-        }
-        if ((op->sqls[i] = psqlpy_sql_utf8(st, sql)) == NULL) {
-            reraise_for_item("pipeline query", i);
-            return op_failed_awaitable(op);
-        }
-        op->pv[i] = op->vals ? op->vals + off : NULL;
-        if (tup == Py_None)
-            continue;
-        size_t n = (size_t)PyTuple_GET_SIZE(tup);
-        if (params_convert(st, tup, op->vals + off, n, op->keep) < 0) {
-            reraise_for_item("pipeline query", i);
-            return op_failed_awaitable(op);
-        }
-        op->np[i] = n;
-        off += n;
-    }
-    op->nrows = nq;
-    op->nvals = total;
-    return submit(self, op);
+    return request_run(&r);
 }
 
 /* _simple(sql, timeout=None): a simple-protocol command (BEGIN, SAVEPOINT, ...). */
 static PyObject *
-conn_simple(PyObject *op_self, PyObject *const *args, Py_ssize_t nargs)
+conn_simple(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
-    ConnectionObject *self = (ConnectionObject *)op_self;
     if (nargs < 1 || nargs > 2) {
         PyErr_SetString(PyExc_TypeError, "_simple(sql, timeout=None)");
         return NULL;
     }
-    if (pool_check_loop(self->pool) < 0)
-        return NULL;
-    PyObject *sql = args[0], *timeout = nargs > 1 ? args[1] : Py_None;
-    Op *op = new_op(self, OP_SIMPLE, RES_NONE);
-    if (op == NULL)
-        return NULL;
-    if (check_open(self) < 0 || op_set_timeout(op, timeout, 1) < 0 ||
-        op_bind_query(op, sql, Py_None) < 0)
-        return op_failed_awaitable(op);
-    return submit(self, op);
-}
-
-/* ---- COPY (the rest is in copy.c) ---- */
-
-pgd_conn *
-connection_pgd(PyObject *op_self)
-{
-    ConnectionObject *self = (ConnectionObject *)op_self;
-    if (check_open(self) < 0)
-        return NULL;
-    return self->rc->conn;
+    request r = on_conn(self, OP_SIMPLE, RES_NONE);
+    r.sql = args[0];
+    if (nargs > 1)
+        r.timeout = args[1];
+    return request_run(&r);
 }
 
 /* _copy(kind, arg): one step of a COPY (OP_COPY_* relative to
- * OP_COPY_START); awaitable, see copy.c. */
+ * OP_COPY_START); awaitable, see copy.c for the rest. */
 static PyObject *
-conn_copy_step(PyObject *op_self, PyObject *args)
+conn_copy_step(PyObject *self, PyObject *args)
 {
-    ConnectionObject *self = (ConnectionObject *)op_self;
     int step;
     PyObject *arg = Py_None;
     if (!PyArg_ParseTuple(args, "i|O:_copy", &step, &arg))
@@ -399,15 +158,10 @@ conn_copy_step(PyObject *op_self, PyObject *args)
         PyErr_SetString(PyExc_ValueError, "unknown COPY step");
         return NULL;
     }
-    if (pool_check_loop(self->pool) < 0)
-        return NULL;
-    Op *op = new_op(self, OP_COPY_START + step, RES_COPY);
-    if (op == NULL)
-        return NULL;
-    op->sql = Py_NewRef(arg);
-    if (check_open(self) < 0)
-        return op_failed_awaitable(op);
-    return submit(self, op);
+    request r = on_conn(self, OP_COPY_START + step, RES_COPY);
+    r.sql = arg;
+    r.timeout = NULL;
+    return request_run(&r);
 }
 
 static PyObject *

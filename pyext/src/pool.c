@@ -804,12 +804,6 @@ pool_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     return (PyObject *)self;
 }
 
-static Op *
-new_op(PoolObject *self, int kind, int mode)
-{
-    return op_new(self->st, self, kind, mode);
-}
-
 static PyObject *
 pool_startup(PyObject *op_self, PyObject *unused)
 {
@@ -832,7 +826,7 @@ pool_startup(PyObject *op_self, PyObject *unused)
         self->loop = running;
     else
         Py_DECREF(running);
-    Op *op = new_op(self, OP_ACQUIRE, RES_NONE);
+    Op *op = op_new(self->st, self, OP_ACQUIRE, RES_NONE);
     if (op == NULL)
         return NULL;
     if (self->started) {
@@ -852,59 +846,46 @@ pool_startup(PyObject *op_self, PyObject *unused)
     return (PyObject *)op;
 }
 
+/* A request the pool serves (see request.c). */
+static request
+on_pool(PyObject *self, int kind, int mode)
+{
+    request r = {.pool = (PoolObject *)self, .conn = NULL, .kind = kind, .mode = mode,
+                 .params = Py_None, .timeout = Py_None, .prepared = 1, .default_timeout = 1};
+    return r;
+}
+
 /* execute() and fetch_row(): one statement on a pooled connection. */
 static PyObject *
-pool_query(PoolObject *self, PyObject *args, PyObject *kwds, int mode, const char *fmt)
+pool_query(PyObject *self, PyObject *args, PyObject *kwds, int mode, const char *fmt)
 {
-    static char *kwlist[] = {"querystring", "parameters", "timeout", "prepared", NULL};
-    PyObject *sql, *params = Py_None, *timeout = Py_None;
-    int prepared = 1;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, fmt, kwlist, &sql, &params, &timeout,
-                                     &prepared))
+    request r = on_pool(self, OP_QUERY, mode);
+    if (request_parse(&r, args, kwds, fmt) < 0)
         return NULL;
-    if (self->started && pool_check_loop(self) < 0)
-        return NULL; /* nothing could await the failure there */
-    Op *op = new_op(self, OP_QUERY, mode);
-    if (op == NULL)
-        return NULL;
-    op->unnamed = !prepared;
-    if (pool_check_usable(self) < 0 || op_set_timeout(op, timeout, 1) < 0 ||
-        op_bind_query(op, sql, params) < 0 || op_arm_timeout(op) < 0)
-        return op_failed_awaitable(op);
-    pool_acquire(self, op);
-    return (PyObject *)op;
+    return request_run(&r);
 }
 
 static PyObject *
 pool_execute(PyObject *self, PyObject *args, PyObject *kwds)
 {
-    return pool_query((PoolObject *)self, args, kwds, RES_QUERY, "O|OOp:execute");
+    return pool_query(self, args, kwds, RES_QUERY, "O|OOp:execute");
 }
 
 static PyObject *
 pool_fetch_row(PyObject *self, PyObject *args, PyObject *kwds)
 {
-    return pool_query((PoolObject *)self, args, kwds, RES_ROW, "O|OOp:fetch_row");
+    return pool_query(self, args, kwds, RES_ROW, "O|OOp:fetch_row");
 }
 
 static PyObject *
-pool_connection(PyObject *op_self, PyObject *args, PyObject *kwds)
+pool_connection(PyObject *self, PyObject *args, PyObject *kwds)
 {
-    PoolObject *self = (PoolObject *)op_self;
     static char *kwlist[] = {"timeout", NULL};
-    PyObject *timeout = Py_None;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|O:connection", kwlist, &timeout))
+    request r = on_pool(self, OP_ACQUIRE, RES_CONNECTION);
+    r.default_timeout = 0; /* timeout=None: wait without a limit */
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|O:connection", kwlist, &r.timeout))
         return NULL;
-    if (self->started && pool_check_loop(self) < 0)
-        return NULL;
-    Op *op = new_op(self, OP_ACQUIRE, RES_CONNECTION);
-    if (op == NULL)
-        return NULL;
-    if (pool_check_usable(self) < 0 || op_set_timeout(op, timeout, 0) < 0 ||
-        op_arm_timeout(op) < 0)
-        return op_failed_awaitable(op);
-    pool_acquire(self, op);
-    return (PyObject *)op;
+    return request_run(&r);
 }
 
 /* Close idle connections now, the others when they come back; fail
@@ -917,7 +898,7 @@ pool_close(PyObject *op_self, PyObject *args, PyObject *kwds)
     if (!PyArg_ParseTupleAndKeywords(args, kwds, "|O:close", kwlist, &timeout))
         return NULL;
     PoolObject *self = (PoolObject *)op_self;
-    Op *op = new_op(self, OP_ACQUIRE, RES_NONE);
+    Op *op = op_new(self->st, self, OP_ACQUIRE, RES_NONE);
     if (op == NULL)
         return NULL;
     if (!self->closed) {

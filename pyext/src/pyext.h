@@ -349,9 +349,31 @@ void op_stop_timer(Op *op);
 /* connection.c */
 PyObject *connection_new(module_state *st, PoolObject *pool, RawConn *rc);
 
+/* The RawConn of a Connection still usable, or NULL with an exception
+ * (borrowed). */
+RawConn *connection_raw(PyObject *self);
 /* The driver connection of a Connection still usable, or NULL with an
  * exception (borrowed). */
 pgd_conn *connection_pgd(PyObject *self);
+
+/* request.c: a call that runs something, built the same way whether the
+ * pool or a Connection it lent serves it. */
+typedef struct request {
+    PoolObject *pool;
+    PyObject *conn;      /* the Connection serving the call, or NULL: the pool */
+    int kind, mode;      /* OP_*, RES_* */
+    PyObject *sql;       /* querystring, pipeline's queries, or a COPY step's argument */
+    PyObject *params;    /* parameters (execute_many: the rows), or Py_None */
+    PyObject *timeout;   /* timeout= as passed; NULL: the call has none */
+    int prepared;        /* prepared= */
+    int default_timeout; /* timeout=None means the pool's command_timeout */
+} request;
+/* querystring, parameters=None, timeout=None, prepared=True into r (its
+ * target and kind are the caller's); -1 + exception. */
+int request_parse(request *r, PyObject *args, PyObject *kwds, const char *fmt);
+/* Check the loop (raises), then build and bind the Op and hand it to its
+ * target; the Op is the awaitable, failed already when the call was wrong. */
+PyObject *request_run(const request *r);
 
 /* copy.c */
 int copyop_start(RawConn *rc, Op *op);       /* a pgd status, as the send calls */
