@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import inspect
 from types import TracebackType
-from typing import Any, Callable, Literal, Mapping, Sequence
+from typing import Any, Callable, Literal, Mapping, ParamSpec, Sequence, TypeVar
 
 from psqlpy import _psqlpy
 from psqlpy._config013 import PoolConfig, build_config
@@ -45,6 +46,9 @@ __all__ = ["ConnectionPool", "ConnectionPoolStatus", "ConnectionPoolBuilder",
            "connect_pool", "connect"]
 
 _CORE_CAPACITY = 1024
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
 
 
 class ConnectionPoolStatus(dict[str, int]):
@@ -319,48 +323,24 @@ def _raw_of(conn: Connection) -> _psqlpy.Connection:
     return raw
 
 
-def connect_pool(
-    dsn: str | None = None,
-    username: str | None = None,
-    password: str | None = None,
-    host: str | None = None,
-    hosts: Sequence[str] | None = None,
-    port: int | None = None,
-    ports: Sequence[int] | None = None,
-    db_name: str | None = None,
-    target_session_attrs: TargetSessionAttrs | None = None,
-    options: str | None = None,
-    application_name: str | None = None,
-    connect_timeout_sec: int | None = None,
-    connect_timeout_nanosec: int | None = None,
-    tcp_user_timeout_sec: int | None = None,
-    tcp_user_timeout_nanosec: int | None = None,
-    keepalives: bool | None = None,
-    keepalives_idle_sec: int | None = None,
-    keepalives_idle_nanosec: int | None = None,
-    keepalives_interval_sec: int | None = None,
-    keepalives_interval_nanosec: int | None = None,
-    keepalives_retries: int | None = None,
-    load_balance_hosts: LoadBalanceHosts | None = None,
-    max_db_pool_size: int | None = None,
-    conn_recycling_method: ConnRecyclingMethod | None = None,
-    ssl_mode: SslMode | None = None,
-    ca_file: str | None = None,
-) -> ConnectionPool:
+def _takes_arguments_of(
+    target: Callable[_P, object],
+) -> Callable[[Callable[..., _R]], Callable[_P, _R]]:
+    """Give the decorated function ``target``'s parameters: type checkers
+    see them through the ParamSpec, ``inspect.signature()`` through
+    ``__signature__``; a keyword added to ``target`` reaches it unchanged."""
+    def apply(fn: Callable[..., _R]) -> Callable[_P, _R]:
+        sig = inspect.signature(target)
+        fn.__signature__ = sig.replace(  # type: ignore[attr-defined]
+            return_annotation=inspect.signature(fn).return_annotation)
+        return fn
+    return apply
+
+
+@_takes_arguments_of(ConnectionPool)
+def connect_pool(*args: Any, **kwargs: Any) -> ConnectionPool:
     """``ConnectionPool(...)`` with the same arguments."""
-    return ConnectionPool(
-        dsn=dsn, username=username, password=password, host=host, hosts=hosts, port=port,
-        ports=ports, db_name=db_name, target_session_attrs=target_session_attrs,
-        options=options, application_name=application_name,
-        connect_timeout_sec=connect_timeout_sec, connect_timeout_nanosec=connect_timeout_nanosec,
-        tcp_user_timeout_sec=tcp_user_timeout_sec,
-        tcp_user_timeout_nanosec=tcp_user_timeout_nanosec, keepalives=keepalives,
-        keepalives_idle_sec=keepalives_idle_sec, keepalives_idle_nanosec=keepalives_idle_nanosec,
-        keepalives_interval_sec=keepalives_interval_sec,
-        keepalives_interval_nanosec=keepalives_interval_nanosec,
-        keepalives_retries=keepalives_retries, load_balance_hosts=load_balance_hosts,
-        ssl_mode=ssl_mode, ca_file=ca_file,
-        max_db_pool_size=max_db_pool_size, conn_recycling_method=conn_recycling_method)
+    return ConnectionPool(*args, **kwargs)
 
 
 async def connect(

@@ -290,6 +290,20 @@ def test_dsn_parsing():
 # ---------------------------------------------------------------------------
 # connect_pool, the builder, connect()
 
+async def test_connect_pool_takes_every_argument_of_connection_pool(dsn):
+    """connect_pool() is ConnectionPool(...) with the same arguments, the
+    session ones included."""
+    import inspect
+    assert inspect.signature(connect_pool).parameters == \
+        inspect.signature(ConnectionPool).parameters
+    pool = connect_pool(dsn=dsn, server_settings={"work_mem": "3456kB"})
+    try:
+        async with pool.acquire() as conn:
+            assert await setting(conn, "work_mem") == "3456kB"
+    finally:
+        pool.close()
+
+
 async def test_connect_pool_and_recycling(dsn):
     pool = connect_pool(dsn=dsn, max_db_pool_size=2,
                         conn_recycling_method=ConnRecyclingMethod.Clean)
