@@ -5,6 +5,8 @@ Fixtures:
              throwaway cluster started for this session and removed after it.
   dsn_parts  (session) the same server as PSQLPool keyword arguments:
              {"host", "port", "username", "password", "db_name"}.
+  cluster    (module) a throwaway cluster of the test module's own, whatever
+             PSQLPY_TEST_DSN says: tests may stop, restart or signal it.
 
 Event loop: pytest-asyncio runs async tests and fixtures (asyncio_mode =
 auto, see pyproject.toml).  The loop is the default asyncio loop, or uvloop
@@ -82,3 +84,11 @@ def dsn():
 def dsn_parts(dsn: str) -> dict:
     """The DSN as PSQLPool(username=, password=, host=, port=, db_name=) kwargs."""
     return pgcluster.dsn_parts(dsn)
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    """A throwaway cluster of this test module's own (stopped and deleted
+    after it), whatever PSQLPY_TEST_DSN says."""
+    with pgcluster.PgCluster() as c:
+        yield c

@@ -36,16 +36,6 @@ def report(name: str, loop_name: str, **figures: Any) -> None:
     print(f"\n[faults] {name} loop={loop_name} {items}", flush=True)
 
 
-@pytest.fixture(scope="module")
-def cluster():
-    c = pgcluster.PgCluster()
-    c.start()
-    try:
-        yield c
-    finally:
-        c.stop()
-
-
 def app_dsn(cluster: pgcluster.PgCluster, app: str = APP, **extra: Any) -> str:
     q = "&".join([f"application_name={app}"] + [f"{k}={v}" for k, v in extra.items()])
     return f"{cluster.dsn}?{q}"

@@ -39,13 +39,6 @@ def listening(port: int) -> bool:
         return s.connect_ex(("127.0.0.1", port)) == 0
 
 
-@pytest.fixture(scope="module")
-def cluster():
-    """A cluster of the harness's own, whatever PSQLPY_TEST_DSN says."""
-    with pgcluster.PgCluster() as c:
-        yield c
-
-
 def test_dsn_connects_with_its_password(cluster):
     r = psql(cluster.dsn, "select current_user, inet_server_addr(), "
                           "current_setting('server_encoding')")

@@ -312,16 +312,6 @@ async def test_psqlpool_listener(dsn: str) -> None:
 
 # ---- connection loss: a private cluster this test may restart ---------------------
 
-@pytest.fixture(scope="module")
-def cluster():
-    c = pgcluster.PgCluster()
-    c.start()
-    try:
-        yield c
-    finally:
-        c.stop()
-
-
 async def notify_retrying(pool: ConnectionPool, channel: str, payload: str) -> None:
     """Send one notification, retrying while the server comes back."""
     deadline = time.monotonic() + GUARD
