@@ -114,8 +114,12 @@ async def test_resize_up_lets_a_waiter_in_and_down_closes_the_surplus(dsn, obser
     async with _pool(dsn, app, max_db_pool_size=1) as pool:
         held = await pool.connection()
         waiter = asyncio.ensure_future(pool.connection())
-        await asyncio.sleep(0.1)
-        assert not waiter.done() and pool.status()["waiting"] == 1
+
+        async def waiting():
+            return pool.status()["waiting"] == 1
+
+        await _until(waiting, "the waiter")
+        assert not waiter.done()
         pool.resize(3)
         second = await asyncio.wait_for(waiter, 10)
         third = await pool.connection()

@@ -256,7 +256,13 @@ async def test_query_hooks_add_remove_and_a_raising_hook(dsn, caplog):
         assert len(a) == 1
         pool.remove_query_hook(b.append)
         await pool.execute("SELECT 3")
-        await asyncio.sleep(0.05)
+        # events arrive in order: once a later statement's event is in, the
+        # removed hook has had its chance at "SELECT 3"
+        marker: list[QueryEvent] = []
+        pool.add_query_hook(marker.append)
+        await pool.execute("SELECT 4")
+        await _until(lambda: len(marker) == 1, "the marker event")
+        pool.remove_query_hook(marker.append)
         assert len(b) == 2
         with pytest.raises(ValueError):
             pool.remove_query_hook(b.append)
@@ -277,9 +283,9 @@ async def test_internal_steps_are_not_reported(dsn):
         await conn.execute("BEGIN")
         conn.close()  # rolled back by the pool
         await pool.execute("SELECT 1")
-        await _until(lambda: len(events) >= 2, "two events")
-        await asyncio.sleep(0.05)
-        assert [e.sql for e in events] == ["BEGIN", "SELECT 1"]
+        await pool.execute("SELECT 'marker'")
+        await _until(lambda: len(events) >= 3, "the marker event")
+        assert [e.sql for e in events] == ["BEGIN", "SELECT 1", "SELECT 'marker'"]
 
 
 # ---- the psqlpy 0.13 ConnectionPool ------------------------------------------
