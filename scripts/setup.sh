@@ -69,4 +69,11 @@ else
     "$VPY" -c 'import psqlpy'
     echo "$sum" >"$stamp"
 fi
+
+# ---- a PostgreSQL with pgvector, for tests/py/test_pgvector.py -----------------------
+# Debian 12 has no pgvector for PostgreSQL 15: the server binaries come from
+# PyPI's pgserver wheel, unpacked once (tests/py/pgvector_server.py).
+if [[ ",$EXTRAS," == *,test,* ]]; then
+    say "pgvector server in $("$VPY" tests/py/pgvector_server.py --fetch 2>/dev/null)"
+fi
 say "ok"

@@ -210,7 +210,7 @@ class PgCluster:
                  dbname: str = "postgres", password: Optional[str] = None,
                  port: Optional[int] = None, stop_at_exit: bool = True,
                  settings: Optional[Dict[str, str]] = None,
-                 replication: bool = False) -> None:
+                 replication: bool = False, bindir: Optional[str] = None) -> None:
         self.directory = os.path.abspath(directory) if directory else None
         self.user = user
         self.dbname = dbname
@@ -219,7 +219,7 @@ class PgCluster:
         self.stop_at_exit = stop_at_exit
         self.settings = dict(SPEED_SETTINGS, **(REPLICATION_SETTINGS if replication else {}),
                              **(settings or {}))
-        self.bindir: Optional[str] = None
+        self.bindir: Optional[str] = bindir   # None: find_bindir() at start()
         self.os_user: Optional[str] = None   # account the server runs as
         self.running = False
 
@@ -279,7 +279,7 @@ class PgCluster:
         """Create and start the cluster; returns the DSN."""
         if self.running:
             return self.dsn
-        self.bindir = find_bindir()
+        self.bindir = self.bindir or find_bindir()
         svc = _service_user()
         self.os_user = svc.pw_name if svc else None
         if self.directory is None:
