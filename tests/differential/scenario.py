@@ -200,6 +200,10 @@ class Scenario:
         ("char", "SELECT 'x'::\"char\" AS v"),
         ("oid", "SELECT 26::oid AS v"),
         ("money", "SELECT 12.34::money AS v"),
+        ("money-negative", "SELECT (-0.05)::money AS v"),
+        ("money-extremes", "SELECT '92233720368547758.07'::money AS v,"
+                           " '-92233720368547758.08'::money AS w, NULL::money AS n"),
+        ("money[]", "SELECT ARRAY[[1.5::money], [(-2)::money]] AS v"),
         ("null", "SELECT NULL::int4 AS v, NULL::text AS w"),
     )
 
