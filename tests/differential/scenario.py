@@ -272,7 +272,8 @@ class Scenario:
         for name, lit in [("uuid", "'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'::uuid"),
                           ("jsonb", "'{\"a\": 1}'::jsonb"),
                           ("inet", "'10.0.0.1'::inet"), ("macaddr", "'08:00:2b:01:02:03'::macaddr"),
-                          ("timestamptz", "'2024-01-02 03:04:05+00'::timestamptz")]:
+                          ("timestamptz", "'2024-01-02 03:04:05+00'::timestamptz"),
+                          ("money", "'12.34'::money")]:
             # (no geometry, no array: 0.13.1 panics (a Rust panic, the
             # connection lost) sending a tuple or list back)
             async def roundtrip(lit=lit):
