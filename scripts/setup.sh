@@ -5,7 +5,9 @@
 #      geometry plugin's tests (codecs/examples/postgis);
 #   2. a private jemalloc build for the extension (scripts/build-jemalloc.sh);
 #   3. a virtual environment in .venv with psqlpy installed from this tree
-#      (`pip install .[test,docs]`, a real wheel build, not an editable install).
+#      (`pip install .[test,docs]`, a real wheel build, not an editable install);
+#   4. with the test extra, the packages written for psqlpy 0.13 that the
+#      tests run on ours (tests/py/requirements-thirdparty.txt, --no-deps).
 # Idempotent and non-interactive; a second run with nothing changed only
 # checks and returns.  The wheel is rebuilt when any of its inputs changed.
 #
@@ -68,6 +70,22 @@ else
         "$VPY" -m pip install -q --progress-bar off "$target" </dev/null
     "$VPY" -c 'import psqlpy'
     echo "$sum" >"$stamp"
+fi
+
+# ---- packages written for psqlpy 0.13 ------------------------------------------------
+# Their metadata asks for the Rust psqlpy, which must not replace ours:
+# they go in without dependencies (theirs are in the test extra).  A later
+# rebuild of ours makes pip report that requirement as a conflict; expected.
+if [[ ",$EXTRAS," == *",test,"* ]]; then
+    req=tests/py/requirements-thirdparty.txt
+    tstamp=$VENV/.psqlpy-thirdparty-stamp
+    tsum=$(sha256sum "$req" | cut -d' ' -f1)
+    if [[ "$(cat "$tstamp" 2>/dev/null)" != "$tsum" ]]; then
+        say "installing the psqlpy 0.13 packages of $req (pip install --no-deps)"
+        rm -f "$tstamp"
+        "$VPY" -m pip install -q --progress-bar off --no-deps -r "$req" </dev/null
+        echo "$tsum" >"$tstamp"
+    fi
 fi
 
 # ---- a PostgreSQL with pgvector, for tests/py/test_pgvector.py -----------------------

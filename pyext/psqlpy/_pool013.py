@@ -324,14 +324,19 @@ def _raw_of(conn: Connection) -> _psqlpy.Connection:
 
 
 def _takes_arguments_of(
-    target: Callable[_P, object],
+    target: Callable[_P, object], without: tuple[str, ...] = (),
 ) -> Callable[[Callable[..., _R]], Callable[_P, _R]]:
     """Give the decorated function ``target``'s parameters: type checkers
     see them through the ParamSpec, ``inspect.signature()`` through
-    ``__signature__``; a keyword added to ``target`` reaches it unchanged."""
+    ``__signature__``; a keyword added to ``target`` reaches it unchanged.
+
+    ``without`` leaves parameters out of ``__signature__`` (the function
+    binds its arguments to it, so passing one of them is a TypeError); a
+    ParamSpec cannot drop a parameter, so type checkers still see them."""
     def apply(fn: Callable[..., _R]) -> Callable[_P, _R]:
         sig = inspect.signature(target)
         fn.__signature__ = sig.replace(  # type: ignore[attr-defined]
+            parameters=[p for p in sig.parameters.values() if p.name not in without],
             return_annotation=inspect.signature(fn).return_annotation)
         return fn
     return apply
@@ -343,55 +348,29 @@ def connect_pool(*args: Any, **kwargs: Any) -> ConnectionPool:
     return ConnectionPool(*args, **kwargs)
 
 
-async def connect(
-    dsn: str | None = None,
-    username: str | None = None,
-    password: str | None = None,
-    host: str | None = None,
-    hosts: Sequence[str] | None = None,
-    port: int | None = None,
-    ports: Sequence[int] | None = None,
-    db_name: str | None = None,
-    target_session_attrs: TargetSessionAttrs | None = None,
-    options: str | None = None,
-    application_name: str | None = None,
-    connect_timeout_sec: int | None = None,
-    connect_timeout_nanosec: int | None = None,
-    tcp_user_timeout_sec: int | None = None,
-    tcp_user_timeout_nanosec: int | None = None,
-    keepalives: bool | None = None,
-    keepalives_idle_sec: int | None = None,
-    keepalives_idle_nanosec: int | None = None,
-    keepalives_interval_sec: int | None = None,
-    keepalives_interval_nanosec: int | None = None,
-    keepalives_retries: int | None = None,
-    load_balance_hosts: LoadBalanceHosts | None = None,
-    ssl_mode: SslMode | None = None,
-    ca_file: str | None = None,
-) -> Connection:
+# ConnectionPool's parameters that size and recycle a pool: meaningless for
+# connect()'s one connection, and absent from psqlpy 0.13's connect().
+_POOL_ONLY = ("max_db_pool_size", "conn_recycling_method")
+
+
+@_takes_arguments_of(ConnectionPool, without=_POOL_ONLY)
+async def connect(*args: Any, **kwargs: Any) -> Connection:
     """One connection of its own: a ConnectionPool of one connection that
     closes when the connection is closed.  Takes the arguments of
-    ConnectionPool except the pool's own (``max_db_pool_size``,
-    ``conn_recycling_method``)."""
-    pool = ConnectionPool(
-        dsn=dsn, username=username, password=password, host=host, hosts=hosts, port=port,
-        ports=ports, db_name=db_name, target_session_attrs=target_session_attrs,
-        options=options, application_name=application_name,
-        connect_timeout_sec=connect_timeout_sec, connect_timeout_nanosec=connect_timeout_nanosec,
-        tcp_user_timeout_sec=tcp_user_timeout_sec,
-        tcp_user_timeout_nanosec=tcp_user_timeout_nanosec, keepalives=keepalives,
-        keepalives_idle_sec=keepalives_idle_sec, keepalives_idle_nanosec=keepalives_idle_nanosec,
-        keepalives_interval_sec=keepalives_interval_sec,
-        keepalives_interval_nanosec=keepalives_interval_nanosec,
-        keepalives_retries=keepalives_retries, load_balance_hosts=load_balance_hosts,
-        ssl_mode=ssl_mode, ca_file=ca_file,
-        max_db_pool_size=1)
+    ConnectionPool (positionally in their order, as psqlpy 0.13's
+    ``connect()``) except the pool's own, ``max_db_pool_size`` and
+    ``conn_recycling_method`` (a TypeError)."""
+    bound = _CONNECT_SIGNATURE.bind(*args, **kwargs)
+    pool = ConnectionPool(**bound.arguments, max_db_pool_size=1)
     pool._standalone = True
     try:
         return await pool.connection()
     except BaseException:
         pool.close()
         raise
+
+
+_CONNECT_SIGNATURE = inspect.signature(connect)
 
 
 class ConnectionPoolBuilder:

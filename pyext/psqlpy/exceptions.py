@@ -347,13 +347,19 @@ _both_cache: dict[tuple[type[BaseException], type[BaseException]], type[Error]] 
 
 
 def _both(api013: type[Error], other: type[BaseException]) -> type[Error]:
-    """The class that is both ``api013`` and ``other`` (made once, cached)."""
+    """The class that is both ``api013`` and ``other`` (made once, cached).
+
+    ``other`` comes first among the bases, so the SQLSTATE class precedes
+    the 0.13 class's InterfaceError in the MRO: code that maps a driver's
+    exception by the first known class name in its MRO (SQLAlchemy's
+    DBAPIError.instance does, through psqlpy-sqlalchemy) sees an
+    IntegrityError, not an InterfaceError."""
     if issubclass(other, api013):
         return _cast_error(other)
     key = (api013, other)
     cls = _both_cache.get(key)
     if cls is None:
-        cls = type(api013.__name__, (api013, other), {
+        cls = type(api013.__name__, (other, api013), {
             "__module__": __name__,
             "__qualname__": f"{api013.__name__}[{other.__name__}]",
             "__doc__": f"{api013.__name__} that is also a {other.__name__}.",

@@ -330,7 +330,8 @@ h_release(void *h, pgd_obj *o)
     Py_XDECREF((PyObject *)o);
 }
 
-/* The builders every table shares; each adds make_str, make_uuid, make_call. */
+/* The builders every table shares; each adds make_decimal, make_str,
+ * make_uuid, make_call. */
 #define HOST_COMMON \
     .size = sizeof(pgd_host), \
     .abi_minor = PGD_CODEC_ABI_MINOR, \
@@ -341,7 +342,6 @@ h_release(void *h, pgd_obj *o)
     .make_int = h_int, \
     .make_float = h_float, \
     .make_bytes = h_bytes, \
-    .make_decimal = h_decimal, \
     .make_json = h_json, \
     .make_date = h_date, \
     .make_time = h_time, \
@@ -355,6 +355,7 @@ h_release(void *h, pgd_obj *o)
 
 const pgd_host psqlpy_host = {
     HOST_COMMON
+    .make_decimal = h_decimal,
     .make_str = h_str,
     .make_uuid = h_uuid,
     .make_call = h_call,
@@ -363,7 +364,7 @@ const pgd_host psqlpy_host = {
 /*
  * The psqlpy 0.13 decoding profile (PSQLPY_PROFILE_013): what the
  * ConnectionPool side of the package hands out decodes a few types as
- * psqlpy 0.13 does.  It is the table above with three builders swapped:
+ * psqlpy 0.13 does.  It is the table above with some builders swapped:
  *
  *   uuid                str ("a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11")
  *   inet without mask   ipaddress.ip_address (IPv4Address/IPv6Address);
@@ -376,6 +377,9 @@ const pgd_host psqlpy_host = {
  *   macaddr, macaddr8   upper-case str ("08:00:2B:01:02:03"), through a
  *                       third table whose make_str upper-cases ASCII, picked
  *                       for those columns (and their arrays) only
+ *   money               int, in cents (12.34 -> 1234), through a fourth
+ *                       table whose make_decimal turns the money codec's
+ *                       "-123.45" into -12345, picked for money and money[]
  *
  * Everything else (cidr, polygon, ranges, ...) decodes as in the default
  * profile.  psqlpy_host_for() picks the table once per result column.
@@ -384,6 +388,8 @@ const pgd_host psqlpy_host = {
 #define OID_MACADDR8 774
 #define OID_MACADDR_ARRAY 1040
 #define OID_MACADDR8_ARRAY 775
+#define OID_MONEY 790
+#define OID_MONEY_ARRAY 791
 
 static pgd_obj *
 h013_uuid(void *h, const uint8_t b[16])
@@ -446,8 +452,32 @@ h013_upper_str(void *h, const char *p, size_t n)
     return OBJ(u);
 }
 
+/* money columns of the 0.13 profile: the money codec gives its value as
+ * decimal text with exactly two fraction digits ("-123.45"); this makes the
+ * int of cents.  Other text (none today) stays a Decimal. */
+static pgd_obj *
+h013_money_cents(void *h, const char *p, size_t n)
+{
+    char digits[32];
+    size_t k = 0;
+    if (n < 4 || n >= sizeof digits || p[n - 3] != '.')
+        return h_decimal(h, p, n);
+    for (size_t i = 0; i < n; i++)
+        if (i != n - 3)
+            digits[k++] = p[i];
+    digits[k] = '\0';
+    char *end = NULL;
+    PyObject *v = PyLong_FromString(digits, &end, 10);
+    if (v != NULL && *end != '\0') {
+        Py_DECREF(v);
+        return h_decimal(h, p, n);
+    }
+    return OBJ(v);
+}
+
 static const pgd_host psqlpy_host013 = {
     HOST_COMMON
+    .make_decimal = h_decimal,
     .make_str = h_str,
     .make_uuid = h013_uuid,
     .make_call = h013_call,
@@ -457,7 +487,16 @@ static const pgd_host psqlpy_host013 = {
  * server's lower-case text with make_str, which this table upper-cases. */
 static const pgd_host psqlpy_host013_mac = {
     HOST_COMMON
+    .make_decimal = h_decimal,
     .make_str = h013_upper_str,
+    .make_uuid = h013_uuid,
+    .make_call = h013_call,
+};
+
+static const pgd_host psqlpy_host013_money = {
+    HOST_COMMON
+    .make_decimal = h013_money_cents,
+    .make_str = h_str,
     .make_uuid = h013_uuid,
     .make_call = h013_call,
 };
@@ -473,6 +512,9 @@ psqlpy_host_for(int profile, uint32_t coltype)
     case OID_MACADDR_ARRAY:
     case OID_MACADDR8_ARRAY:
         return &psqlpy_host013_mac;
+    case OID_MONEY:
+    case OID_MONEY_ARRAY:
+        return &psqlpy_host013_money;
     default:
         return &psqlpy_host013;
     }

@@ -200,6 +200,10 @@ class Scenario:
         ("char", "SELECT 'x'::\"char\" AS v"),
         ("oid", "SELECT 26::oid AS v"),
         ("money", "SELECT 12.34::money AS v"),
+        ("money-negative", "SELECT (-0.05)::money AS v"),
+        ("money-extremes", "SELECT '92233720368547758.07'::money AS v,"
+                           " '-92233720368547758.08'::money AS w, NULL::money AS n"),
+        ("money[]", "SELECT ARRAY[[1.5::money], [(-2)::money]] AS v"),
         ("null", "SELECT NULL::int4 AS v, NULL::text AS w"),
     )
 
@@ -268,7 +272,8 @@ class Scenario:
         for name, lit in [("uuid", "'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'::uuid"),
                           ("jsonb", "'{\"a\": 1}'::jsonb"),
                           ("inet", "'10.0.0.1'::inet"), ("macaddr", "'08:00:2b:01:02:03'::macaddr"),
-                          ("timestamptz", "'2024-01-02 03:04:05+00'::timestamptz")]:
+                          ("timestamptz", "'2024-01-02 03:04:05+00'::timestamptz"),
+                          ("money", "'12.34'::money")]:
             # (no geometry, no array: 0.13.1 panics (a Rust panic, the
             # connection lost) sending a tuple or list back)
             async def roundtrip(lit=lit):

@@ -126,6 +126,26 @@ async def test_server_errors_carry_both_identities(conn):
         await conn.execute("SELECT $1::int", ["not an int"])
 
 
+async def test_sqlstate_class_precedes_interface_error_in_the_mro(conn):
+    """A wrapper that maps a driver's exception by the first class name of
+    its MRO it knows (SQLAlchemy's DBAPIError.instance, reached through
+    psqlpy-sqlalchemy) finds the SQLSTATE class, not the InterfaceError the
+    0.13 classes derive from."""
+    def names(e: BaseException) -> list[str]:
+        return [c.__name__ for c in type(e).__mro__]
+
+    with pytest.raises(exceptions.ConnectionExecuteError) as ei:
+        await conn.execute("SELECT 1/0")
+    assert names(ei.value).index("DataError") < names(ei.value).index("InterfaceError")
+    tx = conn.transaction()
+    await tx.begin()
+    with pytest.raises(exceptions.TransactionExecuteError) as ei:
+        await tx.execute("SELECT * FROM no_such_table_013")
+    await tx.rollback()
+    assert isinstance(ei.value, exceptions.ProgrammingError)
+    assert names(ei.value).index("ProgrammingError") < names(ei.value).index("InterfaceError")
+
+
 async def test_close_and_use_after_close(pool, conn):
     assert conn.conn_dbname and conn.user and conn.hosts and conn.ports
     assert not conn.is_closed()

@@ -304,6 +304,36 @@ async def test_connect_pool_takes_every_argument_of_connection_pool(dsn):
         pool.close()
 
 
+async def test_connect_takes_the_arguments_of_connection_pool_but_the_pools_own(dsn):
+    """connect() takes ConnectionPool's arguments, in their order (psqlpy
+    0.13's positional order: ssl_mode right after load_balance_hosts), the
+    session ones included; the two that size and recycle a pool are refused."""
+    import inspect
+    pools = [p for p in inspect.signature(ConnectionPool).parameters.values()
+             if p.name not in ("max_db_pool_size", "conn_recycling_method")]
+    params = list(inspect.signature(connect).parameters.values())
+    assert params == pools
+    names = [p.name for p in params]
+    assert names.index("ssl_mode") == names.index("load_balance_hosts") + 1
+    seen: list[str] = []
+    conn = await connect(dsn, server_settings={"work_mem": "4321kB"},
+                         on_notice=lambda n: seen.append(n.message))
+    try:
+        assert await setting(conn, "work_mem") == "4321kB"
+        await conn.execute("DO $$ BEGIN RAISE NOTICE 'hello from connect'; END $$")
+        for _ in range(1000):            # the callback runs on the loop after the reading
+            if seen:
+                break
+            await asyncio.sleep(0.01)
+        assert seen == ["hello from connect"]
+    finally:
+        conn.close()
+    for pools_own in ({"max_db_pool_size": 3},
+                      {"conn_recycling_method": ConnRecyclingMethod.Fast}):
+        with pytest.raises(TypeError, match=next(iter(pools_own))):
+            await connect(dsn=dsn, **pools_own)
+
+
 async def test_connect_pool_and_recycling(dsn):
     pool = connect_pool(dsn=dsn, max_db_pool_size=2,
                         conn_recycling_method=ConnRecyclingMethod.Clean)

@@ -1,6 +1,6 @@
 """The psqlpy 0.13 decoding profile: what ConnectionPool, connect_pool(),
 connect() and ConnectionPoolBuilder hand out decodes uuid, inet, macaddr,
-macaddr8 and the geometric types as psqlpy 0.13.1 does (checked against
+macaddr8, money and the geometric types as psqlpy 0.13.1 does (checked against
 it on the same server), while PSQLPool keeps its own decoding.  The values
 the profile gives go back in as parameters (both directions)."""
 
@@ -63,6 +63,14 @@ CASES = [
     ("ARRAY['(1,2)'::point, '(3,4)']", [(1.0, 2.0), (3.0, 4.0)],
      [Point(1.0, 2.0), Point(3.0, 4.0)]),
     ("ARRAY['<(1,2),3>'::circle]", [((1.0, 2.0), 3.0)], [Circle(Point(1.0, 2.0), 3.0)]),
+    # money: an int of cents on 0.13 (int8 is money's own form), a Decimal on 0.2
+    ("12.34::money", 1234, Decimal("12.34")),
+    ("(-0.05)::money", -5, Decimal("-0.05")),
+    ("0::money", 0, Decimal("0.00")),
+    ("'92233720368547758.07'::money", 2**63 - 1, Decimal("92233720368547758.07")),
+    ("'-92233720368547758.08'::money", -(2**63), Decimal("-92233720368547758.08")),
+    ("ARRAY[[1.5::money], [NULL::money]]", [[150], [None]], [[Decimal("1.50")], [None]]),
+    ("NULL::money", None, None),
     # the same in both profiles
     ("'10.0.0.0/8'::cidr", ipaddress.IPv4Network("10.0.0.0/8"),
      ipaddress.IPv4Network("10.0.0.0/8")),
