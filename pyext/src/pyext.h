@@ -392,6 +392,11 @@ PyObject *record_colmap_new(PyObject *names);          /* new reference */
 PyObject *record_new(module_state *st, PyObject *colmap); /* values unset */
 void record_set(PyObject *rec, Py_ssize_t i, PyObject *v); /* steals v */
 void record_finish(PyObject *rec); /* every value set */
+
+/* dictrow.c: row dicts, copies of a template of the names, filled */
+int dictrow_template_ok(PyObject *template, PyObject *names);
+int dictrow_fill(PyObject *row, PyObject *names, PyObject **values, Py_ssize_t n,
+                 int in_place); /* steals values */
 extern PyType_Spec RecordSpec;
 
 /* params.c */

@@ -104,6 +104,8 @@ typedef struct rowplan {
     const pgd_host **hosts; /* NULL (the default profile), or per column */
     PyObject *template; /* ROW_DICT of several rows: the names mapped to
                            None, copied for each row (strong) or NULL */
+    PyObject **vals;    /* ROW_DICT: ncols slots for one row's values */
+    int in_place;       /* dictrow_fill may write the copies' entries */
     int shape, ncols;
 } rowplan;
 
@@ -111,6 +113,10 @@ static void
 plan_fini(rowplan *p)
 {
     Py_CLEAR(p->template);
+    if (p->vals != NULL) {
+        PyMem_Free(p->vals);
+        p->vals = NULL;
+    }
     if (p->hosts != NULL) {
         PyMem_Free((void *)p->hosts);
         p->hosts = NULL;
@@ -134,10 +140,19 @@ plan_init(rowplan *p, ResultObject *self, int shape, PyObject *custom_decoders)
     p->hosts = NULL;
     p->colmap = NULL;
     p->template = NULL;
+    p->vals = NULL;
+    p->in_place = 0;
     p->names = names_of(self);
     if (p->names == NULL)
         return -1;
     p->ncols = (int)PyTuple_GET_SIZE(p->names);
+    if (shape == ROW_DICT) {
+        p->vals = PyMem_Malloc(p->ncols > 0 ? (size_t)p->ncols * sizeof(PyObject *) : 1);
+        if (p->vals == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+    }
     if (shape == ROW_RECORD && (p->colmap = colmap_of(self)) == NULL)
         return -1;
     if (self->profile != PSQLPY_PROFILE_DEFAULT) {
@@ -212,28 +227,43 @@ plan_row(rowplan *p, int row)
 {
     int ncols = p->ncols;
     PyObject *out;
+    if (p->shape == ROW_DICT) {
+        /* the values first, then the dict in one go */
+        for (int c = 0; c < ncols; c++) {
+            PyObject *v = plan_cell(p, row, c);
+            if (v == NULL) {
+                while (c-- > 0)
+                    Py_DECREF(p->vals[c]);
+                return NULL;
+            }
+            p->vals[c] = v;
+        }
+        out = p->template ? PyDict_Copy(p->template) : PyDict_New();
+        if (out == NULL) {
+            for (int c = 0; c < ncols; c++)
+                Py_DECREF(p->vals[c]);
+            return NULL;
+        }
+        if (dictrow_fill(out, p->names, p->vals, ncols, p->in_place) < 0) {
+            Py_DECREF(out);
+            return NULL;
+        }
+        return out;
+    }
     if (p->shape == ROW_RECORD)
         out = record_new(p->self->st, p->colmap);
-    else if (p->shape == ROW_TUPLE)
-        out = PyTuple_New(ncols);
     else
-        out = p->template ? PyDict_Copy(p->template) : PyDict_New();
+        out = PyTuple_New(ncols);
     if (out == NULL)
         return NULL;
     for (int c = 0; c < ncols; c++) {
         PyObject *v = plan_cell(p, row, c);
         if (v == NULL)
             goto error;
-        if (p->shape == ROW_RECORD) {
+        if (p->shape == ROW_RECORD)
             record_set(out, c, v);
-        } else if (p->shape == ROW_TUPLE) {
+        else
             PyTuple_SET_ITEM(out, c, v);
-        } else {
-            int rc = PyDict_SetItem(out, PyTuple_GET_ITEM(p->names, c), v);
-            Py_DECREF(v);
-            if (rc < 0)
-                goto error;
-        }
     }
     if (p->shape == ROW_RECORD)
         record_finish(out);
@@ -274,6 +304,7 @@ plan_template(rowplan *p)
         }
     }
     p->template = t;
+    p->in_place = dictrow_template_ok(t, p->names);
     return 0;
 }
 
