@@ -410,6 +410,9 @@ typedef struct pyhost_ctx {
 } pyhost_ctx;
 /* Decode a cell into a new reference, raising ResultError on failure. */
 PyObject *psqlpy_get_cell(module_state *st, const pgd_result *r, int row, int col);
+/* pgd_result_get() through `cx` returned NULL for column col: raise the
+ * ResultError for it (and clear cx->err for the next cell); returns NULL. */
+PyObject *psqlpy_cell_error(const pgd_result *r, int col, pyhost_ctx *cx);
 /* Decoding profiles: the default one (PSQLPool), and psqlpy 0.13's
  * (ConnectionPool and connect()); see builders.c. */
 #define PSQLPY_PROFILE_DEFAULT 0

@@ -84,7 +84,9 @@ record_finish(PyObject *rec)
 {
     RecordObject *r = REC(rec);
     for (Py_ssize_t i = 0; i < Py_SIZE(r); i++) {
-        if (PyObject_GC_IsTracked(r->values[i])) {
+        PyObject *v = r->values[i];
+        /* the type's flag first: ints, strs, floats... are never tracked */
+        if (PyType_IS_GC(Py_TYPE(v)) && PyObject_GC_IsTracked(v)) {
             PyObject_GC_Track(rec);
             return;
         }

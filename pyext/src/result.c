@@ -101,7 +101,8 @@ typedef struct rowplan {
     PyObject *names;  /* borrowed */
     PyObject *colmap; /* borrowed; ROW_RECORD only */
     PyObject **dec;   /* NULL, or ncols entries: a decoder (strong) or NULL */
-    const pgd_host **hosts; /* NULL (the default profile), or per column */
+    const pgd_host **hosts; /* per column: the builder table of its profile */
+    pyhost_ctx cx;          /* the builders' context, for every cell */
     PyObject *template; /* ROW_DICT of several rows: the names mapped to
                            None, copied for each row (strong) or NULL */
     PyObject **vals;    /* ROW_DICT: ncols slots for one row's values */
@@ -150,32 +151,32 @@ plan_init(rowplan *p, ResultObject *self, int shape, PyObject *custom_decoders)
         p->vals = PyMem_Malloc(p->ncols > 0 ? (size_t)p->ncols * sizeof(PyObject *) : 1);
         if (p->vals == NULL) {
             PyErr_NoMemory();
-            return -1;
+            goto error;
         }
     }
     if (shape == ROW_RECORD && (p->colmap = colmap_of(self)) == NULL)
-        return -1;
-    if (self->profile != PSQLPY_PROFILE_DEFAULT) {
-        p->hosts = PyMem_Calloc(p->ncols > 0 ? (size_t)p->ncols : 1, sizeof(pgd_host *));
-        if (p->hosts == NULL) {
-            PyErr_NoMemory();
-            return -1;
-        }
-        for (int c = 0; c < p->ncols; c++)
-            p->hosts[c] = psqlpy_host_for(self->profile, pgd_result_coltype(self->res, c));
+        goto error;
+    p->cx.st = self->st;
+    p->cx.err[0] = 0;
+    p->hosts = PyMem_Calloc(p->ncols > 0 ? (size_t)p->ncols : 1, sizeof(pgd_host *));
+    if (p->hosts == NULL) {
+        PyErr_NoMemory();
+        goto error;
     }
+    for (int c = 0; c < p->ncols; c++)
+        p->hosts[c] = psqlpy_host_for(self->profile, pgd_result_coltype(self->res, c));
     if (custom_decoders == NULL || custom_decoders == Py_None)
         return 0;
     if (!PyMapping_Check(custom_decoders)) {
         PyErr_Format(PyExc_TypeError,
                      "custom_decoders must be a mapping of column names to callables, not %s",
                      Py_TYPE(custom_decoders)->tp_name);
-        return -1;
+        goto error;
     }
     p->dec = PyMem_Calloc(p->ncols > 0 ? (size_t)p->ncols : 1, sizeof(PyObject *));
     if (p->dec == NULL) {
         PyErr_NoMemory();
-        return -1;
+        goto error;
     }
     for (int c = 0; c < p->ncols; c++) {
         PyObject *f = PyObject_GetItem(custom_decoders, PyTuple_GET_ITEM(p->names, c));
@@ -205,9 +206,8 @@ static PyObject *
 plan_cell(rowplan *p, int row, int col)
 {
     if (p->dec == NULL || p->dec[col] == NULL) {
-        if (p->hosts != NULL)
-            return psqlpy_get_cell_with(p->self->st, p->self->res, row, col, p->hosts[col]);
-        return psqlpy_get_cell(p->self->st, p->self->res, row, col);
+        PyObject *v = (PyObject *)pgd_result_get(p->self->res, row, col, p->hosts[col], &p->cx);
+        return v != NULL ? v : psqlpy_cell_error(p->self->res, col, &p->cx);
     }
     const char *data;
     size_t len;

@@ -164,6 +164,27 @@ async def test_row_dicts_of_many_rows(pool):
     assert ref() is None
 
 
+async def test_a_cell_that_cannot_be_decoded_fails_its_call_only(pool):
+    """A value Python cannot hold (a date in year 10000), in the third row,
+    fails result(), result(as_tuple=True) and records() with a ResultError
+    naming its column; the rows before and after it still decode, and so
+    does the next call."""
+    res = await pool.execute(
+        "SELECT g AS i, CASE WHEN g = 3 THEN '10000-01-01'::date "
+        "ELSE '2000-01-01'::date END AS d, 't' || g AS t FROM generate_series(1, 4) AS g")
+    for call in (res.result, lambda: res.result(as_tuple=True), res.records, lambda: res[2]):
+        with pytest.raises(exc.ResultError, match='column "d"') as ei:
+            call()
+        assert "10000" in str(ei.value)
+    assert res[1] == {"i": 2, "d": dt.date(2000, 1, 1), "t": "t2"}
+    assert res[3] == {"i": 4, "d": dt.date(2000, 1, 1), "t": "t4"}
+    # the undecoded cell: days since 2000-01-01, 20 Gregorian cycles of 146,097
+    assert res.result(custom_decoders={"d": bytes})[2]["d"] == (20 * 146097).to_bytes(4, "big")
+    with pytest.raises(TypeError, match="custom_decoders must be a mapping"):
+        res.result(custom_decoders=5)
+    assert (await pool.execute("SELECT 1 AS one")).result() == [{"one": 1}]
+
+
 async def test_zero_columns_and_zero_rows(pool):
     res = await pool.execute("SELECT")
     assert len(res) == 1
