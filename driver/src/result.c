@@ -129,23 +129,19 @@ int pgd_result_isnull(const pgd_result *r, int row, int col)
     return PQgetisnull(r->res, row, col);
 }
 
-pgd_obj *pgd_result_get(const pgd_result *r, int row, int col, const pgd_host *host, void *h)
+/* One cell of a row and column known to be in the result. */
+static inline pgd_obj *decode_cell(const pgd_result *r, int row, int col, const pgd_host *host,
+                                   void *h)
 {
-    const pgd_colplan *cp;
+    const pgd_colplan *cp = &r->cols[col];
     const char *p;
     int n;
 
-    if (pgd_unlikely(row < 0 || row >= r->nrows || col < 0 || col >= r->ncols)) {
-        host->error(h, "cell (%d, %d) outside the result (%d rows, %d columns)", row, col,
-                    r->nrows, r->ncols);
-        return NULL;
-    }
     /* PQgetlength is 0 for SQL NULL: only an empty value needs the test */
     n = PQgetlength(r->res, row, col);
     if (n == 0 && PQgetisnull(r->res, row, col))
         return host->make_null(h);
     p = PQgetvalue(r->res, row, col);
-    cp = &r->cols[col];
     if (pgd_likely(cp->decode != NULL)) {
         pgd_cx cx = PGD_CX_FOR(&cp->cc, host, h);
 
@@ -157,6 +153,36 @@ pgd_obj *pgd_result_get(const pgd_result *r, int row, int col, const pgd_host *h
         return NULL;
     }
     return host->make_str(h, p, (size_t)n);
+}
+
+pgd_obj *pgd_result_get(const pgd_result *r, int row, int col, const pgd_host *host, void *h)
+{
+    if (pgd_unlikely(row < 0 || row >= r->nrows || col < 0 || col >= r->ncols)) {
+        host->error(h, "cell (%d, %d) outside the result (%d rows, %d columns)", row, col,
+                    r->nrows, r->ncols);
+        return NULL;
+    }
+    return decode_cell(r, row, col, host, h);
+}
+
+int pgd_result_get_row(const pgd_result *r, int row, const pgd_host *const *hosts, void *h,
+                       pgd_obj **out)
+{
+    int col;
+
+    if (pgd_unlikely(row < 0 || row >= r->nrows)) {
+        if (r->ncols > 0)
+            hosts[0]->error(h, "row %d outside the result (%d rows)", row, r->nrows);
+        return 0;
+    }
+    for (col = 0; col < r->ncols; col++) {
+        pgd_obj *o = decode_cell(r, row, col, hosts[col], h);
+
+        if (pgd_unlikely(!o))
+            break;
+        out[col] = o;
+    }
+    return col;
 }
 
 int pgd_result_raw(const pgd_result *r, int row, int col, const char **data, size_t *len)

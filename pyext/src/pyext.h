@@ -390,7 +390,7 @@ PyObject *singleresult_new(module_state *st, pgd_result *res); /* steals res */
  * built once per result and shared by its Records. */
 PyObject *record_colmap_new(PyObject *names);          /* new reference */
 PyObject *record_new(module_state *st, PyObject *colmap); /* values unset */
-void record_set(PyObject *rec, Py_ssize_t i, PyObject *v); /* steals v */
+PyObject **record_values(PyObject *rec); /* its value slots, to fill */
 void record_finish(PyObject *rec); /* every value set */
 
 /* dictrow.c: row dicts, copies of a template of the names, filled */

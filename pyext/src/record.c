@@ -58,7 +58,7 @@ record_colmap_new(PyObject *names)
 }
 
 /* A new Record of len(names) values, all NULL: the caller fills every
- * one with record_set(), then calls record_finish(), before the Record is
+ * slot of record_values(), then calls record_finish(), before the Record is
  * seen by anyone. */
 PyObject *
 record_new(module_state *st, PyObject *colmap)
@@ -93,11 +93,12 @@ record_finish(PyObject *rec)
     }
 }
 
-/* Steals v. */
-void
-record_set(PyObject *rec, Py_ssize_t i, PyObject *v)
+/* The new Record's value slots, to be filled (each takes a reference);
+ * slots still NULL when it is freed are skipped. */
+PyObject **
+record_values(PyObject *rec)
 {
-    REC(rec)->values[i] = v;
+    return REC(rec)->values;
 }
 
 static int

@@ -221,6 +221,34 @@ plan_cell(rowplan *p, int row, int col)
     return v;
 }
 
+/* Row `row`'s values into vals[0..ncols) (new references), or -1 with
+ * the exception set and nothing left in vals. */
+static int
+plan_values(rowplan *p, int row, PyObject **vals)
+{
+    int ncols = p->ncols;
+    if (p->dec == NULL) {
+        /* the whole row in one call into the driver */
+        int done = pgd_result_get_row(p->self->res, row, p->hosts, &p->cx, (pgd_obj **)vals);
+        if (done == ncols)
+            return 0;
+        psqlpy_cell_error(p->self->res, done, &p->cx);
+        while (done-- > 0)
+            Py_CLEAR(vals[done]);
+        return -1;
+    }
+    for (int c = 0; c < ncols; c++) {
+        PyObject *v = plan_cell(p, row, c);
+        if (v == NULL) {
+            while (c-- > 0)
+                Py_CLEAR(vals[c]);
+            return -1;
+        }
+        vals[c] = v;
+    }
+    return 0;
+}
+
 /* One row in the plan's shape; new reference. */
 static PyObject *
 plan_row(rowplan *p, int row)
@@ -229,15 +257,8 @@ plan_row(rowplan *p, int row)
     PyObject *out;
     if (p->shape == ROW_DICT) {
         /* the values first, then the dict in one go */
-        for (int c = 0; c < ncols; c++) {
-            PyObject *v = plan_cell(p, row, c);
-            if (v == NULL) {
-                while (c-- > 0)
-                    Py_DECREF(p->vals[c]);
-                return NULL;
-            }
-            p->vals[c] = v;
-        }
+        if (plan_values(p, row, p->vals) < 0)
+            return NULL;
         out = p->template ? PyDict_Copy(p->template) : PyDict_New();
         if (out == NULL) {
             for (int c = 0; c < ncols; c++)
@@ -250,27 +271,22 @@ plan_row(rowplan *p, int row)
         }
         return out;
     }
+    /* tuples and Records: the values straight into their slots */
     if (p->shape == ROW_RECORD)
         out = record_new(p->self->st, p->colmap);
     else
         out = PyTuple_New(ncols);
     if (out == NULL)
         return NULL;
-    for (int c = 0; c < ncols; c++) {
-        PyObject *v = plan_cell(p, row, c);
-        if (v == NULL)
-            goto error;
-        if (p->shape == ROW_RECORD)
-            record_set(out, c, v);
-        else
-            PyTuple_SET_ITEM(out, c, v);
+    PyObject **slots = p->shape == ROW_RECORD ? record_values(out)
+                                              : &PyTuple_GET_ITEM(out, 0);
+    if (plan_values(p, row, slots) < 0) {
+        Py_DECREF(out);
+        return NULL;
     }
     if (p->shape == ROW_RECORD)
         record_finish(out);
     return out;
-error:
-    Py_DECREF(out);
-    return NULL;
 }
 
 /* What is done with each row dict before it goes into the list. */
