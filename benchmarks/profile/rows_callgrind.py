@@ -37,6 +37,7 @@ CASES = [  # (driver, shape)
     ("psqlpy", "dict"),
     ("psqlpy", "tuple"),
     ("psqlpy", "record"),
+    ("psqlpy", "iter"),
     ("asyncpg", "record"),
     ("psycopg", "tuple"),
 ]

@@ -3,7 +3,8 @@ the rows in one shape; started by rows_callgrind.py under callgrind.
 
     python rows_worker.py DRIVER SHAPE WORKLOAD QUERIES DSN
 
-DRIVER/SHAPE: psqlpy dict|tuple|record, asyncpg record, psycopg tuple.
+DRIVER/SHAPE: psqlpy dict|tuple|record|iter (iter: `for row in res`),
+asyncpg record, psycopg tuple.
 Prints the number of rows of one query on stdout.
 """
 
@@ -29,6 +30,8 @@ async def run_psqlpy(shape, sql, params, n, dsn):
             rows = len(res.result(as_tuple=True))
         elif shape == "record":
             rows = len(res.records())
+        elif shape == "iter":
+            rows = sum(1 for _ in res)  # one dict per row through res[i]
         else:
             raise SystemExit(f"psqlpy has no shape {shape}")
     conn = None
