@@ -1,16 +1,22 @@
 /*
- * result_path.c - see result_path.h.  The body of bench_table_get follows
- * driver/src/result.c (pgd_result_get) line for line, with PQget* replaced
- * by the table's cells; keep the two in step.
+ * result_path.c - see result_path.h.  bench_table_new plans the columns as
+ * driver/src/result.c (pgd_result_new, plan_column) does for a binary
+ * result, and bench_table_get follows its decode_cell line for line, with
+ * PQget* replaced by the table's cells; keep the two in step.
  */
 #include "result_path.h"
 
 #include "internal.h"
 
+typedef struct bench_col {
+    pgd_colcodec cc;
+    pgd_decode_fn decode; /* NULL: the codec cannot decode the binary form */
+} bench_col;
+
 struct bench_table {
     int nrows, ncols;
     const bench_cell *cells;
-    pgd_colcodec cols[]; /* ncols */
+    bench_col cols[]; /* ncols */
 };
 
 bench_table *bench_table_new(const pgd_registry *reg, int nrows, int ncols,
@@ -27,8 +33,12 @@ bench_table *bench_table_new(const pgd_registry *reg, int nrows, int ncols,
     t->nrows = nrows;
     t->ncols = ncols;
     t->cells = cells;
-    for (i = 0; i < ncols; i++)
-        pgd_colcodec_resolve(reg, col_oids[i], &t->cols[i]);
+    for (i = 0; i < ncols; i++) {
+        pgd_colcodec_resolve(reg, col_oids[i], &t->cols[i].cc);
+        t->cols[i].decode = pgd_colcodec_binary_decode(&t->cols[i].cc)
+                                ? t->cols[i].cc.codec->decode_binary
+                                : NULL;
+    }
     return t;
 }
 
@@ -36,7 +46,7 @@ void bench_table_free(bench_table *t) { pgd_free(t); }
 
 pgd_obj *bench_table_get(const bench_table *t, int row, int col, const pgd_host *host, void *h)
 {
-    const pgd_colcodec *cc;
+    const bench_col *bc;
     const bench_cell *cell;
 
     if (pgd_unlikely(row < 0 || row >= t->nrows || col < 0 || col >= t->ncols)) {
@@ -45,17 +55,15 @@ pgd_obj *bench_table_get(const bench_table *t, int row, int col, const pgd_host 
         return NULL;
     }
     cell = &t->cells[(size_t)row * (size_t)t->ncols + (size_t)col];
-    if (cell->isnull)
+    if (cell->len == 0 && cell->isnull)
         return host->make_null(h);
-    cc = &t->cols[col];
-    {
-        pgd_cx cx = PGD_CX_FOR(cc, host, h);
+    bc = &t->cols[col];
+    if (pgd_likely(bc->decode != NULL)) {
+        pgd_cx cx = PGD_CX_FOR(&bc->cc, host, h);
 
-        if (pgd_unlikely(!pgd_colcodec_binary_decode(cc))) {
-            host->error(h, "column %d (type oid %u) is binary but has no binary decoder", col,
-                        cc->oid);
-            return NULL;
-        }
-        return cc->codec->decode_binary(&cx, cell->p, (size_t)cell->len);
+        return bc->decode(&cx, cell->p, (size_t)cell->len);
     }
+    host->error(h, "column %d (type oid %u) is binary but has no binary decoder", col,
+                bc->cc.oid);
+    return NULL;
 }

@@ -3,7 +3,7 @@
  * pgd_result_get's binary branch) over an in-memory table instead of a
  * PGresult: the driver has no public constructor for a synthetic result,
  * so the benchmark keeps the cells itself and decodes them exactly as
- * result.c does (bounds check, NULL, column codec check, decode call).
+ * result.c does (bounds check, NULL, the decode function planned per column).
  *
  * Plain C, compiled against the driver's internal.h (pgd_colcodec,
  * pgd_colcodec_resolve), which cannot share a translation unit with the C

@@ -123,6 +123,13 @@ int pgd_result_isnull(const pgd_result *r, int row, int col);
  * of the text form for a type with no codec), or NULL after host->error(). */
 pgd_obj *pgd_result_get(const pgd_result *r, int row, int col,
                         const pgd_host *host, void *h);
+/* Decode every cell of one row, as pgd_result_get() would, column col
+ * through hosts[col] (ncols tables; they may all be the same), into
+ * out[0..ncols).  Returns the number of cells decoded: ncols, or the
+ * column that failed (after its host's error(); also 0 for a row outside
+ * the result).  The objects in out[0..returned) are the caller's. */
+int pgd_result_get_row(const pgd_result *r, int row, const pgd_host *const *hosts, void *h,
+                       pgd_obj **out);
 /* The cell's bytes as the server sent them, undecoded: *data and *len
  * point into the result (borrowed, valid until pgd_result_free).  Returns
  * 1 for binary format, 0 for text, -1 for SQL NULL or a cell outside the

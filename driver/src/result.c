@@ -1,24 +1,55 @@
 /*
- * result.c - pgd_result: a PGresult plus a copy of its columns' codecs.
+ * result.c - pgd_result: a PGresult plus a plan for decoding each column.
  *
  * The codecs were resolved once, when the statement was described; a result
  * copies the pointers so it outlives its statement (eviction) and its
- * connection.  A cell is decoded by the column's binary decoder in a binary
- * result; in a text result by the codec's decode_text when it has one,
- * else it becomes a string of the server's text form.  SQL NULL is always
- * host->make_null.
+ * connection.  When the result is made, each column is planned once: its
+ * format, and from it the one decode function its cells go through (the
+ * codec's binary decoder in a binary column; in a text column the codec's
+ * decode_text when it has one, else none: the cell becomes a string of the
+ * server's text form).  A binary column whose codec cannot decode it (an
+ * array or composite with a part that has no binary decoder) is marked
+ * once, and its cells report that.  SQL NULL is always host->make_null.
+ *
+ * Per cell that leaves two of libpq's accessors (PQgetlength, PQgetvalue;
+ * PQgetisnull only for an empty value), a pgd_cx filled from the plan and
+ * one call.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
 
+/* One column's plan. */
+typedef struct pgd_colplan {
+    pgd_colcodec cc;
+    pgd_decode_fn decode; /* NULL: host->make_str of the text form */
+    int undecodable;      /* binary, but cc cannot decode the binary form */
+} pgd_colplan;
+
 struct pgd_result {
     PGresult *res;
     pgd_typemap *types; /* a reference: the codecs may point into it */
     int nrows, ncols;
-    pgd_colcodec cols[]; /* ncols */
+    pgd_colplan cols[]; /* ncols */
 };
+
+static void plan_column(pgd_colplan *cp, int binary)
+{
+    const pgd_codec *k = cp->cc.codec;
+
+    cp->decode = NULL;
+    cp->undecodable = 0;
+    if (binary) {
+        if (pgd_colcodec_binary_decode(&cp->cc))
+            cp->decode = k->decode_binary;
+        else
+            cp->undecodable = 1;
+    } else if (k && (k->flags & PGD_CODEC_TEXT) && k->decode_text &&
+               (!(k->flags & PGD_CODEC_ARRAY) || cp->cc.elem)) {
+        cp->decode = k->decode_text;
+    }
+}
 
 pgd_result *pgd_result_new(PGresult *res, const pgd_stmt *s, const pgd_registry *reg,
                            pgd_typemap *types)
@@ -36,15 +67,18 @@ pgd_result *pgd_result_new(PGresult *res, const pgd_stmt *s, const pgd_registry 
     r->nrows = PQntuples(res);
     r->ncols = ncols;
     if (s && s->ncols == ncols && ncols > 0) {
-        memcpy(r->cols, s->cols, (size_t)ncols * sizeof r->cols[0]);
+        for (i = 0; i < ncols; i++)
+            r->cols[i].cc = s->cols[i];
     } else {
         /* simple protocol: the types this connection knows; nothing is
          * fetched for a result that is already here */
         for (i = 0; i < ncols; i++)
-            if (pgd_types_resolve(reg, types, PQftype(res, i), &r->cols[i]) != PGD_OK)
-                pgd_colcodec_resolve(reg, PQftype(res, i), &r->cols[i]);
+            if (pgd_types_resolve(reg, types, PQftype(res, i), &r->cols[i].cc) != PGD_OK)
+                pgd_colcodec_resolve(reg, PQftype(res, i), &r->cols[i].cc);
         pgd_types_clear_pending(types);
     }
+    for (i = 0; i < ncols; i++)
+        plan_column(&r->cols[i], PQfformat(res, i) == 1);
     return r;
 }
 
@@ -95,39 +129,60 @@ int pgd_result_isnull(const pgd_result *r, int row, int col)
     return PQgetisnull(r->res, row, col);
 }
 
+/* One cell of a row and column known to be in the result. */
+static inline pgd_obj *decode_cell(const pgd_result *r, int row, int col, const pgd_host *host,
+                                   void *h)
+{
+    const pgd_colplan *cp = &r->cols[col];
+    const char *p;
+    int n;
+
+    /* PQgetlength is 0 for SQL NULL: only an empty value needs the test */
+    n = PQgetlength(r->res, row, col);
+    if (n == 0 && PQgetisnull(r->res, row, col))
+        return host->make_null(h);
+    p = PQgetvalue(r->res, row, col);
+    if (pgd_likely(cp->decode != NULL)) {
+        pgd_cx cx = PGD_CX_FOR(&cp->cc, host, h);
+
+        return cp->decode(&cx, p, (size_t)n);
+    }
+    if (pgd_unlikely(cp->undecodable)) {
+        host->error(h, "column %d (type oid %u) is binary but has no binary decoder", col,
+                    cp->cc.oid);
+        return NULL;
+    }
+    return host->make_str(h, p, (size_t)n);
+}
+
 pgd_obj *pgd_result_get(const pgd_result *r, int row, int col, const pgd_host *host, void *h)
 {
-    const pgd_colcodec *cc;
-    const char *p;
-    size_t n;
-
     if (pgd_unlikely(row < 0 || row >= r->nrows || col < 0 || col >= r->ncols)) {
         host->error(h, "cell (%d, %d) outside the result (%d rows, %d columns)", row, col,
                     r->nrows, r->ncols);
         return NULL;
     }
-    if (PQgetisnull(r->res, row, col))
-        return host->make_null(h);
-    cc = &r->cols[col];
-    p = PQgetvalue(r->res, row, col);
-    n = (size_t)PQgetlength(r->res, row, col);
-    if (PQfformat(r->res, col) == 1) {
-        pgd_cx cx = PGD_CX_FOR(cc, host, h);
+    return decode_cell(r, row, col, host, h);
+}
 
-        if (pgd_unlikely(!pgd_colcodec_binary_decode(cc))) {
-            host->error(h, "column %d (type oid %u) is binary but has no binary decoder", col,
-                        cc->oid);
-            return NULL;
-        }
-        return cc->codec->decode_binary(&cx, p, n);
-    }
-    if (cc->codec && (cc->codec->flags & PGD_CODEC_TEXT) && cc->codec->decode_text &&
-        (!(cc->codec->flags & PGD_CODEC_ARRAY) || cc->elem)) {
-        pgd_cx cx = PGD_CX_FOR(cc, host, h);
+int pgd_result_get_row(const pgd_result *r, int row, const pgd_host *const *hosts, void *h,
+                       pgd_obj **out)
+{
+    int col;
 
-        return cc->codec->decode_text(&cx, p, n);
+    if (pgd_unlikely(row < 0 || row >= r->nrows)) {
+        if (r->ncols > 0)
+            hosts[0]->error(h, "row %d outside the result (%d rows)", row, r->nrows);
+        return 0;
     }
-    return host->make_str(h, p, n);
+    for (col = 0; col < r->ncols; col++) {
+        pgd_obj *o = decode_cell(r, row, col, hosts[col], h);
+
+        if (pgd_unlikely(!o))
+            break;
+        out[col] = o;
+    }
+    return col;
 }
 
 int pgd_result_raw(const pgd_result *r, int row, int col, const char **data, size_t *len)

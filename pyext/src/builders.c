@@ -536,6 +536,13 @@ psqlpy_get_cell_with(module_state *st, const pgd_result *r, int row, int col,
     PyObject *v = (PyObject *)pgd_result_get(r, row, col, host, &cx);
     if (v != NULL)
         return v;
+    return psqlpy_cell_error(r, col, &cx);
+}
+
+PyObject *
+psqlpy_cell_error(const pgd_result *r, int col, pyhost_ctx *cx)
+{
+    module_state *st = cx->st;
     const char *name = pgd_result_colname(r, col);
     if (PyErr_Occurred()) {
         PyObject *msg = NULL, *t, *cause, *tb;
@@ -549,6 +556,7 @@ psqlpy_get_cell_with(module_state *st, const pgd_result *r, int row, int col,
         Py_XDECREF(tb);
         if (exc == NULL) {
             Py_XDECREF(cause);
+            cx->err[0] = 0;
             return NULL;
         }
         PyException_SetCause(exc, cause); /* steals cause */
@@ -556,7 +564,8 @@ psqlpy_get_cell_with(module_state *st, const pgd_result *r, int row, int col,
         Py_DECREF(exc);
     } else {
         PyErr_Format(st->ResultError, "column \"%s\" (type oid %u): %s", name,
-                     pgd_result_coltype(r, col), cx.err[0] ? cx.err : "cannot decode value");
+                     pgd_result_coltype(r, col), cx->err[0] ? cx->err : "cannot decode value");
     }
+    cx->err[0] = 0;
     return NULL;
 }

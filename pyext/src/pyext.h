@@ -390,8 +390,13 @@ PyObject *singleresult_new(module_state *st, pgd_result *res); /* steals res */
  * built once per result and shared by its Records. */
 PyObject *record_colmap_new(PyObject *names);          /* new reference */
 PyObject *record_new(module_state *st, PyObject *colmap); /* values unset */
-void record_set(PyObject *rec, Py_ssize_t i, PyObject *v); /* steals v */
+PyObject **record_values(PyObject *rec); /* its value slots, to fill */
 void record_finish(PyObject *rec); /* every value set */
+
+/* dictrow.c: row dicts, copies of a template of the names, filled */
+int dictrow_template_ok(PyObject *template, PyObject *names);
+int dictrow_fill(PyObject *row, PyObject *names, PyObject **values, Py_ssize_t n,
+                 int in_place); /* steals values */
 extern PyType_Spec RecordSpec;
 
 /* params.c */
@@ -405,6 +410,9 @@ typedef struct pyhost_ctx {
 } pyhost_ctx;
 /* Decode a cell into a new reference, raising ResultError on failure. */
 PyObject *psqlpy_get_cell(module_state *st, const pgd_result *r, int row, int col);
+/* pgd_result_get() through `cx` returned NULL for column col: raise the
+ * ResultError for it (and clear cx->err for the next cell); returns NULL. */
+PyObject *psqlpy_cell_error(const pgd_result *r, int col, pyhost_ctx *cx);
 /* Decoding profiles: the default one (PSQLPool), and psqlpy 0.13's
  * (ConnectionPool and connect()); see builders.c. */
 #define PSQLPY_PROFILE_DEFAULT 0

@@ -58,7 +58,7 @@ record_colmap_new(PyObject *names)
 }
 
 /* A new Record of len(names) values, all NULL: the caller fills every
- * one with record_set(), then calls record_finish(), before the Record is
+ * slot of record_values(), then calls record_finish(), before the Record is
  * seen by anyone. */
 PyObject *
 record_new(module_state *st, PyObject *colmap)
@@ -84,18 +84,21 @@ record_finish(PyObject *rec)
 {
     RecordObject *r = REC(rec);
     for (Py_ssize_t i = 0; i < Py_SIZE(r); i++) {
-        if (PyObject_GC_IsTracked(r->values[i])) {
+        PyObject *v = r->values[i];
+        /* the type's flag first: ints, strs, floats... are never tracked */
+        if (PyType_IS_GC(Py_TYPE(v)) && PyObject_GC_IsTracked(v)) {
             PyObject_GC_Track(rec);
             return;
         }
     }
 }
 
-/* Steals v. */
-void
-record_set(PyObject *rec, Py_ssize_t i, PyObject *v)
+/* The new Record's value slots, to be filled (each takes a reference);
+ * slots still NULL when it is freed are skipped. */
+PyObject **
+record_values(PyObject *rec)
 {
-    REC(rec)->values[i] = v;
+    return REC(rec)->values;
 }
 
 static int

@@ -6,7 +6,9 @@
  * called, or tuples (as_tuple=True); records() builds Records sharing one
  * column map; as_class(cls) calls cls(**row) and row_factory(f) f(row) per
  * row dict.  res[i], res[i:j] and iteration give the dicts result() gives.
- * Column names are made into Python strings once per result.
+ * Made once per result, on first use: the column names as Python strings,
+ * Records' column map, the dict template that rows of a result of several
+ * rows are copies of (dictrow.c), and each column's builder table.
  *
  * Each call resolves its row shape and custom decoders once (a rowplan),
  * then builds its rows.  A custom decoder gets the cell's bytes as the
@@ -15,8 +17,8 @@
  *
  * A result decodes under a profile (builders.c): the default one, or
  * psqlpy 0.13's, which the ConnectionPool side of the package sets through
- * the private `_profile` attribute on every result it hands out.  The
- * rowplan resolves each column's builder table once.
+ * the private `_profile` attribute on every result it hands out; the
+ * builder tables are made again when it changes.
  */
 #include "pyext.h"
 
@@ -26,7 +28,14 @@ typedef struct ResultObject {
     pgd_result *res;
     PyObject *names;  /* tuple of str, made on first use */
     PyObject *colmap; /* Records' column map, made on first use */
-    int profile;      /* PSQLPY_PROFILE_* */
+    const pgd_host **hosts; /* per column, the builder table of its profile
+                               (hosts_profile), made on first use */
+    PyObject *template;     /* the names mapped to None, that dict rows of a
+                               result of several rows are copies of; made
+                               on first use */
+    int in_place;           /* dictrow_fill may write the copies' entries */
+    int profile;            /* PSQLPY_PROFILE_* */
+    int hosts_profile;
 } ResultObject;
 
 static PyObject *
@@ -41,7 +50,11 @@ result_make(module_state *st, PyTypeObject *tp, pgd_result *res)
     self->res = res;
     self->names = NULL;
     self->colmap = NULL;
+    self->hosts = NULL;
+    self->template = NULL;
+    self->in_place = 0;
     self->profile = PSQLPY_PROFILE_DEFAULT;
+    self->hosts_profile = -1;
     return (PyObject *)self;
 }
 
@@ -93,7 +106,56 @@ colmap_of(ResultObject *self)
     return self->colmap;
 }
 
+/* Each column's builder table for the result's current profile; borrowed,
+ * made on first use and again after _profile changes. */
+static const pgd_host **
+hosts_of(ResultObject *self)
+{
+    if (self->hosts != NULL && self->hosts_profile == self->profile)
+        return self->hosts;
+    int n = pgd_result_ncols(self->res);
+    if (self->hosts == NULL) {
+        self->hosts = PyMem_Calloc(n > 0 ? (size_t)n : 1, sizeof(pgd_host *));
+        if (self->hosts == NULL) {
+            PyErr_NoMemory();
+            return NULL;
+        }
+    }
+    for (int c = 0; c < n; c++)
+        self->hosts[c] = psqlpy_host_for(self->profile, pgd_result_coltype(self->res, c));
+    self->hosts_profile = self->profile;
+    return self->hosts;
+}
+
+/* Dicts for several rows start as copies of a template holding every
+ * name, so each key is in place with its hash and room for all of them:
+ * filling one only replaces values (dictrow.c).  Borrowed, made on first
+ * use. */
+static PyObject *
+template_of(ResultObject *self)
+{
+    if (self->template != NULL)
+        return self->template;
+    PyObject *names = names_of(self);
+    if (names == NULL)
+        return NULL;
+    PyObject *t = PyDict_New();
+    if (t == NULL)
+        return NULL;
+    for (Py_ssize_t c = 0; c < PyTuple_GET_SIZE(names); c++) {
+        if (PyDict_SetItem(t, PyTuple_GET_ITEM(names, c), Py_None) < 0) {
+            Py_DECREF(t);
+            return NULL;
+        }
+    }
+    self->template = t;
+    self->in_place = dictrow_template_ok(t, names);
+    return t;
+}
+
 enum row_shape { ROW_DICT, ROW_TUPLE, ROW_RECORD };
+
+#define PLAN_SMALL 16 /* columns whose values a plan holds without an allocation */
 
 /* How to build the rows of one call, resolved once before the first row. */
 typedef struct rowplan {
@@ -101,20 +163,22 @@ typedef struct rowplan {
     PyObject *names;  /* borrowed */
     PyObject *colmap; /* borrowed; ROW_RECORD only */
     PyObject **dec;   /* NULL, or ncols entries: a decoder (strong) or NULL */
-    const pgd_host **hosts; /* NULL (the default profile), or per column */
-    PyObject *template; /* ROW_DICT of several rows: the names mapped to
-                           None, copied for each row (strong) or NULL */
+    const pgd_host **hosts; /* borrowed: hosts_of() */
+    pyhost_ctx cx;          /* the builders' context, for every cell */
+    PyObject *template; /* borrowed: template_of() for a result of several
+                           rows, else NULL (a dict made directly) */
+    PyObject **vals;    /* ROW_DICT: ncols slots for one row's values */
+    PyObject *small[PLAN_SMALL]; /* vals when ncols <= PLAN_SMALL */
+    int in_place;       /* dictrow_fill may write the copies' entries */
     int shape, ncols;
 } rowplan;
 
 static void
 plan_fini(rowplan *p)
 {
-    Py_CLEAR(p->template);
-    if (p->hosts != NULL) {
-        PyMem_Free((void *)p->hosts);
-        p->hosts = NULL;
-    }
+    if (p->vals != NULL && p->vals != p->small)
+        PyMem_Free(p->vals);
+    p->vals = NULL;
     if (p->dec != NULL) {
         for (int c = 0; c < p->ncols; c++)
             Py_XDECREF(p->dec[c]);
@@ -134,33 +198,43 @@ plan_init(rowplan *p, ResultObject *self, int shape, PyObject *custom_decoders)
     p->hosts = NULL;
     p->colmap = NULL;
     p->template = NULL;
+    p->vals = NULL;
+    p->in_place = 0;
     p->names = names_of(self);
     if (p->names == NULL)
         return -1;
     p->ncols = (int)PyTuple_GET_SIZE(p->names);
-    if (shape == ROW_RECORD && (p->colmap = colmap_of(self)) == NULL)
-        return -1;
-    if (self->profile != PSQLPY_PROFILE_DEFAULT) {
-        p->hosts = PyMem_Calloc(p->ncols > 0 ? (size_t)p->ncols : 1, sizeof(pgd_host *));
-        if (p->hosts == NULL) {
+    if (shape == ROW_DICT) {
+        if (p->ncols <= PLAN_SMALL) {
+            p->vals = p->small;
+        } else if ((p->vals = PyMem_Malloc((size_t)p->ncols * sizeof(PyObject *))) == NULL) {
             PyErr_NoMemory();
-            return -1;
+            goto error;
         }
-        for (int c = 0; c < p->ncols; c++)
-            p->hosts[c] = psqlpy_host_for(self->profile, pgd_result_coltype(self->res, c));
+        if (pgd_result_nrows(self->res) > 1) {
+            if ((p->template = template_of(self)) == NULL)
+                goto error;
+            p->in_place = self->in_place;
+        }
     }
+    if (shape == ROW_RECORD && (p->colmap = colmap_of(self)) == NULL)
+        goto error;
+    p->cx.st = self->st;
+    p->cx.err[0] = 0;
+    if ((p->hosts = hosts_of(self)) == NULL)
+        goto error;
     if (custom_decoders == NULL || custom_decoders == Py_None)
         return 0;
     if (!PyMapping_Check(custom_decoders)) {
         PyErr_Format(PyExc_TypeError,
                      "custom_decoders must be a mapping of column names to callables, not %s",
                      Py_TYPE(custom_decoders)->tp_name);
-        return -1;
+        goto error;
     }
     p->dec = PyMem_Calloc(p->ncols > 0 ? (size_t)p->ncols : 1, sizeof(PyObject *));
     if (p->dec == NULL) {
         PyErr_NoMemory();
-        return -1;
+        goto error;
     }
     for (int c = 0; c < p->ncols; c++) {
         PyObject *f = PyObject_GetItem(custom_decoders, PyTuple_GET_ITEM(p->names, c));
@@ -190,9 +264,8 @@ static PyObject *
 plan_cell(rowplan *p, int row, int col)
 {
     if (p->dec == NULL || p->dec[col] == NULL) {
-        if (p->hosts != NULL)
-            return psqlpy_get_cell_with(p->self->st, p->self->res, row, col, p->hosts[col]);
-        return psqlpy_get_cell(p->self->st, p->self->res, row, col);
+        PyObject *v = (PyObject *)pgd_result_get(p->self->res, row, col, p->hosts[col], &p->cx);
+        return v != NULL ? v : psqlpy_cell_error(p->self->res, col, &p->cx);
     }
     const char *data;
     size_t len;
@@ -206,41 +279,72 @@ plan_cell(rowplan *p, int row, int col)
     return v;
 }
 
+/* Row `row`'s values into vals[0..ncols) (new references), or -1 with
+ * the exception set and nothing left in vals. */
+static int
+plan_values(rowplan *p, int row, PyObject **vals)
+{
+    int ncols = p->ncols;
+    if (p->dec == NULL) {
+        /* the whole row in one call into the driver */
+        int done = pgd_result_get_row(p->self->res, row, p->hosts, &p->cx, (pgd_obj **)vals);
+        if (done == ncols)
+            return 0;
+        psqlpy_cell_error(p->self->res, done, &p->cx);
+        while (done-- > 0)
+            Py_CLEAR(vals[done]);
+        return -1;
+    }
+    for (int c = 0; c < ncols; c++) {
+        PyObject *v = plan_cell(p, row, c);
+        if (v == NULL) {
+            while (c-- > 0)
+                Py_CLEAR(vals[c]);
+            return -1;
+        }
+        vals[c] = v;
+    }
+    return 0;
+}
+
 /* One row in the plan's shape; new reference. */
 static PyObject *
 plan_row(rowplan *p, int row)
 {
     int ncols = p->ncols;
     PyObject *out;
+    if (p->shape == ROW_DICT) {
+        /* the values first, then the dict in one go */
+        if (plan_values(p, row, p->vals) < 0)
+            return NULL;
+        out = p->template ? PyDict_Copy(p->template) : PyDict_New();
+        if (out == NULL) {
+            for (int c = 0; c < ncols; c++)
+                Py_DECREF(p->vals[c]);
+            return NULL;
+        }
+        if (dictrow_fill(out, p->names, p->vals, ncols, p->in_place) < 0) {
+            Py_DECREF(out);
+            return NULL;
+        }
+        return out;
+    }
+    /* tuples and Records: the values straight into their slots */
     if (p->shape == ROW_RECORD)
         out = record_new(p->self->st, p->colmap);
-    else if (p->shape == ROW_TUPLE)
-        out = PyTuple_New(ncols);
     else
-        out = p->template ? PyDict_Copy(p->template) : PyDict_New();
+        out = PyTuple_New(ncols);
     if (out == NULL)
         return NULL;
-    for (int c = 0; c < ncols; c++) {
-        PyObject *v = plan_cell(p, row, c);
-        if (v == NULL)
-            goto error;
-        if (p->shape == ROW_RECORD) {
-            record_set(out, c, v);
-        } else if (p->shape == ROW_TUPLE) {
-            PyTuple_SET_ITEM(out, c, v);
-        } else {
-            int rc = PyDict_SetItem(out, PyTuple_GET_ITEM(p->names, c), v);
-            Py_DECREF(v);
-            if (rc < 0)
-                goto error;
-        }
+    PyObject **slots = p->shape == ROW_RECORD ? record_values(out)
+                                              : &PyTuple_GET_ITEM(out, 0);
+    if (plan_values(p, row, slots) < 0) {
+        Py_DECREF(out);
+        return NULL;
     }
     if (p->shape == ROW_RECORD)
         record_finish(out);
     return out;
-error:
-    Py_DECREF(out);
-    return NULL;
 }
 
 /* What is done with each row dict before it goes into the list. */
@@ -257,32 +361,10 @@ post_row(ResultObject *self, PyObject *row, int post, PyObject *fn)
     return v;
 }
 
-/* Dicts for several rows start as copies of a template holding every
- * name, so each key is in place with its hash and room for all of them:
- * filling one only replaces values (the public stand-in for a presized
- * dict). */
-static int
-plan_template(rowplan *p)
-{
-    PyObject *t = PyDict_New();
-    if (t == NULL)
-        return -1;
-    for (int c = 0; c < p->ncols; c++) {
-        if (PyDict_SetItem(t, PyTuple_GET_ITEM(p->names, c), Py_None) < 0) {
-            Py_DECREF(t);
-            return -1;
-        }
-    }
-    p->template = t;
-    return 0;
-}
-
 /* Rows [start, start + n*step) (step may be negative) into a new list. */
 static PyObject *
 plan_rows(rowplan *p, Py_ssize_t start, Py_ssize_t n, Py_ssize_t step, int post, PyObject *fn)
 {
-    if (p->shape == ROW_DICT && n > 1 && p->template == NULL && plan_template(p) < 0)
-        return NULL;
     PyObject *list = PyList_New(n);
     if (list == NULL)
         return NULL;
@@ -581,6 +663,9 @@ qr_dealloc(ResultObject *self)
         pgd_result_free(self->res);
     Py_XDECREF(self->names);
     Py_XDECREF(self->colmap);
+    Py_XDECREF(self->template);
+    if (self->hosts != NULL)
+        PyMem_Free((void *)self->hosts);
     PyObject_Free(self);
     Py_DECREF(tp);
 }

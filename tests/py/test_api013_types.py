@@ -195,6 +195,19 @@ async def test_every_result_shape_and_path_uses_the_profile(conn013):
         assert (await cur.fetchone()).result() == [{"u": U, "p": (1.0, 2.0)}]
 
 
+async def test_a_changed_profile_applies_to_the_next_call(psqlpool):
+    """The builder tables a result resolves on its first call follow a later
+    change of its profile, in every row shape."""
+    res = await psqlpool.execute(f"SELECT '{U}'::uuid AS u, g AS i FROM generate_series(1, 3) AS g")
+    assert res.result() == [{"u": uuid.UUID(U), "i": g} for g in (1, 2, 3)]
+    res._profile = 1
+    assert res.result() == [{"u": U, "i": g} for g in (1, 2, 3)]
+    assert res.result(as_tuple=True)[0] == (U, 1) and res.records()[2]["u"] == U
+    assert res[1] == {"u": U, "i": 2}
+    res._profile = 0
+    assert [r["u"] for r in res] == [uuid.UUID(U)] * 3
+
+
 async def test_custom_decoders_still_win(conn013):
     res = await conn013.execute(f"SELECT '{U}'::uuid AS u")
     assert res.result(custom_decoders={"u": lambda b: uuid.UUID(bytes=b)}) == [

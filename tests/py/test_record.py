@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import sys
+import weakref
 from decimal import Decimal
 
 import pytest
@@ -128,6 +129,60 @@ async def test_duplicate_column_names(pool):
     assert repr(r) == "<Record a=1 a=2 b=3 a=4>"
     assert res.result(as_tuple=True) == [(1, 2, 3, 4)]
     assert res.result() == [{"a": 4, "b": 3}]
+
+
+async def test_row_dicts_of_many_rows(pool):
+    """result() fills the dicts of a multi-row result from one template of
+    the names: every row gets its own values, in column order, the last of
+    a duplicated name, and a dict holding a list is tracked by the garbage
+    collector, so a cycle through it is freed."""
+    res = await pool.execute("SELECT g AS a, g * 10 AS a, 'v' || g AS b, ARRAY[g, -g] AS arr "
+                             "FROM generate_series(1, 5) AS g")
+    dicts = res.result()
+    assert dicts == [{"a": g * 10, "b": f"v{g}", "arr": [g, -g]} for g in range(1, 6)]
+    assert all(list(d) == ["a", "b", "arr"] for d in dicts)
+
+    res = await pool.execute("SELECT g AS i, ARRAY[g] AS arr, NULL::text AS n "
+                             "FROM generate_series(1, 4) AS g")
+    rows = res.result()
+    assert rows == [{"i": g, "arr": [g], "n": None} for g in range(1, 5)]
+    assert all(gc.is_tracked(r) for r in rows)
+    rows[0]["i"] = 99
+    rows[0]["extra"] = 1
+    assert rows[1] == {"i": 2, "arr": [2], "n": None}
+    assert res.result()[0] == {"i": 1, "arr": [1], "n": None}
+
+    class Probe:
+        pass
+
+    probe = Probe()
+    ref = weakref.ref(probe)
+    rows[2]["arr"].append(rows[2])              # a cycle through a row dict
+    rows[2]["arr"].append(probe)
+    del rows, probe
+    gc.collect()
+    assert ref() is None
+
+
+async def test_a_cell_that_cannot_be_decoded_fails_its_call_only(pool):
+    """A value Python cannot hold (a date in year 10000), in the third row,
+    fails result(), result(as_tuple=True) and records() with a ResultError
+    naming its column; the rows before and after it still decode, and so
+    does the next call."""
+    res = await pool.execute(
+        "SELECT g AS i, CASE WHEN g = 3 THEN '10000-01-01'::date "
+        "ELSE '2000-01-01'::date END AS d, 't' || g AS t FROM generate_series(1, 4) AS g")
+    for call in (res.result, lambda: res.result(as_tuple=True), res.records, lambda: res[2]):
+        with pytest.raises(exc.ResultError, match='column "d"') as ei:
+            call()
+        assert "10000" in str(ei.value)
+    assert res[1] == {"i": 2, "d": dt.date(2000, 1, 1), "t": "t2"}
+    assert res[3] == {"i": 4, "d": dt.date(2000, 1, 1), "t": "t4"}
+    # the undecoded cell: days since 2000-01-01, 20 Gregorian cycles of 146,097
+    assert res.result(custom_decoders={"d": bytes})[2]["d"] == (20 * 146097).to_bytes(4, "big")
+    with pytest.raises(TypeError, match="custom_decoders must be a mapping"):
+        res.result(custom_decoders=5)
+    assert (await pool.execute("SELECT 1 AS one")).result() == [{"one": 1}]
 
 
 async def test_zero_columns_and_zero_rows(pool):

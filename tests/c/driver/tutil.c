@@ -149,6 +149,47 @@ int t_simple(pgd_conn *c, const char *sql)
     return t_run(c, pgd_conn_send_simple(c, sql));
 }
 
+/* Every cell t_cell() decodes is decoded again with its whole row through
+ * pgd_result_get_row(), which must agree: the same value, or a failure at
+ * the same column (or an earlier one). */
+static void check_row_decode(const pgd_result *r, int row, int col, int ok, const char *cell)
+{
+    int ncols = pgd_result_ncols(r), i, done;
+    int bin = t_binary_decodes, txt = t_text_decodes; /* tests count t_cell's */
+    const pgd_host **hosts;
+    pgd_obj **out;
+    chost_ctx ctx;
+
+    if (row < 0 || row >= pgd_result_nrows(r) || col < 0 || col >= ncols)
+        return;
+    hosts = malloc((size_t)ncols * sizeof *hosts);
+    out = malloc((size_t)ncols * sizeof *out);
+    for (i = 0; i < ncols; i++)
+        hosts[i] = chost_host();
+    chost_ctx_init(&ctx);
+    done = pgd_result_get_row(r, row, hosts, &ctx, out);
+    if (done > col) {
+        char *again = chost_repr(out[col]);
+
+        if (!ok || strcmp(again, cell) != 0) {
+            fprintf(stderr, "pgd_result_get_row (%d, %d): %s, pgd_result_get: %s\n", row, col,
+                    again, cell);
+            abort();
+        }
+        free(again);
+    } else if (done == col && ok) {
+        fprintf(stderr, "pgd_result_get_row failed at (%d, %d): %s; pgd_result_get: %s\n", row,
+                col, ctx.err, cell);
+        abort();
+    }
+    for (i = 0; i < done; i++)
+        chost_free(out[i]);
+    free(out);
+    free(hosts);
+    t_binary_decodes = bin;
+    t_text_decodes = txt;
+}
+
 char *t_cell(const pgd_result *r, int row, int col)
 {
     chost_ctx ctx;
@@ -160,10 +201,11 @@ char *t_cell(const pgd_result *r, int row, int col)
     if (!o) {
         s = malloc(strlen(ctx.err) + 5);
         sprintf(s, "ERR:%s", ctx.err);
-        return s;
+    } else {
+        s = chost_repr(o);
+        chost_free(o);
     }
-    s = chost_repr(o);
-    chost_free(o);
+    check_row_decode(r, row, col, o != NULL, s);
     return s;
 }
 
