@@ -393,10 +393,6 @@ PyObject *record_new(module_state *st, PyObject *colmap); /* values unset */
 PyObject **record_values(PyObject *rec); /* its value slots, to fill */
 void record_finish(PyObject *rec); /* every value set */
 
-/* dictrow.c: row dicts, copies of a template of the names, filled */
-int dictrow_template_ok(PyObject *template, PyObject *names);
-int dictrow_fill(PyObject *row, PyObject *names, PyObject **values, Py_ssize_t n,
-                 int in_place); /* steals values */
 extern PyType_Spec RecordSpec;
 
 /* params.c */

@@ -8,7 +8,7 @@
  * row dict.  res[i], res[i:j] and iteration give the dicts result() gives.
  * Made once per result, on first use: the column names as Python strings,
  * Records' column map, the dict template that rows of a result of several
- * rows are copies of (dictrow.c), and each column's builder table.
+ * rows are copies of, and each column's builder table.
  *
  * Each call resolves its row shape and custom decoders once (a rowplan),
  * then builds its rows.  A custom decoder gets the cell's bytes as the
@@ -33,7 +33,6 @@ typedef struct ResultObject {
     PyObject *template;     /* the names mapped to None, that dict rows of a
                                result of several rows are copies of; made
                                on first use */
-    int in_place;           /* dictrow_fill may write the copies' entries */
     int profile;            /* PSQLPY_PROFILE_* */
     int hosts_profile;
 } ResultObject;
@@ -52,7 +51,6 @@ result_make(module_state *st, PyTypeObject *tp, pgd_result *res)
     self->colmap = NULL;
     self->hosts = NULL;
     self->template = NULL;
-    self->in_place = 0;
     self->profile = PSQLPY_PROFILE_DEFAULT;
     self->hosts_profile = -1;
     return (PyObject *)self;
@@ -129,7 +127,7 @@ hosts_of(ResultObject *self)
 
 /* Dicts for several rows start as copies of a template holding every
  * name, so each key is in place with its hash and room for all of them:
- * filling one only replaces values (dictrow.c).  Borrowed, made on first
+ * filling one only replaces values (dict_fill).  Borrowed, made on first
  * use. */
 static PyObject *
 template_of(ResultObject *self)
@@ -149,7 +147,6 @@ template_of(ResultObject *self)
         }
     }
     self->template = t;
-    self->in_place = dictrow_template_ok(t, names);
     return t;
 }
 
@@ -169,7 +166,6 @@ typedef struct rowplan {
                            rows, else NULL (a dict made directly) */
     PyObject **vals;    /* ROW_DICT: ncols slots for one row's values */
     PyObject *small[PLAN_SMALL]; /* vals when ncols <= PLAN_SMALL */
-    int in_place;       /* dictrow_fill may write the copies' entries */
     int shape, ncols;
 } rowplan;
 
@@ -199,7 +195,6 @@ plan_init(rowplan *p, ResultObject *self, int shape, PyObject *custom_decoders)
     p->colmap = NULL;
     p->template = NULL;
     p->vals = NULL;
-    p->in_place = 0;
     p->names = names_of(self);
     if (p->names == NULL)
         return -1;
@@ -214,7 +209,6 @@ plan_init(rowplan *p, ResultObject *self, int shape, PyObject *custom_decoders)
         if (pgd_result_nrows(self->res) > 1) {
             if ((p->template = template_of(self)) == NULL)
                 goto error;
-            p->in_place = self->in_place;
         }
     }
     if (shape == ROW_RECORD && (p->colmap = colmap_of(self)) == NULL)
@@ -307,6 +301,23 @@ plan_values(rowplan *p, int row, PyObject **vals)
     return 0;
 }
 
+/* Put values[0..n) (stolen, each set) into `row` under names[0..n).
+ * Through the public dict API only: a copy of the template already holds
+ * every key with its hash, so each store replaces a value and never
+ * resizes.  Returns 0, or -1 with an exception set (the values are
+ * released either way). */
+static int
+dict_fill(PyObject *row, PyObject *names, PyObject **values, int n)
+{
+    int rc = 0;
+    for (int i = 0; i < n; i++) {
+        if (rc == 0 && PyDict_SetItem(row, PyTuple_GET_ITEM(names, i), values[i]) < 0)
+            rc = -1;
+        Py_DECREF(values[i]);
+    }
+    return rc;
+}
+
 /* One row in the plan's shape; new reference. */
 static PyObject *
 plan_row(rowplan *p, int row)
@@ -323,7 +334,7 @@ plan_row(rowplan *p, int row)
                 Py_DECREF(p->vals[c]);
             return NULL;
         }
-        if (dictrow_fill(out, p->names, p->vals, ncols, p->in_place) < 0) {
+        if (dict_fill(out, p->names, p->vals, ncols) < 0) {
             Py_DECREF(out);
             return NULL;
         }
