@@ -35,7 +35,8 @@
 pgd_stop pgd_stop_plan(pgd_opkind kind, pgd_txstate tx_at_start, int output_unsent,
                        int can_wait)
 {
-    int extended = kind == PGD_OPK_QUERY || kind == PGD_OPK_BATCH || kind == PGD_OPK_PIPELINE;
+    int extended = kind == PGD_OPK_QUERY || kind == PGD_OPK_BATCH ||
+                   kind == PGD_OPK_PIPELINE || kind == PGD_OPK_COPY;
     int outside = tx_at_start == PGD_TX_IDLE;
 
     if (extended && outside && output_unsent)

@@ -100,7 +100,7 @@ serve(PoolObject *pool, RawConn *rc, Op *op, int from_idle)
         Op *chk = op_new(st, pool, OP_SIMPLE, RES_NONE);
         const char *sql = pgd_recycle_sql((pgd_recycle)pool->recycle);
         if (chk != NULL && sql != NULL && (chk->sql = PyUnicode_FromString(sql)) != NULL) {
-            chk->internal = 1;
+            chk->aop.internal = 1;
             rc->leased++; /* hold it across the check */
             rawconn_submit(rc, chk);
             rc->leased--;
@@ -245,7 +245,7 @@ pool_release(PoolObject *pool, RawConn *rc)
             kick_waiters(pool);
             return;
         }
-        rb->internal = 1;
+        rb->aop.internal = 1;
         rawconn_submit(rc, rb); /* pump() calls us again once it is done */
         Py_DECREF(rb);
         return;
@@ -257,7 +257,7 @@ pool_release(PoolObject *pool, RawConn *rc)
     }
     Op *waiter;
     while ((waiter = pop_waiter(pool)) != NULL) {
-        if (waiter->abandoned || waiter->state == OPS_DONE) {
+        if (waiter->aop.abandoned || waiter->state == OPS_DONE) {
             Py_DECREF(waiter);
             continue;
         }
@@ -290,7 +290,7 @@ pool_conn_failed(PoolObject *pool, RawConn *rc, PyObject *exc)
     forget_conn(pool, rc);
     if (waiter != NULL) {
         Py_CLEAR(waiter->rc);
-        if (waiter->abandoned) {
+        if (waiter->aop.abandoned) {
             waiter->state = OPS_DONE;
             Py_XDECREF(exc);
         } else {
@@ -313,7 +313,7 @@ pool_conn_ready(PoolObject *pool, RawConn *rc, Op *waiter)
     }
     if (waiter != NULL) {
         Py_CLEAR(waiter->rc);
-        if (!waiter->abandoned && waiter->state != OPS_DONE) {
+        if (!waiter->aop.abandoned && waiter->state != OPS_DONE) {
             waiter->state = OPS_NEW;
             serve(pool, rc, waiter, 0);
             return;
@@ -356,12 +356,12 @@ op_abandon(Op *op)
     case OPS_RUNNING:
         if (rc != NULL)
             rawconn_cancel_running(rc, op, 0);
-        op->abandoned = 1;
+        op->aop.abandoned = 1;
         return; /* finishes (and is dropped) when the server answers */
     default:
         break;
     }
-    op->abandoned = 1;
+    op->aop.abandoned = 1;
     op->state = OPS_DONE;
     op_stop_timer(op);
 }

@@ -154,16 +154,11 @@ struct Op {
     PyObject_HEAD
     module_state *st;
     int kind, result_mode, state;
-    int internal;      /* no future: a recycling / rollback step */
-    int abandoned;     /* the awaiting task was cancelled */
-    int retries;
+    pgd_aop aop;       /* its place in a connection's queue (opqueue.c):
+                          internal (no future: a recycling / rollback step),
+                          abandoned (the awaiting task gave up), the stop
+                          marks, retries */
     int is_error;      /* outcome is an exception instance */
-    int tx_at_start;   /* pgd_txstate when it started running */
-    int took_no_effect; /* failed on a live connection (nothing of it stays,
-                           outside a transaction block) */
-    int abort_tx;      /* abandoned inside a transaction block: abort the
-                          transaction if it completes anyway */
-    int expect_error;  /* internal, and failing is its purpose */
     int unnamed;       /* prepared=False: the unnamed statement, one exchange */
     int timed_out;     /* its timeout expired (QueryTimeoutError) */
     double timeout;    /* seconds for the whole call, 0 for none */
@@ -185,10 +180,14 @@ struct Op {
     const char **sqls;
     size_t *np;
     const pgd_value **pv;
-    Op *next; /* queue link; the queue owns a reference */
+    Op *next; /* the pool's waiting list; the list owns a reference */
     double t0;         /* monotonic start, for the query hooks (0: none) */
     int64_t rows;      /* rows of its result, -1 when unknown */
 };
+
+/* The Op around a queue entry, and the one running on a connection. */
+#define OP_OF(a) ((Op *)((char *)(a) - offsetof(Op, aop)))
+#define RC_CUR(rc) ((rc)->q.cur ? OP_OF((rc)->q.cur) : NULL)
 
 /* ---- pool -------------------------------------------------------------- */
 struct PoolObject {
@@ -240,8 +239,7 @@ struct RawConn {
     int in_pool;        /* sitting idle in the driver's pool */
     int timeout_secs;
     int attempt;       /* the driver's host attempt the timer is for */
-    Op *cur;            /* running operation (strong) */
-    Op *qhead, *qtail;  /* queued operations (strong) */
+    pgd_opq q;          /* its operations (opqueue.c): one reference to each */
     Op *connect_waiter; /* the acquire op this connection was opened for */
     PyObject *copy_cache; /* dict: COPY column types per table (copy.c), or NULL */
     PyObject *deadline; /* TimerHandle: close the connection unless deadline_op
@@ -265,19 +263,21 @@ void rawconn_close(RawConn *rc);            /* unregister; the pool frees the pg
 int rawconn_unqueue(RawConn *rc, Op *op);
 void rawconn_set_notify(RawConn *rc, PyObject *cb); /* NULL or None: stop */   /* 1 if op was queued on rc */
 /* The task awaiting `op`, rc's running operation, was cancelled (or its
- * timeout expired).  Carries out the driver's plan (pgd_stop_plan,
- * driver/src/async.c): close the connection without sending more, or send
+ * timeout expired).  Carries out the queue's plan (pgd_opq_stop,
+ * driver/src/opqueue.c): close the connection without sending more, or send
  * a cancel request and, with may_wait, let a batch or pipeline begun
  * outside a transaction block wait for its outcome, or mark a statement
  * begun inside one so that its transaction is failed if it stays healthy.
- * Returns 1 when the caller is to wait for the outcome, 0 when op is
- * abandoned (its outcome is dropped; the connection may be closed). */
-int rawconn_cancel_running(RawConn *rc, Op *op, int may_wait);
+ * Returns the final plan: PGD_STOP_CANCEL_WAIT when the caller is to wait
+ * for the outcome; anything else when op is abandoned (its outcome is
+ * dropped; the connection may be closed). */
+pgd_stop rawconn_cancel_running(RawConn *rc, Op *op, int may_wait);
 int rawconn_idle(const RawConn *rc);
-/* Close rc (its slot is opened again) if `op` still runs on it in `secs`
- * seconds: a statement whose timeout expired and whose cancel the server
- * has not acted on (a frozen backend, a dead link). */
-void rawconn_arm_deadline(RawConn *rc, Op *op, double secs);
+/* After a stop whose final plan is `plan`: close rc (its slot is opened
+ * again) if `op` still runs on it when the queue's deadline passes
+ * (pgd_opq_deadline): the server has not acted on the cancel request (a
+ * frozen backend, a dead link). */
+void rawconn_arm_deadline(RawConn *rc, Op *op, pgd_stop plan);
 
 /* pool.c */
 void pool_acquire(PoolObject *pool, Op *op); /* route op to a connection */

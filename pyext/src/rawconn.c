@@ -229,8 +229,7 @@ rawconn_new(module_state *st, PoolObject *pool, pgd_conn *conn)
     rc->reading = rc->writing = 0;
     rc->leased = 0;
     rc->in_pool = 0;
-    rc->cur = NULL;
-    rc->qhead = rc->qtail = NULL;
+    pgd_opq_init(&rc->q);
     rc->connect_waiter = NULL;
     rc->copy_cache = NULL;
     rc->deadline = NULL;
@@ -255,7 +254,7 @@ rawconn_new(module_state *st, PoolObject *pool, pgd_conn *conn)
 int
 rawconn_idle(const RawConn *rc)
 {
-    return rc->cur == NULL && rc->qhead == NULL;
+    return pgd_opq_idle(&rc->q);
 }
 
 /* ---- connecting ---------------------------------------------------------- */
@@ -451,7 +450,7 @@ build_outcome(RawConn *rc, Op *op)
 static void
 deliver(Op *op, PyObject *value, PyObject *exc)
 {
-    if (op->timed_out && !op->abandoned && exc != NULL && op->took_no_effect &&
+    if (op->timed_out && !op->aop.abandoned && exc != NULL && op->aop.took_no_effect &&
         op->cancel_exc == NULL) {
         /* waited for the outcome of a timed-out batch: the cancel took
          * effect, nothing of it stays */
@@ -466,7 +465,7 @@ deliver(Op *op, PyObject *value, PyObject *exc)
             PyErr_Clear();
         }
     }
-    if (op->abandoned || op->internal) {
+    if (op->aop.abandoned || op->aop.internal) {
         Py_XDECREF(value);
         Py_XDECREF(exc);
         op->state = OPS_DONE;
@@ -478,17 +477,12 @@ deliver(Op *op, PyObject *value, PyObject *exc)
         op_complete(op, value);
 }
 
+/* The first waiting op, unlinked: the queue's reference passes to the caller. */
 static Op *
 pop_queue(RawConn *rc)
 {
-    Op *op = rc->qhead;
-    if (op != NULL) {
-        rc->qhead = op->next;
-        if (rc->qhead == NULL)
-            rc->qtail = NULL;
-        op->next = NULL;
-    }
-    return op; /* the queue's reference passes to the caller */
+    pgd_aop *a = pgd_opq_pop(&rc->q);
+    return a ? OP_OF(a) : NULL;
 }
 
 /* The connection is gone: fail everything on it and drop it from the pool. */
@@ -575,25 +569,27 @@ conn_lost(RawConn *rc, PyObject *exc)
     cancel_deadline(rc);
     rc->state = RC_CLOSED;
     Op *op;
-    if (rc->cur != NULL) {
-        op = rc->cur;
-        rc->cur = NULL;
+    pgd_aop *a = pgd_opq_take_current(&rc->q);
+    if (a != NULL) {
+        op = OP_OF(a);
         if (op->t0 != 0)
             sessions_report(rc, op, NULL, exc);
         deliver(op, NULL, Py_XNewRef(exc));
         Py_DECREF(op);
     }
     while ((op = pop_queue(rc)) != NULL) {
-        if (op->internal || op->abandoned) {
+        switch (pgd_opq_fate(&op->aop, rc->pool != NULL && !rc->leased)) {
+        case PGD_FATE_DROP:
             op->state = OPS_DONE;
-        } else if (rc->pool != NULL && !rc->leased && op->retries < 3) {
-            /* never started: it may still run on another connection */
-            op->retries++;
+            break;
+        case PGD_FATE_RETRY: /* never started: it may still run on another connection */
             op->state = OPS_NEW;
             Py_CLEAR(op->rc);
             pool_acquire(rc->pool, op);
-        } else {
+            break;
+        default:
             deliver(op, NULL, Py_XNewRef(exc));
+            break;
         }
         Py_DECREF(op);
     }
@@ -603,44 +599,33 @@ conn_lost(RawConn *rc, PyObject *exc)
         pool_conn_lost(rc->pool, rc);
 }
 
-/* Raises query_canceled; any error aborts the transaction block, so even
- * without PL/pgSQL (DO then fails to find the language) the effect is the same. */
-#define TX_ABORT_SQL                                                                   \
-    "DO $psqlpy$BEGIN RAISE query_canceled USING MESSAGE = "                           \
-    "'canceling statement due to user request'; END$psqlpy$"
-
-/* An operation cancelled inside a transaction block ended with the
- * transaction still healthy: it completed anyway (the server finished before
- * the cancel took effect), or it was stopped before its Bind/Execute.  Abort
- * the transaction, before anything queued behind it runs, so that it fails
- * as the cancelled statement would have made it fail, and cannot commit what
- * the caller was told was cancelled.  0, or -1 with an exception set. */
+/* The queue said to fail the transaction before anything queued behind the
+ * stopped operation runs (PGD_AFTER_ABORT_TX).  0, or -1 with an exception
+ * set. */
 static int
 queue_tx_abort(RawConn *rc)
 {
     Op *op = op_new(rc->st, rc->pool, OP_SIMPLE, RES_NONE);
     if (op == NULL)
         return -1;
-    if ((op->sql = PyUnicode_FromString(TX_ABORT_SQL)) == NULL) {
+    if ((op->sql = PyUnicode_FromString(pgd_tx_abort_sql())) == NULL) {
         Py_DECREF(op);
         return -1;
     }
-    op->internal = 1;
-    op->expect_error = 1;
+    op->aop.internal = 1;
+    op->aop.expect_error = 1;
     Py_XSETREF(op->rc, (RawConn *)Py_NewRef((PyObject *)rc));
     op->state = OPS_QUEUED;
-    op->next = rc->qhead; /* the queue takes our reference */
-    rc->qhead = op;
-    if (rc->qtail == NULL)
-        rc->qtail = op;
+    pgd_opq_push_front(&rc->q, &op->aop); /* the queue takes our reference */
     return 0;
 }
 
 static void
 finish_current(RawConn *rc, int status)
 {
-    Op *op = rc->cur;
-    rc->cur = NULL;
+    /* off the queue before anything else: Python code that runs while the
+     * results are turned into objects sees it over */
+    Op *op = OP_OF(pgd_opq_take_current(&rc->q));
     if (rc->deadline_op == op)
         cancel_deadline(rc);
     PyObject *value = NULL, *exc = NULL;
@@ -660,29 +645,22 @@ finish_current(RawConn *rc, int status)
             pgd_result_free(res);
     }
     int alive = pgd_conn_is_ok(rc->conn);
-    pgd_txstate tx = alive ? pgd_conn_txstate(rc->conn) : PGD_TX_UNKNOWN;
-    /* an internal step that exists to fail must leave the transaction failed */
-    int internal_failed = op->internal && (op->expect_error ? tx != PGD_TX_INERROR
-                                                            : status != PGD_OK);
-    /* still in a healthy transaction after a cancelled statement: whether it
-     * completed or was stopped before its Bind/Execute, fail the transaction */
-    int abort_tx = op->abort_tx && tx == PGD_TX_INTRANS;
-    if (status != PGD_OK && alive)
-        op->took_no_effect = 1;
+    pgd_after after = pgd_aop_finished(&op->aop, status, alive,
+                                       alive ? pgd_conn_txstate(rc->conn) : PGD_TX_UNKNOWN);
     if (op->t0 != 0)
         sessions_report(rc, op, value, exc);
     deliver(op, value, exc);
     Py_DECREF(op);
 
-    if (!alive || internal_failed) {
+    if (after == PGD_AFTER_LOST || after == PGD_AFTER_CHECK_FAILED) {
         PyObject *lost = psqlpy_make_error(
             rc->st, rc->st->ConnectionFailedError,
-            internal_failed ? "connection failed its recycling check"
-                            : "the connection to the server was lost");
+            after == PGD_AFTER_CHECK_FAILED ? "connection failed its recycling check"
+                                            : "the connection to the server was lost");
         conn_lost(rc, lost);
         return;
     }
-    if (abort_tx && queue_tx_abort(rc) < 0) {
+    if (after == PGD_AFTER_ABORT_TX && queue_tx_abort(rc) < 0) {
         /* the transaction must not be committed: give it up with the connection */
         PyErr_Clear();
         pgd_conn_disconnect(rc->conn);
@@ -694,15 +672,14 @@ finish_current(RawConn *rc, int status)
     pump(rc);
 }
 
+/* op is the queue's current operation now (pgd_opq_start_next) */
 static void
 start_op(RawConn *rc, Op *op)
 {
     int status;
-    rc->cur = op; /* takes the caller's reference */
     op->state = OPS_RUNNING;
-    op->tx_at_start = pgd_conn_txstate(rc->conn);
     pgd_conn_set_unnamed(rc->conn, op->unnamed);
-    if (rc->pool != NULL && rc->pool->query_hooks != NULL && !op->internal)
+    if (rc->pool != NULL && rc->pool->query_hooks != NULL && !op->aop.internal)
         op->t0 = sessions_now();
     switch (op->kind) {
     case OP_QUERY:
@@ -752,18 +729,19 @@ static void
 pump(RawConn *rc)
 {
     Py_INCREF(rc);
-    while (rc->cur == NULL && rc->state == RC_READY) {
-        Op *op = pop_queue(rc);
-        if (op == NULL)
-            break;
-        if (op->abandoned) {
-            op->state = OPS_DONE;
-            Py_DECREF(op);
+    while (rc->state == RC_READY) {
+        pgd_aop *dropped, *next = pgd_opq_start_next(&rc->q, pgd_conn_txstate(rc->conn),
+                                                     &dropped);
+        if (dropped != NULL) { /* abandoned while it waited */
+            OP_OF(dropped)->state = OPS_DONE;
+            Py_DECREF(OP_OF(dropped));
             continue;
         }
-        start_op(rc, op);
+        if (next == NULL)
+            break;
+        start_op(rc, OP_OF(next));
     }
-    if (rc->cur == NULL && rc->qhead == NULL && rc->state == RC_READY && !rc->leased &&
+    if (pgd_opq_idle(&rc->q) && rc->state == RC_READY && !rc->leased &&
         !rc->in_pool && rc->pool != NULL)
         pool_release(rc->pool, rc);
     Py_DECREF(rc);
@@ -779,15 +757,10 @@ rawconn_submit(RawConn *rc, Op *op)
                                   "the connection is closed"));
         return;
     }
-    Py_INCREF(op);
+    Py_INCREF(op); /* the queue's reference */
     op->state = OPS_QUEUED;
-    op->next = NULL;
-    if (rc->qtail)
-        rc->qtail->next = op;
-    else
-        rc->qhead = op;
-    rc->qtail = op;
-    if (rc->cur == NULL && rc->state == RC_READY)
+    pgd_opq_push(&rc->q, &op->aop);
+    if (rc->q.cur == NULL && rc->state == RC_READY)
         pump(rc);
 }
 
@@ -795,21 +768,10 @@ rawconn_submit(RawConn *rc, Op *op)
 int
 rawconn_unqueue(RawConn *rc, Op *op)
 {
-    Op *prev = NULL;
-    for (Op *o = rc->qhead; o != NULL; prev = o, o = o->next) {
-        if (o != op)
-            continue;
-        if (prev)
-            prev->next = o->next;
-        else
-            rc->qhead = o->next;
-        if (rc->qtail == o)
-            rc->qtail = prev;
-        o->next = NULL;
-        Py_DECREF(o);
-        return 1;
-    }
-    return 0;
+    if (!pgd_opq_remove(&rc->q, &op->aop))
+        return 0;
+    Py_DECREF(op);
+    return 1;
 }
 
 void
@@ -840,45 +802,20 @@ disconnect_lost(RawConn *rc, PyObject *exc)
     Py_DECREF(rc);
 }
 
-static pgd_opkind
-opkind(const Op *op)
-{
-    switch (op->kind) {
-    case OP_SIMPLE:
-        return PGD_OPK_SIMPLE;
-    case OP_BATCH:
-        return PGD_OPK_BATCH;
-    case OP_PIPELINE:
-        return PGD_OPK_PIPELINE;
-    default:
-        return PGD_OPK_QUERY;
-    }
-}
-
-/* Carries out the driver's plan (pgd_stop_plan, driver/src/async.c). */
-int
+/* Carries out the queue's plan (pgd_opq_stop, driver/src/opqueue.c). */
+pgd_stop
 rawconn_cancel_running(RawConn *rc, Op *op, int may_wait)
 {
-    if (rc->cur != op || rc->conn == NULL || rc->state != RC_READY) {
-        op->abandoned = 1;
-        return 0;
-    }
-    if (OP_IS_COPY(op->kind) && op->kind != OP_COPY_START && op->kind != OP_COPY_GET) {
-        /* a COPY IN step ends by itself (START and GET may wait on the
-         * server: they are cancelled there); the caller then aborts the COPY
-         * (OP_COPY_ABORT) */
-        op->abandoned = 1;
-        return 0;
-    }
     /* A writer is registered exactly while libpq holds output the kernel
      * has not taken (the driver said PGD_WANT_WRITE). */
-    pgd_stop plan = pgd_stop_plan(opkind(op), (pgd_txstate)op->tx_at_start, rc->writing,
-                                  may_wait);
+    pgd_stop plan = pgd_opq_stop(&rc->q, &op->aop, rc->conn != NULL && rc->state == RC_READY,
+                                 rc->writing, may_wait);
+    if (plan == PGD_STOP_DROP)
+        return plan;
     if (plan == PGD_STOP_DISCONNECT) {
-        op->abandoned = 1;
         disconnect(rc, "the connection was closed to cancel an operation "
                        "it had not finished sending");
-        return 0;
+        return plan;
     }
     /* PQcancel blocks for a round trip to the server on a connection of
      * its own: let other threads run meanwhile */
@@ -886,23 +823,11 @@ rawconn_cancel_running(RawConn *rc, Op *op, int may_wait)
     Py_BEGIN_ALLOW_THREADS
     sent = pgd_conn_cancel(rc->conn) == PGD_OK;
     Py_END_ALLOW_THREADS
-    if (!sent)
-        plan = pgd_stop_cancel_failed(plan);
-    switch (plan) {
-    case PGD_STOP_CANCEL_WAIT:
-        return 1; /* the outcome (57014, or complete) is the truth: wait for it */
-    case PGD_STOP_DISCONNECT:
-        op->abandoned = 1;
+    plan = pgd_opq_stop_sent(&rc->q, &op->aop, plan, sent);
+    if (plan == PGD_STOP_DISCONNECT)
         disconnect(rc, "the connection was closed: the server could not be asked "
                        "to cancel a statement");
-        return 0;
-    case PGD_STOP_CANCEL_ABORT_TX:
-        op->abort_tx = 1;
-        /* fall through */
-    default:
-        op->abandoned = 1;
-        return 0;
-    }
+    return plan;
 }
 
 /* ---- deadline of a timed-out statement -------------------------------------- */
@@ -923,7 +848,7 @@ rc_on_deadline(PyObject *self, PyObject *unused)
     Py_CLEAR(rc->deadline);
     Op *op = rc->deadline_op;
     rc->deadline_op = NULL;
-    if (op != NULL && rc->cur == op && rc->state == RC_READY) {
+    if (op != NULL && pgd_opq_overdue(&rc->q, &op->aop) && rc->state == RC_READY) {
         char msg[160];
         snprintf(msg, sizeof msg, "the connection was closed: the server did not answer "
                                   "the cancel request of a timed-out statement");
@@ -939,8 +864,11 @@ rc_on_deadline(PyObject *self, PyObject *unused)
 static PyMethodDef on_deadline_def = {"_on_deadline", rc_on_deadline, METH_NOARGS, NULL};
 
 void
-rawconn_arm_deadline(RawConn *rc, Op *op, double secs)
+rawconn_arm_deadline(RawConn *rc, Op *op, pgd_stop plan)
 {
+    double secs = pgd_opq_deadline(&rc->q, &op->aop, plan);
+    if (secs <= 0 || rc->state != RC_READY)
+        return;
     cancel_deadline(rc);
     if (rc->loop == NULL || psqlpy_tearing_down(rc->st))
         return;
@@ -949,9 +877,8 @@ rawconn_arm_deadline(RawConn *rc, Op *op, double secs)
     if (timer == NULL) {
         /* cannot wait for it: close the connection now rather than keep it */
         PyErr_Clear();
-        if (rc->cur == op && rc->state == RC_READY)
-            disconnect(rc, "the connection was closed: a timed-out statement could not be "
-                           "given a deadline");
+        disconnect(rc, "the connection was closed: a timed-out statement could not be "
+                       "given a deadline");
         return;
     }
     rc->deadline = timer;
@@ -970,7 +897,7 @@ io_step(RawConn *rc)
     if (rc->state != RC_READY)
         return;
     int status = pgd_conn_io(rc->conn);
-    if (rc->cur == NULL) {
+    if (rc->q.cur == NULL) {
         if (status == PGD_ERROR || !pgd_conn_is_ok(rc->conn))
             conn_lost(rc, psqlpy_error_from_conn(rc->st, rc->conn));
         else if (pgd_conn_copy_dir(rc->conn) == PGD_COPY_OUT && want_reader(rc, 0) < 0)
@@ -1037,15 +964,16 @@ rc_traverse(RawConn *rc, visitproc visit, void *arg)
     Py_VISIT(rc->on_read);
     Py_VISIT(rc->on_write);
     Py_VISIT(rc->timer);
-    Py_VISIT(rc->cur);
     Py_VISIT(rc->connect_waiter);
     Py_VISIT(rc->copy_cache);
     Py_VISIT(rc->deadline);
     Py_VISIT(rc->deadline_op);
     Py_VISIT(rc->notify_cb);
     Py_VISIT(rc->notifies);
-    for (Op *o = rc->qhead; o != NULL; o = o->next)
-        Py_VISIT(o);
+    if (rc->q.cur != NULL)
+        Py_VISIT(OP_OF(rc->q.cur));
+    for (pgd_aop *a = rc->q.head; a != NULL; a = a->next)
+        Py_VISIT(OP_OF(a));
     return 0;
 }
 
@@ -1056,7 +984,9 @@ rc_clear(RawConn *rc)
     cancel_deadline(rc);
     Py_CLEAR(rc->on_read);
     Py_CLEAR(rc->on_write);
-    Py_CLEAR(rc->cur);
+    pgd_aop *cur = pgd_opq_take_current(&rc->q);
+    if (cur != NULL)
+        Py_DECREF(OP_OF(cur));
     Py_CLEAR(rc->connect_waiter);
     Py_CLEAR(rc->copy_cache);
     rawconn_set_notify(rc, NULL);

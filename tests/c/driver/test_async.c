@@ -43,6 +43,9 @@ static const struct row rows[] = {
     {S, PGD_TX_INTRANS, 1, 1, CANC}, {S, PGD_TX_INTRANS, 0, 0, CANC},
     {Q, PGD_TX_INERROR, 0, 1, ABRT}, {B, PGD_TX_INERROR, 1, 1, ABRT},
     {S, PGD_TX_INERROR, 0, 1, CANC},
+    /* a COPY start or read is stopped like a query */
+    {PGD_OPK_COPY, PGD_TX_IDLE, 1, 1, DISC}, {PGD_OPK_COPY, PGD_TX_IDLE, 0, 1, CANC},
+    {PGD_OPK_COPY, PGD_TX_INTRANS, 0, 0, ABRT},
     /* a state the driver could not read counts as inside: never assume
      * the implicit transaction */
     {Q, PGD_TX_UNKNOWN, 1, 1, ABRT}, {B, PGD_TX_UNKNOWN, 0, 1, ABRT},
@@ -60,6 +63,8 @@ static const char *name(pgd_stop s)
         return "CANCEL";
     case PGD_STOP_CANCEL_ABORT_TX:
         return "CANCEL_ABORT_TX";
+    case PGD_STOP_DROP:
+        return "DROP";
     }
     return "?";
 }
