@@ -331,6 +331,51 @@ pgd_stop pgd_stop_cancel_failed(pgd_stop plan);
  * when a caller waits for it. */
 double pgd_stop_grace(pgd_stop plan);
 
+/* ---- the socket an event loop watches (watch.c) --------------------------------
+ * The event-loop adapter registers interest in a connection's socket
+ * through these hooks; the driver decides what to register and when.
+ * What is registered is a duplicate of libpq's descriptor that the
+ * pgd_watch owns (libpq closes and reopens its own at will, and the
+ * number is reused by other sockets): it is unregistered before it is
+ * closed, always.  Hooks are called only on a change of interest. */
+typedef struct pgd_watch_hooks {
+    int (*add_read)(void *arg, int fd);  /* 0, or -1 (the adapter keeps the error) */
+    void (*del_read)(void *arg, int fd); /* failures do not matter */
+    int (*add_write)(void *arg, int fd);
+    void (*del_write)(void *arg, int fd);
+} pgd_watch_hooks;
+
+typedef struct pgd_watch {
+    int fd;              /* the registered duplicate, -1 when none */
+    int src_fd;          /* libpq's descriptor it duplicates */
+    int reading, writing; /* what is registered */
+    const pgd_watch_hooks *hooks;
+    void *arg;
+} pgd_watch;
+
+void pgd_watch_init(pgd_watch *w, const pgd_watch_hooks *hooks, void *arg);
+/* Follow the connection's current socket (after every connect step, and
+ * whenever PQsocket() may have changed).  With check_identity (while
+ * connecting, when libpq may close and reopen under the same number) the
+ * socket itself is compared, else its number; a new socket gets a new
+ * duplicate with nothing registered.  0; -1 when the connection has no
+ * socket (the old duplicate is dropped); -2 when it cannot be duplicated
+ * (errno). */
+int pgd_watch_follow(pgd_watch *w, const pgd_conn *c, int check_identity);
+/* Want readable / writable events (on) or not: 0 (done, or nothing to
+ * change), -1 when the add hook failed, -2 when there is no socket. */
+int pgd_watch_read(pgd_watch *w, int on);
+int pgd_watch_write(pgd_watch *w, int on);
+/* Unregister, then close the duplicate (never the other way round). */
+void pgd_watch_drop(pgd_watch *w);
+/* libpq no longer uses the socket the duplicate is of (it closed it): a
+ * connection that still waits will never hear from it. */
+int pgd_watch_stale(const pgd_watch *w, const pgd_conn *c);
+/* The duplicate reports an error or a hang-up (polled, never waits).
+ * uvloop (libuv) reports POLLERR once and then stops watching the
+ * descriptor for good, so the adapter asks after every callback. */
+int pgd_watch_hung_up(const pgd_watch *w);
+
 /* ---- the operation queue of one connection (opqueue.c) ------------------------
  * Operations on a connection run one at a time, in the order they were
  * submitted.  The queue decides which runs, what its end means for the

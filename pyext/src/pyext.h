@@ -231,10 +231,8 @@ struct RawConn {
     PyObject *on_read, *on_write; /* bound methods, made once */
     PyObject *timer;    /* connect deadline (asyncio.TimerHandle) while connecting */
     int state;
-    int fd;             /* registered descriptor: our duplicate of libpq's
-                           socket, -1 when none (see rawconn.c) */
-    int src_fd;         /* libpq's descriptor rc->fd duplicates */
-    int reading, writing;
+    pgd_watch w;        /* the socket registered with the loop: the driver's
+                           duplicate of libpq's (driver/src/watch.c) */
     int leased;         /* lent to a Connection / Transaction */
     int in_pool;        /* sitting idle in the driver's pool */
     int timeout_secs;

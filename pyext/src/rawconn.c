@@ -8,16 +8,12 @@
  * the next starts when the previous one's results are in.
  *
  * The socket registered with the loop is not libpq's descriptor but a
- * duplicate of it that this file owns (rc->fd): the same open file
- * description, so readiness is identical, but closed only here, always after
- * its registrations are removed.  libpq closes its own descriptor when it
- * likes (end of file or an error inside PQconsumeInput, the next host or
- * address inside PQconnectPoll), and the number is soon reused by another
- * socket; registering libpq's number would let a later remove_reader() drop
- * another connection's registration, and would keep a registration that
- * the kernel silently dropped when the first socket closed.  The duplicate
- * follows every change of PQsocket(): after each connect step the socket's
- * identity (st_dev/st_ino) is compared, not its number.
+ * duplicate the driver's pgd_watch owns (driver/src/watch.c), which follows
+ * every change of PQsocket(); this file only supplies its hooks (the loop's
+ * add_reader/remove_reader/add_writer/remove_writer).  Which operation runs,
+ * what its end means for the connection and how a running one is stopped
+ * are the driver's queue's decisions (pgd_opq, driver/src/opqueue.c); this
+ * file carries them out and turns outcomes into Python objects.
  *
  * Re-entrancy: completing an operation wakes Python code only through
  * Future callbacks, which asyncio runs later, so nothing here is re-entered
@@ -27,9 +23,10 @@
  * the server ended the session) is dealt with in the same callback: uvloop
  * (libuv) reports POLLERR once and then closes its watcher for good, so a
  * connection still waiting after that callback would never be woken again.
- * After each step the socket is polled without waiting; while it reports
- * an error or hang-up, libpq is made to read to the end, and a connection
- * that still claims to be open after that is closed as lost.
+ * After each step the socket is polled without waiting (pgd_watch_hung_up);
+ * while it reports an error or hang-up, libpq is made to read to the end,
+ * and a connection that still claims to be open after that is closed as
+ * lost.
  *
  * Teardown: at interpreter exit (or once the module state is cleared) no
  * loop method is called any more; the duplicate is still closed.
@@ -37,11 +34,7 @@
 #include "pyext.h"
 #include "pycompat.h"
 
-#include <fcntl.h>
 #include <math.h>
-#include <poll.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 int
 psqlpy_tearing_down(const module_state *st)
@@ -118,95 +111,93 @@ loop_call(RawConn *rc, PyObject *name, int fd, PyObject *cb)
     return 0;
 }
 
-/* Unregister both callbacks; errors (a closed loop) are not interesting here. */
-static void
-unregister(RawConn *rc)
+/* The driver's watch hooks (pgd_watch, driver/src/watch.c): the loop's
+ * add_reader/remove_reader/add_writer/remove_writer on the duplicate it
+ * owns.  A failed add leaves its exception set; a failed remove (a closed
+ * loop) does not matter and leaves any pending exception alone. */
+static int
+hook_add(RawConn *rc, PyObject *name, int fd, PyObject *cb)
 {
-    if (rc->fd < 0)
-        return;
+    return loop_call(rc, name, fd, cb);
+}
+
+static void
+hook_del(RawConn *rc, PyObject *name, int fd)
+{
     PyObject *t, *v, *tb;
     PyErr_Fetch(&t, &v, &tb);
-    if (rc->writing && loop_call(rc, rc->st->s_remove_writer, rc->fd, NULL) < 0)
-        PyErr_Clear();
-    if (rc->reading && loop_call(rc, rc->st->s_remove_reader, rc->fd, NULL) < 0)
+    if (loop_call(rc, name, fd, NULL) < 0)
         PyErr_Clear();
     PyErr_Restore(t, v, tb);
-    rc->writing = rc->reading = 0;
 }
+
+static int
+add_read(void *arg, int fd)
+{
+    RawConn *rc = arg;
+    return hook_add(rc, rc->st->s_add_reader, fd, rc->on_read);
+}
+
+static void
+del_read(void *arg, int fd)
+{
+    RawConn *rc = arg;
+    hook_del(rc, rc->st->s_remove_reader, fd);
+}
+
+static int
+add_write(void *arg, int fd)
+{
+    RawConn *rc = arg;
+    return hook_add(rc, rc->st->s_add_writer, fd, rc->on_write);
+}
+
+static void
+del_write(void *arg, int fd)
+{
+    RawConn *rc = arg;
+    hook_del(rc, rc->st->s_remove_writer, fd);
+}
+
+static const pgd_watch_hooks watch_hooks = {add_read, del_read, add_write, del_write};
 
 /* Unregister, then close the duplicate: never the other way round. */
 static void
 drop_socket(RawConn *rc)
 {
-    unregister(rc);
-    if (rc->fd >= 0)
-        close(rc->fd);
-    rc->fd = rc->src_fd = -1;
+    pgd_watch_drop(&rc->w);
 }
 
-/* Register or drop one of the two callbacks (*flag says which is on). */
+/* 0, or -1 with an exception set. */
 static int
-want(RawConn *rc, int *flag, int on, PyObject *add, PyObject *remove, PyObject *cb)
+watch_result(RawConn *rc, int r)
 {
-    if (on == *flag)
-        return 0;
-    if (rc->fd < 0) {
+    if (r == -2)
         PyErr_SetString(rc->st->ConnectionFailedError, "the connection has no socket");
-        return -1;
-    }
-    if (loop_call(rc, on ? add : remove, rc->fd, on ? cb : NULL) < 0)
-        return -1;
-    *flag = on;
-    return 0;
+    return r < 0 ? -1 : 0;
 }
 
 static int
 want_reader(RawConn *rc, int on)
 {
-    return want(rc, &rc->reading, on, rc->st->s_add_reader, rc->st->s_remove_reader,
-                rc->on_read);
+    return watch_result(rc, pgd_watch_read(&rc->w, on));
 }
 
 static int
 want_writer(RawConn *rc, int on)
 {
-    return want(rc, &rc->writing, on, rc->st->s_add_writer, rc->st->s_remove_writer,
-                rc->on_write);
+    return watch_result(rc, pgd_watch_write(&rc->w, on));
 }
 
-/* Whether descriptors a and b refer to the same socket. */
-static int
-same_socket(int a, int b)
-{
-    struct stat sa, sb;
-    return fstat(a, &sa) == 0 && fstat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
-           sa.st_ino == sb.st_ino;
-}
-
-/* Point rc->fd at a duplicate of the connection's current socket.  With
- * check_identity (while connecting, when libpq may have closed and reopened
- * under the same number) the socket itself is compared, else its number.
- * A new duplicate starts with no registration.  0; -1 when the connection
- * has no socket (the old duplicate is dropped); -2 with an exception set. */
+/* Follow the connection's current socket (pgd_watch_follow).  0; -1 when
+ * the connection has no socket; -2 with an exception set. */
 static int
 follow_socket(RawConn *rc, int check_identity)
 {
-    int fd = pgd_conn_socket(rc->conn);
-    if (fd < 0) {
-        drop_socket(rc);
-        return -1;
-    }
-    if (rc->fd >= 0 && fd == rc->src_fd && (!check_identity || same_socket(fd, rc->fd)))
-        return 0;
-    drop_socket(rc);
-    int d = fcntl(fd, F_DUPFD_CLOEXEC, 0);
-    if (d < 0) {
+    int r = pgd_watch_follow(&rc->w, rc->conn, check_identity);
+    if (r == -2)
         PyErr_SetFromErrno(rc->st->ConnectionFailedError);
-        return -2;
-    }
-    rc->fd = d;
-    rc->src_fd = fd;
-    return 0;
+    return r;
 }
 
 static void cancel_deadline(RawConn *rc);
@@ -225,8 +216,7 @@ rawconn_new(module_state *st, PoolObject *pool, pgd_conn *conn)
     rc->timer = NULL;
     rc->attempt = 0;
     rc->state = RC_CONNECTING;
-    rc->fd = rc->src_fd = -1;
-    rc->reading = rc->writing = 0;
+    pgd_watch_init(&rc->w, &watch_hooks, rc);
     rc->leased = 0;
     rc->in_pool = 0;
     pgd_opq_init(&rc->q);
@@ -702,7 +692,7 @@ start_op(RawConn *rc, Op *op)
     case OP_COPY_GET:
     case OP_COPY_ABORT:
         /* COPY OUT reads only while a COPY_GET runs (see io_step) */
-        if (rc->fd >= 0 && want_reader(rc, 1) < 0) {
+        if (rc->w.fd >= 0 && want_reader(rc, 1) < 0) {
             conn_lost(rc, psqlpy_current_exception());
             return;
         }
@@ -809,7 +799,7 @@ rawconn_cancel_running(RawConn *rc, Op *op, int may_wait)
     /* A writer is registered exactly while libpq holds output the kernel
      * has not taken (the driver said PGD_WANT_WRITE). */
     pgd_stop plan = pgd_opq_stop(&rc->q, &op->aop, rc->conn != NULL && rc->state == RC_READY,
-                                 rc->writing, may_wait);
+                                 rc->w.writing, may_wait);
     if (plan == PGD_STOP_DROP)
         return plan;
     if (plan == PGD_STOP_DISCONNECT) {
@@ -909,7 +899,7 @@ io_step(RawConn *rc)
         finish_current(rc, status);
         return;
     }
-    if (!pgd_conn_is_ok(rc->conn) || pgd_conn_socket(rc->conn) != rc->src_fd) {
+    if (!pgd_conn_is_ok(rc->conn) || pgd_watch_stale(&rc->w, rc->conn)) {
         /* libpq closed its socket yet still waits: nothing will ever come */
         conn_lost(rc, psqlpy_make_error(rc->st, rc->st->ConnectionFailedError,
                                         "the connection to the server was lost"));
@@ -917,16 +907,6 @@ io_step(RawConn *rc)
     }
     if (want_writer(rc, (status & PGD_WANT_WRITE) != 0) < 0)
         conn_lost(rc, psqlpy_current_exception());
-}
-
-/* Whether the registered socket reports an error or a hang-up. */
-static int
-hung_up(const RawConn *rc)
-{
-    if (rc->fd < 0)
-        return 0;
-    struct pollfd p = {.fd = rc->fd, .events = POLLIN, .revents = 0};
-    return poll(&p, 1, 0) > 0 && (p.revents & (POLLERR | POLLHUP | POLLNVAL)) != 0;
 }
 
 static PyObject *
@@ -937,7 +917,7 @@ rc_on_io(PyObject *self, PyObject *unused)
     Py_INCREF(rc);
     io_step(rc);
     /* see the top of the file: no further wake-up may come for this socket */
-    for (int i = 0; i < 4 && rc->state != RC_CLOSED && hung_up(rc); i++) {
+    for (int i = 0; i < 4 && rc->state != RC_CLOSED && pgd_watch_hung_up(&rc->w); i++) {
         if (i == 3) {
             PyObject *exc = psqlpy_make_error(rc->st, rc->st->ConnectionFailedError,
                                               "the connection to the server was lost");
