@@ -251,6 +251,37 @@ op_bind_query(Op *op, PyObject *sql, PyObject *params)
     return params_convert(st, tup, op->vals, n, op->keep);
 }
 
+/* The awaiting task was cancelled (or the awaitable closed): withdraw a
+ * waiting op from wherever it waits; stop a running one (its connection's
+ * queue decides how) and drop its results when they come. */
+void
+op_abandon(Op *op)
+{
+    RawConn *rc = op->rc;
+    switch (op->state) {
+    case OPS_WAITING:
+        if (rc == NULL || !rawconn_forget_waiter(rc, op)) {
+            if (op->pool != NULL)
+                pool_withdraw(op->pool, op);
+        }
+        break;
+    case OPS_QUEUED:
+        if (rc != NULL)
+            rawconn_unqueue(rc, op);
+        break;
+    case OPS_RUNNING:
+        if (rc != NULL)
+            rawconn_cancel_running(rc, op, 0);
+        op->aop.abandoned = 1;
+        return; /* finishes (and is dropped) when the server answers */
+    default:
+        break;
+    }
+    op->aop.abandoned = 1;
+    op->state = OPS_DONE;
+    op_stop_timer(op);
+}
+
 /* ---- timeouts ------------------------------------------------------------ */
 
 int

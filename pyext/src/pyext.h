@@ -3,15 +3,23 @@
  *
  * Objects:
  *   PSQLPool   (pool.c)       configuration, the driver's pool, waiters
- *   RawConn    (rawconn.c)    one pgd_conn on the event loop: a persistent
- *                             reader, a writer only while output is queued,
- *                             a FIFO of operations
+ *   RawConn    (rawconn.c)    one pgd_conn on the event loop: the adapter
+ *                             that carries out the driver's decisions (its
+ *                             operation queue, pgd_opq; the socket it
+ *                             watches, pgd_watch) with loop calls and timers
  *   Op         (op.c)         one request (query, batch, pipeline, acquire);
  *                             it is also the awaitable handed to the user
  *   Connection (connection.c) a connection lent by the pool
  *   QueryResult / SingleQueryResult (result.c)
  * Helpers: params.c (Python -> pgd_value), builders.c (pgd_host making
  * Python objects), errors.c (pgd_error -> exception).
+ *
+ * Calls between them go one way where they can: request.c and
+ * connection.c -> pool.c -> rawconn.c -> op.c (outcomes).  A RawConn
+ * reports to the pool through its owner hooks (rawconn_owner), never by
+ * calling pool.c.  The one way back is cancellation: an Op whose task gives
+ * up withdraws itself from the pool's waiting list or its connection's
+ * queue (op_abandon), or has its connection stop it.
  *
  * Everything runs on the event loop's thread, under the GIL.
  */
@@ -227,6 +235,7 @@ struct RawConn {
     module_state *st;
     pgd_conn *conn;
     PoolObject *pool;   /* borrowed; cleared when the pool goes away */
+    const struct rawconn_owner *owner; /* what it tells the pool (pool.c) */
     PyObject *loop;     /* strong */
     PyObject *on_read, *on_write; /* bound methods, made once */
     PyObject *timer;    /* connect deadline (asyncio.TimerHandle) while connecting */
@@ -253,13 +262,35 @@ struct RawConn {
     double idle_since;  /* ... when it last went back to the pool */
 };
 
-/* rawconn.c */
-RawConn *rawconn_new(module_state *st, PoolObject *pool, pgd_conn *conn);
+/* rawconn.c
+ *
+ * A RawConn reports to its owner (the pool) only through these hooks, so
+ * rawconn.c calls no function of pool.c, and calls go one way: the pool
+ * and the Connections it lends drive RawConns, RawConns deliver outcomes
+ * to Ops (op.c).  Each hook gets the owner (rc->pool, not NULL). */
+typedef struct rawconn_owner {
+    /* connected and set up; waiter: the acquire op it was opened for */
+    void (*ready)(PoolObject *pool, RawConn *rc, Op *waiter);
+    /* could not connect (or set up): steals exc, fails the waiter */
+    void (*failed)(PoolObject *pool, RawConn *rc, PyObject *exc);
+    /* nothing runs or waits on it and nobody holds it */
+    void (*idle)(PoolObject *pool, RawConn *rc);
+    /* the connection is closed: what was on it has been settled */
+    void (*lost)(PoolObject *pool, RawConn *rc);
+    /* an op that never started on the lost connection: route it again */
+    void (*resubmit)(PoolObject *pool, Op *op);
+} rawconn_owner;
+
+RawConn *rawconn_new(module_state *st, PoolObject *pool, const rawconn_owner *owner,
+                     pgd_conn *conn);
+/* Its holder let it go (a Connection released): back to the owner if idle. */
+void rawconn_release(RawConn *rc);
 int rawconn_connect(RawConn *rc);          /* start connecting; -1 + exception */
 void rawconn_submit(RawConn *rc, Op *op);   /* steals nothing; takes its own ref */
 void rawconn_close(RawConn *rc);            /* unregister; the pool frees the pgd_conn */
-int rawconn_unqueue(RawConn *rc, Op *op);
-void rawconn_set_notify(RawConn *rc, PyObject *cb); /* NULL or None: stop */   /* 1 if op was queued on rc */
+int rawconn_unqueue(RawConn *rc, Op *op);        /* 1 if op was queued on rc */
+int rawconn_forget_waiter(RawConn *rc, Op *op); /* 1 if op waited for rc to connect */
+void rawconn_set_notify(RawConn *rc, PyObject *cb); /* NULL or None: stop */
 /* The task awaiting `op`, rc's running operation, was cancelled (or its
  * timeout expired).  Carries out the queue's plan (pgd_opq_stop,
  * driver/src/opqueue.c): close the connection without sending more, or send
@@ -279,6 +310,8 @@ void rawconn_arm_deadline(RawConn *rc, Op *op, pgd_stop plan);
 
 /* pool.c */
 void pool_acquire(PoolObject *pool, Op *op); /* route op to a connection */
+/* Withdraw op from the pool's waiting list; 1 if it was there. */
+int pool_withdraw(PoolObject *pool, Op *op);
 void pool_release(PoolObject *pool, RawConn *rc); /* connection is free again */
 void pool_conn_lost(PoolObject *pool, RawConn *rc);
 void pool_conn_ready(PoolObject *pool, RawConn *rc, Op *waiter);

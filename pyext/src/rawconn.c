@@ -203,7 +203,7 @@ follow_socket(RawConn *rc, int check_identity)
 static void cancel_deadline(RawConn *rc);
 
 RawConn *
-rawconn_new(module_state *st, PoolObject *pool, pgd_conn *conn)
+rawconn_new(module_state *st, PoolObject *pool, const rawconn_owner *owner, pgd_conn *conn)
 {
     RawConn *rc = PyObject_GC_New(RawConn, st->RawConnType);
     if (rc == NULL)
@@ -211,6 +211,7 @@ rawconn_new(module_state *st, PoolObject *pool, pgd_conn *conn)
     rc->st = st;
     rc->conn = conn;
     rc->pool = pool;
+    rc->owner = owner;
     rc->loop = Py_NewRef(pool->loop);
     rc->on_read = rc->on_write = NULL;
     rc->timer = NULL;
@@ -295,7 +296,7 @@ connect_failed(RawConn *rc, PyObject *exc)
     drop_socket(rc);
     rc->state = RC_CLOSED;
     if (rc->pool != NULL)
-        pool_conn_failed(rc->pool, rc, exc); /* steals exc */
+        rc->owner->failed(rc->pool, rc, exc); /* steals exc */
     else
         Py_XDECREF(exc);
 }
@@ -331,7 +332,7 @@ connect_step(RawConn *rc, int status)
         Op *waiter = rc->connect_waiter;
         rc->connect_waiter = NULL;
         if (rc->pool != NULL)
-            pool_conn_ready(rc->pool, rc, waiter);
+            rc->owner->ready(rc->pool, rc, waiter);
         Py_XDECREF(waiter);
         return;
     }
@@ -575,7 +576,7 @@ conn_lost(RawConn *rc, PyObject *exc)
         case PGD_FATE_RETRY: /* never started: it may still run on another connection */
             op->state = OPS_NEW;
             Py_CLEAR(op->rc);
-            pool_acquire(rc->pool, op);
+            rc->owner->resubmit(rc->pool, op);
             break;
         default:
             deliver(op, NULL, Py_XNewRef(exc));
@@ -586,7 +587,7 @@ conn_lost(RawConn *rc, PyObject *exc)
     Py_XDECREF(exc);
     lost_notify(rc);
     if (rc->pool != NULL)
-        pool_conn_lost(rc->pool, rc);
+        rc->owner->lost(rc->pool, rc);
 }
 
 /* The queue said to fail the transaction before anything queued behind the
@@ -733,8 +734,15 @@ pump(RawConn *rc)
     }
     if (pgd_opq_idle(&rc->q) && rc->state == RC_READY && !rc->leased &&
         !rc->in_pool && rc->pool != NULL)
-        pool_release(rc->pool, rc);
+        rc->owner->idle(rc->pool, rc);
     Py_DECREF(rc);
+}
+
+void
+rawconn_release(RawConn *rc)
+{
+    if (rc->pool != NULL && rawconn_idle(rc) && !rc->leased)
+        rc->owner->idle(rc->pool, rc);
 }
 
 void
@@ -752,6 +760,17 @@ rawconn_submit(RawConn *rc, Op *op)
     pgd_opq_push(&rc->q, &op->aop);
     if (rc->q.cur == NULL && rc->state == RC_READY)
         pump(rc);
+}
+
+/* op, waiting for rc to connect, gave up: 1 if it was rc's waiter. */
+int
+rawconn_forget_waiter(RawConn *rc, Op *op)
+{
+    if (rc->connect_waiter != op)
+        return 0;
+    rc->connect_waiter = NULL;
+    Py_DECREF(op);
+    return 1;
 }
 
 /* Remove op from rc's queue; 1 if it was there. */
