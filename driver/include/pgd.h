@@ -331,6 +331,15 @@ pgd_stop pgd_stop_cancel_failed(pgd_stop plan);
  * when a caller waits for it. */
 double pgd_stop_grace(pgd_stop plan);
 
+/* The deadline of the host being connected to, in seconds, 0 for none:
+ * connect_timeout as configured (pgd_conn_connect_timeout), PGD_CONNECT_TIMEOUT
+ * when not set, at least 2 (libpq's own minimum), 0 meaning wait for ever
+ * as in libpq.  The adapter arms it again whenever
+ * pgd_conn_connect_attempt() changes (each host gets the whole of it) and
+ * calls pgd_conn_connect_skip() when it expires. */
+#define PGD_CONNECT_TIMEOUT 30
+int pgd_connect_deadline(const pgd_conn *c);
+
 /* ---- the socket an event loop watches (watch.c) --------------------------------
  * The event-loop adapter registers interest in a connection's socket
  * through these hooks; the driver decides what to register and when.

@@ -53,6 +53,17 @@ pgd_stop pgd_stop_cancel_failed(pgd_stop plan)
     return plan == PGD_STOP_CANCEL_WAIT ? PGD_STOP_CANCEL_WAIT : PGD_STOP_DISCONNECT;
 }
 
+int pgd_connect_deadline(const pgd_conn *c)
+{
+    int secs = pgd_conn_connect_timeout(c);
+
+    if (secs < 0)
+        return PGD_CONNECT_TIMEOUT;
+    if (secs == 0)
+        return 0;
+    return secs < 2 ? 2 : secs;
+}
+
 double pgd_stop_grace(pgd_stop plan)
 {
     return plan == PGD_STOP_CANCEL_WAIT ? PGD_STOP_GRACE_WAIT : PGD_STOP_GRACE;

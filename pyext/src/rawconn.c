@@ -250,11 +250,10 @@ rawconn_idle(const RawConn *rc)
 
 /* ---- connecting ---------------------------------------------------------- */
 
-/* libpq leaves connect_timeout to callers of its non-blocking API; this is
- * the default when the connection parameters do not set one.  Like libpq's
- * own connect_timeout it applies to each host: the driver tries one host
- * at a time, and the timer is armed again whenever it starts the next. */
-#define DEFAULT_CONNECT_TIMEOUT 30
+/* libpq leaves connect_timeout to callers of its non-blocking API.  Like
+ * libpq's own connect_timeout it applies to each host: the driver tries one
+ * host at a time, and the timer is armed again whenever it starts the
+ * next; its length is the driver's (pgd_connect_deadline). */
 
 static void
 cancel_timer(RawConn *rc)
@@ -267,13 +266,9 @@ arm_timer(RawConn *rc)
 {
     cancel_timer(rc);
     rc->attempt = pgd_conn_connect_attempt(rc->conn);
-    int secs = pgd_conn_connect_timeout(rc->conn);
-    if (secs < 0)
-        secs = DEFAULT_CONNECT_TIMEOUT;
+    int secs = pgd_connect_deadline(rc->conn);
     if (secs == 0) /* as in libpq: wait for ever */
         return 0;
-    if (secs < 2) /* libpq's own minimum */
-        secs = 2;
     PyObject *cb = PyObject_GetAttr((PyObject *)rc, rc->st->s_on_timeout);
     if (cb == NULL)
         return -1;
