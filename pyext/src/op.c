@@ -30,8 +30,10 @@
  *    late), no answer -> the connection is closed, ConnectionFailedError
  *    (outcome unknown).  Anything else fails at once and its connection
  *    is closed if the statement is still running a little later (a frozen
- *    backend, a dead link), which opens its slot again.  The plan and the
- *    grace periods are the driver's (pgd_stop_plan, pgd_stop_grace).
+ *    backend, a dead link), which opens its slot again.  The plan, the
+ *    deadline and whether it closes the connection are the driver's
+ *    (pgd_opq_stop, pgd_opq_deadline, pgd_opq_overdue in
+ *    driver/src/opqueue.c).
  */
 #include "pyext.h"
 
