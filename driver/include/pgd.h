@@ -161,6 +161,17 @@ pgd_conn *pgd_conn_new(const char *const *keys, const char *const *vals,
                        const pgd_registry *reg);
 /* Close the socket (if open) and free everything. */
 void pgd_conn_free(pgd_conn *c);
+/* Deferred freeing.  An event-loop adapter holds the connection for the
+ * length of each step it runs on it (a socket callback, a timer, a cancel)
+ * and releases it at the end; a pgd_conn_free() in between (the pool
+ * discarding a lost connection, pgd_pool_free) closes the connection at
+ * once (libpq's connection and socket, pending results) but frees its
+ * memory only at the last pgd_conn_unhold(), so the step may still read
+ * it: it is then broken (pgd_conn_is_ok() false, pgd_conn_socket() -1,
+ * pgd_conn_txstate() PGD_TX_UNKNOWN) and its user data stays.  Holds
+ * nest. */
+void pgd_conn_hold(pgd_conn *c);
+void pgd_conn_unhold(pgd_conn *c);
 
 /* Connect without blocking.  pgd_conn_connect_start() then, whenever the
  * socket is ready as asked, pgd_conn_connect_poll() until PGD_OK (ready for

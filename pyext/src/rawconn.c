@@ -17,7 +17,9 @@
  *
  * Re-entrancy: completing an operation wakes Python code only through
  * Future callbacks, which asyncio runs later, so nothing here is re-entered
- * while a step is in progress.  Each step holds a reference to the RawConn.
+ * while a step is in progress.  Each step holds a reference to the RawConn
+ * and a hold on its pgd_conn (step_begin), so that neither is freed under
+ * it when the pool drops the connection during the step.
  *
  * An error or hang-up on the socket (POLLERR/POLLHUP, e.g. a reset after
  * the server ended the session) is dealt with in the same callback: uvloop
@@ -202,6 +204,26 @@ follow_socket(RawConn *rc, int check_identity)
 
 static void cancel_deadline(RawConn *rc);
 
+/* A step on rc (a loop callback, a cancel, a close): rc and its pgd_conn
+ * stay valid until step_end() even when the pool drops them meanwhile (the
+ * driver defers freeing a held connection: pgd_conn_hold). */
+static pgd_conn *
+step_begin(RawConn *rc)
+{
+    Py_INCREF(rc);
+    if (rc->conn != NULL)
+        pgd_conn_hold(rc->conn);
+    return rc->conn;
+}
+
+static void
+step_end(RawConn *rc, pgd_conn *held)
+{
+    if (held != NULL)
+        pgd_conn_unhold(held);
+    Py_DECREF(rc);
+}
+
 RawConn *
 rawconn_new(module_state *st, PoolObject *pool, const rawconn_owner *owner, pgd_conn *conn)
 {
@@ -362,7 +384,7 @@ rc_on_connect_timeout(PyObject *self, PyObject *unused)
     Py_CLEAR(rc->timer);
     if (rc->state != RC_CONNECTING)
         Py_RETURN_NONE;
-    Py_INCREF(rc);
+    pgd_conn *held = step_begin(rc);
     char why[96];
     snprintf(why, sizeof why, "timeout expired after %d s (connect_timeout)",
              rc->timeout_secs);
@@ -372,7 +394,7 @@ rc_on_connect_timeout(PyObject *self, PyObject *unused)
         connect_failed(rc, psqlpy_error_from_conn(rc->st, rc->conn));
     else
         connect_step(rc, status);
-    Py_DECREF(rc);
+    step_end(rc, held);
     if (PyErr_Occurred())
         PyErr_WriteUnraisable(self);
     Py_RETURN_NONE;
@@ -714,7 +736,7 @@ start_op(RawConn *rc, Op *op)
 static void
 pump(RawConn *rc)
 {
-    Py_INCREF(rc);
+    pgd_conn *held = step_begin(rc);
     while (rc->state == RC_READY) {
         pgd_aop *dropped, *next = pgd_opq_start_next(&rc->q, pgd_conn_txstate(rc->conn),
                                                      &dropped);
@@ -730,7 +752,7 @@ pump(RawConn *rc)
     if (pgd_opq_idle(&rc->q) && rc->state == RC_READY && !rc->leased &&
         !rc->in_pool && rc->pool != NULL)
         rc->owner->idle(rc->pool, rc);
-    Py_DECREF(rc);
+    step_end(rc, held);
 }
 
 void
@@ -790,20 +812,20 @@ rawconn_close(RawConn *rc)
 static void
 disconnect(RawConn *rc, const char *msg)
 {
-    Py_INCREF(rc);
+    pgd_conn *held = step_begin(rc);
     pgd_conn_disconnect(rc->conn);
     conn_lost(rc, psqlpy_make_error(rc->st, rc->st->ConnectionFailedError, msg));
-    Py_DECREF(rc);
+    step_end(rc, held);
 }
 
 /* The connection is beyond use: shut it down and fail what is on it. Steals exc. */
 static void
 disconnect_lost(RawConn *rc, PyObject *exc)
 {
-    Py_INCREF(rc);
+    pgd_conn *held = step_begin(rc);
     pgd_conn_disconnect(rc->conn);
     conn_lost(rc, exc);
-    Py_DECREF(rc);
+    step_end(rc, held);
 }
 
 /* Carries out the queue's plan (pgd_opq_stop, driver/src/opqueue.c). */
@@ -848,7 +870,7 @@ rc_on_deadline(PyObject *self, PyObject *unused)
 {
     (void)unused;
     RawConn *rc = (RawConn *)self;
-    Py_INCREF(rc);
+    pgd_conn *held = step_begin(rc);
     Py_CLEAR(rc->deadline);
     Op *op = rc->deadline_op;
     rc->deadline_op = NULL;
@@ -859,7 +881,7 @@ rc_on_deadline(PyObject *self, PyObject *unused)
         disconnect(rc, msg);
     }
     Py_XDECREF(op);
-    Py_DECREF(rc);
+    step_end(rc, held);
     if (PyErr_Occurred())
         PyErr_WriteUnraisable(self);
     Py_RETURN_NONE;
@@ -928,7 +950,7 @@ rc_on_io(PyObject *self, PyObject *unused)
 {
     (void)unused;
     RawConn *rc = (RawConn *)self;
-    Py_INCREF(rc);
+    pgd_conn *held = step_begin(rc);
     io_step(rc);
     /* see the top of the file: no further wake-up may come for this socket */
     for (int i = 0; i < 4 && rc->state != RC_CLOSED && pgd_watch_hung_up(&rc->w); i++) {
@@ -944,7 +966,7 @@ rc_on_io(PyObject *self, PyObject *unused)
         io_step(rc);
     }
     dispatch_notifies(rc);
-    Py_DECREF(rc);
+    step_end(rc, held);
     if (PyErr_Occurred()) /* never let a step's stray error escape into the loop */
         PyErr_WriteUnraisable(self);
     Py_RETURN_NONE;
@@ -1033,9 +1055,9 @@ rawconn_abort(RawConn *rc, const char *why)
 {
     if (rc->state == RC_CLOSED)
         return;
-    Py_INCREF(rc);
+    pgd_conn *held = step_begin(rc);
     if (rc->conn != NULL)
         pgd_conn_disconnect(rc->conn);
     conn_lost(rc, psqlpy_make_error(rc->st, rc->st->ConnectionFailedError, why));
-    Py_DECREF(rc);
+    step_end(rc, held);
 }
