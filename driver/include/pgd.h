@@ -168,6 +168,17 @@ pgd_conn *pgd_conn_new(const char *const *keys, const char *const *vals,
                        const pgd_registry *reg);
 /* Close the socket (if open) and free everything. */
 void pgd_conn_free(pgd_conn *c);
+/* Deferred freeing.  An event-loop adapter holds the connection for the
+ * length of each step it runs on it (a socket callback, a timer, a cancel)
+ * and releases it at the end; a pgd_conn_free() in between (the pool
+ * discarding a lost connection, pgd_pool_free) closes the connection at
+ * once (libpq's connection and socket, pending results) but frees its
+ * memory only at the last pgd_conn_unhold(), so the step may still read
+ * it: it is then broken (pgd_conn_is_ok() false, pgd_conn_socket() -1,
+ * pgd_conn_txstate() PGD_TX_UNKNOWN) and its user data stays.  Holds
+ * nest. */
+void pgd_conn_hold(pgd_conn *c);
+void pgd_conn_unhold(pgd_conn *c);
 
 /* Connect without blocking.  pgd_conn_connect_start() then, whenever the
  * socket is ready as asked, pgd_conn_connect_poll() until PGD_OK (ready for
@@ -296,7 +307,11 @@ typedef enum pgd_opkind {
     PGD_OPK_QUERY = 1, /* pgd_conn_send_query */
     PGD_OPK_SIMPLE,    /* pgd_conn_send_simple */
     PGD_OPK_BATCH,     /* pgd_conn_send_batch */
-    PGD_OPK_PIPELINE   /* pgd_conn_send_pipeline */
+    PGD_OPK_PIPELINE,  /* pgd_conn_send_pipeline */
+    PGD_OPK_COPY,      /* a COPY step that may wait on the server (its start,
+                          reading COPY OUT data): stopped like a query */
+    PGD_OPK_COPY_STEP  /* any other COPY step: it ends by itself, never
+                          cancelled (the caller then aborts the COPY) */
 } pgd_opkind;
 
 typedef enum pgd_stop {
@@ -314,7 +329,10 @@ typedef enum pgd_stop {
      * when the operation ends (it completed anyway, or was stopped before
      * its Bind/Execute), fail it before anything else runs on the
      * connection, so the abandoned statement cannot be committed */
-    PGD_STOP_CANCEL_ABORT_TX
+    PGD_STOP_CANCEL_ABORT_TX,
+    /* nothing to ask of the server: only drop the outcome (the operation
+     * is not running, or ends by itself; see pgd_opq_stop) */
+    PGD_STOP_DROP
 } pgd_stop;
 
 /* The plan for a running operation of `kind` that started in transaction
@@ -330,6 +348,185 @@ pgd_stop pgd_stop_cancel_failed(pgd_stop plan);
  * before the connection is closed (a frozen backend, a dead link): short
  * when a caller waits for it. */
 double pgd_stop_grace(pgd_stop plan);
+
+/* The deadline of the host being connected to, in seconds, 0 for none:
+ * connect_timeout as configured (pgd_conn_connect_timeout), PGD_CONNECT_TIMEOUT
+ * when not set, at least 2 (libpq's own minimum), 0 meaning wait for ever
+ * as in libpq.  The adapter arms it again whenever
+ * pgd_conn_connect_attempt() changes (each host gets the whole of it) and
+ * calls pgd_conn_connect_skip() when it expires. */
+#define PGD_CONNECT_TIMEOUT 30
+int pgd_connect_deadline(const pgd_conn *c);
+
+/* ---- the socket an event loop watches (watch.c) --------------------------------
+ * The event-loop adapter registers interest in a connection's socket
+ * through these hooks; the driver decides what to register and when.
+ * What is registered is a duplicate of libpq's descriptor that the
+ * pgd_watch owns (libpq closes and reopens its own at will, and the
+ * number is reused by other sockets): it is unregistered before it is
+ * closed, always.  Hooks are called only on a change of interest. */
+typedef struct pgd_watch_hooks {
+    int (*add_read)(void *arg, int fd);  /* 0, or -1 (the adapter keeps the error) */
+    void (*del_read)(void *arg, int fd); /* failures do not matter */
+    int (*add_write)(void *arg, int fd);
+    void (*del_write)(void *arg, int fd);
+} pgd_watch_hooks;
+
+typedef struct pgd_watch {
+    int fd;              /* the registered duplicate, -1 when none */
+    int src_fd;          /* libpq's descriptor it duplicates */
+    int reading, writing; /* what is registered */
+    const pgd_watch_hooks *hooks;
+    void *arg;
+} pgd_watch;
+
+void pgd_watch_init(pgd_watch *w, const pgd_watch_hooks *hooks, void *arg);
+/* Follow the connection's current socket (after every connect step, and
+ * whenever PQsocket() may have changed).  With check_identity (while
+ * connecting, when libpq may close and reopen under the same number) the
+ * socket itself is compared, else its number; a new socket gets a new
+ * duplicate with nothing registered.  0; -1 when the connection has no
+ * socket (the old duplicate is dropped); -2 when it cannot be duplicated
+ * (errno). */
+int pgd_watch_follow(pgd_watch *w, const pgd_conn *c, int check_identity);
+/* Want readable / writable events (on) or not: 0 (done, or nothing to
+ * change), -1 when the add hook failed, -2 when there is no socket. */
+int pgd_watch_read(pgd_watch *w, int on);
+int pgd_watch_write(pgd_watch *w, int on);
+/* Unregister, then close the duplicate (never the other way round). */
+void pgd_watch_drop(pgd_watch *w);
+/* libpq no longer uses the socket the duplicate is of (it closed it): a
+ * connection that still waits will never hear from it. */
+int pgd_watch_stale(const pgd_watch *w, const pgd_conn *c);
+/* The duplicate reports an error or a hang-up (polled, never waits).
+ * uvloop (libuv) reports POLLERR once and then stops watching the
+ * descriptor for good, so the adapter asks after every callback. */
+int pgd_watch_hung_up(const pgd_watch *w);
+
+/* ---- the operation queue of one connection (opqueue.c) ------------------------
+ * Operations on a connection run one at a time, in the order they were
+ * submitted.  The queue decides which runs, what its end means for the
+ * connection, what becomes of the others when the connection is lost, and
+ * how a running one is stopped (the plan above, applied to the queue's
+ * state); the event-loop adapter embeds a pgd_aop in each of its operation
+ * objects, does the I/O and delivers the outcomes.  No I/O and no
+ * allocation here.
+ *
+ * Ownership: the queue links the pgd_aop structures but owns nothing; an
+ * adapter that reference-counts its operations holds one reference for
+ * each op pushed, and drops it when the op comes back to it (pgd_opq_pop,
+ * pgd_opq_remove, pgd_opq_start_next's *dropped, pgd_opq_take_current). */
+typedef enum pgd_aop_state {
+    PGD_AOP_NEW = 0, /* not on a queue */
+    PGD_AOP_QUEUED,
+    PGD_AOP_RUNNING, /* the queue's current operation */
+    PGD_AOP_DONE
+} pgd_aop_state;
+
+typedef struct pgd_aop {
+    struct pgd_aop *next; /* the queue's link */
+    pgd_opkind kind;
+    pgd_aop_state state;
+    pgd_txstate tx_at_start; /* when it started running */
+    int internal;       /* the adapter's own step (recycling check, rollback,
+                           transaction abort): nobody awaits it */
+    int expect_error;   /* internal, and failing the transaction is its purpose */
+    int abandoned;      /* its caller gave up: the outcome is dropped */
+    int abort_tx;       /* stopped inside a transaction block: fail the
+                           transaction if it is still healthy at the end */
+    int took_no_effect; /* failed on a live connection (outside a transaction
+                           block nothing of it stays) */
+    int retries;        /* times moved to another connection, never started */
+} pgd_aop;
+
+typedef struct pgd_opq {
+    pgd_aop *cur;        /* running, or NULL */
+    pgd_aop *head, *tail; /* waiting their turn */
+} pgd_opq;
+
+/* How often an operation that never started is moved to another
+ * connection when its connection is lost, before it fails with it. */
+#define PGD_AOP_MAX_RETRIES 3
+
+void pgd_aop_init(pgd_aop *op, pgd_opkind kind);
+void pgd_opq_init(pgd_opq *q);
+/* Nothing running and nothing waiting. */
+int pgd_opq_idle(const pgd_opq *q);
+/* Append op (state QUEUED). */
+void pgd_opq_push(pgd_opq *q, pgd_aop *op);
+/* Withdraw a waiting op (its caller gave up before it started): 1 if it
+ * was on q (state NEW again), 0 if not. */
+int pgd_opq_remove(pgd_opq *q, pgd_aop *op);
+/* Unlink and return the first waiting op (state NEW), or NULL. */
+pgd_aop *pgd_opq_pop(pgd_opq *q);
+/* The next operation to run, when none runs: the first waiting one that
+ * was not abandoned becomes current (state RUNNING, tx_at_start = tx) and
+ * is returned; NULL when none runs now (one already runs, or none waits).
+ * Abandoned ones met on the way are unlinked (state DONE) and handed back
+ * through *dropped one per call: call again while *dropped is set. */
+pgd_aop *pgd_opq_start_next(pgd_opq *q, pgd_txstate tx, pgd_aop **dropped);
+
+/* What the end of the current operation means for the connection. */
+typedef enum pgd_after {
+    PGD_AFTER_NEXT = 0,     /* go on with the next operation */
+    PGD_AFTER_ABORT_TX,     /* first fail the transaction: push
+                               pgd_tx_abort_sql() in front (pgd_opq_push_front),
+                               or close the connection if that cannot be done */
+    PGD_AFTER_LOST,         /* the connection is gone: close it (pgd_opq_lose) */
+    PGD_AFTER_CHECK_FAILED  /* an internal step did not do what it is for:
+                               close the connection */
+} pgd_after;
+
+/* The current operation ended (taken off the queue first with
+ * pgd_opq_take_current, before its results are read): status is PGD_OK or
+ * PGD_ERROR (the send or pgd_conn_io() that ended it), alive is
+ * pgd_conn_is_ok() and tx pgd_conn_txstate() once its results are read.
+ * Sets took_no_effect when it failed on a live connection. */
+pgd_after pgd_aop_finished(pgd_aop *op, int status, int alive, pgd_txstate tx);
+/* Put an internal op in front of every waiting one. */
+void pgd_opq_push_front(pgd_opq *q, pgd_aop *op);
+/* The statement that fails a transaction block (it raises query_canceled,
+ * as the stopped statement would have). */
+const char *pgd_tx_abort_sql(void);
+
+/* Unlink and return the current op (state DONE), NULL when none runs: it
+ * ended (then pgd_aop_finished), or the connection is lost (the adapter
+ * fails it, then settles each waiting op with pgd_opq_pop and
+ * pgd_opq_fate). */
+pgd_aop *pgd_opq_take_current(pgd_opq *q);
+/* What becomes of a waiting op when its connection is lost: */
+typedef enum pgd_fate {
+    PGD_FATE_DROP = 0, /* internal or abandoned: nobody wants its outcome */
+    PGD_FATE_RETRY,    /* never started: run it on another connection
+                          (retries is counted) */
+    PGD_FATE_FAIL      /* fail it with the connection's error */
+} pgd_fate;
+/* may_move: the op may go to another connection (it came from the pool,
+ * not from a connection a caller holds). */
+pgd_fate pgd_opq_fate(pgd_aop *op, int may_move);
+
+/* Stopping op early (its caller was cancelled or timed out), in two steps
+ * around the cancel request, which blocks and so is the adapter's to send.
+ * pgd_opq_stop: usable is whether the connection is open; output_unsent as
+ * for pgd_stop_plan.  PGD_STOP_DROP (op is abandoned; nothing else to do)
+ * when op is not q's current operation, the connection is not usable, or
+ * op ends by itself; PGD_STOP_DISCONNECT (op is abandoned; close the
+ * connection now); else the plan, for which the adapter sends the cancel
+ * request (pgd_conn_cancel) and reports with pgd_opq_stop_sent. */
+pgd_stop pgd_opq_stop(pgd_opq *q, pgd_aop *op, int usable, int output_unsent, int can_wait);
+/* The plan once the cancel request was sent (sent 1) or could not be
+ * (0): PGD_STOP_CANCEL_WAIT (the caller waits for the outcome: op stays
+ * current), PGD_STOP_DISCONNECT (op is abandoned; close the connection),
+ * or PGD_STOP_CANCEL / PGD_STOP_CANCEL_ABORT_TX (op is abandoned; the
+ * latter also marks it abort_tx). */
+pgd_stop pgd_opq_stop_sent(pgd_opq *q, pgd_aop *op, pgd_stop plan, int sent);
+/* After a stop whose final plan is `plan`: seconds after which the
+ * connection is to be closed if op still runs (pgd_opq_overdue), or 0 when
+ * no deadline is needed (op is over, or the connection is closed). */
+double pgd_opq_deadline(const pgd_opq *q, const pgd_aop *op, pgd_stop plan);
+/* The deadline of op expired: 1 when the connection is to be closed (op
+ * still runs: the server did not act on the cancel request). */
+int pgd_opq_overdue(const pgd_opq *q, const pgd_aop *op);
 
 /* An opaque pointer for the caller (the extension maps connections to its
  * own objects with it).  Never touched by the driver. */

@@ -35,7 +35,8 @@
 pgd_stop pgd_stop_plan(pgd_opkind kind, pgd_txstate tx_at_start, int output_unsent,
                        int can_wait)
 {
-    int extended = kind == PGD_OPK_QUERY || kind == PGD_OPK_BATCH || kind == PGD_OPK_PIPELINE;
+    int extended = kind == PGD_OPK_QUERY || kind == PGD_OPK_BATCH ||
+                   kind == PGD_OPK_PIPELINE || kind == PGD_OPK_COPY;
     int outside = tx_at_start == PGD_TX_IDLE;
 
     if (extended && outside && output_unsent)
@@ -50,6 +51,17 @@ pgd_stop pgd_stop_plan(pgd_opkind kind, pgd_txstate tx_at_start, int output_unse
 pgd_stop pgd_stop_cancel_failed(pgd_stop plan)
 {
     return plan == PGD_STOP_CANCEL_WAIT ? PGD_STOP_CANCEL_WAIT : PGD_STOP_DISCONNECT;
+}
+
+int pgd_connect_deadline(const pgd_conn *c)
+{
+    int secs = pgd_conn_connect_timeout(c);
+
+    if (secs < 0)
+        return PGD_CONNECT_TIMEOUT;
+    if (secs == 0)
+        return 0;
+    return secs < 2 ? 2 : secs;
 }
 
 double pgd_stop_grace(pgd_stop plan)

@@ -226,10 +226,43 @@ pgd_conn *pgd_conn_new(const char *const *keys, const char *const *vals, const p
     return c;
 }
 
+/* The connection's server side goes now; its memory stays (a held
+ * connection freed: pgd_conn_hold). */
+static void conn_close(pgd_conn *c)
+{
+    pgd_op_reset(c);
+    pgd_copy_reset(c);
+    pgd_conn_drop_results(c);
+    if (c->pg)
+        PQfinish(c->pg);
+    c->pg = NULL;
+    c->state = PGD_CS_BROKEN;
+}
+
+void pgd_conn_hold(pgd_conn *c)
+{
+    c->holds++;
+}
+
+void pgd_conn_unhold(pgd_conn *c)
+{
+    if (--c->holds == 0 && c->doomed) {
+        c->doomed = 0;
+        pgd_conn_free(c);
+    }
+}
+
 void pgd_conn_free(pgd_conn *c)
 {
     if (!c)
         return;
+    if (c->holds > 0) {
+        /* a step of its caller is still on the stack: close it now, free it
+         * at the last pgd_conn_unhold() */
+        c->doomed = 1;
+        conn_close(c);
+        return;
+    }
     pgd_op_reset(c);
     pgd_copy_reset(c);
     pgd_free(c->op.slots); /* kept by pgd_op_reset for reuse */

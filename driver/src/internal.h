@@ -286,6 +286,8 @@ enum pgd_conn_state { PGD_CS_NEW = 0, PGD_CS_CONNECTING, PGD_CS_IDLE, PGD_CS_BUS
 struct pgd_conn {
     PGconn *pg;
     int state;
+    int holds;                    /* pgd_conn_hold() not yet released */
+    int doomed;                   /* freed while held: the memory goes at the last release */
     pgd_targets tg;               /* parameters and hosts */
     char *bad_params;             /* why tg could not be made, or NULL */
     int attempt;                  /* hosts tried by this connect so far */

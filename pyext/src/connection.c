@@ -46,8 +46,7 @@ release(ConnectionObject *self)
         rc->leased--;
     if (!rc->leased)
         rawconn_set_notify(rc, NULL); /* nobody listens any more */
-    if (rc->pool != NULL && rawconn_idle(rc) && !rc->leased)
-        pool_release(rc->pool, rc);
+    rawconn_release(rc);
 }
 
 static int

@@ -30,10 +30,35 @@
  *    late), no answer -> the connection is closed, ConnectionFailedError
  *    (outcome unknown).  Anything else fails at once and its connection
  *    is closed if the statement is still running a little later (a frozen
- *    backend, a dead link), which opens its slot again.  The plan and the
- *    grace periods are the driver's (pgd_stop_plan, pgd_stop_grace).
+ *    backend, a dead link), which opens its slot again.  The plan, the
+ *    deadline and whether it closes the connection are the driver's
+ *    (pgd_opq_stop, pgd_opq_deadline, pgd_opq_overdue in
+ *    driver/src/opqueue.c).
  */
 #include "pyext.h"
+
+/* What the connection's queue needs to know of an operation's kind. */
+static pgd_opkind
+op_queue_kind(int kind)
+{
+    switch (kind) {
+    case OP_SIMPLE:
+        return PGD_OPK_SIMPLE;
+    case OP_BATCH:
+        return PGD_OPK_BATCH;
+    case OP_PIPELINE:
+        return PGD_OPK_PIPELINE;
+    case OP_COPY_START:
+    case OP_COPY_GET: /* may wait on the server: cancelled there */
+        return PGD_OPK_COPY;
+    case OP_COPY_PUT:
+    case OP_COPY_END:
+    case OP_COPY_ABORT:
+        return PGD_OPK_COPY_STEP;
+    default:
+        return PGD_OPK_QUERY;
+    }
+}
 
 Op *
 op_new(module_state *st, PoolObject *pool, int kind, int result_mode)
@@ -49,14 +74,8 @@ op_new(module_state *st, PoolObject *pool, int kind, int result_mode)
     op->kind = kind;
     op->result_mode = result_mode;
     op->state = OPS_NEW;
-    op->internal = 0;
-    op->abandoned = 0;
-    op->retries = 0;
+    pgd_aop_init(&op->aop, op_queue_kind(kind));
     op->is_error = 0;
-    op->tx_at_start = PGD_TX_UNKNOWN;
-    op->took_no_effect = 0;
-    op->abort_tx = 0;
-    op->expect_error = 0;
     op->unnamed = 0;
     op->timed_out = 0;
     op->timeout = 0;
@@ -234,6 +253,37 @@ op_bind_query(Op *op, PyObject *sql, PyObject *params)
     return params_convert(st, tup, op->vals, n, op->keep);
 }
 
+/* The awaiting task was cancelled (or the awaitable closed): withdraw a
+ * waiting op from wherever it waits; stop a running one (its connection's
+ * queue decides how) and drop its results when they come. */
+void
+op_abandon(Op *op)
+{
+    RawConn *rc = op->rc;
+    switch (op->state) {
+    case OPS_WAITING:
+        if (rc == NULL || !rawconn_forget_waiter(rc, op)) {
+            if (op->pool != NULL)
+                pool_withdraw(op->pool, op);
+        }
+        break;
+    case OPS_QUEUED:
+        if (rc != NULL)
+            rawconn_unqueue(rc, op);
+        break;
+    case OPS_RUNNING:
+        if (rc != NULL)
+            rawconn_cancel_running(rc, op, 0);
+        op->aop.abandoned = 1;
+        return; /* finishes (and is dropped) when the server answers */
+    default:
+        break;
+    }
+    op->aop.abandoned = 1;
+    op->state = OPS_DONE;
+    op_stop_timer(op);
+}
+
 /* ---- timeouts ------------------------------------------------------------ */
 
 int
@@ -302,14 +352,15 @@ op_on_timeout(PyObject *self, PyObject *unused)
         RawConn *rc = op->rc;
         if (op->state == OPS_RUNNING && rc != NULL) {
             Py_INCREF(rc);
-            if (op->cancel_exc != NULL || rawconn_cancel_running(rc, op, 1)) {
+            pgd_stop plan = op->cancel_exc != NULL ? PGD_STOP_CANCEL_WAIT
+                                                   : rawconn_cancel_running(rc, op, 1);
+            /* close the connection if the server does not act in time */
+            rawconn_arm_deadline(rc, op, plan);
+            if (plan == PGD_STOP_CANCEL_WAIT) {
                 /* the outcome tells whether the cancel took effect: wait, briefly */
-                rawconn_arm_deadline(rc, op, pgd_stop_grace(PGD_STOP_CANCEL_WAIT));
                 Py_XDECREF(exc);
             } else {
-                op->abandoned = 1;
-                if (rc->cur == op && rc->state == RC_READY)
-                    rawconn_arm_deadline(rc, op, pgd_stop_grace(PGD_STOP_CANCEL));
+                op->aop.abandoned = 1;
                 timeout_fail(op, exc);
             }
             Py_DECREF(rc);
@@ -382,7 +433,7 @@ uncancel(PyObject *task)
 static PySendResult
 settle_cancel(Op *op, PyObject **result)
 {
-    if (op->is_error && op->took_no_effect) {
+    if (op->is_error && op->aop.took_no_effect) {
         PyObject *exc = op->cancel_exc;
         if (op->outcome != NULL)
             PyException_SetContext(exc, Py_NewRef(op->outcome));
@@ -500,7 +551,7 @@ op_throw(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
          * the same loop iteration, before the task was woken).  Raising now
          * would report as cancelled what has taken effect: hand over the
          * result instead, as a cancel that came too late. */
-        if (!op->is_error && !op->abandoned && !op->internal && op->kind != OP_ACQUIRE &&
+        if (!op->is_error && !op->aop.abandoned && !op->aop.internal && op->kind != OP_ACQUIRE &&
             PyErr_ExceptionMatches(op->st->CancelledError)) {
             PyErr_Clear();
             uncancel(current_task());
@@ -513,7 +564,8 @@ op_throw(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     PyErr_NormalizeException(&t, &v, &tb);
     if (op->state == OPS_RUNNING && v != NULL && op->rc != NULL &&
         PyObject_TypeCheck(v, (PyTypeObject *)op->st->CancelledError)) {
-        if (op->cancel_exc != NULL || rawconn_cancel_running(op->rc, op, 1)) {
+        if (op->cancel_exc != NULL ||
+            rawconn_cancel_running(op->rc, op, 1) == PGD_STOP_CANCEL_WAIT) {
             Py_XDECREF(t);
             Py_XDECREF(tb);
             return hold_cancel(op, v);

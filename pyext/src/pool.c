@@ -100,7 +100,7 @@ serve(PoolObject *pool, RawConn *rc, Op *op, int from_idle)
         Op *chk = op_new(st, pool, OP_SIMPLE, RES_NONE);
         const char *sql = pgd_recycle_sql((pgd_recycle)pool->recycle);
         if (chk != NULL && sql != NULL && (chk->sql = PyUnicode_FromString(sql)) != NULL) {
-            chk->internal = 1;
+            chk->aop.internal = 1;
             rc->leased++; /* hold it across the check */
             rawconn_submit(rc, chk);
             rc->leased--;
@@ -170,6 +170,11 @@ pool_acquire(PoolObject *pool, Op *op)
     pool->wtail = op;
 }
 
+/* What a RawConn tells the pool (rawconn.c calls nothing of this file). */
+static const rawconn_owner pool_owner = {
+    pool_conn_ready, pool_conn_failed, pool_release, pool_conn_lost, pool_acquire,
+};
+
 /* Open a new connection for op (NULL: one kept warm, in the background).
  * 1: it is opening (or op failed), 0: the pool is full.  Without an op a
  * failure is only counted. */
@@ -181,7 +186,7 @@ pool_open(PoolObject *pool, Op *op)
         return 0;
     if (pool->stmt_cache_size >= 0)
         pgd_conn_set_stmt_cache_size(c, pool->stmt_cache_size);
-    RawConn *rc = rawconn_new(pool->st, pool, c);
+    RawConn *rc = rawconn_new(pool->st, pool, &pool_owner, c);
     if (rc == NULL) {
         pgd_pool_discard(pool->pool, c);
         goto error;
@@ -245,7 +250,7 @@ pool_release(PoolObject *pool, RawConn *rc)
             kick_waiters(pool);
             return;
         }
-        rb->internal = 1;
+        rb->aop.internal = 1;
         rawconn_submit(rc, rb); /* pump() calls us again once it is done */
         Py_DECREF(rb);
         return;
@@ -257,7 +262,7 @@ pool_release(PoolObject *pool, RawConn *rc)
     }
     Op *waiter;
     while ((waiter = pop_waiter(pool)) != NULL) {
-        if (waiter->abandoned || waiter->state == OPS_DONE) {
+        if (waiter->aop.abandoned || waiter->state == OPS_DONE) {
             Py_DECREF(waiter);
             continue;
         }
@@ -290,7 +295,7 @@ pool_conn_failed(PoolObject *pool, RawConn *rc, PyObject *exc)
     forget_conn(pool, rc);
     if (waiter != NULL) {
         Py_CLEAR(waiter->rc);
-        if (waiter->abandoned) {
+        if (waiter->aop.abandoned) {
             waiter->state = OPS_DONE;
             Py_XDECREF(exc);
         } else {
@@ -313,7 +318,7 @@ pool_conn_ready(PoolObject *pool, RawConn *rc, Op *waiter)
     }
     if (waiter != NULL) {
         Py_CLEAR(waiter->rc);
-        if (!waiter->abandoned && waiter->state != OPS_DONE) {
+        if (!waiter->aop.abandoned && waiter->state != OPS_DONE) {
             waiter->state = OPS_NEW;
             serve(pool, rc, waiter, 0);
             return;
@@ -322,48 +327,24 @@ pool_conn_ready(PoolObject *pool, RawConn *rc, Op *waiter)
     pool_release(pool, rc);
 }
 
-void
-op_abandon(Op *op)
+int
+pool_withdraw(PoolObject *pool, Op *op)
 {
-    RawConn *rc = op->rc;
-    switch (op->state) {
-    case OPS_WAITING:
-        if (rc != NULL && rc->connect_waiter == op) {
-            rc->connect_waiter = NULL;
-            Py_DECREF(op);
-        } else if (op->pool != NULL) {
-            PoolObject *pool = op->pool;
-            Op *prev = NULL;
-            for (Op *o = pool->whead; o != NULL; prev = o, o = o->next) {
-                if (o != op)
-                    continue;
-                if (prev)
-                    prev->next = o->next;
-                else
-                    pool->whead = o->next;
-                if (pool->wtail == o)
-                    pool->wtail = prev;
-                o->next = NULL;
-                Py_DECREF(o);
-                break;
-            }
-        }
-        break;
-    case OPS_QUEUED:
-        if (rc != NULL)
-            rawconn_unqueue(rc, op);
-        break;
-    case OPS_RUNNING:
-        if (rc != NULL)
-            rawconn_cancel_running(rc, op, 0);
-        op->abandoned = 1;
-        return; /* finishes (and is dropped) when the server answers */
-    default:
-        break;
+    Op *prev = NULL;
+    for (Op *o = pool->whead; o != NULL; prev = o, o = o->next) {
+        if (o != op)
+            continue;
+        if (prev)
+            prev->next = o->next;
+        else
+            pool->whead = o->next;
+        if (pool->wtail == o)
+            pool->wtail = prev;
+        o->next = NULL;
+        Py_DECREF(o);
+        return 1;
     }
-    op->abandoned = 1;
-    op->state = OPS_DONE;
-    op_stop_timer(op);
+    return 0;
 }
 
 /* ---- Python type ---------------------------------------------------------- */

@@ -3,15 +3,23 @@
  *
  * Objects:
  *   PSQLPool   (pool.c)       configuration, the driver's pool, waiters
- *   RawConn    (rawconn.c)    one pgd_conn on the event loop: a persistent
- *                             reader, a writer only while output is queued,
- *                             a FIFO of operations
+ *   RawConn    (rawconn.c)    one pgd_conn on the event loop: the adapter
+ *                             that carries out the driver's decisions (its
+ *                             operation queue, pgd_opq; the socket it
+ *                             watches, pgd_watch) with loop calls and timers
  *   Op         (op.c)         one request (query, batch, pipeline, acquire);
  *                             it is also the awaitable handed to the user
  *   Connection (connection.c) a connection lent by the pool
  *   QueryResult / SingleQueryResult (result.c)
  * Helpers: params.c (Python -> pgd_value), builders.c (pgd_host making
  * Python objects), errors.c (pgd_error -> exception).
+ *
+ * Calls between them go one way where they can: request.c and
+ * connection.c -> pool.c -> rawconn.c -> op.c (outcomes).  A RawConn
+ * reports to the pool through its owner hooks (rawconn_owner), never by
+ * calling pool.c.  The one way back is cancellation: an Op whose task gives
+ * up withdraws itself from the pool's waiting list or its connection's
+ * queue (op_abandon), or has its connection stop it.
  *
  * Everything runs on the event loop's thread, under the GIL.
  */
@@ -154,16 +162,11 @@ struct Op {
     PyObject_HEAD
     module_state *st;
     int kind, result_mode, state;
-    int internal;      /* no future: a recycling / rollback step */
-    int abandoned;     /* the awaiting task was cancelled */
-    int retries;
+    pgd_aop aop;       /* its place in a connection's queue (opqueue.c):
+                          internal (no future: a recycling / rollback step),
+                          abandoned (the awaiting task gave up), the stop
+                          marks, retries */
     int is_error;      /* outcome is an exception instance */
-    int tx_at_start;   /* pgd_txstate when it started running */
-    int took_no_effect; /* failed on a live connection (nothing of it stays,
-                           outside a transaction block) */
-    int abort_tx;      /* abandoned inside a transaction block: abort the
-                          transaction if it completes anyway */
-    int expect_error;  /* internal, and failing is its purpose */
     int unnamed;       /* prepared=False: the unnamed statement, one exchange */
     int timed_out;     /* its timeout expired (QueryTimeoutError) */
     double timeout;    /* seconds for the whole call, 0 for none */
@@ -185,10 +188,14 @@ struct Op {
     const char **sqls;
     size_t *np;
     const pgd_value **pv;
-    Op *next; /* queue link; the queue owns a reference */
+    Op *next; /* the pool's waiting list; the list owns a reference */
     double t0;         /* monotonic start, for the query hooks (0: none) */
     int64_t rows;      /* rows of its result, -1 when unknown */
 };
+
+/* The Op around a queue entry, and the one running on a connection. */
+#define OP_OF(a) ((Op *)((char *)(a) - offsetof(Op, aop)))
+#define RC_CUR(rc) ((rc)->q.cur ? OP_OF((rc)->q.cur) : NULL)
 
 /* ---- pool -------------------------------------------------------------- */
 struct PoolObject {
@@ -228,20 +235,18 @@ struct RawConn {
     module_state *st;
     pgd_conn *conn;
     PoolObject *pool;   /* borrowed; cleared when the pool goes away */
+    const struct rawconn_owner *owner; /* what it tells the pool (pool.c) */
     PyObject *loop;     /* strong */
     PyObject *on_read, *on_write; /* bound methods, made once */
     PyObject *timer;    /* connect deadline (asyncio.TimerHandle) while connecting */
     int state;
-    int fd;             /* registered descriptor: our duplicate of libpq's
-                           socket, -1 when none (see rawconn.c) */
-    int src_fd;         /* libpq's descriptor rc->fd duplicates */
-    int reading, writing;
+    pgd_watch w;        /* the socket registered with the loop: the driver's
+                           duplicate of libpq's (driver/src/watch.c) */
     int leased;         /* lent to a Connection / Transaction */
     int in_pool;        /* sitting idle in the driver's pool */
     int timeout_secs;
     int attempt;       /* the driver's host attempt the timer is for */
-    Op *cur;            /* running operation (strong) */
-    Op *qhead, *qtail;  /* queued operations (strong) */
+    pgd_opq q;          /* its operations (opqueue.c): one reference to each */
     Op *connect_waiter; /* the acquire op this connection was opened for */
     PyObject *copy_cache; /* dict: COPY column types per table (copy.c), or NULL */
     PyObject *deadline; /* TimerHandle: close the connection unless deadline_op
@@ -257,30 +262,56 @@ struct RawConn {
     double idle_since;  /* ... when it last went back to the pool */
 };
 
-/* rawconn.c */
-RawConn *rawconn_new(module_state *st, PoolObject *pool, pgd_conn *conn);
+/* rawconn.c
+ *
+ * A RawConn reports to its owner (the pool) only through these hooks, so
+ * rawconn.c calls no function of pool.c, and calls go one way: the pool
+ * and the Connections it lends drive RawConns, RawConns deliver outcomes
+ * to Ops (op.c).  Each hook gets the owner (rc->pool, not NULL). */
+typedef struct rawconn_owner {
+    /* connected and set up; waiter: the acquire op it was opened for */
+    void (*ready)(PoolObject *pool, RawConn *rc, Op *waiter);
+    /* could not connect (or set up): steals exc, fails the waiter */
+    void (*failed)(PoolObject *pool, RawConn *rc, PyObject *exc);
+    /* nothing runs or waits on it and nobody holds it */
+    void (*idle)(PoolObject *pool, RawConn *rc);
+    /* the connection is closed: what was on it has been settled */
+    void (*lost)(PoolObject *pool, RawConn *rc);
+    /* an op that never started on the lost connection: route it again */
+    void (*resubmit)(PoolObject *pool, Op *op);
+} rawconn_owner;
+
+RawConn *rawconn_new(module_state *st, PoolObject *pool, const rawconn_owner *owner,
+                     pgd_conn *conn);
+/* Its holder let it go (a Connection released): back to the owner if idle. */
+void rawconn_release(RawConn *rc);
 int rawconn_connect(RawConn *rc);          /* start connecting; -1 + exception */
 void rawconn_submit(RawConn *rc, Op *op);   /* steals nothing; takes its own ref */
 void rawconn_close(RawConn *rc);            /* unregister; the pool frees the pgd_conn */
-int rawconn_unqueue(RawConn *rc, Op *op);
-void rawconn_set_notify(RawConn *rc, PyObject *cb); /* NULL or None: stop */   /* 1 if op was queued on rc */
+int rawconn_unqueue(RawConn *rc, Op *op);        /* 1 if op was queued on rc */
+int rawconn_forget_waiter(RawConn *rc, Op *op); /* 1 if op waited for rc to connect */
+void rawconn_set_notify(RawConn *rc, PyObject *cb); /* NULL or None: stop */
 /* The task awaiting `op`, rc's running operation, was cancelled (or its
- * timeout expired).  Carries out the driver's plan (pgd_stop_plan,
- * driver/src/async.c): close the connection without sending more, or send
+ * timeout expired).  Carries out the queue's plan (pgd_opq_stop,
+ * driver/src/opqueue.c): close the connection without sending more, or send
  * a cancel request and, with may_wait, let a batch or pipeline begun
  * outside a transaction block wait for its outcome, or mark a statement
  * begun inside one so that its transaction is failed if it stays healthy.
- * Returns 1 when the caller is to wait for the outcome, 0 when op is
- * abandoned (its outcome is dropped; the connection may be closed). */
-int rawconn_cancel_running(RawConn *rc, Op *op, int may_wait);
+ * Returns the final plan: PGD_STOP_CANCEL_WAIT when the caller is to wait
+ * for the outcome; anything else when op is abandoned (its outcome is
+ * dropped; the connection may be closed). */
+pgd_stop rawconn_cancel_running(RawConn *rc, Op *op, int may_wait);
 int rawconn_idle(const RawConn *rc);
-/* Close rc (its slot is opened again) if `op` still runs on it in `secs`
- * seconds: a statement whose timeout expired and whose cancel the server
- * has not acted on (a frozen backend, a dead link). */
-void rawconn_arm_deadline(RawConn *rc, Op *op, double secs);
+/* After a stop whose final plan is `plan`: close rc (its slot is opened
+ * again) if `op` still runs on it when the queue's deadline passes
+ * (pgd_opq_deadline): the server has not acted on the cancel request (a
+ * frozen backend, a dead link). */
+void rawconn_arm_deadline(RawConn *rc, Op *op, pgd_stop plan);
 
 /* pool.c */
 void pool_acquire(PoolObject *pool, Op *op); /* route op to a connection */
+/* Withdraw op from the pool's waiting list; 1 if it was there. */
+int pool_withdraw(PoolObject *pool, Op *op);
 void pool_release(PoolObject *pool, RawConn *rc); /* connection is free again */
 void pool_conn_lost(PoolObject *pool, RawConn *rc);
 void pool_conn_ready(PoolObject *pool, RawConn *rc, Op *waiter);

@@ -8,28 +8,27 @@
  * the next starts when the previous one's results are in.
  *
  * The socket registered with the loop is not libpq's descriptor but a
- * duplicate of it that this file owns (rc->fd): the same open file
- * description, so readiness is identical, but closed only here, always after
- * its registrations are removed.  libpq closes its own descriptor when it
- * likes (end of file or an error inside PQconsumeInput, the next host or
- * address inside PQconnectPoll), and the number is soon reused by another
- * socket; registering libpq's number would let a later remove_reader() drop
- * another connection's registration, and would keep a registration that
- * the kernel silently dropped when the first socket closed.  The duplicate
- * follows every change of PQsocket(): after each connect step the socket's
- * identity (st_dev/st_ino) is compared, not its number.
+ * duplicate the driver's pgd_watch owns (driver/src/watch.c), which follows
+ * every change of PQsocket(); this file only supplies its hooks (the loop's
+ * add_reader/remove_reader/add_writer/remove_writer).  Which operation runs,
+ * what its end means for the connection and how a running one is stopped
+ * are the driver's queue's decisions (pgd_opq, driver/src/opqueue.c); this
+ * file carries them out and turns outcomes into Python objects.
  *
  * Re-entrancy: completing an operation wakes Python code only through
  * Future callbacks, which asyncio runs later, so nothing here is re-entered
- * while a step is in progress.  Each step holds a reference to the RawConn.
+ * while a step is in progress.  Each step holds a reference to the RawConn
+ * and a hold on its pgd_conn (step_begin), so that neither is freed under
+ * it when the pool drops the connection during the step.
  *
  * An error or hang-up on the socket (POLLERR/POLLHUP, e.g. a reset after
  * the server ended the session) is dealt with in the same callback: uvloop
  * (libuv) reports POLLERR once and then closes its watcher for good, so a
  * connection still waiting after that callback would never be woken again.
- * After each step the socket is polled without waiting; while it reports
- * an error or hang-up, libpq is made to read to the end, and a connection
- * that still claims to be open after that is closed as lost.
+ * After each step the socket is polled without waiting (pgd_watch_hung_up);
+ * while it reports an error or hang-up, libpq is made to read to the end,
+ * and a connection that still claims to be open after that is closed as
+ * lost.
  *
  * Teardown: at interpreter exit (or once the module state is cleared) no
  * loop method is called any more; the duplicate is still closed.
@@ -37,11 +36,7 @@
 #include "pyext.h"
 #include "pycompat.h"
 
-#include <fcntl.h>
 #include <math.h>
-#include <poll.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 int
 psqlpy_tearing_down(const module_state *st)
@@ -118,101 +113,119 @@ loop_call(RawConn *rc, PyObject *name, int fd, PyObject *cb)
     return 0;
 }
 
-/* Unregister both callbacks; errors (a closed loop) are not interesting here. */
-static void
-unregister(RawConn *rc)
+/* The driver's watch hooks (pgd_watch, driver/src/watch.c): the loop's
+ * add_reader/remove_reader/add_writer/remove_writer on the duplicate it
+ * owns.  A failed add leaves its exception set; a failed remove (a closed
+ * loop) does not matter and leaves any pending exception alone. */
+static int
+hook_add(RawConn *rc, PyObject *name, int fd, PyObject *cb)
 {
-    if (rc->fd < 0)
-        return;
+    return loop_call(rc, name, fd, cb);
+}
+
+static void
+hook_del(RawConn *rc, PyObject *name, int fd)
+{
     PyObject *t, *v, *tb;
     PyErr_Fetch(&t, &v, &tb);
-    if (rc->writing && loop_call(rc, rc->st->s_remove_writer, rc->fd, NULL) < 0)
-        PyErr_Clear();
-    if (rc->reading && loop_call(rc, rc->st->s_remove_reader, rc->fd, NULL) < 0)
+    if (loop_call(rc, name, fd, NULL) < 0)
         PyErr_Clear();
     PyErr_Restore(t, v, tb);
-    rc->writing = rc->reading = 0;
 }
+
+static int
+add_read(void *arg, int fd)
+{
+    RawConn *rc = arg;
+    return hook_add(rc, rc->st->s_add_reader, fd, rc->on_read);
+}
+
+static void
+del_read(void *arg, int fd)
+{
+    RawConn *rc = arg;
+    hook_del(rc, rc->st->s_remove_reader, fd);
+}
+
+static int
+add_write(void *arg, int fd)
+{
+    RawConn *rc = arg;
+    return hook_add(rc, rc->st->s_add_writer, fd, rc->on_write);
+}
+
+static void
+del_write(void *arg, int fd)
+{
+    RawConn *rc = arg;
+    hook_del(rc, rc->st->s_remove_writer, fd);
+}
+
+static const pgd_watch_hooks watch_hooks = {add_read, del_read, add_write, del_write};
 
 /* Unregister, then close the duplicate: never the other way round. */
 static void
 drop_socket(RawConn *rc)
 {
-    unregister(rc);
-    if (rc->fd >= 0)
-        close(rc->fd);
-    rc->fd = rc->src_fd = -1;
+    pgd_watch_drop(&rc->w);
 }
 
-/* Register or drop one of the two callbacks (*flag says which is on). */
+/* 0, or -1 with an exception set. */
 static int
-want(RawConn *rc, int *flag, int on, PyObject *add, PyObject *remove, PyObject *cb)
+watch_result(RawConn *rc, int r)
 {
-    if (on == *flag)
-        return 0;
-    if (rc->fd < 0) {
+    if (r == -2)
         PyErr_SetString(rc->st->ConnectionFailedError, "the connection has no socket");
-        return -1;
-    }
-    if (loop_call(rc, on ? add : remove, rc->fd, on ? cb : NULL) < 0)
-        return -1;
-    *flag = on;
-    return 0;
+    return r < 0 ? -1 : 0;
 }
 
 static int
 want_reader(RawConn *rc, int on)
 {
-    return want(rc, &rc->reading, on, rc->st->s_add_reader, rc->st->s_remove_reader,
-                rc->on_read);
+    return watch_result(rc, pgd_watch_read(&rc->w, on));
 }
 
 static int
 want_writer(RawConn *rc, int on)
 {
-    return want(rc, &rc->writing, on, rc->st->s_add_writer, rc->st->s_remove_writer,
-                rc->on_write);
+    return watch_result(rc, pgd_watch_write(&rc->w, on));
 }
 
-/* Whether descriptors a and b refer to the same socket. */
-static int
-same_socket(int a, int b)
-{
-    struct stat sa, sb;
-    return fstat(a, &sa) == 0 && fstat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
-           sa.st_ino == sb.st_ino;
-}
-
-/* Point rc->fd at a duplicate of the connection's current socket.  With
- * check_identity (while connecting, when libpq may have closed and reopened
- * under the same number) the socket itself is compared, else its number.
- * A new duplicate starts with no registration.  0; -1 when the connection
- * has no socket (the old duplicate is dropped); -2 with an exception set. */
+/* Follow the connection's current socket (pgd_watch_follow).  0; -1 when
+ * the connection has no socket; -2 with an exception set. */
 static int
 follow_socket(RawConn *rc, int check_identity)
 {
-    int fd = pgd_conn_socket(rc->conn);
-    if (fd < 0) {
-        drop_socket(rc);
-        return -1;
-    }
-    if (rc->fd >= 0 && fd == rc->src_fd && (!check_identity || same_socket(fd, rc->fd)))
-        return 0;
-    drop_socket(rc);
-    int d = fcntl(fd, F_DUPFD_CLOEXEC, 0);
-    if (d < 0) {
+    int r = pgd_watch_follow(&rc->w, rc->conn, check_identity);
+    if (r == -2)
         PyErr_SetFromErrno(rc->st->ConnectionFailedError);
-        return -2;
-    }
-    rc->fd = d;
-    rc->src_fd = fd;
-    return 0;
+    return r;
 }
 
 static void cancel_deadline(RawConn *rc);
 
+/* A step on rc (a loop callback, a cancel, a close): rc and its pgd_conn
+ * stay valid until step_end() even when the pool drops them meanwhile (the
+ * driver defers freeing a held connection: pgd_conn_hold). */
+static pgd_conn *
+step_begin(RawConn *rc)
+{
+    Py_INCREF(rc);
+    if (rc->conn != NULL)
+        pgd_conn_hold(rc->conn);
+    return rc->conn;
+}
+
+static void
+step_end(RawConn *rc, pgd_conn *held)
+{
+    if (held != NULL)
+        pgd_conn_unhold(held);
+    Py_DECREF(rc);
+}
+
 RawConn *
-rawconn_new(module_state *st, PoolObject *pool, pgd_conn *conn)
+rawconn_new(module_state *st, PoolObject *pool, const rawconn_owner *owner, pgd_conn *conn)
 {
     RawConn *rc = PyObject_GC_New(RawConn, st->RawConnType);
     if (rc == NULL)
@@ -220,17 +233,16 @@ rawconn_new(module_state *st, PoolObject *pool, pgd_conn *conn)
     rc->st = st;
     rc->conn = conn;
     rc->pool = pool;
+    rc->owner = owner;
     rc->loop = Py_NewRef(pool->loop);
     rc->on_read = rc->on_write = NULL;
     rc->timer = NULL;
     rc->attempt = 0;
     rc->state = RC_CONNECTING;
-    rc->fd = rc->src_fd = -1;
-    rc->reading = rc->writing = 0;
+    pgd_watch_init(&rc->w, &watch_hooks, rc);
     rc->leased = 0;
     rc->in_pool = 0;
-    rc->cur = NULL;
-    rc->qhead = rc->qtail = NULL;
+    pgd_opq_init(&rc->q);
     rc->connect_waiter = NULL;
     rc->copy_cache = NULL;
     rc->deadline = NULL;
@@ -255,16 +267,15 @@ rawconn_new(module_state *st, PoolObject *pool, pgd_conn *conn)
 int
 rawconn_idle(const RawConn *rc)
 {
-    return rc->cur == NULL && rc->qhead == NULL;
+    return pgd_opq_idle(&rc->q);
 }
 
 /* ---- connecting ---------------------------------------------------------- */
 
-/* libpq leaves connect_timeout to callers of its non-blocking API; this is
- * the default when the connection parameters do not set one.  Like libpq's
- * own connect_timeout it applies to each host: the driver tries one host
- * at a time, and the timer is armed again whenever it starts the next. */
-#define DEFAULT_CONNECT_TIMEOUT 30
+/* libpq leaves connect_timeout to callers of its non-blocking API.  Like
+ * libpq's own connect_timeout it applies to each host: the driver tries one
+ * host at a time, and the timer is armed again whenever it starts the
+ * next; its length is the driver's (pgd_connect_deadline). */
 
 static void
 cancel_timer(RawConn *rc)
@@ -277,13 +288,9 @@ arm_timer(RawConn *rc)
 {
     cancel_timer(rc);
     rc->attempt = pgd_conn_connect_attempt(rc->conn);
-    int secs = pgd_conn_connect_timeout(rc->conn);
-    if (secs < 0)
-        secs = DEFAULT_CONNECT_TIMEOUT;
+    int secs = pgd_connect_deadline(rc->conn);
     if (secs == 0) /* as in libpq: wait for ever */
         return 0;
-    if (secs < 2) /* libpq's own minimum */
-        secs = 2;
     PyObject *cb = PyObject_GetAttr((PyObject *)rc, rc->st->s_on_timeout);
     if (cb == NULL)
         return -1;
@@ -306,7 +313,7 @@ connect_failed(RawConn *rc, PyObject *exc)
     drop_socket(rc);
     rc->state = RC_CLOSED;
     if (rc->pool != NULL)
-        pool_conn_failed(rc->pool, rc, exc); /* steals exc */
+        rc->owner->failed(rc->pool, rc, exc); /* steals exc */
     else
         Py_XDECREF(exc);
 }
@@ -342,7 +349,7 @@ connect_step(RawConn *rc, int status)
         Op *waiter = rc->connect_waiter;
         rc->connect_waiter = NULL;
         if (rc->pool != NULL)
-            pool_conn_ready(rc->pool, rc, waiter);
+            rc->owner->ready(rc->pool, rc, waiter);
         Py_XDECREF(waiter);
         return;
     }
@@ -377,7 +384,7 @@ rc_on_connect_timeout(PyObject *self, PyObject *unused)
     Py_CLEAR(rc->timer);
     if (rc->state != RC_CONNECTING)
         Py_RETURN_NONE;
-    Py_INCREF(rc);
+    pgd_conn *held = step_begin(rc);
     char why[96];
     snprintf(why, sizeof why, "timeout expired after %d s (connect_timeout)",
              rc->timeout_secs);
@@ -387,7 +394,7 @@ rc_on_connect_timeout(PyObject *self, PyObject *unused)
         connect_failed(rc, psqlpy_error_from_conn(rc->st, rc->conn));
     else
         connect_step(rc, status);
-    Py_DECREF(rc);
+    step_end(rc, held);
     if (PyErr_Occurred())
         PyErr_WriteUnraisable(self);
     Py_RETURN_NONE;
@@ -451,7 +458,7 @@ build_outcome(RawConn *rc, Op *op)
 static void
 deliver(Op *op, PyObject *value, PyObject *exc)
 {
-    if (op->timed_out && !op->abandoned && exc != NULL && op->took_no_effect &&
+    if (op->timed_out && !op->aop.abandoned && exc != NULL && op->aop.took_no_effect &&
         op->cancel_exc == NULL) {
         /* waited for the outcome of a timed-out batch: the cancel took
          * effect, nothing of it stays */
@@ -466,7 +473,7 @@ deliver(Op *op, PyObject *value, PyObject *exc)
             PyErr_Clear();
         }
     }
-    if (op->abandoned || op->internal) {
+    if (op->aop.abandoned || op->aop.internal) {
         Py_XDECREF(value);
         Py_XDECREF(exc);
         op->state = OPS_DONE;
@@ -478,17 +485,12 @@ deliver(Op *op, PyObject *value, PyObject *exc)
         op_complete(op, value);
 }
 
+/* The first waiting op, unlinked: the queue's reference passes to the caller. */
 static Op *
 pop_queue(RawConn *rc)
 {
-    Op *op = rc->qhead;
-    if (op != NULL) {
-        rc->qhead = op->next;
-        if (rc->qhead == NULL)
-            rc->qtail = NULL;
-        op->next = NULL;
-    }
-    return op; /* the queue's reference passes to the caller */
+    pgd_aop *a = pgd_opq_pop(&rc->q);
+    return a ? OP_OF(a) : NULL;
 }
 
 /* The connection is gone: fail everything on it and drop it from the pool. */
@@ -575,72 +577,63 @@ conn_lost(RawConn *rc, PyObject *exc)
     cancel_deadline(rc);
     rc->state = RC_CLOSED;
     Op *op;
-    if (rc->cur != NULL) {
-        op = rc->cur;
-        rc->cur = NULL;
+    pgd_aop *a = pgd_opq_take_current(&rc->q);
+    if (a != NULL) {
+        op = OP_OF(a);
         if (op->t0 != 0)
             sessions_report(rc, op, NULL, exc);
         deliver(op, NULL, Py_XNewRef(exc));
         Py_DECREF(op);
     }
     while ((op = pop_queue(rc)) != NULL) {
-        if (op->internal || op->abandoned) {
+        switch (pgd_opq_fate(&op->aop, rc->pool != NULL && !rc->leased)) {
+        case PGD_FATE_DROP:
             op->state = OPS_DONE;
-        } else if (rc->pool != NULL && !rc->leased && op->retries < 3) {
-            /* never started: it may still run on another connection */
-            op->retries++;
+            break;
+        case PGD_FATE_RETRY: /* never started: it may still run on another connection */
             op->state = OPS_NEW;
             Py_CLEAR(op->rc);
-            pool_acquire(rc->pool, op);
-        } else {
+            rc->owner->resubmit(rc->pool, op);
+            break;
+        default:
             deliver(op, NULL, Py_XNewRef(exc));
+            break;
         }
         Py_DECREF(op);
     }
     Py_XDECREF(exc);
     lost_notify(rc);
     if (rc->pool != NULL)
-        pool_conn_lost(rc->pool, rc);
+        rc->owner->lost(rc->pool, rc);
 }
 
-/* Raises query_canceled; any error aborts the transaction block, so even
- * without PL/pgSQL (DO then fails to find the language) the effect is the same. */
-#define TX_ABORT_SQL                                                                   \
-    "DO $psqlpy$BEGIN RAISE query_canceled USING MESSAGE = "                           \
-    "'canceling statement due to user request'; END$psqlpy$"
-
-/* An operation cancelled inside a transaction block ended with the
- * transaction still healthy: it completed anyway (the server finished before
- * the cancel took effect), or it was stopped before its Bind/Execute.  Abort
- * the transaction, before anything queued behind it runs, so that it fails
- * as the cancelled statement would have made it fail, and cannot commit what
- * the caller was told was cancelled.  0, or -1 with an exception set. */
+/* The queue said to fail the transaction before anything queued behind the
+ * stopped operation runs (PGD_AFTER_ABORT_TX).  0, or -1 with an exception
+ * set. */
 static int
 queue_tx_abort(RawConn *rc)
 {
     Op *op = op_new(rc->st, rc->pool, OP_SIMPLE, RES_NONE);
     if (op == NULL)
         return -1;
-    if ((op->sql = PyUnicode_FromString(TX_ABORT_SQL)) == NULL) {
+    if ((op->sql = PyUnicode_FromString(pgd_tx_abort_sql())) == NULL) {
         Py_DECREF(op);
         return -1;
     }
-    op->internal = 1;
-    op->expect_error = 1;
+    op->aop.internal = 1;
+    op->aop.expect_error = 1;
     Py_XSETREF(op->rc, (RawConn *)Py_NewRef((PyObject *)rc));
     op->state = OPS_QUEUED;
-    op->next = rc->qhead; /* the queue takes our reference */
-    rc->qhead = op;
-    if (rc->qtail == NULL)
-        rc->qtail = op;
+    pgd_opq_push_front(&rc->q, &op->aop); /* the queue takes our reference */
     return 0;
 }
 
 static void
 finish_current(RawConn *rc, int status)
 {
-    Op *op = rc->cur;
-    rc->cur = NULL;
+    /* off the queue before anything else: Python code that runs while the
+     * results are turned into objects sees it over */
+    Op *op = OP_OF(pgd_opq_take_current(&rc->q));
     if (rc->deadline_op == op)
         cancel_deadline(rc);
     PyObject *value = NULL, *exc = NULL;
@@ -660,29 +653,22 @@ finish_current(RawConn *rc, int status)
             pgd_result_free(res);
     }
     int alive = pgd_conn_is_ok(rc->conn);
-    pgd_txstate tx = alive ? pgd_conn_txstate(rc->conn) : PGD_TX_UNKNOWN;
-    /* an internal step that exists to fail must leave the transaction failed */
-    int internal_failed = op->internal && (op->expect_error ? tx != PGD_TX_INERROR
-                                                            : status != PGD_OK);
-    /* still in a healthy transaction after a cancelled statement: whether it
-     * completed or was stopped before its Bind/Execute, fail the transaction */
-    int abort_tx = op->abort_tx && tx == PGD_TX_INTRANS;
-    if (status != PGD_OK && alive)
-        op->took_no_effect = 1;
+    pgd_after after = pgd_aop_finished(&op->aop, status, alive,
+                                       alive ? pgd_conn_txstate(rc->conn) : PGD_TX_UNKNOWN);
     if (op->t0 != 0)
         sessions_report(rc, op, value, exc);
     deliver(op, value, exc);
     Py_DECREF(op);
 
-    if (!alive || internal_failed) {
+    if (after == PGD_AFTER_LOST || after == PGD_AFTER_CHECK_FAILED) {
         PyObject *lost = psqlpy_make_error(
             rc->st, rc->st->ConnectionFailedError,
-            internal_failed ? "connection failed its recycling check"
-                            : "the connection to the server was lost");
+            after == PGD_AFTER_CHECK_FAILED ? "connection failed its recycling check"
+                                            : "the connection to the server was lost");
         conn_lost(rc, lost);
         return;
     }
-    if (abort_tx && queue_tx_abort(rc) < 0) {
+    if (after == PGD_AFTER_ABORT_TX && queue_tx_abort(rc) < 0) {
         /* the transaction must not be committed: give it up with the connection */
         PyErr_Clear();
         pgd_conn_disconnect(rc->conn);
@@ -694,15 +680,14 @@ finish_current(RawConn *rc, int status)
     pump(rc);
 }
 
+/* op is the queue's current operation now (pgd_opq_start_next) */
 static void
 start_op(RawConn *rc, Op *op)
 {
     int status;
-    rc->cur = op; /* takes the caller's reference */
     op->state = OPS_RUNNING;
-    op->tx_at_start = pgd_conn_txstate(rc->conn);
     pgd_conn_set_unnamed(rc->conn, op->unnamed);
-    if (rc->pool != NULL && rc->pool->query_hooks != NULL && !op->internal)
+    if (rc->pool != NULL && rc->pool->query_hooks != NULL && !op->aop.internal)
         op->t0 = sessions_now();
     switch (op->kind) {
     case OP_QUERY:
@@ -725,7 +710,7 @@ start_op(RawConn *rc, Op *op)
     case OP_COPY_GET:
     case OP_COPY_ABORT:
         /* COPY OUT reads only while a COPY_GET runs (see io_step) */
-        if (rc->fd >= 0 && want_reader(rc, 1) < 0) {
+        if (rc->w.fd >= 0 && want_reader(rc, 1) < 0) {
             conn_lost(rc, psqlpy_current_exception());
             return;
         }
@@ -751,22 +736,30 @@ start_op(RawConn *rc, Op *op)
 static void
 pump(RawConn *rc)
 {
-    Py_INCREF(rc);
-    while (rc->cur == NULL && rc->state == RC_READY) {
-        Op *op = pop_queue(rc);
-        if (op == NULL)
-            break;
-        if (op->abandoned) {
-            op->state = OPS_DONE;
-            Py_DECREF(op);
+    pgd_conn *held = step_begin(rc);
+    while (rc->state == RC_READY) {
+        pgd_aop *dropped, *next = pgd_opq_start_next(&rc->q, pgd_conn_txstate(rc->conn),
+                                                     &dropped);
+        if (dropped != NULL) { /* abandoned while it waited */
+            OP_OF(dropped)->state = OPS_DONE;
+            Py_DECREF(OP_OF(dropped));
             continue;
         }
-        start_op(rc, op);
+        if (next == NULL)
+            break;
+        start_op(rc, OP_OF(next));
     }
-    if (rc->cur == NULL && rc->qhead == NULL && rc->state == RC_READY && !rc->leased &&
+    if (pgd_opq_idle(&rc->q) && rc->state == RC_READY && !rc->leased &&
         !rc->in_pool && rc->pool != NULL)
-        pool_release(rc->pool, rc);
-    Py_DECREF(rc);
+        rc->owner->idle(rc->pool, rc);
+    step_end(rc, held);
+}
+
+void
+rawconn_release(RawConn *rc)
+{
+    if (rc->pool != NULL && rawconn_idle(rc) && !rc->leased)
+        rc->owner->idle(rc->pool, rc);
 }
 
 void
@@ -779,37 +772,32 @@ rawconn_submit(RawConn *rc, Op *op)
                                   "the connection is closed"));
         return;
     }
-    Py_INCREF(op);
+    Py_INCREF(op); /* the queue's reference */
     op->state = OPS_QUEUED;
-    op->next = NULL;
-    if (rc->qtail)
-        rc->qtail->next = op;
-    else
-        rc->qhead = op;
-    rc->qtail = op;
-    if (rc->cur == NULL && rc->state == RC_READY)
+    pgd_opq_push(&rc->q, &op->aop);
+    if (rc->q.cur == NULL && rc->state == RC_READY)
         pump(rc);
+}
+
+/* op, waiting for rc to connect, gave up: 1 if it was rc's waiter. */
+int
+rawconn_forget_waiter(RawConn *rc, Op *op)
+{
+    if (rc->connect_waiter != op)
+        return 0;
+    rc->connect_waiter = NULL;
+    Py_DECREF(op);
+    return 1;
 }
 
 /* Remove op from rc's queue; 1 if it was there. */
 int
 rawconn_unqueue(RawConn *rc, Op *op)
 {
-    Op *prev = NULL;
-    for (Op *o = rc->qhead; o != NULL; prev = o, o = o->next) {
-        if (o != op)
-            continue;
-        if (prev)
-            prev->next = o->next;
-        else
-            rc->qhead = o->next;
-        if (rc->qtail == o)
-            rc->qtail = prev;
-        o->next = NULL;
-        Py_DECREF(o);
-        return 1;
-    }
-    return 0;
+    if (!pgd_opq_remove(&rc->q, &op->aop))
+        return 0;
+    Py_DECREF(op);
+    return 1;
 }
 
 void
@@ -824,61 +812,36 @@ rawconn_close(RawConn *rc)
 static void
 disconnect(RawConn *rc, const char *msg)
 {
-    Py_INCREF(rc);
+    pgd_conn *held = step_begin(rc);
     pgd_conn_disconnect(rc->conn);
     conn_lost(rc, psqlpy_make_error(rc->st, rc->st->ConnectionFailedError, msg));
-    Py_DECREF(rc);
+    step_end(rc, held);
 }
 
 /* The connection is beyond use: shut it down and fail what is on it. Steals exc. */
 static void
 disconnect_lost(RawConn *rc, PyObject *exc)
 {
-    Py_INCREF(rc);
+    pgd_conn *held = step_begin(rc);
     pgd_conn_disconnect(rc->conn);
     conn_lost(rc, exc);
-    Py_DECREF(rc);
+    step_end(rc, held);
 }
 
-static pgd_opkind
-opkind(const Op *op)
-{
-    switch (op->kind) {
-    case OP_SIMPLE:
-        return PGD_OPK_SIMPLE;
-    case OP_BATCH:
-        return PGD_OPK_BATCH;
-    case OP_PIPELINE:
-        return PGD_OPK_PIPELINE;
-    default:
-        return PGD_OPK_QUERY;
-    }
-}
-
-/* Carries out the driver's plan (pgd_stop_plan, driver/src/async.c). */
-int
+/* Carries out the queue's plan (pgd_opq_stop, driver/src/opqueue.c). */
+pgd_stop
 rawconn_cancel_running(RawConn *rc, Op *op, int may_wait)
 {
-    if (rc->cur != op || rc->conn == NULL || rc->state != RC_READY) {
-        op->abandoned = 1;
-        return 0;
-    }
-    if (OP_IS_COPY(op->kind) && op->kind != OP_COPY_START && op->kind != OP_COPY_GET) {
-        /* a COPY IN step ends by itself (START and GET may wait on the
-         * server: they are cancelled there); the caller then aborts the COPY
-         * (OP_COPY_ABORT) */
-        op->abandoned = 1;
-        return 0;
-    }
     /* A writer is registered exactly while libpq holds output the kernel
      * has not taken (the driver said PGD_WANT_WRITE). */
-    pgd_stop plan = pgd_stop_plan(opkind(op), (pgd_txstate)op->tx_at_start, rc->writing,
-                                  may_wait);
+    pgd_stop plan = pgd_opq_stop(&rc->q, &op->aop, rc->conn != NULL && rc->state == RC_READY,
+                                 rc->w.writing, may_wait);
+    if (plan == PGD_STOP_DROP)
+        return plan;
     if (plan == PGD_STOP_DISCONNECT) {
-        op->abandoned = 1;
         disconnect(rc, "the connection was closed to cancel an operation "
                        "it had not finished sending");
-        return 0;
+        return plan;
     }
     /* PQcancel blocks for a round trip to the server on a connection of
      * its own: let other threads run meanwhile */
@@ -886,23 +849,11 @@ rawconn_cancel_running(RawConn *rc, Op *op, int may_wait)
     Py_BEGIN_ALLOW_THREADS
     sent = pgd_conn_cancel(rc->conn) == PGD_OK;
     Py_END_ALLOW_THREADS
-    if (!sent)
-        plan = pgd_stop_cancel_failed(plan);
-    switch (plan) {
-    case PGD_STOP_CANCEL_WAIT:
-        return 1; /* the outcome (57014, or complete) is the truth: wait for it */
-    case PGD_STOP_DISCONNECT:
-        op->abandoned = 1;
+    plan = pgd_opq_stop_sent(&rc->q, &op->aop, plan, sent);
+    if (plan == PGD_STOP_DISCONNECT)
         disconnect(rc, "the connection was closed: the server could not be asked "
                        "to cancel a statement");
-        return 0;
-    case PGD_STOP_CANCEL_ABORT_TX:
-        op->abort_tx = 1;
-        /* fall through */
-    default:
-        op->abandoned = 1;
-        return 0;
-    }
+    return plan;
 }
 
 /* ---- deadline of a timed-out statement -------------------------------------- */
@@ -919,18 +870,18 @@ rc_on_deadline(PyObject *self, PyObject *unused)
 {
     (void)unused;
     RawConn *rc = (RawConn *)self;
-    Py_INCREF(rc);
+    pgd_conn *held = step_begin(rc);
     Py_CLEAR(rc->deadline);
     Op *op = rc->deadline_op;
     rc->deadline_op = NULL;
-    if (op != NULL && rc->cur == op && rc->state == RC_READY) {
+    if (op != NULL && pgd_opq_overdue(&rc->q, &op->aop) && rc->state == RC_READY) {
         char msg[160];
         snprintf(msg, sizeof msg, "the connection was closed: the server did not answer "
                                   "the cancel request of a timed-out statement");
         disconnect(rc, msg);
     }
     Py_XDECREF(op);
-    Py_DECREF(rc);
+    step_end(rc, held);
     if (PyErr_Occurred())
         PyErr_WriteUnraisable(self);
     Py_RETURN_NONE;
@@ -939,8 +890,11 @@ rc_on_deadline(PyObject *self, PyObject *unused)
 static PyMethodDef on_deadline_def = {"_on_deadline", rc_on_deadline, METH_NOARGS, NULL};
 
 void
-rawconn_arm_deadline(RawConn *rc, Op *op, double secs)
+rawconn_arm_deadline(RawConn *rc, Op *op, pgd_stop plan)
 {
+    double secs = pgd_opq_deadline(&rc->q, &op->aop, plan);
+    if (secs <= 0 || rc->state != RC_READY)
+        return;
     cancel_deadline(rc);
     if (rc->loop == NULL || psqlpy_tearing_down(rc->st))
         return;
@@ -949,9 +903,8 @@ rawconn_arm_deadline(RawConn *rc, Op *op, double secs)
     if (timer == NULL) {
         /* cannot wait for it: close the connection now rather than keep it */
         PyErr_Clear();
-        if (rc->cur == op && rc->state == RC_READY)
-            disconnect(rc, "the connection was closed: a timed-out statement could not be "
-                           "given a deadline");
+        disconnect(rc, "the connection was closed: a timed-out statement could not be "
+                       "given a deadline");
         return;
     }
     rc->deadline = timer;
@@ -970,7 +923,7 @@ io_step(RawConn *rc)
     if (rc->state != RC_READY)
         return;
     int status = pgd_conn_io(rc->conn);
-    if (rc->cur == NULL) {
+    if (rc->q.cur == NULL) {
         if (status == PGD_ERROR || !pgd_conn_is_ok(rc->conn))
             conn_lost(rc, psqlpy_error_from_conn(rc->st, rc->conn));
         else if (pgd_conn_copy_dir(rc->conn) == PGD_COPY_OUT && want_reader(rc, 0) < 0)
@@ -982,7 +935,7 @@ io_step(RawConn *rc)
         finish_current(rc, status);
         return;
     }
-    if (!pgd_conn_is_ok(rc->conn) || pgd_conn_socket(rc->conn) != rc->src_fd) {
+    if (!pgd_conn_is_ok(rc->conn) || pgd_watch_stale(&rc->w, rc->conn)) {
         /* libpq closed its socket yet still waits: nothing will ever come */
         conn_lost(rc, psqlpy_make_error(rc->st, rc->st->ConnectionFailedError,
                                         "the connection to the server was lost"));
@@ -992,25 +945,15 @@ io_step(RawConn *rc)
         conn_lost(rc, psqlpy_current_exception());
 }
 
-/* Whether the registered socket reports an error or a hang-up. */
-static int
-hung_up(const RawConn *rc)
-{
-    if (rc->fd < 0)
-        return 0;
-    struct pollfd p = {.fd = rc->fd, .events = POLLIN, .revents = 0};
-    return poll(&p, 1, 0) > 0 && (p.revents & (POLLERR | POLLHUP | POLLNVAL)) != 0;
-}
-
 static PyObject *
 rc_on_io(PyObject *self, PyObject *unused)
 {
     (void)unused;
     RawConn *rc = (RawConn *)self;
-    Py_INCREF(rc);
+    pgd_conn *held = step_begin(rc);
     io_step(rc);
     /* see the top of the file: no further wake-up may come for this socket */
-    for (int i = 0; i < 4 && rc->state != RC_CLOSED && hung_up(rc); i++) {
+    for (int i = 0; i < 4 && rc->state != RC_CLOSED && pgd_watch_hung_up(&rc->w); i++) {
         if (i == 3) {
             PyObject *exc = psqlpy_make_error(rc->st, rc->st->ConnectionFailedError,
                                               "the connection to the server was lost");
@@ -1023,7 +966,7 @@ rc_on_io(PyObject *self, PyObject *unused)
         io_step(rc);
     }
     dispatch_notifies(rc);
-    Py_DECREF(rc);
+    step_end(rc, held);
     if (PyErr_Occurred()) /* never let a step's stray error escape into the loop */
         PyErr_WriteUnraisable(self);
     Py_RETURN_NONE;
@@ -1037,15 +980,16 @@ rc_traverse(RawConn *rc, visitproc visit, void *arg)
     Py_VISIT(rc->on_read);
     Py_VISIT(rc->on_write);
     Py_VISIT(rc->timer);
-    Py_VISIT(rc->cur);
     Py_VISIT(rc->connect_waiter);
     Py_VISIT(rc->copy_cache);
     Py_VISIT(rc->deadline);
     Py_VISIT(rc->deadline_op);
     Py_VISIT(rc->notify_cb);
     Py_VISIT(rc->notifies);
-    for (Op *o = rc->qhead; o != NULL; o = o->next)
-        Py_VISIT(o);
+    if (rc->q.cur != NULL)
+        Py_VISIT(OP_OF(rc->q.cur));
+    for (pgd_aop *a = rc->q.head; a != NULL; a = a->next)
+        Py_VISIT(OP_OF(a));
     return 0;
 }
 
@@ -1056,7 +1000,9 @@ rc_clear(RawConn *rc)
     cancel_deadline(rc);
     Py_CLEAR(rc->on_read);
     Py_CLEAR(rc->on_write);
-    Py_CLEAR(rc->cur);
+    pgd_aop *cur = pgd_opq_take_current(&rc->q);
+    if (cur != NULL)
+        Py_DECREF(OP_OF(cur));
     Py_CLEAR(rc->connect_waiter);
     Py_CLEAR(rc->copy_cache);
     rawconn_set_notify(rc, NULL);
@@ -1109,9 +1055,9 @@ rawconn_abort(RawConn *rc, const char *why)
 {
     if (rc->state == RC_CLOSED)
         return;
-    Py_INCREF(rc);
+    pgd_conn *held = step_begin(rc);
     if (rc->conn != NULL)
         pgd_conn_disconnect(rc->conn);
     conn_lost(rc, psqlpy_make_error(rc->st, rc->st->ConnectionFailedError, why));
-    Py_DECREF(rc);
+    step_end(rc, held);
 }

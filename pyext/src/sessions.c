@@ -354,7 +354,7 @@ sessions_init_done(PyObject *self, PyObject *args)
             rc->connect_waiter = waiter; /* pool_conn_failed fails it */
             waiter = NULL;
             pool_conn_failed(pool, rc, err);
-        } else if (waiter != NULL && !waiter->abandoned && waiter->state != OPS_DONE) {
+        } else if (waiter != NULL && !waiter->aop.abandoned && waiter->state != OPS_DONE) {
             Py_CLEAR(waiter->rc);
             op_fail(waiter, err);
         } else {

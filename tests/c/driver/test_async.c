@@ -3,7 +3,7 @@
  * (driver/src/async.c): every kind of operation, every transaction state it
  * can start in, output unsent or not, a caller that can wait or not.  The
  * expected plans are written out, not derived, so a changed rule shows up
- * here.  No server needed.
+ * here.  Also the per-host connect deadline.  No server needed.
  */
 #include "tutil.h"
 
@@ -43,6 +43,9 @@ static const struct row rows[] = {
     {S, PGD_TX_INTRANS, 1, 1, CANC}, {S, PGD_TX_INTRANS, 0, 0, CANC},
     {Q, PGD_TX_INERROR, 0, 1, ABRT}, {B, PGD_TX_INERROR, 1, 1, ABRT},
     {S, PGD_TX_INERROR, 0, 1, CANC},
+    /* a COPY start or read is stopped like a query */
+    {PGD_OPK_COPY, PGD_TX_IDLE, 1, 1, DISC}, {PGD_OPK_COPY, PGD_TX_IDLE, 0, 1, CANC},
+    {PGD_OPK_COPY, PGD_TX_INTRANS, 0, 0, ABRT},
     /* a state the driver could not read counts as inside: never assume
      * the implicit transaction */
     {Q, PGD_TX_UNKNOWN, 1, 1, ABRT}, {B, PGD_TX_UNKNOWN, 0, 1, ABRT},
@@ -60,6 +63,8 @@ static const char *name(pgd_stop s)
         return "CANCEL";
     case PGD_STOP_CANCEL_ABORT_TX:
         return "CANCEL_ABORT_TX";
+    case PGD_STOP_DROP:
+        return "DROP";
     }
     return "?";
 }
@@ -94,10 +99,40 @@ static void test_grace(void)
     CHECK(pgd_stop_grace(PGD_STOP_CANCEL_ABORT_TX) == pgd_stop_grace(PGD_STOP_CANCEL));
 }
 
+/* The per-host connect deadline, read from a connection that is never
+ * started (no server needed). */
+static int deadline_for(const char *timeout)
+{
+    const char *k[] = {"host", timeout ? "connect_timeout" : NULL, NULL};
+    const char *v[] = {"127.0.0.1", timeout, NULL};
+    pgd_conn *c = pgd_conn_new(k, v, t_registry());
+    CHECK(c != NULL);
+    if (c == NULL)
+        return -100;
+    int secs = pgd_connect_deadline(c);
+    pgd_conn_free(c);
+    return secs;
+}
+
+static void test_connect_deadline(void)
+{
+    unsetenv("PGCONNECT_TIMEOUT");
+    CHECK(deadline_for(NULL) == 30); /* not set: the driver's default */
+    CHECK(deadline_for("0") == 0);   /* as in libpq: no deadline */
+    CHECK(deadline_for("1") == 2);   /* libpq's minimum */
+    CHECK(deadline_for("2") == 2);
+    CHECK(deadline_for("7") == 7);
+    setenv("PGCONNECT_TIMEOUT", "5", 1); /* libpq's environment default */
+    CHECK(deadline_for(NULL) == 5);
+    CHECK(deadline_for("9") == 9);
+    unsetenv("PGCONNECT_TIMEOUT");
+}
+
 int main(void)
 {
     test_plans();
     test_cancel_failed();
     test_grace();
+    test_connect_deadline();
     return t_done("test_async");
 }
