@@ -36,7 +36,7 @@ LABELS = {
     "psqlpy-rust": "Rust, from PyPI",
 }
 MODES = {  # warm-up s, duration s, rounds
-    "short": (0.2, 0.7, 1),
+    "short": (0.2, 0.5, 1),
     "full": (2.0, 5.0, 3),
 }
 UNIT_OVERHEAD_S = 0.6  # process start, imports, connecting: for the ETA only
