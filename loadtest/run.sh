@@ -10,7 +10,7 @@
 #                  not tc netem), and report both; --delay-ms is the same
 #   --keep-influx  keep the run's InfluxDB data directory in OUT/influxdb
 #   --out DIR      where the report goes (default loadtest/results/<time>)
-#   --require-all  fail unless all four drivers served every endpoint
+#   --require-all  fail unless all five drivers served every endpoint
 #
 # Installs what it needs: Debian packages (jmeter, jmeter-http, a JDK for the
 # JMeter launcher, influxdb, wrk, postgresql) when missing, the Python tools

@@ -7,8 +7,18 @@ adapter, so a worker imports exactly one driver.
 
 Adapter protocol (all coroutines except version/values):
   open(dsn, size, single)  pool of `size` (or one plain connection if single)
-  fetch(sql, params)       run a query, return the materialised rows (a list)
-  insert_many(sql, rows)   executemany in one transaction
+  fetch(sql, params, conn=None)
+                           run a query, return the materialised rows (a list):
+                           on `conn` when given, else through the pool (the
+                           driver's own per-query path: borrow, run, give back)
+  insert_many(sql, rows, conn=None)
+                           executemany in one transaction (on `conn` if given)
+  hold() -> conn           borrow a connection from the pool for a task to keep
+  release(conn)            give it back
+  open_copy(dsn) -> conn   one connection for COPY (our psqlpy: the 0.13 API)
+  copy(conn, table, columns, records)
+                           COPY the iterable `records` into `table` in binary
+                           form, the driver's own records-to-table call
   close()
   version() -> str         driver version
   values(row) -> tuple     a row as a plain tuple (checks only, never timed)
@@ -21,12 +31,19 @@ import re
 _DOLLAR = re.compile(r"\$\d+")
 
 
+def _first(*objs):
+    """The first of objs that is not None (connections are not tested for
+    truth: a driver may give them a length)."""
+    return next((o for o in objs if o is not None), None)
+
+
 class _Adapter:
     """What most adapters share: an optional pool and an optional single
     connection, both closed with an awaited close(); rows are mappings."""
 
     _pool = None
     _conn = None
+    _pool013 = None
 
     async def close(self):
         if self._conn is not None:
@@ -55,14 +72,32 @@ class AsyncpgAdapter(_Adapter):
         else:
             self._pool = await self._mod.create_pool(dsn, min_size=size, max_size=size)
 
-    async def fetch(self, sql, params):
-        target = self._conn if self._conn is not None else self._pool
+    async def fetch(self, sql, params, conn=None):
+        target = _first(conn, self._conn, self._pool)
         return await target.fetch(sql, *params)
 
-    async def insert_many(self, sql, rows):
+    async def insert_many(self, sql, rows, conn=None):
+        if conn is not None:
+            async with conn.transaction():
+                await conn.executemany(sql, rows)
+            return
         async with self._pool.acquire() as conn:
             async with conn.transaction():
                 await conn.executemany(sql, rows)
+
+    async def hold(self):
+        return self._conn if self._conn is not None else await self._pool.acquire()
+
+    async def release(self, conn):
+        if conn is not self._conn:
+            await self._pool.release(conn)
+
+    async def open_copy(self, dsn):
+        self._conn = await self._mod.connect(dsn)
+        return self._conn
+
+    async def copy(self, conn, table, columns, records):
+        await conn.copy_records_to_table(table, records=records, columns=columns)
 
 
 class PsycopgAdapter(_Adapter):
@@ -96,20 +131,49 @@ class PsycopgAdapter(_Adapter):
     def _sql(sql):
         return _DOLLAR.sub("%s", sql)
 
-    async def fetch(self, sql, params):
+    async def fetch(self, sql, params, conn=None):
         sql = self._sql(sql)
-        if self._conn is not None:
-            cur = await self._conn.execute(sql, params)
+        conn = _first(conn, self._conn)
+        if conn is not None:
+            cur = await conn.execute(sql, params)
             return await cur.fetchall()
         async with self._pool.connection() as conn:
             cur = await conn.execute(sql, params)
             return await cur.fetchall()
 
-    async def insert_many(self, sql, rows):
+    async def insert_many(self, sql, rows, conn=None):
+        if conn is not None:
+            await self._insert_many(conn, sql, rows)
+            return
         async with self._pool.connection() as conn:
-            async with conn.transaction():
-                async with conn.cursor() as cur:
-                    await cur.executemany(self._sql(sql), rows)
+            await self._insert_many(conn, sql, rows)
+
+    async def _insert_many(self, conn, sql, rows):
+        async with conn.transaction():
+            async with conn.cursor() as cur:
+                await cur.executemany(self._sql(sql), rows)
+
+    async def hold(self):
+        return self._conn if self._conn is not None else await self._pool.getconn()
+
+    async def release(self, conn):
+        if conn is not self._conn:
+            await self._pool.putconn(conn)
+
+    async def open_copy(self, dsn):
+        self._conn = await self._mod.AsyncConnection.connect(dsn, autocommit=True)
+        return self._conn
+
+    # psycopg's binary COPY needs the column types up front.
+    COPY_TYPES = {"_bench_copy": ["int4", "text", "float8"]}
+
+    async def copy(self, conn, table, columns, records):
+        stmt = f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)"
+        async with conn.cursor() as cur:
+            async with cur.copy(stmt) as cp:
+                cp.set_types(self.COPY_TYPES[table])
+                for rec in records:
+                    await cp.write_row(rec)
 
     @staticmethod
     def values(row):
@@ -138,13 +202,23 @@ class PsqlpyAdapter(_Adapter):
         if single:
             self._conn = await self._pool.connection()
 
-    async def fetch(self, sql, params):
-        target = self._conn if self._conn is not None else self._pool
+    async def fetch(self, sql, params, conn=None):
+        target = _first(conn, self._conn, self._pool)
         res = await target.execute(sql, list(params))
         return res.result()
 
-    async def insert_many(self, sql, rows):
+    async def insert_many(self, sql, rows, conn=None):
+        if conn is not None:
+            await self._insert_many(conn, sql, rows)
+            return
         conn = await self._pool.connection()
+        try:
+            await self._insert_many(conn, sql, rows)
+        finally:
+            conn.close()  # back to the pool
+
+    @staticmethod
+    async def _insert_many(conn, sql, rows):
         tx = conn.transaction()
         await tx.begin()
         try:
@@ -154,8 +228,27 @@ class PsqlpyAdapter(_Adapter):
             raise
         await tx.commit()
 
+    async def hold(self):
+        return self._conn if self._conn is not None else await self._pool.connection()
+
+    async def release(self, conn):
+        if conn is not self._conn:
+            conn.close()  # back to the pool
+
+    async def open_copy(self, dsn):
+        # COPY on the psqlpy 0.13 API, the one the Rust package has too.
+        self._pool013 = self._mod.connect_pool(dsn=dsn, max_db_pool_size=2)
+        self._conn013 = await self._pool013.connection()
+        return self._conn013
+
+    async def copy(self, conn, table, columns, records):
+        await conn.copy_records_to_table(table, records, columns=columns)
+
     async def close(self):
         self._conn = None
+        if getattr(self, "_pool013", None) is not None:
+            self._conn013.close()
+            self._pool013.close()
         close = getattr(self._pool, "close", None)
         if close is not None:
             res = close()
@@ -196,18 +289,37 @@ class PsqlpyRustAdapter(_Adapter):
             for c in conns:
                 c.close()
 
-    async def fetch(self, sql, params):
-        if self._conn is not None:
-            res = await self._conn.execute(sql, list(params))
+    async def fetch(self, sql, params, conn=None):
+        conn = _first(conn, self._conn)
+        if conn is not None:
+            res = await conn.execute(sql, list(params))
         else:
             async with self._pool.acquire() as conn:
                 res = await conn.execute(sql, list(params))
         return res.result()
 
-    async def insert_many(self, sql, rows):
+    async def insert_many(self, sql, rows, conn=None):
+        if conn is not None:
+            async with conn.transaction() as tx:
+                await tx.execute_many(sql, [list(r) for r in rows])
+            return
         async with self._pool.acquire() as conn:
             async with conn.transaction() as tx:
                 await tx.execute_many(sql, [list(r) for r in rows])
+
+    async def hold(self):
+        return self._conn if self._conn is not None else await self._pool.connection()
+
+    async def release(self, conn):
+        if conn is not self._conn:
+            conn.close()  # back to the pool
+
+    async def open_copy(self, dsn):
+        self._conn = await self._mod.connect(dsn=dsn)
+        return self._conn
+
+    async def copy(self, conn, table, columns, records):
+        await conn.copy_records_to_table(table, records, columns=columns)
 
     async def close(self):
         if self._conn is not None:

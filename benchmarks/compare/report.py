@@ -2,8 +2,10 @@
 
 Aggregation over rounds: the median of queries/s, rows/s, p50 and p99 (each
 taken separately), the maximum of peak RSS. Ratios are computed from those
-medians: `ratio_to_asyncpg` = driver q/s / asyncpg q/s on the same workload
-and loop, `ratio_to_pgbench` = driver q/s / pgbench q/s on the same workload.
+medians: `ratio_to_asyncpg` = driver q/s / asyncpg q/s on the same workload,
+view and loop, `ratio_to_pgbench` = driver q/s / pgbench q/s on the same
+workload. The spread of a ratio is given by the lowest and highest q/s of
+each side over the rounds.
 """
 
 from __future__ import annotations
@@ -16,6 +18,16 @@ import workloads
 
 DRIVER_ORDER = ["psqlpy", "asyncpg", "psycopg", "psqlpy-rust"]
 LOOP_ORDER = ["uvloop", "asyncio"]
+VIEW_ORDER = list(workloads.VIEWS)
+VIEW_TITLES = {
+    "held": "a connection held per task",
+    "pool": "pool per query",
+}
+
+
+def index(results):
+    """(workload, view, loop, driver) -> aggregated row."""
+    return {(r["workload"], r["view"], r["loop"], r["driver"]): r for r in results}
 COLORS = {"psqlpy": "#d62728", "asyncpg": "#1f77b4", "psycopg": "#2ca02c",
           "psqlpy-rust": "#ff7f0e", "pgbench": "#7f7f7f"}
 
@@ -50,12 +62,13 @@ def aggregate(raw_runs, raw_pgbench):
 
     groups = {}
     for r in raw_runs:
-        groups.setdefault((r["workload"], r["loop"], r["driver"]), []).append(r)
+        groups.setdefault((r["workload"], r.get("view", "held"), r["loop"], r["driver"]),
+                          []).append(r)
     results = []
-    for (wname, loop, driver), runs in groups.items():
+    for (wname, view, loop, driver), runs in groups.items():
         ok = [r for r in runs if r["status"] == "ok"]
         bad = [r for r in runs if r["status"] != "ok"]
-        row = {"workload": wname, "loop": loop, "driver": driver,
+        row = {"workload": wname, "view": view, "loop": loop, "driver": driver,
                "status": bad[0]["status"] if bad else "ok",
                "concurrency": runs[0].get("concurrency"), "rounds": runs}
         if bad:
@@ -64,11 +77,14 @@ def aggregate(raw_runs, raw_pgbench):
             row.update(_summarise(ok))
         results.append(row)
 
-    base = {(r["workload"], r["loop"]): r for r in results
+    base = {(r["workload"], r["view"], r["loop"]): r for r in results
             if r["driver"] == "asyncpg" and r.get("qps")}
     for r in results:
-        ref = base.get((r["workload"], r["loop"]))
+        ref = base.get((r["workload"], r["view"], r["loop"]))
         r["ratio_to_asyncpg"] = _ratio(r.get("qps"), ref and ref.get("qps"))
+        # the spread: our worst round against their best, and the other way
+        r["ratio_to_asyncpg_min"] = _ratio(r.get("qps_min"), ref and ref.get("qps_max"))
+        r["ratio_to_asyncpg_max"] = _ratio(r.get("qps_max"), ref and ref.get("qps_min"))
         r["rss_ratio_to_asyncpg"] = _ratio(r.get("peak_rss_mb"), ref and ref.get("peak_rss_mb"))
         r["ratio_to_pgbench"] = _ratio(r.get("qps"), pgb_qps.get(r["workload"]))
     results.sort(key=_sort_key)
@@ -97,21 +113,22 @@ def _workload_index(name):
 
 def _sort_key(r):
     d = r["driver"]
-    return (_workload_index(r["workload"]),
+    return (_workload_index(r["workload"]), VIEW_ORDER.index(r["view"]),
             LOOP_ORDER.index(r["loop"]) if r["loop"] in LOOP_ORDER else 9,
             DRIVER_ORDER.index(d) if d in DRIVER_ORDER else 9)
 
 
 # -- JSON ------------------------------------------------------------------
 
-def write_json(path, meta, drivers, results, pgbench, problems):
+def write_json(path, meta, drivers, results, pgbench, problems, not_run=()):
     doc = {
         "schema": 1, "meta": meta, "drivers": drivers,
         "workloads": {w.name: {"title": w.title, "sql": w.sql, "params": list(w.params),
-                               "pooled": w.pooled,
+                               "pooled": w.pooled, "views": list(w.views),
                                "concurrency": workloads.concurrency_for(w, meta["concurrency"])}
                       for w in workloads.WORKLOADS if w.name in meta["workloads"]},
         "results": results, "pgbench": pgbench, "problems": problems,
+        "not_run": list(not_run),
     }
     with open(path, "w") as f:
         json.dump(doc, f, indent=1, sort_keys=False)
@@ -132,14 +149,23 @@ def _x(v):
     return "–" if v is None else f"{v:.2f}×"
 
 
+def _spread(r):
+    lo, hi = r.get("ratio_to_asyncpg_min"), r.get("ratio_to_asyncpg_max")
+    if lo is None or hi is None or r.get("ok_rounds", 1) < 2:
+        return ""
+    return f" {lo:.2f}–{hi:.2f}"
+
+
 def _pct(v):
     return "–" if v is None else f"{v * 100:.0f}%"
 
 
-def write_markdown(path, meta, drivers, results, pgbench, problems):
+def write_markdown(path, meta, drivers, results, pgbench, problems, not_run=()):
     present = [d for d in DRIVER_ORDER if d in drivers]
-    idx = {(r["workload"], r["loop"], r["driver"]): r for r in results}
+    idx = index(results)
     pgb = {r["workload"]: r for r in pgbench}
+    loops = [lp for lp in LOOP_ORDER if lp in meta["loops"]]
+    views = [v for v in VIEW_ORDER if v in meta.get("views", VIEW_ORDER)]
     lines = [f"# Driver comparison, {meta['mode']} mode, {meta['date']}", ""]
     lines.append(
         f"{meta['machine']}; PostgreSQL {meta['server_version']} on the same machine; "
@@ -159,65 +185,86 @@ def write_markdown(path, meta, drivers, results, pgbench, problems):
     lines.append("")
     if problems:
         lines += ["**Problems in this run:**", ""] + [f"- {p}" for p in problems] + [""]
+    if not_run:
+        lines += ["**Not run** (a known fault of that driver, shown as \"not run\" below):", ""]
+        lines += [f"- {n['driver']}, {n['workload']} on {n['loop']}: {n['reason']}"
+                  for n in not_run] + [""]
+    skipped = {(n["workload"], n["view"], n["loop"], n["driver"]) for n in not_run}
 
-    for loop in [lp for lp in LOOP_ORDER if lp in meta["loops"]]:
-        lines += [f"## Throughput on {loop}", "",
-                  "Operations/s (an operation is one query, or one 1,000-row batch); "
-                  "in brackets: × asyncpg, and share of pgbench's (C, libpq) rate.", ""]
-        head = ["workload", "pgbench (C)"] + present
-        lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-        for w in workloads.WORKLOADS:
-            if w.name not in meta["workloads"]:
+    for view in views:
+        for loop in loops:
+            if meta["mode"] == "short" and view == "pool" and loop != "uvloop":
                 continue
-            c = workloads.concurrency_for(w, meta["concurrency"])
-            cells = [f"{w.title} (c={c})", _num(pgb.get(w.name, {}).get("qps"))]
-            for d in present:
-                r = idx.get((w.name, loop, d))
-                if r is None or not r.get("qps"):
-                    cells.append(r["status"] if r else "–")
-                else:
-                    cells.append(f"{_num(r['qps'])} ({_x(r['ratio_to_asyncpg'])}, "
-                                 f"{_pct(r['ratio_to_pgbench'])})")
-            lines.append("| " + " | ".join(cells) + " |")
-        lines.append("")
+            wl = [w for w in workloads.WORKLOADS
+                  if w.name in meta["workloads"] and view in w.views]
+            if not wl:
+                continue
+            lines += [f"## {VIEW_TITLES[view].capitalize()} ({view}), {loop}", "",
+                      "Operations/s (an operation is one query, one 1,000-row batch or one "
+                      "COPY); in brackets: × asyncpg (with the lowest–highest over the "
+                      "rounds when there are several), and share of pgbench's (C, libpq) "
+                      "rate.", ""]
+            head = ["workload", "pgbench (C)"] + present
+            lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+            for w in wl:
+                c = workloads.concurrency_for(w, meta["concurrency"])
+                cells = [f"{w.title} (c={c})", _num(pgb.get(w.name, {}).get("qps"))]
+                for d in present:
+                    r = idx.get((w.name, view, loop, d))
+                    if (w.name, view, loop, d) in skipped:
+                        cells.append("not run")
+                    elif r is None or not r.get("qps"):
+                        cells.append(r["status"] if r else "–")
+                    else:
+                        cells.append(f"{_num(r['qps'], 0 if r['qps'] >= 10 else 2)} "
+                                     f"({_x(r['ratio_to_asyncpg'])}{_spread(r)}, "
+                                     f"{_pct(r['ratio_to_pgbench'])})")
+                lines.append("| " + " | ".join(cells) + " |")
+            lines.append("")
 
     lines += ["## Latency, peak memory", "",
-              "Single-connection round trips (`latency`) and the 200,000-row result "
-              "(`big_result`): p50 / p99 in ms; peak RSS of the client process in MB "
-              "(for pgbench too: the whole C client).", ""]
+              "Single-connection round trips (`latency`), the 200,000-row result "
+              "(`big_result`) and the COPY of 1,000,000 rows (`copy`): p50 / p99 in ms; "
+              "peak RSS of the client process in MB (for pgbench too: the whole C client).",
+              ""]
     head = ["client", "loop", "latency p50 / p99 ms", "big_result p50 / p99 ms",
-            "big_result peak RSS MB (× asyncpg)"]
+            "big_result peak RSS MB (× asyncpg)", "copy p50 ms", "copy peak RSS MB (× asyncpg)"]
     lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
 
     def lat_cells(lat, big):
         return [f"{_num(lat.get('p50_ms'), 3)} / {_num(lat.get('p99_ms'), 3)}",
                 f"{_num(big.get('p50_ms'), 1)} / {_num(big.get('p99_ms'), 1)}"]
+
+    def rss_cell(r):
+        return (f"{_num(r.get('peak_rss_mb'), 1)} ({_x(r.get('rss_ratio_to_asyncpg'))})"
+                if r.get("peak_rss_mb") else r.get("status", "–"))
     lines.append("| " + " | ".join(["pgbench (C)", "–"] + lat_cells(
         pgb.get("latency", {}), pgb.get("big_result", {}))
-        + [_num(pgb.get("big_result", {}).get("peak_rss_mb"), 1)]) + " |")
+        + [_num(pgb.get("big_result", {}).get("peak_rss_mb"), 1), "–", "–"]) + " |")
     for d in present:
-        for loop in [lp for lp in LOOP_ORDER if lp in meta["loops"]]:
-            lat = idx.get(("latency", loop, d)) or {}
-            big = idx.get(("big_result", loop, d)) or {}
-            rss = (f"{_num(big.get('peak_rss_mb'), 1)} ({_x(big.get('rss_ratio_to_asyncpg'))})"
-                   if big.get("peak_rss_mb") else big.get("status", "–"))
-            lines.append("| " + " | ".join([d, loop] + lat_cells(lat, big) + [rss]) + " |")
+        for loop in loops:
+            lat = idx.get(("latency", "held", loop, d)) or {}
+            big = idx.get(("big_result", "held", loop, d)) or {}
+            cp = idx.get(("copy", "held", loop, d)) or {}
+            lines.append("| " + " | ".join([d, loop] + lat_cells(lat, big) + [
+                rss_cell(big), _num(cp.get("p50_ms"), 0), rss_cell(cp)]) + " |")
     lines.append("")
 
     lines += ["## Every figure", "",
               "q/s range: lowest and highest over the rounds (the noise).", ""]
-    head = ["workload", "loop", "client", "status", "q/s", "q/s range", "rows/s",
+    head = ["workload", "view", "loop", "client", "status", "q/s", "q/s range", "rows/s",
             "p50 ms", "p99 ms", "peak RSS MB", "× asyncpg", "× pgbench"]
     lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    rows = [(r["workload"], "–", "pgbench", r) for r in pgbench]
-    rows += [(r["workload"], r["loop"], r["driver"], r) for r in results]
-    rows.sort(key=lambda t: (_workload_index(t[0]), t[2] != "pgbench"))
-    for wname, loop, client, r in rows:
+    rows = [(r["workload"], "–", "–", "pgbench", r) for r in pgbench]
+    rows += [(r["workload"], r["view"], r["loop"], r["driver"], r) for r in results]
+    rows.sort(key=lambda t: (_workload_index(t[0]), t[3] != "pgbench"))
+    for wname, view, loop, client, r in rows:
         status = r["status"] if r["status"] == "ok" else f"{r['status']}: {r.get('reason', '')}"
-        rng = (f"{_num(r.get('qps_min'))}–{_num(r.get('qps_max'))}"
+        rng = (f"{_num(r.get('qps_min'), 2)}–{_num(r.get('qps_max'), 2)}"
                if r.get("qps_min") is not None else "–")
         lines.append("| " + " | ".join([
-            wname, loop, client, status.replace("|", "/"), _num(r.get("qps")), rng,
+            wname, view, loop, client, status.replace("|", "/"),
+            _num(r.get("qps"), 0 if (r.get("qps") or 0) >= 10 else 2), rng,
             _num(r.get("rows_per_s")), _num(r.get("p50_ms"), 3), _num(r.get("p99_ms"), 3),
             _num(r.get("peak_rss_mb"), 1), _x(r.get("ratio_to_asyncpg")),
             _pct(r.get("ratio_to_pgbench"))]) + " |")
@@ -238,13 +285,19 @@ def write_charts(chart_dir, meta, drivers, results, pgbench):
     present = [d for d in DRIVER_ORDER if d in drivers]
     loops = [lp for lp in LOOP_ORDER if lp in meta["loops"]]
     wl = [w for w in workloads.WORKLOADS if w.name in meta["workloads"]]
-    idx = {(r["workload"], r["loop"], r["driver"]): r for r in results}
+    # The charts show the held view (every workload has it); the pool view
+    # gets a ratio chart of its own.
+    idx = {(r["workload"], r["loop"], r["driver"]): r for r in results if r["view"] == "held"}
+    pool_idx = {(r["workload"], r["loop"], r["driver"]): r for r in results
+                if r["view"] == "pool"}
     pgb = {r["workload"]: r for r in pgbench}
     subtitle = (f"{meta['mode']} run {meta['date']}, {meta['machine']}, "
                 f"concurrency {meta['concurrency']}")
     written = []
 
-    def ratio_chart(fname, key, title, xlabel, ref_label, clip=3.0):
+    all_wl = wl
+
+    def ratio_chart(fname, key, title, xlabel, ref_label, clip=3.0, idx=idx, wl=all_wl):
         # Bars past `clip` are cut at it (their label keeps the true value),
         # so one outlier does not flatten every other bar.
         fig, axes = plt.subplots(1, len(loops), figsize=(6.5 * len(loops), 0.75 * len(wl) * len(present) / 2 + 2),
@@ -288,9 +341,16 @@ def write_charts(chart_dir, meta, drivers, results, pgbench):
         written.append(out)
 
     ratio_chart("ratio_vs_asyncpg.png", "ratio_to_asyncpg",
-                "Throughput relative to asyncpg (higher is better)",
+                "Throughput relative to asyncpg, a connection held per task (higher is better)",
                 "× asyncpg (same workload, same loop)",
                 "dashed line: asyncpg; every bar is a median over rounds")
+    pool_wl = [w for w in wl if "pool" in w.views]
+    if pool_idx and pool_wl:
+        ratio_chart("ratio_vs_asyncpg_pool.png", "ratio_to_asyncpg",
+                    "Throughput relative to asyncpg, pool per query (higher is better)",
+                    "× asyncpg (same workload, same loop)",
+                    "dashed line: asyncpg; each query borrows from the pool; asyncpg's "
+                    "pool resets the connection on every release", idx=pool_idx, wl=pool_wl)
     ratio_chart("share_of_pgbench.png", "ratio_to_pgbench",
                 "Throughput as a share of pgbench -M prepared, the C client limit",
                 "driver q/s ÷ pgbench q/s (same SQL, same concurrency)",
@@ -327,7 +387,7 @@ def write_charts(chart_dir, meta, drivers, results, pgbench):
         ax.grid(axis="y", alpha=0.3)
     for k in range(len(wl), nrow * ncol):
         axes[k // ncol][k % ncol].axis("off")
-    fig.suptitle(f"Operations per second; solid: uvloop, hatched: default asyncio loop\n{subtitle}",
+    fig.suptitle(f"Operations per second, a connection held per task; solid: uvloop, hatched: default asyncio loop\n{subtitle}",
                  fontsize=11)
     fig.tight_layout()
     out = os.path.join(chart_dir, "throughput.png")
@@ -347,6 +407,9 @@ def write_charts(chart_dir, meta, drivers, results, pgbench):
             (axes[1], "big_result", "ms", "200,000-row result: time per query (ms)"),
             (axes[2], "big_result", "rss", "200,000-row result: peak RSS of the client (MB)")]:
         xs = range(len(clients))
+        if wname not in meta["workloads"]:
+            ax.axis("off")
+            continue
         if key == "ms":
             p50 = [fetch(wname, d, lp).get("p50_ms") or 0 for d, lp in clients]
             p99 = [fetch(wname, d, lp).get("p99_ms") or 0 for d, lp in clients]

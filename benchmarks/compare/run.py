@@ -3,8 +3,10 @@ Rust psqlpy from PyPI, plus pgbench as the C-client limit, against one
 throwaway PostgreSQL server. Normally started by benchmarks/run_compare.sh,
 which prepares the interpreters; see benchmarks/README.md.
 
-Each (workload, round) runs pgbench, then every loop's drivers in a fixed
-order (A B C D), each in its own process, so drift hits every client alike.
+Each (workload, round) runs pgbench, then for every view (pool: a pool
+borrow per query; held: a connection held per task) and loop the drivers in
+a fixed order (A B C D), each in its own process, so drift hits every client
+alike. The short mode runs the pool view on uvloop only (CI's time budget).
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ LABELS = {
     "psqlpy-rust": "Rust, from PyPI",
 }
 MODES = {  # warm-up s, duration s, rounds
-    "short": (0.3, 1.0, 1),
+    "short": (0.2, 0.5, 1),
     "full": (2.0, 5.0, 3),
 }
 UNIT_OVERHEAD_S = 0.6  # process start, imports, connecting: for the ETA only
@@ -222,6 +224,9 @@ def parse_args(argv):
     ap.add_argument("--drivers", default=",".join(report.DRIVER_ORDER))
     ap.add_argument("--workloads", default=",".join(w.name for w in workloads.WORKLOADS))
     ap.add_argument("--loops", default="uvloop,asyncio")
+    ap.add_argument("--views", default=",".join(workloads.VIEWS),
+                    help="pool: every query borrows from the pool; held: each task "
+                         "holds one connection (workloads run the views they have)")
     ap.add_argument("--no-pgbench", action="store_true")
     ap.add_argument("--pgbench-threads", type=int, default=1,
                     help="pgbench -j (default 1: one client thread, like one Python process)")
@@ -243,6 +248,10 @@ def parse_args(argv):
     a.drivers = [d for d in a.drivers.split(",") if d]
     a.workloads = [w for w in a.workloads.split(",") if w]
     a.loops = [lp for lp in a.loops.split(",") if lp]
+    a.views = [v for v in a.views.split(",") if v]
+    for v in a.views:
+        if v not in workloads.VIEWS:
+            ap.error(f"unknown view {v}")
     for d in a.drivers:
         if d not in report.DRIVER_ORDER:
             ap.error(f"unknown driver {d}")
@@ -270,6 +279,23 @@ def _machine():
     return f"{os.cpu_count()} cores ({model}), {platform.system()} {platform.release()}"
 
 
+def plan_units(wl, a):
+    """The runs in order: (workload, round, view or None, loop or None,
+    driver); pgbench (view and loop None) first in each (workload, round)."""
+    units = []
+    for w in wl:
+        for rnd in range(a.rounds):
+            if not a.no_pgbench and w.pgbench_script:
+                units.append((w, rnd, None, None, "pgbench"))
+            for view in [v for v in a.views if v in w.views]:
+                for loop in a.loops:
+                    if a.short and view == "pool" and loop != "uvloop":
+                        continue
+                    for d in a.drivers:
+                        units.append((w, rnd, view, loop, d))
+    return units
+
+
 def main(argv=None):
     a = parse_args(argv)
     a.out = os.path.abspath(a.out)
@@ -286,20 +312,14 @@ def main(argv=None):
             drivers[d].update(status="unavailable", reason=reason)
 
     wl = [workloads.BY_NAME[n] for n in a.workloads]
-    units = []  # (workload, round, loop or None for pgbench, driver)
-    for w in wl:
-        for rnd in range(a.rounds):
-            if not a.no_pgbench:
-                units.append((w, rnd, None, "pgbench"))
-            for loop in a.loops:
-                for d in a.drivers:
-                    units.append((w, rnd, loop, d))
+    units = plan_units(wl, a)
     progress = Progress(len(units), a.warmup + a.duration + UNIT_OVERHEAD_S)
 
     srv = None
     dsn = a.dsn
     started = time.monotonic()
     raw_runs, raw_pgb, problems = [], [], []
+    not_run = []  # known to be impossible for a driver: listed, never measured
     try:
         if not dsn:
             progress.note("starting a throwaway PostgreSQL ...")
@@ -315,11 +335,13 @@ def main(argv=None):
             if info["status"] != "ok":
                 progress.note(f"driver unavailable: {d}: {info['reason']}")
 
-        for w, rnd, loop, d in units:
-            label = f"{w.name} | r{rnd + 1}/{a.rounds} | {loop or '-'} | {d}"
+        for w, rnd, view, loop, d in units:
+            label = f"{w.name} | r{rnd + 1}/{a.rounds} | {view or '-'} | {loop or '-'} | {d}"
             progress.start(label)
             if w.kind == "batch":
                 cluster.psql(dsn, "TRUNCATE _bench_batch;")
+            elif w.kind == "copy":
+                cluster.psql(dsn, f"TRUNCATE {workloads.COPY_TABLE};")
             if d == "pgbench":
                 r = run_pgbench(w, dsn, a.concurrency, a.duration, a.pgbench_threads,
                                 progress.tick)
@@ -328,15 +350,24 @@ def main(argv=None):
                 progress.finish(_fmt_run(r))
                 continue
             info = drivers[d]
+            why = w.not_runnable.get((d, loop))
+            if why:
+                entry = {"driver": d, "workload": w.name, "loop": loop, "view": view,
+                         "reason": why}
+                if entry not in not_run:
+                    not_run.append(entry)
+                progress.finish(f"not run: {why}")
+                continue
             if info["status"] == "unavailable":
-                r = {"driver": d, "workload": w.name, "loop": loop, "status": "unavailable",
+                r = {"driver": d, "workload": w.name, "loop": loop, "view": view,
+                     "status": "unavailable",
                      "phase": info.get("phase", "setup"), "reason": info["reason"],
                      "round": rnd + 1}
                 raw_runs.append(r)
                 progress.finish("skipped, driver unavailable")
                 continue
             cmd = [info["python"], os.path.join(HERE, "worker.py"), "--driver", d,
-                   "--workload", w.name, "--loop", loop, "--dsn", dsn,
+                   "--workload", w.name, "--loop", loop, "--view", view, "--dsn", dsn,
                    "--concurrency", str(a.concurrency), "--warmup", str(a.warmup),
                    "--duration", str(a.duration)]
             counted = not no_counts and w.server_marker
@@ -354,7 +385,8 @@ def main(argv=None):
             if r is None:
                 why = "timed out" if code is None else f"exit {code}, no result"
                 tail = " | ".join(stderr.strip().splitlines()[-3:])
-                r = {"driver": d, "workload": w.name, "loop": loop, "status": "error",
+                r = {"driver": d, "workload": w.name, "loop": loop, "view": view,
+                     "status": "error",
                      "phase": "worker", "reason": f"{why}: {tail}"[:400]}
             r["round"] = rnd + 1
             if counted and r["status"] == "ok":
@@ -380,7 +412,7 @@ def main(argv=None):
     for r in raw_runs + raw_pgb:
         if r["status"] == "error":
             problems.append(f"{r.get('driver', 'pgbench')} / {r['workload']} / "
-                            f"{r.get('loop') or '-'} round {r['round']}: {r.get('phase')}: "
+                            f"{r.get('view') or '-'} / {r.get('loop') or '-'} round {r['round']}: {r.get('phase')}: "
                             f"{r.get('reason')}")
 
     results, pgb = report.aggregate(raw_runs, raw_pgb)
@@ -390,14 +422,16 @@ def main(argv=None):
         "machine": _machine(), "python": platform.python_version(),
         "server_version": server_version, "concurrency": a.concurrency,
         "warmup": a.warmup, "duration": a.duration, "rounds": a.rounds,
-        "loops": a.loops, "workloads": a.workloads,
+        "loops": a.loops, "views": a.views, "workloads": a.workloads,
         "pgbench": (_pgbench_version() if not a.no_pgbench else None),
         "pgbench_threads": a.pgbench_threads,
         "server_execution_counts": no_counts is None,
         "wall_time_s": round(time.monotonic() - started, 1),
     }
-    report.write_json(os.path.join(a.out, "results.json"), meta, drivers, results, pgb, problems)
-    report.write_markdown(os.path.join(a.out, "results.md"), meta, drivers, results, pgb, problems)
+    report.write_json(os.path.join(a.out, "results.json"), meta, drivers, results, pgb, problems,
+                      not_run)
+    report.write_markdown(os.path.join(a.out, "results.md"), meta, drivers, results, pgb, problems,
+                          not_run)
     charts = report.write_charts(os.path.join(a.out, "charts"), meta, drivers, results, pgb)
     progress.note(f"wrote {a.out}/results.json, results.md, "
                   + ", ".join(os.path.relpath(c, a.out) for c in charts)

@@ -171,6 +171,112 @@ class Outputs(unittest.TestCase):
                 self.assertGreater(h, 200)
 
 
+class Views(unittest.TestCase):
+    """The pool-per-query and the connection-held-per-task views are
+    aggregated and compared separately."""
+
+    def setUp(self):
+        raw = [_run("asyncpg", "uvloop", 100, 1, view="pool"),
+               _run("asyncpg", "uvloop", 400, 1, view="held"),
+               _run("psqlpy", "uvloop", 300, 1, view="pool"),
+               _run("psqlpy", "uvloop", 500, 1, view="held")]
+        self.results, _ = report.aggregate(raw, [])
+        self.idx = report.index(self.results)
+
+    def test_ratios_within_a_view(self):
+        self.assertAlmostEqual(
+            self.idx[("oneplusone", "pool", "uvloop", "psqlpy")]["ratio_to_asyncpg"], 3.0)
+        self.assertAlmostEqual(
+            self.idx[("oneplusone", "held", "uvloop", "psqlpy")]["ratio_to_asyncpg"], 1.25)
+
+    def test_markdown_has_a_table_per_view(self):
+        meta = {"date": "d", "mode": "full", "machine": "m", "python": "3.11",
+                "server_version": "15", "concurrency": 10, "warmup": 0.1, "duration": 1,
+                "rounds": 1, "loops": ["uvloop"], "views": ["pool", "held"],
+                "workloads": ["oneplusone"]}
+        drivers = {d: {"label": "", "status": "ok"} for d in ("psqlpy", "asyncpg")}
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "r.md")
+            report.write_markdown(path, meta, drivers, self.results, [], [])
+            with open(path) as f:
+                md = f.read()
+        pool = md.index("## Pool per query (pool), uvloop")
+        held = md.index("## A connection held per task (held), uvloop")
+        row = "| SELECT 1+1 (c=10) | – | {} | {} |"
+        self.assertIn(row.format("300 (3.00×, –)", "100 (1.00×, –)"), md[pool:held])
+        self.assertIn(row.format("500 (1.25×, –)", "400 (1.00×, –)"), md[held:])
+
+    def test_ratio_spread_over_rounds(self):
+        raw = [_run("asyncpg", "uvloop", q, n, view="held") for n, q in ((1, 100), (2, 200), (3, 150))]
+        raw += [_run("psqlpy", "uvloop", q, n, view="held") for n, q in ((1, 300), (2, 240), (3, 400))]
+        results, _ = report.aggregate(raw, [])
+        p = report.index(results)[("oneplusone", "held", "uvloop", "psqlpy")]
+        self.assertAlmostEqual(p["ratio_to_asyncpg"], 2.0)       # 300 / 150
+        self.assertAlmostEqual(p["ratio_to_asyncpg_min"], 1.2)   # 240 / 200
+        self.assertAlmostEqual(p["ratio_to_asyncpg_max"], 4.0)   # 400 / 100
+        self.assertEqual(report._spread(p), " 1.20–4.00")
+
+    def _args(self, *argv):
+        return run.parse_args(list(argv))
+
+    def test_plan_interleaves_drivers_within_each_round(self):
+        a = self._args("--rounds", "2", "--drivers", "psqlpy,asyncpg", "--loops", "uvloop",
+                       "--workloads", "oneplusone,copy")
+        units = [(w.name, rnd, view, loop, d) for w, rnd, view, loop, d in run.plan_units(
+            [workloads.BY_NAME[n] for n in a.workloads], a)]
+        self.assertEqual(units, [
+            ("oneplusone", 0, None, None, "pgbench"),
+            ("oneplusone", 0, "pool", "uvloop", "psqlpy"),
+            ("oneplusone", 0, "pool", "uvloop", "asyncpg"),
+            ("oneplusone", 0, "held", "uvloop", "psqlpy"),
+            ("oneplusone", 0, "held", "uvloop", "asyncpg"),
+            ("oneplusone", 1, None, None, "pgbench"),
+            ("oneplusone", 1, "pool", "uvloop", "psqlpy"),
+            ("oneplusone", 1, "pool", "uvloop", "asyncpg"),
+            ("oneplusone", 1, "held", "uvloop", "psqlpy"),
+            ("oneplusone", 1, "held", "uvloop", "asyncpg"),
+            ("copy", 0, "held", "uvloop", "psqlpy"),        # no pgbench, held only
+            ("copy", 0, "held", "uvloop", "asyncpg"),
+            ("copy", 1, "held", "uvloop", "psqlpy"),
+            ("copy", 1, "held", "uvloop", "asyncpg"),
+        ])
+
+    def test_short_plan_runs_the_pool_view_on_uvloop_only(self):
+        a = self._args("--short", "--drivers", "psqlpy", "--workloads", "pg_type",
+                       "--no-pgbench")
+        units = [(view, loop) for _, _, view, loop, _ in run.plan_units(
+            [workloads.BY_NAME["pg_type"]], a)]
+        self.assertEqual(units, [("pool", "uvloop"), ("held", "uvloop"), ("held", "asyncio")])
+
+
+class NotRunnable(unittest.TestCase):
+    def test_listed_with_its_reason_not_dropped(self):
+        w = workloads.BY_NAME["copy"]
+        self.assertIn(("psqlpy-rust", "asyncio"), w.not_runnable)
+        results, _ = report.aggregate([_run("asyncpg", "asyncio", 2, 1, "copy", view="held")], [])
+        meta = {"date": "d", "mode": "full", "machine": "m", "python": "3.11",
+                "server_version": "15", "concurrency": 10, "warmup": 0.1, "duration": 1,
+                "rounds": 1, "loops": ["asyncio"], "views": ["held"], "workloads": ["copy"]}
+        drivers = {d: {"label": "", "status": "ok"} for d in ("asyncpg", "psqlpy-rust")}
+        nr = [{"driver": "psqlpy-rust", "workload": "copy", "loop": "asyncio", "view": "held",
+               "reason": "hangs"}]
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "r.md")
+            report.write_markdown(path, meta, drivers, results, [], [], nr)
+            with open(path) as f:
+                md = f.read()
+        self.assertIn("- psqlpy-rust, copy on asyncio: hangs", md)
+        self.assertIn("| 2.00 (1.00×, –) | not run |", md)
+
+
+class CopyRecords(unittest.TestCase):
+    def test_generator_of_the_rows(self):
+        recs = workloads.copy_records(3)
+        self.assertEqual(list(recs), [(1, "row-1", 0.5), (2, "row-2", 1.0), (3, "row-3", 1.5)])
+        self.assertEqual(list(recs), [])        # a generator: made as it is consumed
+        self.assertEqual(len(workloads.COPY_COLUMNS), len(next(workloads.copy_records())))
+
+
 class FirstResultChecks(unittest.TestCase):
     def test_values_from_the_sql(self):
         gs = workloads.BY_NAME["generate_series"]
@@ -191,6 +297,9 @@ class FirstResultChecks(unittest.TestCase):
     def test_pgbench_scripts_match_the_driver_sql(self):
         # Same SQL text after substituting pgbench's variables for $n.
         for w in workloads.WORKLOADS:
+            if w.kind == "copy":
+                self.assertEqual(w.pgbench_script, "")   # pgbench has no COPY FROM STDIN
+                continue
             if w.kind == "batch":
                 self.assertEqual(w.pgbench_script.count("INSERT INTO _bench_batch"),
                                  workloads.BATCH_SIZE)

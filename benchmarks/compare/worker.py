@@ -1,7 +1,7 @@
 """Run one workload with one driver on one event loop, print one JSON line.
 
     python worker.py --driver asyncpg --workload pg_type --loop uvloop \
-        --dsn postgresql://... --concurrency 10 --warmup 1 --duration 5
+        --view held --dsn postgresql://... --concurrency 10 --warmup 1 --duration 5
 
 The coordinator (run.py) starts one worker process per driver, workload and
 loop, under the driver's own interpreter. Stdlib + the driver + uvloop only.
@@ -10,7 +10,10 @@ Timing: `concurrency` tasks loop on the operation. Operations that start
 before the warm-up ends are not counted; counting stops for operations that
 start after the deadline (those in flight finish). Throughput is counted
 operations over the span from the first counted start to the last counted
-end. Latency is per operation, as the caller sees it.
+end. Latency is per operation, as the caller sees it. In the "held" view
+each task borrows its connection before its first operation and gives it
+back after its last, outside the timed operations; in the "pool" view every
+operation goes through the pool.
 
 Exit status: 0 ok, 3 driver unavailable (import/connect), 4 error.
 """
@@ -44,20 +47,24 @@ def _short(exc: BaseException) -> str:
     return text if len(text) <= 400 else text[:400] + "..."
 
 
-async def _measure(op, rows_per_op, concurrency, warmup, duration, min_ops):
+async def _measure(op, rows_per_op, concurrency, warmup, duration, min_ops,
+                   hold=None, release=None):
+    """Run op(conn) in `concurrency` tasks; conn is what hold() gave the task
+    (None without hold)."""
     clock = time.perf_counter
+    conns = [await hold() for _ in range(concurrency)] if hold else [None] * concurrency
     t_start = clock() + warmup
     t_end = t_start + duration
     lat = []
     starts_ends = [float("inf"), 0.0]
     total_ops = [0]
 
-    async def task():
+    async def task(conn):
         while True:
             t0 = clock()
             if t0 >= t_end and len(lat) >= min_ops:
                 return
-            await op()
+            await op(conn)
             t1 = clock()
             total_ops[0] += 1
             if t0 >= t_start:
@@ -67,7 +74,12 @@ async def _measure(op, rows_per_op, concurrency, warmup, duration, min_ops):
                 if t1 > starts_ends[1]:
                     starts_ends[1] = t1
 
-    await asyncio.gather(*(task() for _ in range(concurrency)))
+    try:
+        await asyncio.gather(*(task(c) for c in conns))
+    finally:
+        if release:
+            for c in conns:
+                await release(c)
     span = starts_ends[1] - starts_ends[0]
     lat.sort()
     n = len(lat)
@@ -96,17 +108,26 @@ async def _run(args, out):
     except Exception as exc:  # the driver itself is missing or broken
         raise Failure("unavailable", "import", _short(exc)) from exc
     try:
-        await asyncio.wait_for(adapter.open(args.dsn, conc, not w.pooled), 60)
+        if w.kind == "copy":
+            copy_conn = await asyncio.wait_for(adapter.open_copy(args.dsn), 60)
+        else:
+            await asyncio.wait_for(adapter.open(args.dsn, conc, not w.pooled), 60)
     except Exception as exc:
         raise Failure("unavailable", "connect", _short(exc)) from exc
 
+    held = args.view == "held" and w.kind != "copy"
     try:
         out["baseline_rss_mb"] = proc_status_mb("VmRSS")
-        if w.kind == "batch":
+        if w.kind == "copy":
+            async def op(conn):
+                await adapter.copy(copy_conn, workloads.COPY_TABLE, workloads.COPY_COLUMNS,
+                                   workloads.copy_records())
+            rows_per_op = workloads.COPY_ROWS
+        elif w.kind == "batch":
             rows = [workloads.BATCH_ROW] * workloads.BATCH_SIZE
 
-            async def op():
-                await adapter.insert_many(w.sql, rows)
+            async def op(conn):
+                await adapter.insert_many(w.sql, rows, conn)
             rows_per_op = workloads.BATCH_SIZE
         else:
             phase = "check"
@@ -121,24 +142,28 @@ async def _run(args, out):
             rows_per_op = len(first)
             del first
 
-            async def op():
-                await adapter.fetch(w.sql, w.params)
+            async def op(conn):
+                await adapter.fetch(w.sql, w.params, conn)
 
         try:
             res = await _measure(op, rows_per_op, conc, args.warmup, args.duration,
-                                 max(w.min_ops, 1))
+                                 max(w.min_ops, 1),
+                                 adapter.hold if held else None,
+                                 adapter.release if held else None)
         except Exception as exc:
             raise Failure("error", "run", _short(exc)) from exc
         out.update(res)
         out["peak_rss_mb"] = proc_status_mb("VmHWM")
 
-        if w.kind == "batch":
-            # Every completed batch must have landed, no more, no less.
+        if w.kind in ("batch", "copy"):
+            # Every completed batch or COPY must have landed, no more, no less.
+            table = "_bench_batch" if w.kind == "batch" else workloads.COPY_TABLE
             got = adapter.values((await adapter.fetch(
-                "SELECT count(*)::int8 FROM _bench_batch", ()))[0])[0]
-            want = res["total_ops"] * workloads.BATCH_SIZE
+                f"SELECT count(*)::int8 FROM {table}", (),
+                copy_conn if w.kind == "copy" else None))[0])[0]
+            want = res["total_ops"] * rows_per_op
             if got != want:
-                raise Failure("error", "check", f"_bench_batch has {got} rows, expected {want}")
+                raise Failure("error", "check", f"{table} has {got} rows, expected {want}")
     finally:
         try:
             await asyncio.wait_for(adapter.close(), 30)
@@ -151,6 +176,7 @@ def main(argv=None):
     ap.add_argument("--driver", required=True, choices=sorted(drivers.ADAPTERS))
     ap.add_argument("--workload", required=True, choices=sorted(workloads.BY_NAME))
     ap.add_argument("--loop", required=True, choices=["uvloop", "asyncio"])
+    ap.add_argument("--view", default="held", choices=list(workloads.VIEWS))
     ap.add_argument("--dsn", required=True)
     ap.add_argument("--concurrency", type=int, default=10)
     ap.add_argument("--warmup", type=float, default=1.0)
@@ -158,6 +184,7 @@ def main(argv=None):
     args = ap.parse_args(argv)
 
     out = {"driver": args.driver, "workload": args.workload, "loop": args.loop,
+           "view": args.view,
            "concurrency": workloads.concurrency_for(workloads.BY_NAME[args.workload],
                                                     args.concurrency),
            "python": platform.python_version(), "pid": os.getpid(),

@@ -6,7 +6,15 @@ Stdlib only: this module is imported by workers running under three
 different virtual environments.
 
 The first six follow the MagicStack pgbench set (the suite asyncpg's published
-numbers come from); ``big_result`` and ``latency`` are this project's.
+numbers come from); ``big_result``, ``copy`` and ``latency`` are this project's.
+
+Views: how a task reaches the server.
+  pool  every operation borrows a connection from the driver's pool and
+        gives it back (``pool.fetch``-style); what each driver's pool does
+        on borrow and release (asyncpg runs a reset query on every release:
+        one more round trip) is part of the figure.
+  held  each task borrows one connection before the clock starts and runs
+        every operation on it: the per-query overhead of the driver itself.
 """
 
 from __future__ import annotations
@@ -16,7 +24,8 @@ from dataclasses import dataclass, field
 # Tables the setup creates; every name starts with _bench_ so a run against a
 # user-supplied server (PSQLPY_BENCH_DSN) touches nothing else.
 SETUP_SQL = """
-DROP TABLE IF EXISTS _bench_bytes, _bench_arrays, _bench_batch;
+DROP TABLE IF EXISTS _bench_bytes, _bench_arrays, _bench_batch, _bench_copy;
+CREATE TABLE _bench_copy (id int4, label text, val float8);
 CREATE TABLE _bench_bytes (b bytea);
 INSERT INTO _bench_bytes (b)
     SELECT repeat('a', 1000)::bytea FROM generate_series(1, 100);
@@ -28,11 +37,23 @@ CREATE TABLE _bench_batch (a int4, b int4, c int4, d text, e float8, f int4, g t
 VACUUM ANALYZE _bench_bytes, _bench_arrays, _bench_batch;
 """
 
-TEARDOWN_SQL = "DROP TABLE IF EXISTS _bench_bytes, _bench_arrays, _bench_batch;"
+TEARDOWN_SQL = "DROP TABLE IF EXISTS _bench_bytes, _bench_arrays, _bench_batch, _bench_copy;"
 
 # One row of the batch insert (MagicStack's 6-batch values).
 BATCH_ROW = (10, 11, 10, "TESTTESTTEST", 10.333, 12341234, "123412341234")
 BATCH_SIZE = 1000
+
+# The COPY workload: COPY_ROWS rows of (id, label, val), made by a generator
+# as the driver consumes them, so a driver that streams keeps flat memory.
+COPY_TABLE = "_bench_copy"
+COPY_COLUMNS = ("id", "label", "val")
+COPY_ROWS = 1_000_000
+
+
+def copy_records(n=COPY_ROWS):
+    return ((i, f"row-{i}", i * 0.5) for i in range(1, n + 1))
+
+VIEWS = ("pool", "held")
 
 
 @dataclass(frozen=True)
@@ -41,13 +62,17 @@ class Workload:
     title: str
     sql: str                      # $n placeholders; adapters translate
     params: tuple = ()
-    kind: str = "select"          # "select" | "batch"
+    kind: str = "select"          # "select" | "batch" | "copy"
     pooled: bool = True           # False: one connection, no pool
     fixed_concurrency: int = 0    # 0: use the run's --concurrency
     expect_rows: int = -1         # rows per op, -1: checked by min_rows
     min_rows: int = 0
     min_ops: int = 1              # keep going past the deadline until this many
     measure_rss: bool = False     # peak RSS is the headline figure
+    views: tuple = VIEWS          # the views it runs in (see the module doc)
+    # (driver, loop) -> why that driver cannot run it there: reported as
+    # "not run" with the reason in every output, never left out silently.
+    not_runnable: dict = field(default_factory=dict, repr=False)
     # A piece of the statement's text as pg_stat_statements shows it
     # (constants become $n): how the server's own count of executions is found.
     server_marker: str = ""
@@ -109,14 +134,23 @@ WORKLOADS = [
         sql="SELECT i AS id, 'row-' || i AS label, i * 0.5::float8 AS val "
             "FROM generate_series(1, $1) AS i",
         params=(200000,), fixed_concurrency=1, expect_rows=200000,
-        min_ops=2, measure_rss=True, server_marker=" AS label",
+        min_ops=2, measure_rss=True, server_marker=" AS label", views=("held",),
         pgbench_script="\\set n 200000\nSELECT i AS id, 'row-' || i AS label, "
         "i * 0.5::float8 AS val FROM generate_series(1, :n) AS i;\n"),
     Workload(
         name="latency", title="single connection, sequential SELECT 1+1",
         sql="SELECT 1 + 1 AS r", pooled=False, fixed_concurrency=1,
-        expect_rows=1, server_marker=" AS r",
+        expect_rows=1, server_marker=" AS r", views=("held",),
         pgbench_script="SELECT 1 + 1 AS r;\n"),
+    Workload(
+        name="copy", title="COPY of 1,000,000 rows (int, text, float8), records to table",
+        sql="COPY _bench_copy (id, label, val) FROM STDIN (FORMAT binary)",
+        kind="copy", pooled=False, fixed_concurrency=1, expect_rows=COPY_ROWS,
+        min_ops=1, measure_rss=True, views=("held",),
+        not_runnable={("psqlpy-rust", "asyncio"):
+                      "psqlpy 0.13.1's copy_records_to_table does not finish on the default "
+                      "asyncio loop from about 30,000 rows on (10,000 finish, then the "
+                      "interpreter aborts at exit in PyGILState_Release); it does on uvloop"}),
 ]
 
 BY_NAME = {w.name: w for w in WORKLOADS}

@@ -9,7 +9,10 @@
    expanded the way Grafana would (grafana_model.py: $timeFilter,
    $__interval, variables with "All" and with each single value of the
    driver variable) and run against the InfluxDB of a real load-test run.
-   An InfluxDB error or a result without any data point fails the check.
+   An InfluxDB error or a result without any data point fails the check, and
+   so does an unreadable panel with the variables at their defaults: a
+   graph with more than MAX_SERIES lines, or a table with more rows than
+   its height shows (table_capacity).
 3. Pictures: each dashboard is drawn to PNG from those same query results,
    panel by panel in its grid layout, so a person can look at it.
 
@@ -42,6 +45,28 @@ import grafana_model as gm  # noqa: E402
 from lt.influx import InfluxClient  # noqa: E402
 
 PER_VALUE_VARIABLE = "driver"     # every panel must show data for each single driver too
+MAX_SERIES = 8                    # lines in one graph before its legend is a blur
+
+
+def table_capacity(h: int) -> int:
+    """Rows a table panel `h` grid units high shows without scrolling (at
+    Grafana's default row height, as the pictures draw them)."""
+    return max(3, int(h * 1.6) - 1)
+
+
+def readability_problem(panel: dict, series: list) -> str | None:
+    """Why a panel with these query results is not readable, or None.
+    series: [(target, [InfluxDB series])] as run_panels collects them."""
+    if panel["type"] == "table":
+        rows = sum(len(s["values"]) for _, ss in series for s in ss)
+        cap = table_capacity(panel["gridPos"]["h"])
+        if rows > cap:
+            return f"table of {rows} rows, {cap} fit its height (h={panel['gridPos']['h']})"
+    else:
+        n = sum(len(s["columns"]) - 1 for _, ss in series for s in ss)
+        if n > MAX_SERIES:
+            return f"{n} series in one graph (at most {MAX_SERIES})"
+    return None
 
 
 class Checker:
@@ -184,6 +209,9 @@ class Checker:
                 self.ok(f"{name} [{label}]: {p['title']!r} {t['refId']}: {len(series)} series, {points} points")
                 series_all.append((t, series))
             results[p["id"]] = series_all
+            why = readability_problem(p, series_all)
+            if why and label == "All":
+                self.fail(f"{name} [{label}]: panel {p['title']!r} is not readable: {why}")
         return results
 
     # -- 3. pictures -------------------------------------------------------------------
@@ -203,7 +231,7 @@ class Checker:
             ax.set_title(p["title"], fontsize=9, loc="left")
             series = results.get(p["id"], [])
             if p["type"] == "table":
-                self._table(ax, series, max_rows=max(3, int(gp["h"] * 1.6) - 1))
+                self._table(ax, series, max_rows=table_capacity(gp["h"]))
             else:
                 self._lines(ax, series, p)
         fig.savefig(path, dpi=72)
@@ -219,9 +247,12 @@ class Checker:
             for s in ss:
                 cols = s["columns"]
                 for ci in range(1, len(cols)):
-                    pts = [(datetime.datetime.fromtimestamp(row[0] / 1000), row[ci])
-                           for row in s["values"] if row[ci] is not None]
-                    if not pts:
+                    # None (fill(null): no data in that interval) breaks the
+                    # line, as in Grafana: rounds and drivers run one after
+                    # another, and a line across the gap would invent data
+                    pts = [(datetime.datetime.fromtimestamp(row[0] / 1000),
+                            math.nan if row[ci] is None else row[ci]) for row in s["values"]]
+                    if all(v is math.nan for _, v in pts):
                         continue
                     ax.plot([t for t, _ in pts], [v for _, v in pts], linewidth=1,
                             label=gm.alias_name(target.get("alias", ""), s["name"], cols[ci], s.get("tags", {})))

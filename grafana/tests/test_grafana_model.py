@@ -134,3 +134,41 @@ def test_checks_fail_against_an_influxdb_without_the_data(tmp_path, capsys):
     out = capsys.readouterr().out
     assert rc == 1
     assert "variable $run: no values" in out
+
+
+def _series(n_series, n_rows=1, cols=("time", "v")):
+    return [{"name": "m", "columns": list(cols), "values": [[0] + [1] * (len(cols) - 1)] * n_rows}
+            for _ in range(n_series)]
+
+
+def test_a_graph_with_too_many_series_is_refused():
+    panel = {"type": "timeseries", "gridPos": {"h": 8, "w": 12, "x": 0, "y": 0}}
+    assert check.readability_problem(panel, [({}, _series(5))]) is None
+    assert check.readability_problem(panel, [({}, _series(check.MAX_SERIES))]) is None
+    why = check.readability_problem(panel, [({}, _series(5)), ({}, _series(5))])
+    assert why == f"10 series in one graph (at most {check.MAX_SERIES})"
+
+
+def test_a_table_cut_off_by_its_height_is_refused():
+    assert check.table_capacity(10) == 15
+    assert check.table_capacity(1) == 3
+    panel = {"type": "table", "gridPos": {"h": 10, "w": 24, "x": 0, "y": 0}}
+    assert check.readability_problem(panel, [({}, _series(5, n_rows=3))]) is None
+    why = check.readability_problem(panel, [({}, _series(4, n_rows=4))])
+    assert why == "table of 16 rows, 15 fit its height (h=10)"
+
+
+def test_the_dashboards_default_to_one_network_and_endpoint():
+    # the variables that multiply a panel's series are single-valued by default
+    for name in ("loadtest.json", "jmeter-live.json"):
+        with open(os.path.join(GRAFANA, "dashboards", name)) as f:
+            dash = json.load(f)
+        by = {v["name"]: v for v in dash["templating"]["list"]}
+        for var in ("network", "endpoint"):
+            assert by[var]["includeAll"] is False, (name, var)
+            # Grafana then selects the first option: descending order puts
+            # "direct" before "delay5ms" and "tx" (served by wrk and JMeter)
+            # before "health" (wrk only)
+            assert by[var]["sort"] == 2, (name, var)
+    assert gm.sort_options(["delay5ms", "direct"], 2)[0] == "direct"
+    assert gm.sort_options(["health", "insert", "list", "row", "tx"], 2)[0] == "tx"

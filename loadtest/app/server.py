@@ -160,12 +160,75 @@ class PsycopgDriver:
                 return (await cur.fetchone())["id"]
 
 
+class Psqlpy013Driver:
+    """The psqlpy 0.13 API only, one code path for both packages that offer
+    it: this project's psqlpy (driver "psqlpy-013") and the Rust psqlpy 0.13.1
+    from PyPI (driver "psqlpy-rust"), so the two are compared with the same
+    application code.  ConnectionPool(dsn=..., max_db_pool_size=...), a
+    connection borrowed per request with ``async with pool.acquire()``,
+    ``conn.fetch`` / ``fetch_row`` / ``fetch_val``, ``async with
+    conn.transaction()``; rows as the QueryResult's dicts.
+    """
+
+    def __init__(self, name: str, dsn: str, pool_size: int) -> None:
+        self.name, self.dsn, self.pool_size, self.pool = name, dsn, pool_size, None
+
+    def describe(self) -> dict:
+        import psqlpy
+        info = {"module": psqlpy.__file__, "api": "0.13 (ConnectionPool)"}
+        try:
+            from importlib.metadata import version
+            info["version"] = version("psqlpy")
+        except Exception:  # our in-tree build may carry no metadata
+            info["version"] = getattr(psqlpy, "__version__", "unknown")
+        return info
+
+    async def open(self) -> None:
+        import psqlpy
+        ours = hasattr(psqlpy, "PSQLPool")
+        if self.name == "psqlpy-013" and not ours:
+            raise RuntimeError(f"{psqlpy.__file__} is not this project's psqlpy")
+        if self.name == "psqlpy-rust" and ours:
+            raise RuntimeError(f"{psqlpy.__file__} has PSQLPool: not the pinned Rust release")
+        self.pool = psqlpy.ConnectionPool(dsn=self.dsn, max_db_pool_size=self.pool_size)
+        # Open every pool connection now, like the other drivers' min_size.
+        conns = [await self.pool.connection() for _ in range(self.pool_size)]
+        for conn in conns:
+            await conn.execute("SELECT 1")
+            conn.close()
+
+    async def close(self) -> None:
+        self.pool.close()
+
+    async def row(self, id_: int):
+        async with self.pool.acquire() as conn:
+            rows = (await conn.fetch(SQL_ROW, [id_])).result()
+        return rows[0] if rows else None
+
+    async def list(self, after: int):
+        async with self.pool.acquire() as conn:
+            return (await conn.fetch(SQL_LIST, [after])).result()
+
+    async def insert(self) -> int:
+        async with self.pool.acquire() as conn:
+            return await conn.fetch_val(SQL_INSERT, new_account())
+
+    async def tx(self, id_: int, amount: int) -> int:
+        async with self.pool.acquire() as conn:
+            async with conn.transaction() as t:
+                if not (await t.fetch(SQL_TX_LOCK, [id_])).result():
+                    raise LookupError(id_)
+                await t.execute(SQL_TX_UPDATE, [id_, amount])
+                return await t.fetch_val(SQL_TX_RECORD, [id_, amount])
+
+
 class PsqlpyDriver:
-    """This project's psqlpy and the Rust psqlpy from PyPI (same import name).
+    """This project's psqlpy on its reference API (PSQLPool).
 
     Ours implements the reference API (PSQLPool with execute/connection);
     the pinned Rust release renamed it ConnectionPool and takes connections
     with acquire().  The statements and the work per request are the same.
+    The Rust release runs Psqlpy013Driver above.
     """
 
     def __init__(self, name: str, dsn: str, pool_size: int) -> None:
@@ -249,7 +312,8 @@ DRIVERS = {
     "asyncpg": lambda dsn, n: AsyncpgDriver(dsn, n),
     "psycopg": lambda dsn, n: PsycopgDriver(dsn, n),
     "psqlpy": lambda dsn, n: PsqlpyDriver("psqlpy", dsn, n),
-    "psqlpy-rust": lambda dsn, n: PsqlpyDriver("psqlpy-rust", dsn, n),
+    "psqlpy-013": lambda dsn, n: Psqlpy013Driver("psqlpy-013", dsn, n),
+    "psqlpy-rust": lambda dsn, n: Psqlpy013Driver("psqlpy-rust", dsn, n),
 }
 
 

@@ -31,6 +31,7 @@ class Summary:
     errors: int
     duration_s: float
     latency_ms: dict            # p50, p90, p95, p99 (and p99_9, max, mean when known)
+    ramp_s: float | None = None  # JMeter: seconds left out at the start as its ramp
 
     @property
     def rps(self) -> float:
@@ -105,8 +106,8 @@ def run_jmeter(host: str, port: int, *, rows: int, duration: int, threads_per_en
                graphite_prefix: str) -> Result:
     """The scenario plan against one app; per-second stats from the result file.
 
-    The first `warmup` seconds of the result file are left out of the
-    summaries (JMeter's JIT warm-up) but stay in the per-second points.
+    JMeter's ramp (ramp_end_s: at least `warmup` seconds) is left out of
+    the summaries but stays in the per-second points.
     """
     os.makedirs(workdir, exist_ok=True)
     jtl = os.path.join(workdir, "results.jtl")
@@ -138,6 +139,29 @@ def run_jmeter(host: str, port: int, *, rows: int, duration: int, threads_per_en
     return res
 
 
+RAMP_LEVEL = 0.9   # the ramp ends at the first second reaching 90% of the steady rate
+
+
+def ramp_end_s(per_second: list, floor_s: int) -> int:
+    """Where JMeter's ramp ends: per_second[i] is the number of responses
+    (all endpoints) that ended in second i of the run.  The steady rate is
+    the median over the second half of the run (the last, partial second
+    left out); the ramp ends at the first second, not before floor_s, whose
+    count reaches RAMP_LEVEL of it.  JMeter starts its threads over a second
+    and its JIT keeps speeding it up for several more, so a fixed cut left
+    part of the climb in the measured window."""
+    full = per_second[:-1]
+    if len(full) < 2:
+        return floor_s
+    half = sorted(full[len(full) // 2:])
+    m = len(half)
+    level = half[m // 2] if m % 2 else (half[m // 2 - 1] + half[m // 2]) / 2
+    for i in range(floor_s, len(full)):
+        if full[i] >= RAMP_LEVEL * level:
+            return i
+    return floor_s
+
+
 def convert_jtl(path: str, warmup: int) -> tuple[list, list]:
     """Per-second and per-endpoint statistics from a JMeter CSV result file.
 
@@ -157,7 +181,11 @@ def convert_jtl(path: str, warmup: int) -> tuple[list, list]:
     if not samples:
         return [], []
     t0 = min(s[1] for s in samples)
-    cutoff = t0 + warmup * 1000
+    counts = [0] * ((max(s[1] for s in samples) - t0) // 1000 + 1)
+    for s in samples:
+        counts[(s[1] - t0) // 1000] += 1
+    ramp = ramp_end_s(counts, warmup)
+    cutoff = t0 + ramp * 1000
     for ep, end_ms, elapsed, ok in samples:
         b = per_sec.setdefault((ep, end_ms // 1000), [0, 0, []])
         b[0] += 1
@@ -179,5 +207,6 @@ def convert_jtl(path: str, warmup: int) -> tuple[list, list]:
                                  max(span, 1e-3),
                                  {"p50": percentile(lat, 50), "p90": percentile(lat, 90),
                                   "p95": percentile(lat, 95), "p99": percentile(lat, 99),
-                                  "max": float(lat[-1]), "mean": sum(lat) / len(lat)}))
+                                  "max": float(lat[-1]), "mean": sum(lat) / len(lat)},
+                                 ramp_s=float(ramp)))
     return seconds, summaries

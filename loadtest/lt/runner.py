@@ -6,10 +6,12 @@ loadtest/README.md.  Steps:
   1. a throwaway PostgreSQL (tests/py/pgcluster.py) seeded with `accounts`;
   2. a private InfluxDB for this run's metrics;
   3. for each network setting (direct; then, with --delay-ms, through the
-     delay proxy) and each driver: start the driver's app in its own
-     process, run wrk against each endpoint (maximum rate) and the JMeter
-     scenario plan (all endpoints at once), and write per-second and
-     summary points to InfluxDB together with each process's CPU share;
+     delay proxy), in --rounds interleaved rounds, each driver in turn (the
+     order rotates by one driver each round): start the driver's app in its
+     own process, run wrk against each endpoint (maximum rate) and the
+     JMeter scenario plan (all endpoints at once), and write per-second and
+     summary points (tagged with the round) to InfluxDB together with each
+     process's CPU share;
   4. the report (markdown table + PNG charts) from what InfluxDB holds;
   5. the Grafana dashboard checks (grafana/check/check.py) against the run.
 
@@ -43,15 +45,28 @@ PGCLUSTER = os.path.join(REPO, "tests", "py", "pgcluster.py")
 DELAYPROXY = os.path.join(LOADTEST, "lt", "delayproxy.py")
 GRAFANA_CHECK = os.path.join(REPO, "grafana", "check", "check.py")
 
-ALL_DRIVERS = ("psqlpy", "psqlpy-rust", "asyncpg", "psycopg")
+# psqlpy: ours on its reference API (PSQLPool); psqlpy-013: ours running the
+# same 0.13-API app code as psqlpy-rust (the Rust psqlpy 0.13.1 from PyPI).
+ALL_DRIVERS = ("psqlpy", "psqlpy-013", "psqlpy-rust", "asyncpg", "psycopg")
 
 PROFILES = {
-    # rows, wrk warm-up/measure seconds, JMeter duration/warm-up seconds
+    # rows, wrk warm-up/measure seconds, JMeter duration/least warm-up seconds
+    # (the ramp is cut where the rate levels off, never before this), rounds
+    # (per network; the delayed network's in delay_rounds)
     "full": dict(rows=1_000_000, wrk_warmup=3, wrk_duration=10, jmeter_duration=40,
-                 jmeter_warmup=15),
-    "short": dict(rows=100_000, wrk_warmup=1, wrk_duration=2, jmeter_duration=7,
-                  jmeter_warmup=2),
+                 jmeter_warmup=15, rounds=3, delay_rounds=3),
+    # short (CI): no wrk warm-up run (each app answered its probe requests
+    # and opened its pool first), to keep 15 driver runs near 4 minutes
+    "short": dict(rows=100_000, wrk_warmup=0, wrk_duration=1, jmeter_duration=5,
+                  jmeter_warmup=1, rounds=2, delay_rounds=1),
 }
+
+
+def round_order(drivers, rnd: int) -> list:
+    """The drivers of round `rnd` (0-based): the list rotated by rnd, so no
+    driver always runs first (on a cold machine) or last."""
+    k = rnd % len(drivers) if drivers else 0
+    return list(drivers[k:]) + list(drivers[:k])
 
 
 def log(msg: str) -> None:
@@ -59,7 +74,8 @@ def log(msg: str) -> None:
 
 
 def driver_python(driver: str, args) -> str:
-    return {"psqlpy": args.python_psqlpy, "psqlpy-rust": args.python_rust}.get(
+    return {"psqlpy": args.python_psqlpy, "psqlpy-013": args.python_psqlpy,
+            "psqlpy-rust": args.python_rust}.get(
         driver, args.python_tools)
 
 
@@ -125,7 +141,7 @@ class Run:
     def __init__(self, args) -> None:
         self.args = args
         self.p = dict(PROFILES["short" if args.short else "full"])
-        for key in ("rows", "wrk_duration", "jmeter_duration"):
+        for key in ("rows", "wrk_duration", "jmeter_duration", "rounds", "delay_rounds"):
             if getattr(args, key, None):
                 self.p[key] = getattr(args, key)
         self.run_id = datetime.datetime.now().strftime("%Y%m%dT%H%M%S")
@@ -141,11 +157,12 @@ class Run:
         self.gen_cpu = args.gen_cpu if ncpu > 1 else None
 
     # -- one driver under one network setting ---------------------------------
-    def drive(self, driver: str, network: str, dsn: str, pg: Postgres,
+    def drive(self, driver: str, network: str, rnd: int, dsn: str, pg: Postgres,
               proxy: DelayProxy | None, client: influx.InfluxClient, graphite_port: int) -> None:
-        tags = {"run": self.run_id, "network": network, "driver": driver}
+        tags = {"run": self.run_id, "network": network, "driver": driver, "round": str(rnd)}
         port = procs.free_port()
-        app_log = os.path.join(self.work, f"app-{driver}-{network}.log")
+        self.tag = f"{driver}-{network}-r{rnd}"
+        app_log = os.path.join(self.work, f"app-{self.tag}.log")
         argv = procs.pinned([driver_python(driver, self.args), APP, "--driver", driver,
                              "--dsn", dsn, "--port", str(port),
                              "--pool-size", str(self.args.pool_size)], self.app_cpu)
@@ -159,7 +176,7 @@ class Run:
             except RuntimeError as e:
                 tail = open(app_log, errors="replace").read()[-2000:]
                 raise RuntimeError(f"app did not start: {e}\n{tail}") from None
-            log(f"  {driver}: app up ({info.get('module')}, {info.get('version')}, "
+            log(f"  {driver} (round {rnd}): app up ({info.get('module')}, {info.get('version')}, "
                 f"loop {info.get('loop')})")
             probe_errors = self.probe(base)
             for endpoint in ("health",) + loadgen.ENDPOINTS:
@@ -167,15 +184,17 @@ class Run:
             client.write(self.jmeter(driver, network, port, app, pg, proxy, tags, graphite_port))
             if probe_errors:
                 raise RuntimeError("; ".join(probe_errors))
-            self.status[(network, driver)] = {
-                "ok": True, "message": f"{info.get('version')} from {info.get('module')}, "
-                                       f"{info.get('loop')} loop, pool {info.get('pool_size')}"}
+            st = {"ok": True, "message": f"{info.get('version')} from {info.get('module')}, "
+                                         f"{info.get('loop')} loop, pool {info.get('pool_size')}"}
         except Exception as e:  # a driver's failure is data, not a crash of the run
             msg = str(e).strip() or type(e).__name__
             log(f"  {driver}: ERROR {msg.splitlines()[0]}")
-            self.status[(network, driver)] = {"ok": False, "message": msg}
+            st = {"ok": False, "message": f"round {rnd}: {msg}"}
         finally:
             procs.stop_process(app)
+        # one failed round marks the driver failed on that network
+        if self.status.get((network, driver), {}).get("ok", True):
+            self.status[(network, driver)] = st
         st = self.status[(network, driver)]
         client.write([influx.line("driver_status", tags,
                                   {"ok": st["ok"], "message": st["message"][:2000]},
@@ -209,8 +228,9 @@ class Run:
     def wrk_endpoint(self, driver, network, base, endpoint, app, pg, proxy, tags) -> list[str]:
         a = self.args
         common = dict(rows=self.p["rows"], connections=a.connections, threads=1, cpu=self.gen_cpu)
-        out = os.path.join(self.work, f"wrk-{driver}-{network}-{endpoint}.json")
-        loadgen.run_wrk(base, endpoint, duration=self.p["wrk_warmup"], out_json=out, **common)
+        out = os.path.join(self.work, f"wrk-{self.tag}-{endpoint}.json")
+        if self.p["wrk_warmup"]:
+            loadgen.run_wrk(base, endpoint, duration=self.p["wrk_warmup"], out_json=out, **common)
         meters = self._cpu_meters(app, pg, proxy)
         res = loadgen.run_wrk(base, endpoint, duration=self.p["wrk_duration"], out_json=out, **common)
         cpu = {k: m.stop() for k, m in meters.items()}
@@ -221,7 +241,7 @@ class Run:
     def jmeter(self, driver, network, port, app, pg, proxy, tags, graphite_port) -> list[str]:
         if self.args.no_jmeter:
             return []
-        workdir = os.path.join(self.work, f"jmeter-{driver}-{network}")
+        workdir = os.path.join(self.work, f"jmeter-{self.tag}")
         meters = self._cpu_meters(app, pg, proxy)
         res = loadgen.run_jmeter("127.0.0.1", port, rows=self.p["rows"],
                                  duration=self.p["jmeter_duration"],
@@ -247,6 +267,11 @@ class Run:
                       "rps": s.rps, "ok_rps": s.ok / s.duration_s if s.duration_s else 0.0,
                       "duration_s": s.duration_s, "gen_cpu_pct": res.gen_cpu_pct,
                       **{k: v for k, v in cpu.items() if v is not None}}
+            per_cpu = rps_per_app_cpu_s(s.rps, cpu.get("app_cpu_pct"))
+            if per_cpu is not None:
+                fields["rps_per_app_cpu_s"] = per_cpu
+            if s.ramp_s is not None:
+                fields["ramp_s"] = s.ramp_s
             fields.update({f"{k}_ms": float(v) for k, v in s.latency_ms.items()})
             lines.append(influx.line("http_summary", {**tags, "tool": res.tool, "endpoint": s.endpoint},
                                      fields, now))
@@ -292,8 +317,12 @@ class Run:
                     log(f"network {network}: PostgreSQL behind the delay proxy (+{delay:g} ms per trip)")
                 else:
                     log(f"network {network}: apps connect to PostgreSQL directly")
-                for driver in a.drivers:
-                    self.drive(driver, network, dsn, pg, proxy, inf.client, inf.graphite_port)
+                rounds = self.p["rounds"] if delay is None else self.p["delay_rounds"]
+                for rnd in range(rounds):
+                    log(f"round {rnd + 1}/{rounds} ({network})")
+                    for driver in round_order(a.drivers, rnd):
+                        self.drive(driver, network, rnd + 1, dsn, pg, proxy, inf.client,
+                                   inf.graphite_port)
                 if proxy is not None:
                     proxy.stop()
                     proxy = None
@@ -304,6 +333,7 @@ class Run:
                     "pool_size": a.pool_size, "connections": a.connections,
                     "jmeter_threads_per_endpoint": a.jmeter_threads,
                     "delay_ms": a.delay_ms, "app_cpu": self.app_cpu, "gen_cpu": self.gen_cpu,
+                    "rounds": self.p["rounds"], "delay_rounds": self.p["delay_rounds"],
                     "drivers": list(a.drivers), "influx_url": inf.client.url}
             with open(os.path.join(self.out, "run.json"), "w") as f:
                 json.dump(meta, f, indent=2)
@@ -357,6 +387,15 @@ class Run:
                 self.problems.append(f"drivers with errors: {', '.join(failed)}")
 
 
+def rps_per_app_cpu_s(rps: float, app_cpu_pct: float | None) -> float | None:
+    """Requests per second of the app's CPU time: the rate divided by the
+    share of a core the app used (100% = one core) in the same window.
+    None when the app's CPU was not measured or was ~0."""
+    if app_cpu_pct is None or app_cpu_pct < 1.0:
+        return None
+    return rps / (app_cpu_pct / 100.0)
+
+
 def parse_args(argv=None):
     ap = argparse.ArgumentParser(description="psqlpy driver comparison under load")
     ap.add_argument("--short", action="store_true", help="seconds per driver (CI)")
@@ -366,7 +405,7 @@ def parse_args(argv=None):
     ap.add_argument("--out", required=True)
     ap.add_argument("--drivers", default=",".join(ALL_DRIVERS))
     ap.add_argument("--require-all", action="store_true",
-                    help="fail unless all four drivers served every endpoint without error")
+                    help="fail unless every driver served every endpoint without error")
     ap.add_argument("--dsn", help="use this PostgreSQL (its accounts/transfers tables are replaced) "
                     "instead of a throwaway cluster")
     ap.add_argument("--pool-size", type=int, default=10)
@@ -375,6 +414,9 @@ def parse_args(argv=None):
     ap.add_argument("--rows", type=int)
     ap.add_argument("--wrk-duration", type=int)
     ap.add_argument("--jmeter-duration", type=int)
+    ap.add_argument("--rounds", type=int, help="interleaved rounds per driver (full 3, short 2)")
+    ap.add_argument("--delay-rounds", type=int,
+                    help="rounds on the delayed network (full 3, short 1)")
     ap.add_argument("--app-cpu", type=int, default=0)
     ap.add_argument("--gen-cpu", type=int, default=1)
     ap.add_argument("--no-jmeter", action="store_true")

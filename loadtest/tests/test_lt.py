@@ -49,10 +49,48 @@ def test_convert_jtl_buckets_by_end_second_and_drops_warmup(tmp_path):
     assert s2[2] == 10 and s2[3] == 0
     assert s2[4]["p50"] == 5 and s2[4]["p95"] == 10 and s2[4]["max"] == 10
     (summary,) = summaries
-    # the warm-up second's 4 samples (and their error) are left out
+    # the warm-up second's 4 samples (and their error) are left out; the
+    # ramp ends in second 2, the first to reach 90% of the steady 10/s
+    assert summary.ramp_s == 2.0
     assert summary.requests == 20 and summary.errors == 0
     assert summary.latency_ms["p50"] == 5
     assert summary.latency_ms["p90"] == 9
+
+
+def test_ramp_ends_where_the_rate_levels_off():
+    # JMeter climbing for 4 s, then steady at ~100/s; the last second partial
+    counts = [10, 40, 70, 85, 95, 100, 98, 101, 99, 100, 30]
+    assert loadgen.ramp_end_s(counts, 2) == 4        # 95 >= 0.9 * 100 (median of 2nd half)
+    assert loadgen.ramp_end_s(counts, 6) == 6        # never before the floor
+    assert loadgen.ramp_end_s([50, 100, 100, 100, 100, 20], 0) == 1
+    assert loadgen.ramp_end_s([5, 7], 2) == 2        # too short to tell: the floor
+
+
+def test_ramp_is_left_out_of_the_jmeter_summary(tmp_path):
+    t0 = 1_700_000_000_000
+    rows = []
+    for sec, n in enumerate([2, 4, 10, 10, 10, 3]):
+        for i in range(n):
+            rows.append(f"{t0 + sec * 1000 + i * 10},5,row,200,OK,t,text,true,10,1,1,5")
+    path = tmp_path / "r.jtl"
+    path.write_text(JTL_HEADER + "\n".join(rows) + "\n")
+    _, (summary,) = loadgen.convert_jtl(str(path), warmup=1)
+    assert summary.ramp_s == 2.0
+    assert summary.requests == 33                   # seconds 2..5, not the 6 of the ramp
+
+
+def test_app_cpu_normalised_rate():
+    from lt import runner
+    assert runner.rps_per_app_cpu_s(500.0, 50.0) == 1000.0
+    assert runner.rps_per_app_cpu_s(500.0, None) is None
+    assert runner.rps_per_app_cpu_s(500.0, 0.2) is None
+
+
+def test_rounds_rotate_the_driver_order():
+    from lt import runner
+    d = ["a", "b", "c"]
+    assert [runner.round_order(d, r) for r in range(4)] == [
+        ["a", "b", "c"], ["b", "c", "a"], ["c", "a", "b"], ["a", "b", "c"]]
 
 
 def test_line_protocol_escapes_and_types():
@@ -127,3 +165,56 @@ def test_delay_proxy_delays_client_to_server_only(tmp_path):
         proc.terminate()
         proc.wait(10)
         srv.close()
+
+
+def _summary(driver, endpoint, rnd, rps, cpu_pct, tool="wrk", network="direct", errors=0):
+    from lt import runner
+    return {"network": network, "tool": tool, "driver": driver, "endpoint": endpoint,
+            "round": str(rnd), "rps": rps, "app_cpu_pct": cpu_pct, "errors": errors,
+            "rps_per_app_cpu_s": runner.rps_per_app_cpu_s(rps, cpu_pct)}
+
+
+def test_report_medians_and_spread_over_rounds():
+    from lt import report
+    rows = [_summary("psqlpy", "row", 1, 300.0, 50.0), _summary("psqlpy", "row", 2, 500.0, 50.0),
+            _summary("psqlpy", "row", 3, 400.0, 100.0, errors=2),
+            _summary("asyncpg", "row", 1, 200.0, 100.0), _summary("asyncpg", "row", 2, 100.0, 50.0),
+            _summary("asyncpg", "row", 3, 250.0, 100.0)]
+    agg = report.aggregate(rows)
+    p, a = agg[("direct", "wrk", "psqlpy", "row")], agg[("direct", "wrk", "asyncpg", "row")]
+    assert (p["rps"], p["rps_min"], p["rps_max"], p["rounds"], p["errors"]) == (400.0, 300.0, 500.0, 3, 2)
+    # per app-CPU-second: 600, 1000, 400 -> median 600; asyncpg 200, 200, 250 -> 200
+    assert (p["rps_per_app_cpu_s"], p["cpu_min"], p["cpu_max"]) == (600.0, 400.0, 1000.0)
+    assert report.ratio(p, a) == (2.0, 300.0 / 250.0, 500.0 / 100.0)
+    assert report.ratio(p, a, "rps_per_app_cpu_s") == (3.0, 400.0 / 250.0, 1000.0 / 200.0)
+    assert report._x(report.ratio(p, a)) == "2.00× (1.20–5.00)"
+
+
+def test_verdict_weighs_ratios_against_the_health_noise_floor():
+    from lt import report
+    rows = []
+    for rnd in (1, 2, 3):
+        # identical /health code: 1,000 vs 1,100 per app-CPU-second -> floor 1.10
+        rows += [_summary("psqlpy", "health", rnd, 1000.0, 100.0),
+                 _summary("asyncpg", "health", rnd, 1100.0, 100.0)]
+        # row: 2x in every round; list: 1.05x, inside the floor; tx: 0.5x
+        rows += [_summary("psqlpy", "row", rnd, 400.0, 100.0),
+                 _summary("asyncpg", "row", rnd, 200.0, 100.0),
+                 _summary("psqlpy", "list", rnd, 105.0, 100.0),
+                 _summary("asyncpg", "list", rnd, 100.0, 100.0),
+                 _summary("psqlpy", "tx", rnd, 50.0, 100.0),
+                 _summary("asyncpg", "tx", rnd, 100.0, 100.0)]
+    agg = report.aggregate(rows)
+    assert abs(report.noise_floor(agg, "direct") - 1.1) < 1e-9
+    line = report.verdict(agg, "direct")
+    assert "\n" not in line
+    assert "spreads 1.10× between drivers" in line
+    assert "row 2.00×, list 1.05×, insert –, tx 0.50×" in line
+    assert line.endswith("beyond the noise floor in every round: row faster, tx slower.")
+
+
+def test_grafana_links_carry_the_run_and_its_time_range():
+    from lt import report
+    links = report.grafana_links({"start_ms": 1000, "end_ms": 2000, "run": "R1"})
+    assert links[0] == ("psqlpy-loadtest",
+                        "http://127.0.0.1:3000/d/psqlpy-loadtest?from=1000&to=2000&var-run=R1")
