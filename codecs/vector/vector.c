@@ -51,8 +51,8 @@ static pgd_obj *vector_build(const pgd_cx *cx, const float *vals, size_t n)
 
 static pgd_obj *vector_decode(const pgd_cx *cx, const char *data, size_t len)
 {
-    float small[64], *vals;
-    pgd_obj *out;
+    const pgd_host *H = cx->host;
+    pgd_obj *list, *f;
     int16_t dim;
     size_t n;
 
@@ -65,15 +65,17 @@ static pgd_obj *vector_decode(const pgd_cx *cx, const char *data, size_t len)
     if (len != 4 + 4 * n)
         return CU_FAIL(cx, "invalid vector: %zu bytes for %zu dimensions, expected %zu", len,
                        n, 4 + 4 * n);
-    vals = n <= sizeof small / sizeof small[0] ? small : malloc(n * sizeof *vals);
-    if (!vals)
-        return CU_FAIL(cx, "out of memory");
-    for (size_t i = 0; i < n; i++)
-        vals[i] = pgd_get_f32(data + 4 + 4 * i);
-    out = vector_build(cx, vals, n);
-    if (vals != small)
-        free(vals);
-    return out;
+    list = H->make_list(cx->h, n);
+    if (!list)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        f = H->make_float(cx->h, (double)pgd_get_f32(data + 4 + 4 * i));
+        if (!f || H->list_set(cx->h, list, i, f) < 0) {
+            H->release(cx->h, list);
+            return NULL;
+        }
+    }
+    return list;
 }
 
 /* "[1,2.5,-3]", as vector_out writes it (blanks around elements allowed,
@@ -164,7 +166,7 @@ static int element(const pgd_cx *cx, const pgd_value *e, size_t i, float *out)
 static int vector_encode(const pgd_cx *cx, const pgd_value *v, pgd_wbuf *out)
 {
     size_t n, i;
-    float f;
+    float f = 0;
     char *p;
 
     if (v->kind != PGD_V_LIST && v->kind != PGD_V_TUPLE)
