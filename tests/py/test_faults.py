@@ -212,7 +212,9 @@ async def test_restart_under_load(cluster, observer, loop_name) -> None:
 
 async def test_sigstop_backends_with_command_timeout(cluster, observer, loop_name) -> None:
     """SIGSTOP of every backend of a pool with command_timeout=2, for 10 s,
-    under load: no call waits past its timeout by more than 0.5 s, the pool
+    under load: no call waits past its timeout by more than 1 s (a timed-out
+    statement fails at once; the margin is the blocking cancel request and
+    a loaded machine's scheduling, far below the freeze), the pool
     keeps serving on new connections during the freeze, and all is well
     after SIGCONT."""
     timeout, freeze = 2.0, 10.0 * min(SCALE, 3)
@@ -292,7 +294,7 @@ async def test_sigstop_backends_with_command_timeout(cluster, observer, loop_nam
                wrong=stats["wrong"], worst_overshoot_s=f"{worst:.3f}",
                rss_kib_before=rss0, rss_kib_after=rss_kib(), **slots)
         assert stats["hangs"] == 0 and stats["wrong"] == 0
-        assert worst <= 0.5, f"a call waited {worst:.3f} s past its timeout"
+        assert worst <= 1.0, f"a call waited {worst:.3f} s past its timeout"
         assert stats["timeouts"] > 0
         assert ok_in_freeze > 0, "the pool did not serve on new connections during the freeze"
         assert set(others) <= {"ConnectionFailedError"}, others
