@@ -232,6 +232,11 @@ int pgd_conn_stmt_cache_count(const pgd_conn *c);
  * are still deallocated in an exchange of their own.)  off (the default):
  * the cache. */
 void pgd_conn_set_unnamed(pgd_conn *c, int on);
+/* on: an integer parameter (PGD_V_INT) of type money, or an integer element
+ * of a money[] parameter, is the amount in cents (its wire value), as
+ * psqlpy 0.13 reads it, instead of whole currency units (the money codec's
+ * reading).  Default off. */
+void pgd_conn_set_money_int_cents(pgd_conn *c, int on);
 
 /*
  * Operations.  Each send function starts one operation on an idle

@@ -276,6 +276,7 @@ void pgd_conn_free(pgd_conn *c)
     pgd_targets_free(&c->tg);
     pgd_free(c->bad_params);
     pgd_free(c->wbuf.p);
+    pgd_free(c->cents_buf);
     pgd_free((void *)c->pvals);
     pgd_free(c->plens);
     pgd_free(c->pfmts);
@@ -504,6 +505,8 @@ void pgd_conn_set_stmt_cache_size(pgd_conn *c, int n) { pgd_cache_set_capacity(&
 int pgd_conn_stmt_cache_count(const pgd_conn *c) { return c->cache.count; }
 
 void pgd_conn_set_unnamed(pgd_conn *c, int on) { c->unnamed = on != 0; }
+
+void pgd_conn_set_money_int_cents(pgd_conn *c, int on) { c->money_int_cents = on != 0; }
 
 void pgd_conn_set_userdata(pgd_conn *c, void *user) { c->user = user; }
 

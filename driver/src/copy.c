@@ -596,6 +596,7 @@ int pgd_conn_copy_encode_row(pgd_conn *c, size_t nvals, const pgd_value *vals,
     pgd_put_u16(p, (uint16_t)nvals);
     for (i = 0; i < nvals; i++) {
         size_t lenpos = b->len;
+        const pgd_value *v;
         int n;
 
         if (!pgd_wbuf_reserve(b, 4))
@@ -604,7 +605,10 @@ int pgd_conn_copy_encode_row(pgd_conn *c, size_t nvals, const pgd_value *vals,
             pgd_put_u32(b->p + lenpos, 0xFFFFFFFFu);
             continue;
         }
-        n = pgd_encode_binary_value(c->reg, &c->copy.cols[i], &vals[i], b, msg, sizeof msg);
+        v = c->money_int_cents ? pgd_cents_value(c, &c->copy.cols[i], &vals[i]) : &vals[i];
+        if (v == NULL)
+            goto nomem;
+        n = pgd_encode_binary_value(c->reg, &c->copy.cols[i], v, b, msg, sizeof msg);
         if (n < 0) {
             b->len = start;
             if (c->copy.names[i])

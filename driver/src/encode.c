@@ -166,6 +166,77 @@ static int put_text(pgd_conn *c, const pgd_value *v, size_t slot)
     return 0;
 }
 
+/* ---- integers for money as cents (pgd_conn_set_money_int_cents) ----------- */
+
+#define CENTS_TEXT 24 /* "-92233720368547758.08" and a spare byte */
+
+static int is_money(const pgd_codec *k) { return k != NULL && strcmp(k->type_name, "money") == 0; }
+
+static size_t cents_nodes(const pgd_value *v)
+{
+    size_t n = 1;
+
+    if (v->kind == PGD_V_LIST || v->kind == PGD_V_TUPLE)
+        for (size_t i = 0; i < v->u.list.n; i++)
+            n += cents_nodes(&v->u.list.items[i]);
+    return n;
+}
+
+/* *out = v with every PGD_V_INT turned into the decimal of as many cents;
+ * lists' items come from *items, texts from *text. */
+static void cents_copy(const pgd_value *v, pgd_value *out, pgd_value **items, char **text)
+{
+    *out = *v;
+    if (v->kind == PGD_V_INT) {
+        uint64_t mag = v->u.i < 0 ? (uint64_t)0 - (uint64_t)v->u.i : (uint64_t)v->u.i;
+        int n = snprintf(*text, CENTS_TEXT, "%s%llu.%02u", v->u.i < 0 ? "-" : "",
+                         (unsigned long long)(mag / 100), (unsigned)(mag % 100));
+        out->kind = PGD_V_DECIMAL;
+        out->u.s.p = *text;
+        out->u.s.n = (size_t)n;
+        *text += CENTS_TEXT;
+    } else if (v->kind == PGD_V_LIST || v->kind == PGD_V_TUPLE) {
+        pgd_value *mine = *items;
+
+        *items += v->u.list.n;
+        for (size_t i = 0; i < v->u.list.n; i++)
+            cents_copy(&v->u.list.items[i], &mine[i], items, text);
+        out->u.list.items = mine;
+    }
+}
+
+/* The value to encode for a parameter of a connection that reads integers
+ * for money as cents: for a money or money[] parameter, a converted copy in
+ * the connection's scratch space (valid until the next call), else v
+ * itself; NULL when out of memory. */
+const pgd_value *pgd_cents_value(pgd_conn *c, const pgd_colcodec *cc, const pgd_value *v)
+{
+    size_t nodes, need;
+    pgd_value *items, *root;
+    char *text;
+
+    if (!(is_money(cc->codec) && v->kind == PGD_V_INT) &&
+        !(cc->codec != NULL && (cc->codec->flags & PGD_CODEC_ARRAY) && is_money(cc->elem) &&
+          (v->kind == PGD_V_LIST || v->kind == PGD_V_TUPLE)))
+        return v;
+    nodes = cents_nodes(v);
+    need = nodes * (sizeof(pgd_value) + CENTS_TEXT);
+    if (need > c->cents_cap) {
+        void *grown = pgd_malloc(need);
+
+        if (grown == NULL)
+            return NULL;
+        pgd_free(c->cents_buf);
+        c->cents_buf = grown;
+        c->cents_cap = need;
+    }
+    root = c->cents_buf;
+    items = root + 1;
+    text = (char *)(root + nodes);
+    cents_copy(v, root, &items, &text);
+    return root;
+}
+
 int pgd_encode_row(pgd_conn *c, const pgd_stmt *s, size_t nparams, const pgd_value *params,
                    size_t base, int row_index)
 {
@@ -187,6 +258,10 @@ int pgd_encode_row(pgd_conn *c, const pgd_stmt *s, size_t nparams, const pgd_val
         const pgd_value *v = &params[i];
         const pgd_colcodec *cc = &s->params[i];
         size_t slot = base + i, off = c->wbuf.len;
+
+        if (c->money_int_cents && (v = pgd_cents_value(c, cc, v)) == NULL)
+            return pgd_conn_fail(c, PGD_E_NOMEM, (int)i, "%sparameter $%zu: out of memory",
+                                 where, i + 1);
 
         if (v->kind == PGD_V_NULL) {
             c->poffs[slot] = NULL_OFFSET;

@@ -51,6 +51,12 @@ typedef struct pgd_colcodec {
 #define PGD_CX_FOR(cc, host_, h_)                                              \
     {(host_), (h_), (cc)->oid, (cc)->elem_oid, (cc)->elem, (cc)->type, (cc)->elem_type}
 
+/* For a connection with money_int_cents, the value to encode for a
+ * parameter (or COPY field) of cc's type: integers for money and money[]
+ * turned into the decimal of as many cents, in the connection's scratch
+ * space (valid until the next call), else v itself; NULL when out of memory. */
+const pgd_value *pgd_cents_value(pgd_conn *c, const pgd_colcodec *cc, const pgd_value *v);
+
 /* Resolve `oid` through the registry into *cc (codec NULL when none). */
 void pgd_colcodec_resolve(const pgd_registry *reg, uint32_t oid, pgd_colcodec *cc);
 /* The codec can decode (and for arrays its element too) the binary form. */
@@ -297,6 +303,9 @@ struct pgd_conn {
     void *notify_arg;
     pgd_error err;
     pgd_stmt_cache cache;
+    int money_int_cents;          /* pgd_conn_set_money_int_cents() */
+    void *cents_buf;              /* encode.c's scratch for it */
+    size_t cents_cap;
     int unnamed;                  /* pgd_conn_set_unnamed() */
     pgd_typemap *types;           /* per-database types learnt so far */
     pgd_op op;

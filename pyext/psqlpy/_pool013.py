@@ -169,6 +169,7 @@ class ConnectionPool:
             self._core = _psqlpy.Pool(dsn=cfg.conninfo(), max_db_pool_size=self._core_cap,
                                       conn_recycling_method=conn_recycling_method,
                                       **self._session)
+            self._core._money_int_cents()   # an int for money is cents, as in 0.13
         except PoolConfigurationError as e:
             raise ConnectionPoolConfigurationError(str(e)) from None
         self._started = False
@@ -269,6 +270,7 @@ class ConnectionPool:
                                       max_db_pool_size=self._core_cap,
                                       conn_recycling_method=self._config.recycling,
                                       **self._session)
+            self._core._money_int_cents()
             for hook in self._hooks:
                 self._core.add_query_hook(hook)
         self._max = new_max_size

@@ -300,6 +300,7 @@ class Pool:
     def remove_query_hook(self, hook: Callable[[QueryEvent], object], /) -> None:
         """Stop calling a hook added with add_query_hook()."""
     def _init_done(self, rc: object, error: BaseException | None, /) -> None: ...
+    def _money_int_cents(self) -> None: ...
     @property
     def closed(self) -> bool:
         """Whether close() was called."""

@@ -186,6 +186,7 @@ pool_open(PoolObject *pool, Op *op)
         return 0;
     if (pool->stmt_cache_size >= 0)
         pgd_conn_set_stmt_cache_size(c, pool->stmt_cache_size);
+    pgd_conn_set_money_int_cents(c, pool->money_int_cents);
     RawConn *rc = rawconn_new(pool->st, pool, &pool_owner, c);
     if (rc == NULL) {
         pgd_pool_discard(pool->pool, c);
@@ -982,6 +983,17 @@ pool_dealloc(PoolObject *self)
     Py_DECREF(tp);
 }
 
+/* ConnectionPool (psqlpy 0.13) reads an int parameter for money as cents,
+ * as psqlpy 0.13 does; PSQLPool as whole units.  Called by the 0.13 layer
+ * before startup, for the connections the pool opens from then on. */
+static PyObject *
+pool_money_int_cents(PyObject *self, PyObject *unused)
+{
+    (void)unused;
+    ((PoolObject *)self)->money_int_cents = 1;
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef pool_methods[] = {
     {"startup", pool_startup, METH_NOARGS,
      "startup($self, /)\n--\n\nStart the pool on the running event loop and open its first "
@@ -1013,6 +1025,7 @@ static PyMethodDef pool_methods[] = {
      "remove_query_hook($self, hook, /)\n--\n\nStop calling a hook added with "
      "add_query_hook()."},
     {"_init_done", sessions_init_done, METH_VARARGS, NULL},
+    {"_money_int_cents", pool_money_int_cents, METH_NOARGS, NULL},
     {NULL, NULL, 0, NULL},
 };
 

@@ -208,6 +208,7 @@ struct PoolObject {
     int max_size;
     int recycle;         /* pgd_recycle */
     int stmt_cache_size; /* per connection; -1: the driver's default */
+    int money_int_cents; /* psqlpy 0.13's reading of an int for money */
     int started, closed;
     double command_timeout; /* default timeout of statements, 0 for none */
     Op *whead, *wtail;   /* waiting for a connection */

@@ -261,6 +261,11 @@ class Scenario:
             ("Enum-member-as-text", Mood.sad, "text"),
             ("IntEnum-member", Level.high, "int4"),
             ("None", None, "int4"),
+            ("int->money", 1234, "money"),
+            ("negative-int->money", -5, "money"),
+            ("Money", e.Money(250), "money"),
+            ("list-int->money[]", [5, 250], "money[]"),
+            ("MoneyArray", e.MoneyArray([1, 2]), "money[]"),
         ]
 
     async def types_in(self, conn) -> None:

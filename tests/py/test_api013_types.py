@@ -296,7 +296,6 @@ WRAPPED = [
     (et.Int64Array([2**62]), "bigint[]", "{" + str(2**62) + "}"),
     (et.Float32Array([1.5]), "real[]", "{1.5}"),
     (et.Float64Array([0.25, 2]), "double precision[]", "{0.25,2}"),
-    (et.MoneyArray([5, Decimal("1.25")]), "money[]", "{$5.00,$1.25}"),
     (et.IpAddressArray([ipaddress.IPv4Address("10.0.0.1"), "::1"]), "inet[]", "{10.0.0.1,::1}"),
     (et.JSONBArray([{"a": 1}, {"b": [1, 2]}]), "jsonb[]",
      '{"{\\"a\\": 1}","{\\"b\\": [1, 2]}"}'),
@@ -340,7 +339,6 @@ WRAPPED = [
     (et013.Money(-(2**63)), "money", "-$92,233,720,368,547,758.08"),
     (et013.Money(Decimal("3.5")), "money", "$3.50"),
     (et013.MoneyArray([[100], [250]]), "money[]", "{{$1.00},{$2.50}}"),
-    (et.Money(5), "money", "$5.00"),
 ]
 
 
@@ -349,6 +347,53 @@ async def test_wrapper_pins_type_and_value(conn013, psqlpool, value, typ, text):
     for runner in (conn013, await psqlpool.connection()):
         res = await runner.execute("SELECT pg_typeof($1)::text AS t, $1::text AS v", [value])
         assert res.result() == [{"t": typ, "v": text}]
+
+
+# An int for money: cents on the 0.13 side (psqlpy 0.13.1 sends the int as
+# money's own wire value), whole units on PSQLPool's (its money codec).
+# (value, the type, the text on 0.13, the text on PSQLPool)
+MONEY_INTS = [
+    (1234, "money", "$12.34", "$1,234.00"),
+    (-5, "money", "-$0.05", "-$5.00"),
+    (0, "money", "$0.00", "$0.00"),
+    (2**63 - 1, "money", "$92,233,720,368,547,758.07", None),
+    (-(2**63), "money", "-$92,233,720,368,547,758.08", None),
+    (et.Money(5), "money", "$0.05", "$5.00"),
+    (et.MoneyArray([5, Decimal("1.25")]), "money[]", "{$0.05,$1.25}", "{$5.00,$1.25}"),
+    ([[5, None], [-250, 7]], "money[]", "{{$0.05,NULL},{-$2.50,$0.07}}",
+     "{{$5.00,NULL},{-$250.00,$7.00}}"),
+    (Decimal("12.34"), "money", "$12.34", "$12.34"),
+]
+
+
+@pytest.mark.parametrize(("value", "typ", "text013", "text02"), MONEY_INTS,
+                         ids=[repr(m[0]) for m in MONEY_INTS])
+async def test_int_for_money_is_cents_on_013_only(conn013, psqlpool, value, typ, text013, text02):
+    sql = f"SELECT $1::{typ}::text AS v"
+    assert await conn013.fetch_val(sql, [value]) == text013
+    if text02 is None:   # past the int8 range in whole units
+        with pytest.raises(exceptions.ParameterError, match="out of range"):
+            await psqlpool.execute(sql, [value])
+    else:
+        assert (await psqlpool.execute(sql, [value])).result() == [{"v": text02}]
+
+
+async def test_int_for_money_is_cents_in_013_copy_and_batches(conn013, psqlpool):
+    await conn013.execute("CREATE TEMP TABLE m013 (id int, m money, ms money[])")
+    await conn013.copy_records_to_table("m013", records=[(1, 1234, [5, 250]), (2, -1, None)])
+    await conn013.execute_many("INSERT INTO m013 VALUES ($1, $2, $3)", [[3, 99, [1]]])
+    got = await conn013.fetch("SELECT id, m::text AS m, ms::text AS ms FROM m013 ORDER BY id")
+    assert got.result() == [{"id": 1, "m": "$12.34", "ms": "{$0.05,$2.50}"},
+                            {"id": 2, "m": "-$0.01", "ms": None},
+                            {"id": 3, "m": "$0.99", "ms": "{$0.01}"}]
+    # the value read back goes in again as the same amount
+    v = await conn013.fetch_val("SELECT m FROM m013 WHERE id = 1")
+    assert v == 1234
+    assert await conn013.fetch_val("SELECT $1::money::text", [v]) == "$12.34"
+    # PSQLPool's connections keep whole units
+    c = await psqlpool.connection()
+    assert (await c.execute("SELECT $1::money::text AS v", [1234])).result() == \
+        [{"v": "$1,234.00"}]
 
 
 async def test_typed_arrays_decode_per_profile(conn013, psqlpool):
