@@ -423,6 +423,8 @@ int pgd_conn_copy_end(pgd_conn *c, const char *abort_message)
 
 static int advance_end(pgd_conn *c)
 {
+    int f;
+
     if (!c->copy.ended) {
         int r = PQputCopyEnd(c->pg, c->copy.abort_msg);
 
@@ -434,8 +436,15 @@ static int advance_end(pgd_conn *c)
     }
     if (!PQconsumeInput(c->pg))
         return broken(c);
-    if (PQflush(c->pg) < 0)
+    /* The end (and the data before it) may not all be sent yet: while the
+     * server is still busy with earlier rows the socket can be full.  Ask
+     * to be called when it is writable too, or the server never sees the
+     * CopyDone and neither side moves. */
+    f = PQflush(c->pg);
+    if (f < 0)
         return broken(c);
+    if (f)
+        return PGD_WANT_READ | PGD_WANT_WRITE;
     return finish_results(c);
 }
 
