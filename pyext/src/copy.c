@@ -5,7 +5,8 @@
  * A COPY is a sequence of operations on the connection's FIFO, each one
  * awaitable (Connection._copy(step, arg)):
  *   START(sql)      the server enters COPY; outcome None
- *   PUT(data|None)  queue bytes (or the rows _copy_encode() buffered) and
+ *   PUT(data|None)  queue bytes (or the rows _copy_encode() or
+ *                   _copy_encode_iter() buffered) and
  *                   complete once the socket took them: awaiting each put
  *                   before the next is the backpressure of COPY FROM STDIN
  *   END(None)       finish: outcome the number of rows copied
@@ -22,6 +23,12 @@
  *                   early exit from a loop over the chunks.
  * Between the steps the driver refuses every other operation on the
  * connection ("a COPY is in progress").
+ *
+ * Rows: _copy_encode_iter() takes them from a plain iterator itself (no
+ * Python code per row), _copy_encode() from a list (an async iterable's
+ * batch); both convert the common scalars in place and the rest through
+ * params.c, and the driver encodes each row with the column encoders it
+ * planned in _copy_columns().
  */
 #include <string.h>
 
