@@ -75,8 +75,10 @@ static void free_columns(pgd_conn *c)
         pgd_free(c->copy.names[i]);
     pgd_free(c->copy.names);
     pgd_free(c->copy.cols);
+    pgd_free(c->copy.plan);
     c->copy.names = NULL;
     c->copy.cols = NULL;
+    c->copy.plan = NULL;
     c->copy.ncols = 0;
 }
 
@@ -421,6 +423,8 @@ int pgd_conn_copy_end(pgd_conn *c, const char *abort_message)
 
 static int advance_end(pgd_conn *c)
 {
+    int f;
+
     if (!c->copy.ended) {
         int r = PQputCopyEnd(c->pg, c->copy.abort_msg);
 
@@ -432,8 +436,15 @@ static int advance_end(pgd_conn *c)
     }
     if (!PQconsumeInput(c->pg))
         return broken(c);
-    if (PQflush(c->pg) < 0)
+    /* The end (and the data before it) may not all be sent yet: while the
+     * server is still busy with earlier rows the socket can be full.  Ask
+     * to be called when it is writable too, or the server never sees the
+     * CopyDone and neither side moves. */
+    f = PQflush(c->pg);
+    if (f < 0)
         return broken(c);
+    if (f)
+        return PGD_WANT_READ | PGD_WANT_WRITE;
     return finish_results(c);
 }
 
@@ -558,12 +569,16 @@ int pgd_conn_copy_set_columns(pgd_conn *c, size_t ncols, const uint32_t *oids,
     c->copy.binary_rows = 1;
     c->copy.cols = pgd_calloc(ncols ? ncols : 1, sizeof *c->copy.cols);
     c->copy.names = pgd_calloc(ncols ? ncols : 1, sizeof *c->copy.names);
-    if (!c->copy.cols || !c->copy.names)
+    c->copy.plan = pgd_calloc(ncols ? ncols : 1, sizeof *c->copy.plan);
+    if (!c->copy.cols || !c->copy.names || !c->copy.plan)
         goto nomem;
     c->copy.ncols = ncols;
+    c->copy.enc.reg = c->reg;
     for (i = 0; i < ncols; i++) {
         if (pgd_types_resolve(c->reg, c->types, oids[i], &c->copy.cols[i]) != PGD_OK)
             pgd_colcodec_resolve(c->reg, oids[i], &c->copy.cols[i]);
+        /* the encoder is planned once per COPY, not per cell */
+        pgd_encplan_init(&c->copy.plan[i], &c->copy.cols[i], &c->copy.enc);
         if (names && names[i] && !(c->copy.names[i] = pgd_strdup(names[i])))
             goto nomem;
     }
@@ -574,24 +589,35 @@ nomem:
     return pgd_conn_fail(c, PGD_E_NOMEM, -1, "out of memory");
 }
 
+/* Room for n more bytes in b: pgd_wbuf_reserve with the common case
+ * inline (its 1 GB cap checked here too). */
+static inline char *reserve(struct pgd_wbuf *b, size_t n)
+{
+    char *p;
+
+    if (b->p && b->cap - b->len >= n && b->len + n <= ((size_t)1 << 30)) {
+        p = b->p + b->len;
+        b->len += n;
+        return p;
+    }
+    return pgd_wbuf_reserve(b, n);
+}
+
 int pgd_conn_copy_encode_row(pgd_conn *c, size_t nvals, const pgd_value *vals,
                              int64_t row_index)
 {
     struct pgd_wbuf *b = &c->copy.buf;
-    char msg[256], label[160], col[96];
-    size_t i, start = b->len;
+    char label[160], col[96];
+    size_t i, start;
     char *p;
 
     if (nvals != c->copy.ncols)
         return pgd_conn_fail(c, PGD_E_USAGE, -1, "row %lld has %zu value%s, the COPY takes %zu",
                              (long long)row_index, nvals, nvals == 1 ? "" : "s", c->copy.ncols);
-    if (!c->copy.binary_header) {
-        if (put_header(c) != PGD_OK)
-            goto nomem;
-        start = b->len;
-    }
+    if (!c->copy.binary_header && put_header(c) != PGD_OK)
+        return pgd_conn_fail(c, PGD_E_NOMEM, -1, "out of memory encoding a COPY row");
     start = b->len;
-    if (!(p = pgd_wbuf_reserve(b, 2)))
+    if (!(p = reserve(b, 2)))
         goto nomem;
     pgd_put_u16(p, (uint16_t)nvals);
     for (i = 0; i < nvals; i++) {
@@ -599,16 +625,16 @@ int pgd_conn_copy_encode_row(pgd_conn *c, size_t nvals, const pgd_value *vals,
         const pgd_value *v;
         int n;
 
-        if (!pgd_wbuf_reserve(b, 4))
+        if (!(p = reserve(b, 4)))
             goto nomem;
         if (vals[i].kind == PGD_V_NULL) {
-            pgd_put_u32(b->p + lenpos, 0xFFFFFFFFu);
+            pgd_put_u32(p, 0xFFFFFFFFu);
             continue;
         }
         v = c->money_int_cents ? pgd_cents_value(c, &c->copy.cols[i], &vals[i]) : &vals[i];
         if (v == NULL)
             goto nomem;
-        n = pgd_encode_binary_value(c->reg, &c->copy.cols[i], v, b, msg, sizeof msg);
+        n = pgd_encplan_encode(&c->copy.plan[i], v, b);
         if (n < 0) {
             b->len = start;
             if (c->copy.names[i])
@@ -617,9 +643,10 @@ int pgd_conn_copy_encode_row(pgd_conn *c, size_t nvals, const pgd_value *vals,
                 snprintf(col, sizeof col, "%zu", i + 1);
             return pgd_conn_fail(c, PGD_E_ENCODE, (int)i, "row %lld, column %s (%s): %s",
                                  (long long)row_index, col,
-                                 pgd_colcodec_label(&c->copy.cols[i], label, sizeof label), msg);
+                                 pgd_colcodec_label(&c->copy.cols[i], label, sizeof label),
+                                 c->copy.enc.msg);
         }
-        pgd_put_u32(b->p + lenpos, (uint32_t)n);
+        pgd_put_u32(b->p + lenpos, (uint32_t)n); /* the codec may have moved the buffer */
     }
     c->copy.rows++;
     return PGD_OK;

@@ -26,10 +26,7 @@
 #define NULL_OFFSET SIZE_MAX
 #define WBUF_MAX ((size_t)1 << 30) /* the server's limit on one message */
 
-typedef struct enc_state {
-    const pgd_registry *reg;
-    char msg[256];
-} enc_state;
+typedef pgd_encstate enc_state; /* internal.h: COPY keeps one per connection */
 
 static int enc_error(void *h, const char *fmt, ...)
 {
@@ -331,25 +328,31 @@ int pgd_encode_row(pgd_conn *c, const pgd_stmt *s, size_t nparams, const pgd_val
     return PGD_OK;
 }
 
-int pgd_encode_binary_value(const pgd_registry *reg, const pgd_colcodec *cc,
-                            const pgd_value *v, pgd_wbuf *b, char *msg, size_t msglen)
+void pgd_encplan_init(pgd_encplan *p, const pgd_colcodec *cc, pgd_encstate *st)
 {
-    enc_state st;
-    pgd_cx cx = PGD_CX_FOR(cc, &enc_host, &st);
+    pgd_cx cx = PGD_CX_FOR(cc, &enc_host, st);
+
+    p->cx = cx;
+    p->codec = cc->codec;
+    p->binary = pgd_colcodec_binary_encode(cc);
+}
+
+int pgd_encplan_encode(const pgd_encplan *p, const pgd_value *v, pgd_wbuf *b)
+{
+    pgd_encstate *st = p->cx.h;
     size_t off = b->len;
     int n;
 
-    st.reg = reg;
-    st.msg[0] = '\0';
-    if (!pgd_colcodec_binary_encode(cc)) {
-        snprintf(msg, msglen, "no binary codec for this type");
+    st->msg[0] = '\0';
+    if (!p->binary) {
+        snprintf(st->msg, sizeof st->msg, "no binary codec for this type");
         return -1;
     }
-    n = cc->codec->encode_binary(&cx, v, b);
+    n = p->codec->encode_binary(&p->cx, v, b);
     if (n < 0 || (size_t)n != b->len - off) {
-        snprintf(msg, msglen, "%s",
-                 n < 0 ? (st.msg[0] ? st.msg : "cannot encode the value")
-                       : "the codec reported a wrong length");
+        if (n >= 0 || !st->msg[0])
+            snprintf(st->msg, sizeof st->msg, "%s",
+                     n < 0 ? "cannot encode the value" : "the codec reported a wrong length");
         b->len = off;
         return -1;
     }

@@ -63,6 +63,19 @@ void pgd_colcodec_resolve(const pgd_registry *reg, uint32_t oid, pgd_colcodec *c
 int pgd_colcodec_binary_decode(const pgd_colcodec *cc);
 int pgd_colcodec_binary_encode(const pgd_colcodec *cc);
 
+/* A column's binary encoder, planned once (per COPY) instead of per cell:
+ * the codec's call context and whether it has a binary encoder at all.
+ * Errors a codec reports go to the pgd_encstate its cx points at. */
+typedef struct pgd_encstate {
+    const pgd_registry *reg;
+    char msg[256];
+} pgd_encstate;
+typedef struct pgd_encplan {
+    pgd_cx cx;
+    const pgd_codec *codec;
+    int binary; /* the codec (and an array's element) encodes binary */
+} pgd_encplan;
+
 /* registry.c: the array handler (pgd_registry_find_named is in pgd.h) */
 const pgd_codec *pgd_registry_array_handler(const pgd_registry *r);
 
@@ -323,6 +336,8 @@ struct pgd_conn {
         int64_t rows;             /* rows encoded */
         struct pgd_wbuf buf;      /* encoded rows not sent yet */
         pgd_colcodec *cols;
+        pgd_encplan *plan;        /* per column, made by set_columns */
+        pgd_encstate enc;         /* the plans' error messages */
         char **names;
         size_t ncols;
         char *chunk;              /* last chunk read (PQfreemem'ed) */
@@ -382,10 +397,10 @@ int pgd_params_reserve(pgd_conn *c, size_t n);
 /* After encoding: turn offsets into pointers for n entries. */
 void pgd_params_finish(pgd_conn *c, size_t n);
 
-/* Encode v through cc's binary encoder, appending to b: the bytes written,
- * or -1 with a message in msg (b unchanged).  (COPY's row encoder.) */
-int pgd_encode_binary_value(const pgd_registry *reg, const pgd_colcodec *cc,
-                            const pgd_value *v, pgd_wbuf *b, char *msg, size_t msglen);
+void pgd_encplan_init(pgd_encplan *p, const pgd_colcodec *cc, pgd_encstate *st);
+/* Encode v with a planned encoder, appending to b: the bytes written, or -1
+ * with a message in st->msg (b unchanged).  (COPY's row encoder.) */
+int pgd_encplan_encode(const pgd_encplan *p, const pgd_value *v, pgd_wbuf *b);
 /* "int4", "text[]", "oid 1234": the type's name for messages. */
 const char *pgd_colcodec_label(const pgd_colcodec *cc, char *buf, size_t n);
 

@@ -4,9 +4,10 @@ The C connection offers the steps (``_copy(step, arg)``, see
 ``pyext/src/copy.c``) and the binary row encoder (``_copy_columns``,
 ``_copy_encode``); this module strings them together for both APIs.
 
-Memory stays bounded: rows are taken from the iterable a batch at a time,
-encoded into the connection's COPY buffer and sent once about
-``CHUNK_SIZE`` bytes are buffered; each send completes only when the socket
+Memory stays bounded: rows are taken from the iterable (by the C encoder
+itself for a plain iterable, a batch at a time for an async one), encoded
+into the connection's COPY buffer and sent once about ``CHUNK_SIZE`` bytes
+are buffered; each send completes only when the socket
 took the data, so a slow server slows the producer down instead of letting
 buffers grow.  Out, the next chunk is read from the socket only when the
 consumer asks for it.
@@ -148,25 +149,23 @@ def _copy_dir(raw: _RawConnection) -> int:
         return 0
 
 
+def _sync_rows(records: Any) -> Any:
+    """``records`` checked as a plain iterable of rows."""
+    if isinstance(records, (str, bytes)) or not hasattr(records, "__iter__"):
+        raise InterfaceError(
+            f"records must be an iterable or async iterable of rows, got "
+            f"{type(records).__name__}")
+    return records
+
+
 async def _rows(records: Any) -> AsyncIterator[list[Any]]:
-    """Batches of rows from a sync or async iterable."""
+    """Batches of rows from an async iterable."""
     batch: list[Any] = []
-    if hasattr(records, "__aiter__"):
-        async for row in records:
-            batch.append(row)
-            if len(batch) >= _BATCH_ROWS:
-                yield batch
-                batch = []
-    else:
-        if isinstance(records, (str, bytes)) or not hasattr(records, "__iter__"):
-            raise InterfaceError(
-                f"records must be an iterable or async iterable of rows, got "
-                f"{type(records).__name__}")
-        for row in records:
-            batch.append(row)
-            if len(batch) >= _BATCH_ROWS:
-                yield batch
-                batch = []
+    async for row in records:
+        batch.append(row)
+        if len(batch) >= _BATCH_ROWS:
+            yield batch
+            batch = []
     if batch:
         yield batch
 
@@ -209,12 +208,24 @@ async def copy_records_to_table(raw: _RawConnection, table_name: str, records: A
     async def feed() -> AsyncIterator[None]:
         raw._copy_columns(oids, names)  # the COPY has started
         first = 0
-        async for batch in _rows(records):
-            buffered = raw._copy_encode(batch, first, names)
-            first += len(batch)
-            if buffered >= CHUNK_SIZE:
+        if hasattr(records, "__aiter__"):
+            async for batch in _rows(records):
+                buffered = raw._copy_encode(batch, first, names)
+                first += len(batch)
+                if buffered >= CHUNK_SIZE:
+                    await raw._copy(_PUT, None)
+                yield None
+        else:
+            # a plain iterable: the C encoder takes the rows itself, a
+            # buffer's worth per call, with no Python code per row
+            it = iter(_sync_rows(records))
+            while True:
+                taken, buffered = raw._copy_encode_iter(it, first, names, CHUNK_SIZE)
+                first += taken
+                if buffered < CHUNK_SIZE:
+                    break  # the iterator is exhausted
                 await raw._copy(_PUT, None)
-            yield None
+                yield None
         # what is still buffered goes with the end (END sends it first)
 
     def invalidate() -> None:

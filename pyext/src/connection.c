@@ -289,6 +289,10 @@ static PyMethodDef conn_methods[] = {
     {"_copy_encode", conn_copy_encode, METH_VARARGS,
      "_copy_encode($self, rows, first_index, names, /)\n--\n\nEncode rows into the COPY "
      "buffer; the bytes buffered."},
+    {"_copy_encode_iter", conn_copy_encode_iter, METH_VARARGS,
+     "_copy_encode_iter($self, rows, first_index, names, limit, /)\n--\n\nEncode rows "
+     "taken from the iterator rows into the COPY buffer until limit bytes are buffered "
+     "or the iterator is exhausted; (rows taken, bytes buffered)."},
     {"_copy_dir", conn_copy_dir, METH_NOARGS,
      "_copy_dir($self, /)\n--\n\n1 in a COPY FROM STDIN, 2 in a COPY TO STDOUT, else 0."},
     {"_set_notify_callback", conn_set_notify_callback, METH_O,

@@ -5,7 +5,8 @@
  * A COPY is a sequence of operations on the connection's FIFO, each one
  * awaitable (Connection._copy(step, arg)):
  *   START(sql)      the server enters COPY; outcome None
- *   PUT(data|None)  queue bytes (or the rows _copy_encode() buffered) and
+ *   PUT(data|None)  queue bytes (or the rows _copy_encode() or
+ *                   _copy_encode_iter() buffered) and
  *                   complete once the socket took them: awaiting each put
  *                   before the next is the backpressure of COPY FROM STDIN
  *   END(None)       finish: outcome the number of rows copied
@@ -22,6 +23,12 @@
  *                   early exit from a loop over the chunks.
  * Between the steps the driver refuses every other operation on the
  * connection ("a COPY is in progress").
+ *
+ * Rows: _copy_encode_iter() takes them from a plain iterator itself (no
+ * Python code per row), _copy_encode() from a list (an async iterable's
+ * batch); both convert the common scalars in place and the rest through
+ * params.c, and the driver encodes each row with the column encoders it
+ * planned in _copy_columns().
  */
 #include <string.h>
 
@@ -216,6 +223,143 @@ reraise_for_cell(module_state *st, long long row, PyObject *colname, Py_ssize_t 
     Py_XDECREF(msg);
 }
 
+/* The common scalars (exact None, bool, int within int64, float, str) as
+ * pgd_values borrowing from the object, without a `keep` list: the row
+ * holds the object while the row is encoded.  1 when done, 0 when the
+ * value needs the general conversion (params.c). */
+static inline int
+scalar_value(PyObject *o, pgd_value *v)
+{
+    PyTypeObject *tp = Py_TYPE(o);
+    v->pin_oid = 0;
+    if (o == Py_None) {
+        v->kind = PGD_V_NULL;
+        return 1;
+    }
+    if (tp == &PyLong_Type) {
+        int overflow = 0;
+        long long x = PyLong_AsLongLongAndOverflow(o, &overflow);
+        if (overflow || (x == -1 && PyErr_Occurred())) {
+            PyErr_Clear();
+            return 0;
+        }
+        v->kind = PGD_V_INT;
+        v->u.i = x;
+        return 1;
+    }
+    if (tp == &PyUnicode_Type) {
+        Py_ssize_t n;
+        const char *p = PyUnicode_AsUTF8AndSize(o, &n);
+        if (p == NULL) { /* e.g. a lone surrogate: let the general path word it */
+            PyErr_Clear();
+            return 0;
+        }
+        v->kind = PGD_V_STR;
+        v->u.s.p = p;
+        v->u.s.n = (size_t)n;
+        return 1;
+    }
+    if (tp == &PyFloat_Type) {
+        v->kind = PGD_V_FLOAT;
+        v->u.f = PyFloat_AS_DOUBLE(o);
+        return 1;
+    }
+    if (tp == &PyBool_Type) {
+        v->kind = PGD_V_BOOL;
+        v->u.b = o == Py_True;
+        return 1;
+    }
+    return 0;
+}
+
+typedef struct row_enc {
+    module_state *st;
+    PyObject *self; /* the Connection (borrowed) */
+    pgd_conn *c;
+    PyObject *names;
+    pgd_value stackvals[16];
+    pgd_value *vals;
+    size_t cap;
+} row_enc;
+
+/* Encode one row (any sequence) into the COPY buffer.  0, or -1 with an
+ * exception naming row `rowno` (and the column when a value failed). */
+static int
+encode_one_row(row_enc *e, PyObject *item, long long rowno)
+{
+    PyObject *row, *keep = NULL;
+    int rc = -1;
+
+    if (PyTuple_CheckExact(item)) {
+        row = Py_NewRef(item);
+    } else if ((row = PySequence_Tuple(item)) == NULL) {
+        PyErr_Format(e->st->ParameterError, "row %lld is not a sequence of values", rowno);
+        return -1;
+    }
+    size_t n = (size_t)PyTuple_GET_SIZE(row);
+    if (n != (size_t)PyTuple_GET_SIZE(e->names)) {
+        PyErr_Format(e->st->ParameterError, "row %lld has %zu value%s, the COPY takes %zd",
+                     rowno, n, n == 1 ? "" : "s", PyTuple_GET_SIZE(e->names));
+        goto done;
+    }
+    if (n > e->cap) {
+        pgd_value *nv = PyMem_Realloc(e->vals == e->stackvals ? NULL : e->vals,
+                                      n * sizeof *nv);
+        if (nv == NULL) {
+            PyErr_NoMemory();
+            goto done;
+        }
+        e->vals = nv;
+        e->cap = n;
+    }
+    for (size_t i = 0; i < n; i++) {
+        PyObject *o = PyTuple_GET_ITEM(row, (Py_ssize_t)i);
+        if (scalar_value(o, &e->vals[i]))
+            continue;
+        /* the rest: objects the values borrow from stay in `keep` (the
+         * value itself is held by the row) */
+        if (keep == NULL && (keep = PyList_New(0)) == NULL)
+            goto done;
+        if (params_convert_one(e->st, o, &e->vals[i], keep) < 0) {
+            reraise_for_cell(e->st, rowno, PyTuple_GET_ITEM(e->names, (Py_ssize_t)i),
+                             (Py_ssize_t)i);
+            goto done;
+        }
+    }
+    /* Python code ran (the iterator, conversions): the connection may have
+     * been closed meanwhile */
+    if ((e->c = connection_pgd(e->self)) == NULL)
+        goto done;
+    if (pgd_conn_copy_encode_row(e->c, n, e->vals, rowno) != PGD_OK) {
+        raise_conn_error(e->st, e->c);
+        goto done;
+    }
+    rc = 0;
+done:
+    Py_XDECREF(keep);
+    Py_DECREF(row);
+    return rc;
+}
+
+static int
+row_enc_init(row_enc *e, PyObject *self, PyObject *names)
+{
+    e->st = psqlpy_state_of_type(Py_TYPE(self));
+    e->self = self;
+    e->names = names;
+    e->vals = e->stackvals;
+    e->cap = sizeof e->stackvals / sizeof e->stackvals[0];
+    e->c = connection_pgd(self);
+    return e->c == NULL ? -1 : 0;
+}
+
+static void
+row_enc_done(row_enc *e)
+{
+    if (e->vals != e->stackvals)
+        PyMem_Free(e->vals);
+}
+
 /* _copy_encode(rows, first_index, names): encode a list of rows (each a
  * sequence) into the connection's COPY buffer as binary COPY tuples;
  * returns the bytes now buffered.  A row that fails leaves nothing of
@@ -224,80 +368,71 @@ reraise_for_cell(module_state *st, long long row, PyObject *colname, Py_ssize_t 
 PyObject *
 conn_copy_encode(PyObject *self, PyObject *args)
 {
-    module_state *st = psqlpy_state_of_type(Py_TYPE(self));
-    PyObject *rows, *names;
+    PyObject *rows, *names, *ret = NULL;
     long long first;
-    pgd_value stackvals[16];
-    pgd_value *vals = stackvals;
-    size_t cap = 16;
-    PyObject *ret = NULL;
+    row_enc e;
     if (!PyArg_ParseTuple(args, "O!LO!:_copy_encode", &PyList_Type, &rows, &first,
                           &PyTuple_Type, &names))
         return NULL;
-    pgd_conn *c = connection_pgd(self);
-    if (c == NULL)
+    if (row_enc_init(&e, self, names) < 0)
         return NULL;
     for (Py_ssize_t r = 0; r < PyList_GET_SIZE(rows); r++) {
-        long long rowno = first + r;
-        PyObject *row = PySequence_Tuple(PyList_GET_ITEM(rows, r));
-        if (row == NULL) {
-            PyErr_Format(st->ParameterError, "row %lld is not a sequence of values", rowno);
-            goto done;
-        }
-        size_t n = (size_t)PyTuple_GET_SIZE(row);
-        if (n != (size_t)PyTuple_GET_SIZE(names)) {
-            PyErr_Format(st->ParameterError, "row %lld has %zu value%s, the COPY takes %zd",
-                         rowno, n, n == 1 ? "" : "s", PyTuple_GET_SIZE(names));
-            Py_DECREF(row);
-            goto done;
-        }
-        if (n > cap) {
-            pgd_value *nv = PyMem_Realloc(vals == stackvals ? NULL : vals, n * sizeof *nv);
-            if (nv == NULL) {
-                PyErr_NoMemory();
-                Py_DECREF(row);
-                goto done;
-            }
-            vals = nv;
-            cap = n;
-        }
-        PyObject *keep = PyList_New(0);
-        if (keep == NULL) {
-            Py_DECREF(row);
-            goto done;
-        }
-        int ok = 0;
-        for (size_t i = 0; i < n; i++) {
-            PyObject *one = PyTuple_Pack(1, PyTuple_GET_ITEM(row, (Py_ssize_t)i));
-            if (one == NULL)
-                break;
-            int cr = params_convert(st, one, &vals[i], 1, keep);
-            /* the value stays referenced by the row for as long as vals
-             * borrow from it; the 1-tuple may go */
-            if (cr == 0 && PyList_Append(keep, one) < 0)
-                cr = -1;
-            Py_DECREF(one);
-            if (cr < 0) {
-                reraise_for_cell(st, rowno, PyTuple_GET_ITEM(names, (Py_ssize_t)i),
-                                 (Py_ssize_t)i);
-                break;
-            }
-            ok = (i + 1 == n);
-        }
-        if (n == 0)
-            ok = 1;
-        if (ok && pgd_conn_copy_encode_row(c, n, vals, rowno) != PGD_OK) {
-            raise_conn_error(st, c);
-            ok = 0;
-        }
-        Py_DECREF(keep);
-        Py_DECREF(row);
-        if (!ok)
+        PyObject *item = Py_NewRef(PyList_GET_ITEM(rows, r));
+        int rc = encode_one_row(&e, item, first + r);
+        Py_DECREF(item);
+        if (rc < 0)
             goto done;
     }
-    ret = PyLong_FromSize_t(pgd_conn_copy_buffered(c));
+    ret = PyLong_FromSize_t(pgd_conn_copy_buffered(e.c));
 done:
-    if (vals != stackvals)
-        PyMem_Free(vals);
+    row_enc_done(&e);
+    return ret;
+}
+
+/* _copy_encode_iter(rows, first_index, names, limit): like _copy_encode,
+ * with the rows taken one by one from the iterator `rows` until `limit`
+ * bytes are buffered or the iterator is exhausted (no Python-level loop
+ * per row).  Returns (rows taken, bytes buffered): fewer than `limit`
+ * bytes buffered means the iterator is exhausted.  An exception from the
+ * iterator passes as it is. */
+PyObject *
+conn_copy_encode_iter(PyObject *self, PyObject *args)
+{
+    PyObject *it, *names, *ret = NULL;
+    long long first, taken = 0;
+    Py_ssize_t limit;
+    row_enc e;
+    if (!PyArg_ParseTuple(args, "OLO!n:_copy_encode_iter", &it, &first, &PyTuple_Type,
+                          &names, &limit))
+        return NULL;
+    if (limit <= 0) {
+        PyErr_SetString(PyExc_ValueError, "limit must be positive");
+        return NULL;
+    }
+    if (!PyIter_Check(it)) {
+        PyErr_Format(PyExc_TypeError, "rows must be an iterator, got %s",
+                     Py_TYPE(it)->tp_name);
+        return NULL;
+    }
+    if (row_enc_init(&e, self, names) < 0)
+        return NULL;
+    while (pgd_conn_copy_buffered(e.c) < (size_t)limit) {
+        PyObject *item = PyIter_Next(it);
+        if (item == NULL) {
+            if (PyErr_Occurred())
+                goto done;
+            break;
+        }
+        int rc = encode_one_row(&e, item, first + taken);
+        Py_DECREF(item);
+        if (rc < 0)
+            goto done;
+        taken++;
+    }
+    if ((e.c = connection_pgd(self)) == NULL) /* closed by the iterator at its end */
+        goto done;
+    ret = Py_BuildValue("(Ln)", taken, (Py_ssize_t)pgd_conn_copy_buffered(e.c));
+done:
+    row_enc_done(&e);
     return ret;
 }

@@ -561,41 +561,53 @@ convert_one(module_state *st, PyObject *obj, pgd_value *v, PyObject *keep, int d
     return keep_obj(keep, Py_NewRef((PyObject *)tp));
 }
 
+/* One value as parameter `pos` (1-based, for messages) into *out. */
+static int
+convert_param(module_state *st, PyObject *item, pgd_value *out, size_t pos, PyObject *keep)
+{
+    if (convert_one(st, item, out, keep, 0) == 0)
+        return 0;
+    /* name the parameter in the message */
+    PyObject *t, *val, *tb;
+    PyErr_Fetch(&t, &val, &tb);
+    PyErr_NormalizeException(&t, &val, &tb);
+    if (val != NULL && PyObject_IsInstance(val, st->ParameterError) == 1) {
+        PyObject *msg = PyObject_Str(val);
+        if (msg != NULL) {
+            PyErr_Format(t, "parameter $%zu: %U", pos, msg);
+            Py_DECREF(msg);
+            Py_XDECREF(t);
+            Py_XDECREF(val);
+            Py_XDECREF(tb);
+            return -1;
+        }
+        PyErr_Clear();
+    }
+    /* not KeyboardInterrupt, SystemExit, CancelledError: those pass */
+    int foreign = val != NULL && t != NULL &&
+                  PyObject_IsInstance(val, PyExc_Exception) == 1 &&
+                  PyObject_IsInstance(val, st->BaseError) != 1;
+    PyErr_Restore(t, val, tb);
+    if (foreign) {
+        /* a foreign error (TypeError, UnicodeEncodeError, ...) */
+        char what[40];
+        snprintf(what, sizeof what, "parameter $%zu", pos);
+        return psqlpy_reraise_as(st->ParameterError, what);
+    }
+    return -1;
+}
+
 int
 params_convert(module_state *st, PyObject *seq, pgd_value *out, size_t n, PyObject *keep)
 {
-    for (size_t i = 0; i < n; i++) {
-        PyObject *item = PyTuple_GET_ITEM(seq, (Py_ssize_t)i);
-        if (convert_one(st, item, &out[i], keep, 0) < 0) {
-            /* name the parameter in the message */
-            PyObject *t, *val, *tb;
-            PyErr_Fetch(&t, &val, &tb);
-            PyErr_NormalizeException(&t, &val, &tb);
-            if (val != NULL && PyObject_IsInstance(val, st->ParameterError) == 1) {
-                PyObject *msg = PyObject_Str(val);
-                if (msg != NULL) {
-                    PyErr_Format(t, "parameter $%zu: %U", i + 1, msg);
-                    Py_DECREF(msg);
-                    Py_XDECREF(t);
-                    Py_XDECREF(val);
-                    Py_XDECREF(tb);
-                    return -1;
-                }
-                PyErr_Clear();
-            }
-            /* not KeyboardInterrupt, SystemExit, CancelledError: those pass */
-            int foreign = val != NULL && t != NULL &&
-                          PyObject_IsInstance(val, PyExc_Exception) == 1 &&
-                          PyObject_IsInstance(val, st->BaseError) != 1;
-            PyErr_Restore(t, val, tb);
-            if (foreign) {
-                /* a foreign error (TypeError, UnicodeEncodeError, ...) */
-                char what[40];
-                snprintf(what, sizeof what, "parameter $%zu", i + 1);
-                return psqlpy_reraise_as(st->ParameterError, what);
-            }
+    for (size_t i = 0; i < n; i++)
+        if (convert_param(st, PyTuple_GET_ITEM(seq, (Py_ssize_t)i), &out[i], i + 1, keep) < 0)
             return -1;
-        }
-    }
     return 0;
+}
+
+int
+params_convert_one(module_state *st, PyObject *obj, pgd_value *out, PyObject *keep)
+{
+    return convert_param(st, obj, out, 1, keep);
 }

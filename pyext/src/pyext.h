@@ -412,6 +412,7 @@ int copyop_start(RawConn *rc, Op *op);       /* a pgd status, as the send calls 
 PyObject *copyop_outcome(RawConn *rc, Op *op); /* new reference, or NULL + exception */
 PyObject *conn_copy_columns(PyObject *self, PyObject *args);
 PyObject *conn_copy_encode(PyObject *self, PyObject *args);
+PyObject *conn_copy_encode_iter(PyObject *self, PyObject *args);
 PyObject *conn_copy_dir(PyObject *self, PyObject *unused);
 
 /* result.c */
@@ -430,6 +431,8 @@ extern PyType_Spec RecordSpec;
 /* params.c */
 int params_convert(module_state *st, PyObject *seq, pgd_value *out, size_t n,
                    PyObject *keep);
+/* One value, its errors worded as for parameter $1. */
+int params_convert_one(module_state *st, PyObject *obj, pgd_value *out, PyObject *keep);
 /* builders.c */
 extern const pgd_host psqlpy_host;
 typedef struct pyhost_ctx {

@@ -105,6 +105,99 @@ async def test_generator_of_100000_rows_keeps_memory_bounded(pool, conn):
         assert peak < 2_000_000, peak
 
 
+class _Pair(tuple):
+    """A tuple subclass as a row (not an exact tuple)."""
+
+
+async def test_iterator_over_many_chunks_with_every_kind_of_value(pool, conn):
+    # a plain iterable is encoded in C, a buffer (CHUNK_SIZE) per call: the
+    # rows span several buffers and mix the values taken without a
+    # conversion (None, bool, int, float, str) with the others, in tuples,
+    # lists and tuple subclasses
+    cols = "i int8, n numeric, t text, f float8, ok boolean, d numeric, y bytea"
+    async with scratch_table(pool, cols) as t:
+        total = 40_000
+
+        def gen():
+            for k in range(total):
+                row = (k, 2**70 + k if k % 7 == 0 else k, f"zeile {k} ünï" if k % 5 else None,
+                       k / 8, k % 3 == 0, decimal.Decimal(f"{k}.5"), bytes([k % 256]))
+                yield list(row) if k % 4 == 1 else _Pair(row) if k % 4 == 2 else row
+
+        assert await conn.copy_records_to_table(t, gen()) == total
+        res = await pool.fetch_row(
+            f"SELECT count(*)::int AS c, sum(i)::int8 AS si, sum(n)::text AS sn, "
+            f"count(t)::int AS ct, sum(length(t))::int8 AS lt, sum(f) AS sf, "
+            f"count(*) FILTER (WHERE ok)::int AS cok, sum(d)::text AS sd, "
+            f"sum(get_byte(y, 0))::int8 AS sy FROM {t}")
+        got = res.result()
+        ks = range(total)
+        assert got == {
+            "c": total,
+            "si": sum(ks),
+            "sn": str(sum(2**70 + k if k % 7 == 0 else k for k in ks)),
+            "ct": sum(1 for k in ks if k % 5),
+            "lt": sum(len(f"zeile {k} ünï") for k in ks if k % 5),
+            "sf": sum(k / 8 for k in ks),
+            "cok": sum(1 for k in ks if k % 3 == 0),
+            "sd": str(sum(decimal.Decimal(f"{k}.5") for k in ks)),
+            "sy": sum(k % 256 for k in ks),
+        }
+        last = (await pool.fetch_row(f"SELECT * FROM {t} WHERE i = {total - 1}")).result(
+            as_tuple=True)
+        k = total - 1
+        assert last[:6] == (k, k, f"zeile {k} ünï", k / 8, k % 3 == 0, decimal.Decimal(f"{k}.5"))
+
+
+async def test_bad_value_in_a_later_buffer_names_its_row(pool, conn, table):
+    # the row index counts across the encoder's calls
+    def gen(bad_at, bad):
+        for k in range(50_000):
+            yield bad if k == bad_at else (k, "v")
+
+    with pytest.raises(exc.ParameterError, match=r'row 41234, column "id"'):
+        await conn.copy_records_to_table(table, gen(41_234, ("x", "v")))
+    assert await count_rows(pool, table) == 0
+    with pytest.raises(exc.ParameterError, match=r'row 30000, column "v"'):
+        await conn.copy_records_to_table(table, gen(30_000, (1, "lone \udc80 surrogate")))
+    with pytest.raises(exc.ParameterError, match=r"row 20000 is not a sequence"):
+        await conn.copy_records_to_table(table, gen(20_000, 17))
+    with pytest.raises(exc.ParameterError, match=r'row 3, column "id".*out of range'):
+        await conn.copy_records_to_table(table, gen(3, (2**40, "v")))
+    assert await count_rows(pool, table) == 0
+    assert await conn.copy_records_to_table(table, gen(-1, None)) == 50_000
+    assert await count_rows(pool, table) == 50_000
+
+
+async def test_connection_given_back_by_the_iterator(pool, table):
+    # the iterator runs inside the encoder: a connection it gives back to
+    # the pool is noticed at the next row, nothing is committed and the
+    # pool's connections work
+    conn = await pool.connection()
+
+    def gen():
+        for k in range(30_000):
+            if k == 20_000:
+                conn.close()
+            yield (k, "v")
+
+    with pytest.raises(exc.InterfaceError, match="released to the pool"):
+        await conn.copy_records_to_table(table, gen())
+    assert await count_rows(pool, table) == 0
+    for _ in range(3):
+        c = await pool.connection()
+        assert (await c.fetch_row("SELECT 4 AS x")).result() == {"x": 4}
+        c.close()
+
+
+async def test_encoder_refuses_bad_arguments(conn):
+    with pytest.raises(ValueError, match="limit"):
+        conn._copy_encode_iter(iter(()), 0, (), 0)
+    with pytest.raises(TypeError, match="iterator"):
+        conn._copy_encode_iter([(1,)], 0, ("a",), 1024)
+    assert (await conn.fetch_row("SELECT 5 AS x")).result() == {"x": 5}
+
+
 async def test_async_iterable_of_rows(pool, conn, table):
     async def agen():
         for i in range(1500):
