@@ -67,6 +67,18 @@ def new_account() -> list:
             random.randint(0, 10_000_000), True, "inserted by the load test"]
 
 
+def _psqlpy_info(api: str) -> dict:
+    """Which psqlpy the app imported (ours or the Rust package), for the report."""
+    import psqlpy
+    info = {"module": psqlpy.__file__, "api": api}
+    try:
+        from importlib.metadata import version
+        info["version"] = version("psqlpy")
+    except Exception:  # our in-tree build may carry no metadata
+        info["version"] = getattr(psqlpy, "__version__", "unknown")
+    return info
+
+
 class AsyncpgDriver:
     name = "asyncpg"
 
@@ -174,14 +186,7 @@ class Psqlpy013Driver:
         self.name, self.dsn, self.pool_size, self.pool = name, dsn, pool_size, None
 
     def describe(self) -> dict:
-        import psqlpy
-        info = {"module": psqlpy.__file__, "api": "0.13 (ConnectionPool)"}
-        try:
-            from importlib.metadata import version
-            info["version"] = version("psqlpy")
-        except Exception:  # our in-tree build may carry no metadata
-            info["version"] = getattr(psqlpy, "__version__", "unknown")
-        return info
+        return _psqlpy_info("0.13 (ConnectionPool)")
 
     async def open(self) -> None:
         import psqlpy
@@ -236,14 +241,7 @@ class PsqlpyDriver:
 
     def describe(self) -> dict:
         import psqlpy
-        info = {"module": psqlpy.__file__,
-                "api": "PSQLPool" if hasattr(psqlpy, "PSQLPool") else "ConnectionPool"}
-        try:
-            from importlib.metadata import version
-            info["version"] = version("psqlpy")
-        except Exception:  # our in-tree build may carry no metadata
-            info["version"] = getattr(psqlpy, "__version__", "unknown")
-        return info
+        return _psqlpy_info("PSQLPool" if hasattr(psqlpy, "PSQLPool") else "ConnectionPool")
 
     async def open(self) -> None:
         import psqlpy
