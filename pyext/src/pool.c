@@ -267,18 +267,19 @@ pool_release(PoolObject *pool, RawConn *rc)
             continue;
         }
         waiter->state = OPS_NEW;
-        if (!pool->auto_pipeline || waiter->kind != OP_QUERY) {
+        if (!pool->auto_pipeline || !rawconn_may_pipeline(rc, waiter)) {
             serve(pool, rc, waiter, 1);
             Py_DECREF(waiter);
             return;
         }
         /* automatic pipelining: hand over the statements waiting behind it
-         * too, so that the connection's queue can send them together */
+         * that can go out with it, so that the connection's queue sends
+         * them together; the others stay for the next free connection */
         rc->holding = 1;
         serve(pool, rc, waiter, 1);
         Py_DECREF(waiter);
         for (int n = 1; n < PGD_BURST_MAX && pool->whead != NULL &&
-                        pool->whead->kind == OP_QUERY && rc->state == RC_READY;) {
+                        rawconn_may_pipeline(rc, pool->whead);) {
             waiter = pop_waiter(pool);
             if (!waiter->aop.abandoned && waiter->state != OPS_DONE) {
                 waiter->state = OPS_NEW;

@@ -298,6 +298,8 @@ int rawconn_connect(RawConn *rc);          /* start connecting; -1 + exception *
 void rawconn_submit(RawConn *rc, Op *op);   /* steals nothing; takes its own ref */
 /* Start what was queued while rc->holding was set. */
 void rawconn_pump(RawConn *rc);
+/* op could join a burst on rc now (the queue's rules, pgd_opq_start_burst). */
+int rawconn_may_pipeline(RawConn *rc, Op *op);
 void rawconn_close(RawConn *rc);            /* unregister; the pool frees the pgd_conn */
 int rawconn_unqueue(RawConn *rc, Op *op);        /* 1 if op was queued on rc */
 int rawconn_forget_waiter(RawConn *rc, Op *op); /* 1 if op waited for rc to connect */

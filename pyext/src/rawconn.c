@@ -730,6 +730,13 @@ burst_ready(void *arg, pgd_aop *a)
     return pgd_conn_may_pipeline(rc->conn, sql, op->nparams, op->vals);
 }
 
+int
+rawconn_may_pipeline(RawConn *rc, Op *op)
+{
+    return rc->state == RC_READY && rc->conn != NULL && !op->aop.timed &&
+           !op->aop.internal && !op->aop.abandoned && burst_ready(rc, &op->aop);
+}
+
 static void
 finish_current(RawConn *rc, int status)
 {

@@ -234,8 +234,9 @@ async def test_backend_terminated_mid_burst(single, locker, observer):
 
 async def test_transaction_statements_never_join_a_burst(single, locker, observer):
     """BEGIN through pool.execute leaves its connection in a transaction block:
-    it is never pipelined, so it cannot draw other callers' statements into
-    its transaction (the pool rolls it back when the connection comes back)."""
+    it is never pipelined, and what waits behind it is not handed to its
+    connection with it, so it cannot draw other callers' statements into its
+    transaction (the pool rolls it back when the connection comes back)."""
     await single.execute("CREATE TEMP TABLE IF NOT EXISTS ap_t (n int4)")
     ins = "INSERT INTO ap_t VALUES ($1::int4)"
     await _warm(single, ("BEGIN", None), (ins, [0]), (LOCKED, [0, 0]))
@@ -251,10 +252,11 @@ async def test_transaction_statements_never_join_a_burst(single, locker, observe
     await asyncio.wait_for(asyncio.gather(*calls), HANG)
     await occupier
     rows = (await single.execute("SELECT n FROM ap_t ORDER BY n")).result()
-    # 1 and 2 went in a burst and committed; BEGIN ran alone, and the pool
-    # rolled its transaction back (with 3 and 4 in it) before anyone else
-    # used the connection -- exactly what happens without pipelining
-    assert rows == [{"n": 1}, {"n": 2}]
+    # 1 and 2 went in a burst; BEGIN stayed with the pool and ran alone, the
+    # pool rolled its transaction back when the connection came back, and
+    # only then did 3 and 4 run, each in a transaction of its own -- as
+    # without pipelining: nobody's statement ran inside BEGIN's transaction
+    assert rows == [{"n": 1}, {"n": 2}, {"n": 3}, {"n": 4}]
 
 
 async def test_switched_off(dsn):
@@ -277,3 +279,13 @@ async def test_lent_connections_are_never_pipelined(single):
     finally:
         conn.close()
     assert single.status()["bursts"] == 0
+
+
+async def test_calls_with_a_timeout_are_never_pipelined(dsn):
+    """A pool command_timeout gives every call a timeout: nothing is pipelined,
+    and the waiting calls stay with the pool for whichever connection is free."""
+    async with open_pool(dsn, max_db_pool_size=2, command_timeout=30) as p:
+        await p.execute(PLAIN, [0])
+        got = await asyncio.gather(*(p.execute(PLAIN, [i]) for i in range(50)))
+        assert [g.result()[0]["n"] for g in got] == list(range(50))
+        assert p.status()["bursts"] == 0 and p.status()["pipelined"] == 0
