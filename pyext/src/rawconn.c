@@ -647,14 +647,18 @@ finish_burst(RawConn *rc, int status)
     pgd_after after = PGD_AFTER_NEXT;
     size_t i = 0;
     pgd_aop *a;
+    /* the members' outcomes are read from this connection even if Python
+     * code run for an earlier member (a query hook) made the pool let go
+     * of it: the step that called us holds its memory (pgd_conn_hold) */
+    pgd_conn *c = rc->conn;
 
     rc->in_burst = 0;
     if (rc->deadline_op != NULL && rc->deadline_op->aop.state == PGD_AOP_RUNNING)
         cancel_deadline(rc);
     if (want_writer(rc, 0) < 0)
         PyErr_Clear();
-    int alive = pgd_conn_is_ok(rc->conn);
-    pgd_txstate tx = alive ? pgd_conn_txstate(rc->conn) : PGD_TX_UNKNOWN;
+    int alive = pgd_conn_is_ok(c);
+    pgd_txstate tx = alive ? pgd_conn_txstate(c) : PGD_TX_UNKNOWN;
     /* off the queue one by one before its outcome is made: Python code
      * that runs meanwhile sees it over */
     for (; (a = pgd_opq_take_current(&rc->q)) != NULL; i++) {
@@ -662,14 +666,14 @@ finish_burst(RawConn *rc, int status)
         PyObject *value = NULL, *exc = NULL;
         int st = status;
         if (status == PGD_OK) {
-            pgd_result *res = pgd_conn_burst_take(rc->conn, i);
+            pgd_result *res = pgd_conn_burst_take(c, i);
             if (res == NULL)
                 st = PGD_ERROR;
             else if ((value = statement_outcome(rc->st, op, res)) == NULL)
                 exc = psqlpy_current_exception();
         }
         if (st != PGD_OK && exc == NULL) {
-            exc = psqlpy_error_from_conn(rc->st, rc->conn);
+            exc = psqlpy_error_from_conn(rc->st, c);
             if (exc == NULL)
                 exc = psqlpy_current_exception();
         }
