@@ -26,6 +26,8 @@ Adapter protocol (all coroutines except version/values):
 
 from __future__ import annotations
 
+import os
+
 import re
 
 _DOLLAR = re.compile(r"\$\d+")
@@ -197,7 +199,12 @@ class PsqlpyAdapter(_Adapter):
         return getattr(self._mod, "__version__", "unknown")
 
     async def open(self, dsn, size, single):
-        self._pool = self._mod.PSQLPool(dsn=dsn, max_db_pool_size=size)
+        # PSQLPY_BENCH_AUTO_PIPELINE=0 measures ours with automatic
+        # pipelining off (the "before" of benchmarks/README.md)
+        kw = {}
+        if os.environ.get("PSQLPY_BENCH_AUTO_PIPELINE") == "0":
+            kw["auto_pipeline"] = False
+        self._pool = self._mod.PSQLPool(dsn=dsn, max_db_pool_size=size, **kw)
         await self._pool.startup()
         if single:
             self._conn = await self._pool.connection()

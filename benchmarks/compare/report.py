@@ -208,7 +208,11 @@ def write_markdown(path, meta, drivers, results, pgbench, problems, not_run=()):
             lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
             for w in wl:
                 c = workloads.concurrency_for(w, meta["concurrency"])
-                cells = [f"{w.title} (c={c})", _num(pgb.get(w.name, {}).get("qps"))]
+                shape = f"c={c}"
+                if w.pool_size:
+                    shape += (f", pool {w.pool_size}, pgbench -c "
+                              f"{workloads.pgbench_clients_for(w, meta['concurrency'])}")
+                cells = [f"{w.title} ({shape})", _num(pgb.get(w.name, {}).get("qps"))]
                 for d in present:
                     r = idx.get((w.name, view, loop, d))
                     if (w.name, view, loop, d) in skipped:

@@ -147,7 +147,7 @@ def check_server_calls(r, calls):
 # -- pgbench ---------------------------------------------------------------
 
 def run_pgbench(w, dsn, concurrency, duration, threads, tick):
-    conc = workloads.concurrency_for(w, concurrency)
+    conc = workloads.pgbench_clients_for(w, concurrency)
     out = {"workload": w.name, "concurrency": conc, "threads": min(threads, conc),
            "status": "ok"}
     with tempfile.TemporaryDirectory(prefix="psqlpy-bench-pgbench-") as tmp:

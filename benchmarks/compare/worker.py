@@ -111,7 +111,9 @@ async def _run(args, out):
         if w.kind == "copy":
             copy_conn = await asyncio.wait_for(adapter.open_copy(args.dsn), 60)
         else:
-            await asyncio.wait_for(adapter.open(args.dsn, conc, not w.pooled), 60)
+            await asyncio.wait_for(
+                adapter.open(args.dsn, workloads.pool_size_for(w, args.concurrency),
+                             not w.pooled), 60)
     except Exception as exc:
         raise Failure("unavailable", "connect", _short(exc)) from exc
 

@@ -65,6 +65,8 @@ class Workload:
     kind: str = "select"          # "select" | "batch" | "copy"
     pooled: bool = True           # False: one connection, no pool
     fixed_concurrency: int = 0    # 0: use the run's --concurrency
+    pool_size: int = 0            # connections in the pool; 0: one per task
+    pgbench_clients: int = 0      # pgbench -c; 0: the workload's concurrency
     expect_rows: int = -1         # rows per op, -1: checked by min_rows
     min_rows: int = 0
     min_ops: int = 1              # keep going past the deadline until this many
@@ -143,6 +145,11 @@ WORKLOADS = [
         expect_rows=1, server_marker=" AS r", views=("held",),
         pgbench_script="SELECT 1 + 1 AS r;\n"),
     Workload(
+        name="shared_pool", title="100 tasks sharing a pool of 2, SELECT 1+1",
+        sql="SELECT 1 + 1 AS r", fixed_concurrency=100, pool_size=2, expect_rows=1,
+        server_marker=" AS r", views=("pool",), pgbench_clients=10,
+        pgbench_script="SELECT 1 + 1 AS r;\n"),
+    Workload(
         name="copy", title="COPY of 1,000,000 rows (int, text, float8), records to table",
         sql="COPY _bench_copy (id, label, val) FROM STDIN (FORMAT binary)",
         kind="copy", pooled=False, fixed_concurrency=1, expect_rows=COPY_ROWS,
@@ -158,6 +165,17 @@ BY_NAME = {w.name: w for w in WORKLOADS}
 
 def concurrency_for(w: Workload, concurrency: int) -> int:
     return w.fixed_concurrency or concurrency
+
+
+def pool_size_for(w: Workload, concurrency: int) -> int:
+    """Connections in the driver's pool: one per task unless the workload
+    says fewer (tasks then wait for a connection, as in a web app whose
+    pool is smaller than its concurrency)."""
+    return w.pool_size or concurrency_for(w, concurrency)
+
+
+def pgbench_clients_for(w: Workload, concurrency: int) -> int:
+    return w.pgbench_clients or concurrency_for(w, concurrency)
 
 
 def check_first_result(w: Workload, rows: list) -> str | None:

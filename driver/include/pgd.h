@@ -273,6 +273,35 @@ int pgd_conn_send_batch(pgd_conn *c, const char *sql, size_t nrows,
 int pgd_conn_send_pipeline(pgd_conn *c, size_t nqueries, const char *const *sqls,
                            const size_t *nparams, const pgd_value *const *params);
 
+/* ---- automatic pipelining --------------------------------------------------------
+ * Independent statements of different callers, sent together: one
+ * Bind/Execute/Sync per statement in libpq's pipeline mode, so the server
+ * answers them in one round trip, and an error aborts only its own
+ * statement (everything after it up to its Sync), never the others.
+ *
+ * pgd_conn_may_pipeline: 1 when a statement may join such a burst: the
+ * connection is idle outside a transaction block with named statements
+ * cached, and this statement is cached, prepared and described (no
+ * Describe round trip first), and has run here before from outside a
+ * transaction block leaving the session outside one (so it is neither
+ * BEGIN nor anything else that would draw the statements behind it into
+ * a transaction).  0 otherwise; never fails, sends nothing. */
+#define PGD_BURST_MAX 64
+int pgd_conn_may_pipeline(pgd_conn *c, const char *sql, size_t nparams,
+                          const pgd_value *params);
+/* Send n (2..PGD_BURST_MAX) statements for which pgd_conn_may_pipeline
+ * said 1 as one burst.  Each is encoded on its own just before it is
+ * queued: an encode or usage error fails only that statement, which is
+ * not sent.  Driven with pgd_conn_io() like any operation; PGD_ERROR from
+ * either means the whole burst failed (the connection broke, out of
+ * memory: error on the connection).  After PGD_OK each statement's outcome
+ * is taken with pgd_conn_burst_take. */
+int pgd_conn_send_burst(pgd_conn *c, size_t n, const char *const *sqls, const size_t *nparams,
+                        const pgd_value *const *params);
+/* Statement i's result (new; free with pgd_result_free), or NULL when it
+ * failed: its error is then the connection's (pgd_conn_error), index -1. */
+pgd_result *pgd_conn_burst_take(pgd_conn *c, size_t i);
+
 /* Advance the current operation: flush output, consume input. */
 int pgd_conn_io(pgd_conn *c);
 /* After PGD_OK: the operation's results in order; each call hands over one
@@ -442,10 +471,14 @@ typedef struct pgd_aop {
     int took_no_effect; /* failed on a live connection (outside a transaction
                            block nothing of it stays) */
     int retries;        /* times moved to another connection, never started */
+    int timed;          /* its caller set a timeout: never pipelined, so a
+                           stop can always ask the server to cancel it */
+    struct pgd_aop *run_next; /* the next member of a running burst */
 } pgd_aop;
 
 typedef struct pgd_opq {
-    pgd_aop *cur;        /* running, or NULL */
+    pgd_aop *cur;        /* running (the first member of a burst), or NULL */
+    size_t nrun;         /* operations running: 1, or a burst's members */
     pgd_aop *head, *tail; /* waiting their turn */
 } pgd_opq;
 
@@ -471,6 +504,23 @@ pgd_aop *pgd_opq_pop(pgd_opq *q);
  * through *dropped one per call: call again while *dropped is set. */
 pgd_aop *pgd_opq_start_next(pgd_opq *q, pgd_txstate tx, pgd_aop **dropped);
 
+/* Automatic pipelining: when nothing runs, start the longest run (at most
+ * max, at least 2) of waiting operations at the head of the queue that
+ * may go out together as one burst (pgd_conn_send_burst), and return how
+ * many started (0: none; start the next one alone with
+ * pgd_opq_start_next).  They become RUNNING in order (ops[0] is q->cur,
+ * linked through run_next) and are taken back one by one with
+ * pgd_opq_take_current.  The rules: the connection allows it
+ * (may_pipeline: it belongs to the pool, is not lent to a caller, and the
+ * pool has pipelining on) and is outside a transaction block; each member
+ * is a single statement (PGD_OPK_QUERY), not internal, not abandoned,
+ * without a timeout of its own, and ready(arg, op) says its statement is
+ * prepared and described (pgd_conn_may_pipeline).  The run ends at the
+ * first operation that does not qualify. */
+typedef int (*pgd_aop_ready_fn)(void *arg, pgd_aop *op);
+size_t pgd_opq_start_burst(pgd_opq *q, pgd_txstate tx, int may_pipeline, pgd_aop_ready_fn ready,
+                           void *arg, pgd_aop **ops, size_t max);
+
 /* What the end of the current operation means for the connection. */
 typedef enum pgd_after {
     PGD_AFTER_NEXT = 0,     /* go on with the next operation */
@@ -494,7 +544,8 @@ void pgd_opq_push_front(pgd_opq *q, pgd_aop *op);
  * as the stopped statement would have). */
 const char *pgd_tx_abort_sql(void);
 
-/* Unlink and return the current op (state DONE), NULL when none runs: it
+/* Unlink and return the current op (state DONE), NULL when none runs (in a
+ * burst, the first member still running; the next becomes current): it
  * ended (then pgd_aop_finished), or the connection is lost (the adapter
  * fails it, then settles each waiting op with pgd_opq_pop and
  * pgd_opq_fate). */
@@ -511,6 +562,10 @@ typedef enum pgd_fate {
 pgd_fate pgd_opq_fate(pgd_aop *op, int may_move);
 
 /* Stopping op early (its caller was cancelled or timed out), in two steps
+ * (a member of a burst is only abandoned, PGD_STOP_DROP: a cancel request
+ * acts on whichever statement the server runs at that moment, which may be
+ * another caller's; its statement runs and its outcome is dropped; members
+ * never have a timeout, see pgd_opq_start_burst),
  * around the cancel request, which blocks and so is the adapter's to send.
  * pgd_opq_stop: usable is whether the connection is open; output_unsent as
  * for pgd_stop_plan.  PGD_STOP_DROP (op is abandoned; nothing else to do)

@@ -268,6 +268,7 @@ void pgd_conn_free(pgd_conn *c)
     pgd_free(c->op.slots); /* kept by pgd_op_reset for reuse */
     pgd_conn_drop_results(c);
     pgd_free(c->results);
+    pgd_burst_clear(c, 1);
     if (c->pg)
         PQfinish(c->pg);
     pgd_cache_free(&c->cache);
@@ -531,6 +532,7 @@ void pgd_conn_drop_results(pgd_conn *c)
     for (i = c->taken; i < c->nresults; i++)
         pgd_result_free(c->results[i]);
     c->nresults = c->taken = 0;
+    pgd_burst_clear(c, 0);
 }
 
 pgd_result *pgd_conn_take_result(pgd_conn *c)

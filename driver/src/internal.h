@@ -191,6 +191,9 @@ struct pgd_stmt {
     int ncols;
     pgd_colcodec *cols;
     int result_format;    /* 1 binary, 0 text */
+    int pipelinable;      /* ran from outside a transaction block and left the
+                             session outside one: may join a burst */
+    int no_pipeline;      /* once left a transaction block open: never */
     pgd_stmt *lru_prev, *lru_next, *hnext;
     pgd_stmt *op_next;    /* temporaries of the current operation */
 };
@@ -222,6 +225,7 @@ typedef struct pgd_slot {
 } pgd_slot;
 
 enum pgd_op_kind { PGD_OP_NONE = 0, PGD_OP_QUERY, PGD_OP_SIMPLE, PGD_OP_BATCH, PGD_OP_PIPELINE,
+                   PGD_OP_BURST, /* pgd_conn_send_burst: a Sync per statement */
                    /* copy.c */
                    PGD_OP_COPY_START, PGD_OP_COPY_PUT, PGD_OP_COPY_END, PGD_OP_COPY_GET };
 enum pgd_op_phase { PGD_PH_PREPARE = 1, PGD_PH_TYPES, PGD_PH_EXEC };
@@ -252,6 +256,7 @@ typedef struct pgd_op {
     char **dealloc;               /* names sent for DEALLOCATE in this op */
     size_t ndealloc;
     PGresult *simple_last;
+    int tx_idle;                  /* began outside a transaction block */
 } pgd_op;
 
 /* ---- hosts (hosts.c) -------------------------------------------------------
@@ -348,6 +353,10 @@ struct pgd_conn {
     /* results of the last operation */
     pgd_result **results;
     size_t nresults, capresults, taken;
+    /* outcomes of the last burst, per statement: a result or an error */
+    pgd_result **bres;
+    pgd_error *berr;
+    size_t nb, capb;
     /* notices go here (pgd_conn_set_notice_hook), or nowhere */
     pgd_notice_fn notice_fn;
     void *notice_arg;
@@ -418,5 +427,7 @@ void pgd_copy_reset(pgd_conn *c); /* drop COPY state (connection gone or freed) 
 /* pipeline.c: the operation engine */
 int pgd_op_advance(pgd_conn *c);
 void pgd_op_reset(pgd_conn *c);
+/* Drop a burst's outcomes not taken yet (free: the arrays too). */
+void pgd_burst_clear(pgd_conn *c, int free_arrays);
 
 #endif /* PGD_INTERNAL_H */

@@ -24,6 +24,12 @@
  *    waiting ones that never started move to another connection (a few
  *    times at most) unless their connection was lent to a caller, whose
  *    session it is.
+ *  - Automatic pipelining: single statements of the pool's callers that
+ *    wait on a connection outside a transaction block, already prepared
+ *    and without a timeout of their own, start together as one burst
+ *    (pgd_opq_start_burst); a member whose caller gives up is only
+ *    abandoned (its outcome dropped), never cancelled on the server,
+ *    since a cancel request stops whatever statement runs at that moment.
  */
 #include <stddef.h>
 
@@ -44,11 +50,14 @@ void pgd_aop_init(pgd_aop *op, pgd_opkind kind)
     op->tx_at_start = PGD_TX_UNKNOWN;
     op->internal = op->expect_error = op->abandoned = 0;
     op->abort_tx = op->took_no_effect = op->retries = 0;
+    op->timed = 0;
+    op->run_next = NULL;
 }
 
 void pgd_opq_init(pgd_opq *q)
 {
     q->cur = q->head = q->tail = NULL;
+    q->nrun = 0;
 }
 
 int pgd_opq_idle(const pgd_opq *q)
@@ -124,8 +133,41 @@ pgd_aop *pgd_opq_start_next(pgd_opq *q, pgd_txstate tx, pgd_aop **dropped)
     }
     op->state = PGD_AOP_RUNNING;
     op->tx_at_start = tx;
+    op->run_next = NULL;
     q->cur = op;
+    q->nrun = 1;
     return op;
+}
+
+static int burst_member(const pgd_aop *op, pgd_aop_ready_fn ready, void *arg)
+{
+    return op->kind == PGD_OPK_QUERY && !op->internal && !op->abandoned && !op->timed &&
+           ready(arg, (pgd_aop *)op);
+}
+
+size_t pgd_opq_start_burst(pgd_opq *q, pgd_txstate tx, int may_pipeline, pgd_aop_ready_fn ready,
+                           void *arg, pgd_aop **ops, size_t max)
+{
+    pgd_aop *o;
+    size_t n = 0, i;
+
+    if (q->cur != NULL || !may_pipeline || tx != PGD_TX_IDLE || max < 2)
+        return 0;
+    for (o = q->head; o != NULL && n < max && burst_member(o, ready, arg); o = o->next)
+        n++;
+    if (n < 2)
+        return 0;
+    for (i = 0; i < n; i++) {
+        ops[i] = pgd_opq_pop(q);
+        ops[i]->state = PGD_AOP_RUNNING;
+        ops[i]->tx_at_start = tx;
+        ops[i]->run_next = NULL;
+        if (i > 0)
+            ops[i - 1]->run_next = ops[i];
+    }
+    q->cur = ops[0];
+    q->nrun = n;
+    return n;
 }
 
 pgd_after pgd_aop_finished(pgd_aop *op, int status, int alive, pgd_txstate tx)
@@ -159,9 +201,12 @@ pgd_aop *pgd_opq_take_current(pgd_opq *q)
 {
     pgd_aop *op = q->cur;
 
-    q->cur = NULL;
-    if (op != NULL)
-        op->state = PGD_AOP_DONE;
+    if (op == NULL)
+        return NULL;
+    q->cur = op->run_next;
+    q->nrun = q->cur ? q->nrun - 1 : 0;
+    op->run_next = NULL;
+    op->state = PGD_AOP_DONE;
     return op;
 }
 
@@ -183,9 +228,10 @@ pgd_stop pgd_opq_stop(pgd_opq *q, pgd_aop *op, int usable, int output_unsent, in
 {
     pgd_stop plan;
 
-    if (q->cur != op || !usable || op->kind == PGD_OPK_COPY_STEP) {
+    if (q->cur != op || !usable || op->kind == PGD_OPK_COPY_STEP || q->nrun > 1) {
         /* not running here (any more), or a COPY IN step, which ends by
-         * itself: the caller then aborts the COPY */
+         * itself: the caller then aborts the COPY; or a member of a burst,
+         * where a cancel request could stop another caller's statement */
         op->abandoned = 1;
         return PGD_STOP_DROP;
     }
@@ -210,8 +256,8 @@ pgd_stop pgd_opq_stop_sent(pgd_opq *q, pgd_aop *op, pgd_stop plan, int sent)
 
 double pgd_opq_deadline(const pgd_opq *q, const pgd_aop *op, pgd_stop plan)
 {
-    if (plan == PGD_STOP_DISCONNECT || q->cur != op)
-        return 0;
+    if (plan == PGD_STOP_DISCONNECT || q->cur != op || q->nrun > 1)
+        return 0; /* over, closed, or a burst member (nothing was asked of the server) */
     return pgd_stop_grace(plan);
 }
 

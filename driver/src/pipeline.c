@@ -63,11 +63,14 @@ static int add_slot(pgd_conn *c, int kind, int idx)
     return PGD_OK;
 }
 
-static size_t op_nstmts(const pgd_op *op) { return op->kind == PGD_OP_PIPELINE ? op->nq : 1; }
+/* a statement per query (an explicit pipeline, a burst) */
+#define PER_QUERY(op) ((op)->kind == PGD_OP_PIPELINE || (op)->kind == PGD_OP_BURST)
+
+static size_t op_nstmts(const pgd_op *op) { return PER_QUERY(op) ? op->nq : 1; }
 
 static pgd_stmt *op_stmt(const pgd_op *op, size_t q)
 {
-    return op->kind == PGD_OP_PIPELINE ? op->stmts[q] : op->stmt;
+    return PER_QUERY(op) ? op->stmts[q] : op->stmt;
 }
 
 /* Release the operation's statements: drop those not ready or stale,
@@ -264,12 +267,12 @@ static int queue_prepares(pgd_conn *c)
 
 static size_t q_nparams(const pgd_op *op, size_t q)
 {
-    return op->kind == PGD_OP_PIPELINE ? op->nparams_v[q] : op->nparams;
+    return PER_QUERY(op) ? op->nparams_v[q] : op->nparams;
 }
 
 static const pgd_value *q_params(const pgd_op *op, size_t q)
 {
-    if (op->kind == PGD_OP_PIPELINE)
+    if (PER_QUERY(op))
         return op->params_v[q];
     if (op->kind == PGD_OP_BATCH)
         return op->params + q * op->nparams;
@@ -353,6 +356,7 @@ static int start_extended(pgd_conn *c)
     int need_prepare = 0, wants;
 
     op->unnamed = c->unnamed || c->cache.capacity == 0;
+    op->tx_idle = PQtransactionStatus(c->pg) == PQTRANS_IDLE;
     if (op->kind == PGD_OP_PIPELINE) {
         op->stmts = pgd_calloc(op->nq ? op->nq : 1, sizeof *op->stmts);
         if (!op->stmts)
@@ -508,7 +512,7 @@ static void record_server_error(pgd_conn *c, const PGresult *res, const pgd_slot
         return;
     }
     if (sl->kind == PGD_SLOT_EXEC) {
-        pgd_stmt *s = op_stmt(op, (size_t)(op->kind == PGD_OP_PIPELINE ? sl->idx : 0));
+        pgd_stmt *s = op_stmt(op, (size_t)(PER_QUERY(op) ? sl->idx : 0));
 
         st = PQresultErrorField(res, PG_DIAG_SQLSTATE);
         /* The statement no longer exists (DEALLOCATE ALL / DISCARD ALL by
@@ -521,6 +525,12 @@ static void record_server_error(pgd_conn *c, const PGresult *res, const pgd_slot
                    strstr(PQresultErrorMessage(res), "cached plan") != NULL) {
             s->stale = 1;
         }
+    }
+    if (op->kind == PGD_OP_BURST && sl->idx >= 0) {
+        /* only this statement failed: the others have Syncs of their own */
+        if (c->berr[sl->idx].kind == PGD_E_NONE)
+            pgd_error_from_result(&c->berr[sl->idx], res, -1);
+        return;
     }
     if (!op->failed) {
         pgd_error_from_result(&c->err, res, fail_index(op, sl));
@@ -543,8 +553,15 @@ static int handle_result(pgd_conn *c, PGresult *res)
         }
         op->nulls = 0;
         st = PQresultStatus(res);
-        if (st == PGRES_PIPELINE_SYNC)
+        if (st == PGRES_PIPELINE_SYNC) {
             op->head++;
+            /* a burst statement that opened a transaction block drew the
+             * ones behind it in: never again */
+            if (op->kind == PGD_OP_BURST && sl->idx >= 0 && op->stmts[sl->idx] &&
+                (PQtransactionStatus(c->pg) == PQTRANS_INTRANS ||
+                 PQtransactionStatus(c->pg) == PQTRANS_INERROR))
+                op->stmts[sl->idx]->no_pipeline = 1;
+        }
         else if (st == PGRES_FATAL_ERROR)
             record_server_error(c, res, sl);
         PQclear(res);
@@ -563,6 +580,10 @@ static int handle_result(pgd_conn *c, PGresult *res)
     case PGRES_PIPELINE_ABORTED:
         if (sl->kind == PGD_SLOT_DEALLOC) /* skipped: try again later */
             pgd_cache_queue_dealloc(&c->cache, op->dealloc[sl->idx]);
+        else if (op->kind == PGD_OP_BURST && sl->kind == PGD_SLOT_EXEC &&
+                 c->berr[sl->idx].kind == PGD_E_NONE)
+            pgd_error_set(&c->berr[sl->idx], PGD_E_SERVER, -1,
+                          "the statement was skipped after an error");
         break;
     case PGRES_COPY_IN:
         PQputCopyEnd(c->pg, "COPY FROM STDIN is not supported by this operation");
@@ -593,9 +614,22 @@ static int handle_result(pgd_conn *c, PGresult *res)
             break;
         }
         case PGD_SLOT_EXEC:
-            if (!op->failed) {
+            if (op->kind == PGD_OP_BURST) {
+                pgd_result *r = pgd_result_new(res, op->stmts[sl->idx], c->reg, c->types);
+
+                res = NULL;
+                if (!r) {
+                    if (c->berr[sl->idx].kind == PGD_E_NONE)
+                        pgd_error_set(&c->berr[sl->idx], PGD_E_NOMEM, -1,
+                                      "out of memory storing a result");
+                } else if (c->bres[sl->idx] || c->berr[sl->idx].kind != PGD_E_NONE) {
+                    pgd_result_free(r); /* only the first result counts */
+                } else {
+                    c->bres[sl->idx] = r;
+                }
+            } else if (!op->failed) {
                 pgd_result *r = pgd_result_new(
-                    res, op_stmt(op, (size_t)(op->kind == PGD_OP_PIPELINE ? sl->idx : 0)),
+                    res, op_stmt(op, (size_t)(PER_QUERY(op) ? sl->idx : 0)),
                     c->reg, c->types);
 
                 res = NULL; /* owned by r, or cleared */
@@ -716,6 +750,17 @@ static int finish(pgd_conn *c)
         pgd_op_reset(c);
         return PGD_ERROR;
     }
+    /* a cached statement that ran from outside a transaction block and
+     * left the session outside one may join bursts from now on */
+    if (op->kind == PGD_OP_QUERY && !failed && op->tx_idle && op->stmt && op->stmt->cached &&
+        op->stmt->ready && !op->stmt->stale) {
+        PGTransactionStatusType ts = PQtransactionStatus(c->pg);
+
+        if (ts == PQTRANS_IDLE)
+            op->stmt->pipelinable = !op->stmt->no_pipeline;
+        else if (ts == PQTRANS_INTRANS || ts == PQTRANS_INERROR)
+            op->stmt->no_pipeline = 1, op->stmt->pipelinable = 0;
+    }
     if (op->kind == PGD_OP_SIMPLE && !failed && op->simple_last) {
         pgd_result *r = pgd_result_new(op->simple_last, NULL, c->reg, c->types);
 
@@ -819,4 +864,180 @@ int pgd_op_advance(pgd_conn *c)
         if (queue_execs(c) != PGD_OK)
             return send_failed(c);
     }
+}
+
+/* ---- automatic pipelining: bursts ------------------------------------------------
+ * Statements of different callers, each already prepared and described,
+ * go out as Bind/Execute/Sync each, all in one write: the server answers
+ * them in one round trip.  Each has a Sync of its own, so each runs in an
+ * implicit transaction of its own and an error skips only what follows it
+ * up to its own Sync: nothing of the others.  Outcomes are kept per
+ * statement (c->bres / c->berr) until the adapter takes them. */
+
+void pgd_burst_clear(pgd_conn *c, int free_arrays)
+{
+    size_t i;
+
+    for (i = 0; i < c->nb; i++) {
+        pgd_result_free(c->bres[i]);
+        c->bres[i] = NULL;
+        pgd_error_clear(&c->berr[i]);
+    }
+    c->nb = 0;
+    if (free_arrays) {
+        pgd_free(c->bres);
+        pgd_free(c->berr);
+        c->bres = NULL;
+        c->berr = NULL;
+        c->capb = 0;
+    }
+}
+
+static int burst_reserve(pgd_conn *c, size_t n)
+{
+    size_t i;
+
+    if (n > c->capb) {
+        pgd_result **r = pgd_calloc(n, sizeof *r);
+        pgd_error *e = pgd_calloc(n, sizeof *e);
+
+        if (!r || !e) {
+            pgd_free(r);
+            pgd_free(e);
+            return PGD_ERROR;
+        }
+        pgd_burst_clear(c, 1);
+        c->bres = r;
+        c->berr = e;
+        c->capb = n;
+    }
+    for (i = 0; i < n; i++) {
+        c->bres[i] = NULL;
+        pgd_error_init(&c->berr[i]);
+    }
+    c->nb = n;
+    return PGD_OK;
+}
+
+/* The connection's error becomes statement q's. */
+static void burst_member_failed(pgd_conn *c, size_t q)
+{
+    pgd_error_clear(&c->berr[q]);
+    c->berr[q] = c->err;
+    c->berr[q].index = -1;
+    pgd_error_init(&c->err);
+}
+
+int pgd_conn_may_pipeline(pgd_conn *c, const char *sql, size_t nparams, const pgd_value *params)
+{
+    pgd_stmt *s;
+
+    if (!c || !sql || (nparams && !params) || c->state != PGD_CS_IDLE || c->unnamed ||
+        c->cache.capacity == 0 || PQtransactionStatus(c->pg) != PQTRANS_IDLE)
+        return 0;
+    s = pgd_cache_lookup(&c->cache, sql, nparams, params);
+    return s != NULL && s->ready && !s->stale && s->pipelinable && !s->no_pipeline;
+}
+
+int pgd_conn_send_burst(pgd_conn *c, size_t n, const char *const *sqls, const size_t *nparams,
+                        const pgd_value *const *params)
+{
+    pgd_op *op = &c->op;
+    size_t q;
+    int wants;
+
+    if (begin(c) != PGD_OK)
+        return PGD_ERROR;
+    if (n < 1 || n > PGD_BURST_MAX || !sqls || !nparams || !params)
+        return pgd_conn_fail(c, PGD_E_USAGE, -1, "a burst takes 1 to %d statements",
+                             PGD_BURST_MAX);
+    if (burst_reserve(c, n) != PGD_OK)
+        return pgd_conn_fail(c, PGD_E_NOMEM, -1, "out of memory starting a burst");
+    op->kind = PGD_OP_BURST;
+    op->nq = n;
+    op->sqls = sqls;
+    op->nparams_v = nparams;
+    op->params_v = params;
+    op->tx_idle = PQtransactionStatus(c->pg) == PQTRANS_IDLE;
+    op->stmts = pgd_calloc(n, sizeof *op->stmts);
+    if (!op->stmts) {
+        pgd_conn_fail(c, PGD_E_NOMEM, -1, "out of memory starting a burst");
+        return abort_unsent(c);
+    }
+    for (q = 0; q < n; q++) {
+        pgd_stmt *s = NULL;
+
+        if (sqls[q] && (!nparams[q] || params[q]))
+            s = pgd_cache_lookup(&c->cache, sqls[q], nparams[q], params[q]);
+        if (!s || !s->ready || s->stale) {
+            /* pgd_conn_may_pipeline said no: never sent */
+            pgd_error_set(&c->berr[q], PGD_E_USAGE, -1,
+                          "the statement cannot be pipelined (not prepared)");
+            continue;
+        }
+        s->inuse++;
+        op->stmts[q] = s;
+    }
+    if (!PQenterPipelineMode(c->pg)) {
+        pgd_error_from_conn(&c->err, c->pg, PGD_E_IO, -1);
+        return abort_unsent(c);
+    }
+    op->pipeline = 1;
+    c->state = PGD_CS_BUSY;
+    if (queue_deallocs(c) != PGD_OK)
+        return send_failed(c);
+    for (q = 0; q < n; q++) {
+        pgd_stmt *s = op->stmts[q];
+        size_t np = nparams[q];
+
+        if (!s)
+            continue;
+        /* each statement is encoded just before it is queued: a bad
+         * parameter fails it alone, and nothing of it is sent */
+        if (pgd_params_reserve(c, np) != PGD_OK) {
+            pgd_error_set(&c->berr[q], PGD_E_NOMEM, -1, "out of memory for %zu parameters", np);
+            continue;
+        }
+        c->wbuf.len = 0;
+        if (pgd_encode_row(c, s, np, params[q], 0, -1) != PGD_OK) {
+            burst_member_failed(c, q);
+            continue;
+        }
+        pgd_params_finish(c, np);
+        if (!PQsendQueryPrepared(c->pg, s->name, (int)np, c->pvals, c->plens, c->pfmts,
+                                 s->result_format) ||
+            add_slot(c, PGD_SLOT_EXEC, (int)q) != PGD_OK || !PQpipelineSync(c->pg) ||
+            add_slot(c, PGD_SLOT_SYNC, (int)q) != PGD_OK)
+            return send_failed(c);
+    }
+    op->phase = PGD_PH_EXEC;
+    if (op->nslots == 0)
+        return finish(c); /* nothing to send: every statement failed here */
+    wants = flush_wants(c);
+    if (wants < 0)
+        return send_failed(c);
+    return wants;
+}
+
+pgd_result *pgd_conn_burst_take(pgd_conn *c, size_t i)
+{
+    pgd_result *r;
+
+    if (c->state == PGD_CS_BUSY || i >= c->nb) {
+        pgd_conn_fail(c, PGD_E_USAGE, -1, "no outcome of a burst statement %zu", i);
+        return NULL;
+    }
+    r = c->bres[i];
+    if (r) {
+        c->bres[i] = NULL;
+        return r;
+    }
+    if (c->berr[i].kind == PGD_E_NONE) {
+        pgd_conn_fail(c, PGD_E_SERVER, -1, "the statement returned no result");
+        return NULL;
+    }
+    pgd_error_clear(&c->err);
+    c->err = c->berr[i];
+    pgd_error_init(&c->berr[i]);
+    return NULL;
 }

@@ -90,7 +90,8 @@ class PSQLPool(_psqlpy.Pool):
     db_name=None, max_db_pool_size=2, conn_recycling_method=None,
     sslmode=None, sslrootcert=None, sslcert=None, sslkey=None,
     command_timeout=None, target_session_attrs=None, load_balance_hosts=None,
-    connect_timeout=None, statement_cache_size=None)``.  A DSN overrides
+    connect_timeout=None, statement_cache_size=None, auto_pipeline=None)``.
+    A DSN overrides
     the separate arguments (but not target_session_attrs, load_balance_hosts
     and connect_timeout); anything not given falls back to libpq's defaults
     and ``PG*`` environment variables.  The TLS keywords are libpq's options
@@ -107,6 +108,12 @@ class PSQLPool(_psqlpy.Pool):
     keeps (None: 256); 0 keeps none and runs every statement with the
     unnamed statement in one exchange, as PgBouncer's transaction pooling
     needs (see docs/scaling.md).
+    ``auto_pipeline`` (None: True; False turns it off): single statements that wait for a
+    connection of the pool (``execute``/``fetch_row`` outside a
+    transaction, already prepared on it, no ``timeout`` of their own) go
+    out together in libpq's pipeline mode, each with a Sync of its own, so
+    an error fails only its own caller; ``status()`` counts them
+    (``bursts``, ``pipelined``).  See docs/design.md, "Automatic pipelining".
 
     Session setup and visibility (docs/production.md):
     ``server_settings={name: value}`` (sent at connect as libpq's

@@ -247,6 +247,7 @@ class Pool:
         load_balance_hosts: str | Enum | None = None,
         connect_timeout: float | None = None,
         statement_cache_size: int | None = None,
+        auto_pipeline: bool | None = None,
         server_settings: Mapping[str, str] | None = None,
         init: Callable[[Any], Awaitable[object]] | None = None,
         on_notice: Callable[[Notice], object] | None = None,

@@ -276,12 +276,13 @@ lifecycle_status(PoolObject *pool)
         else if (rc->state == RC_READY && !rc->in_pool)
             lent++;
     }
-    return Py_BuildValue("{s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:L,s:L,s:L}", "max_size",
+    return Py_BuildValue("{s:i,s:i,s:i,s:i,s:i,s:i,s:i,s:L,s:L,s:L,s:L,s:L}", "max_size",
                          pool->max_size, "min_size", pool->min_size, "size",
                          pool->pool ? pgd_pool_size(pool->pool) : 0, "idle",
                          pool->pool ? pgd_pool_idle(pool->pool) : 0, "lent", lent,
                          "connecting", connecting, "waiting", waiting, "opened",
-                         pool->n_opened, "closed", pool->n_closed, "failed", pool->n_failed);
+                         pool->n_opened, "closed", pool->n_closed, "failed", pool->n_failed,
+                         "bursts", pool->n_bursts, "pipelined", pool->n_pipelined);
 }
 
 PyObject *

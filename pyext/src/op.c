@@ -291,13 +291,12 @@ op_set_timeout(Op *op, PyObject *arg, int use_default)
 {
     if (arg == NULL || arg == Py_None) {
         op->timeout = use_default && op->pool != NULL ? op->pool->command_timeout : 0;
-        return 0;
-    }
-    if (psqlpy_seconds(arg, &op->timeout) < 0) {
+    } else if (psqlpy_seconds(arg, &op->timeout) < 0) {
         PyErr_Format(op->st->InterfaceError,
                      "timeout must be a positive number of seconds or None, got %R", arg);
         return -1;
     }
+    op->aop.timed = op->timeout > 0; /* never pipelined (opqueue.c) */
     return 0;
 }
 

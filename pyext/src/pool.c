@@ -268,8 +268,29 @@ pool_release(PoolObject *pool, RawConn *rc)
             continue;
         }
         waiter->state = OPS_NEW;
+        if (!pool->auto_pipeline || !rawconn_may_pipeline(rc, waiter)) {
+            serve(pool, rc, waiter, 1);
+            Py_DECREF(waiter);
+            return;
+        }
+        /* automatic pipelining: hand over the statements waiting behind it
+         * that can go out with it, so that the connection's queue sends
+         * them together; the others stay for the next free connection */
+        rc->holding = 1;
         serve(pool, rc, waiter, 1);
         Py_DECREF(waiter);
+        for (int n = 1; n < PGD_BURST_MAX && pool->whead != NULL &&
+                        rawconn_may_pipeline(rc, pool->whead);) {
+            waiter = pop_waiter(pool);
+            if (!waiter->aop.abandoned && waiter->state != OPS_DONE) {
+                waiter->state = OPS_NEW;
+                rawconn_submit(rc, waiter);
+                n++;
+            }
+            Py_DECREF(waiter);
+        }
+        rc->holding = 0;
+        rawconn_pump(rc);
         return;
     }
     rc->idle_since = sessions_now();
@@ -587,14 +608,14 @@ pool_init(PyObject *op, PyObject *args, PyObject *kwds)
                              "max_db_pool_size", "conn_recycling_method", "sslmode",
                              "sslrootcert", "sslcert", "sslkey", "command_timeout",
                              "target_session_attrs", "load_balance_hosts", "connect_timeout",
-                             "statement_cache_size", NULL};
+                             "statement_cache_size", "auto_pipeline", NULL};
     /* libpq's TLS options, passed on under their own names */
     static const char *const tls_names[] = {"sslmode", "sslrootcert", "sslcert", "sslkey"};
     PyObject *dsn = Py_None, *user = Py_None, *password = Py_None, *host = Py_None,
              *port = Py_None, *db = Py_None, *size = Py_None, *recycle = Py_None,
              *ctimeout = Py_None, *tsa = Py_None, *lbh = Py_None, *conn_to = Py_None;
     PyObject *tls[4] = {Py_None, Py_None, Py_None, Py_None};
-    PyObject *cache_size = Py_None;
+    PyObject *cache_size = Py_None, *autopipe = Py_None;
     /* init=, on_notice= and server_settings= are taken out first (sessions.c);
      * settings is borrowed from kwds */
     PyObject *rest = NULL, *settings = Py_None;
@@ -604,10 +625,11 @@ pool_init(PyObject *op, PyObject *args, PyObject *kwds)
         Py_XDECREF(rest);
         return -1;
     }
-    int parsed = PyArg_ParseTupleAndKeywords(args, rest, "|OOOOOOOOOOOOOOOOO:PSQLPool", kwlist,
+    int parsed = PyArg_ParseTupleAndKeywords(args, rest, "|OOOOOOOOOOOOOOOOOO:PSQLPool", kwlist,
                                              &dsn, &user, &password, &host, &port, &db, &size,
                                              &recycle, &tls[0], &tls[1], &tls[2], &tls[3],
-                                             &ctimeout, &tsa, &lbh, &conn_to, &cache_size);
+                                             &ctimeout, &tsa, &lbh, &conn_to, &cache_size,
+                                             &autopipe);
     Py_XDECREF(rest);
     if (!parsed)
         return -1;
@@ -632,6 +654,12 @@ pool_init(PyObject *op, PyObject *args, PyObject *kwds)
     }
     if (lifecycle_check(self, self->max_size) < 0)
         return -1;
+    if (autopipe != Py_None && !PyBool_Check(autopipe)) {
+        PyErr_Format(st->PoolConfigurationError,
+                     "auto_pipeline must be True, False or None, got %R", autopipe);
+        return -1;
+    }
+    self->auto_pipeline = autopipe != Py_False; /* None: on */
     self->command_timeout = 0;
     if (ctimeout != Py_None && psqlpy_seconds(ctimeout, &self->command_timeout) < 0) {
         PyErr_Format(st->PoolConfigurationError,
@@ -783,6 +811,7 @@ pool_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     self->max_size = DEFAULT_POOL_SIZE;
     self->recycle = PGD_RECYCLE_FAST;
     self->stmt_cache_size = -1;
+    self->auto_pipeline = 1;
     return (PyObject *)self;
 }
 
@@ -1052,12 +1081,13 @@ static PyType_Slot pool_slots[] = {
                 "db_name=None, max_db_pool_size=None, conn_recycling_method=None, "
                 "sslmode=None, sslrootcert=None, sslcert=None, sslkey=None, "
                 "command_timeout=None, target_session_attrs=None, load_balance_hosts=None, "
-                "connect_timeout=None, statement_cache_size=None, server_settings=None, "
+                "connect_timeout=None, statement_cache_size=None, auto_pipeline=None, "
+                "server_settings=None, "
                 "init=None, on_notice=None, min_size=None, max_lifetime=None, max_idle=None)"
                 "\n--\n\n"
                 "A pool of connections to one server or several; max_db_pool_size=None "
                 "means 2, statement_cache_size=None means 256 (0: no prepared statements "
-                "kept)."},
+                "kept); auto_pipeline=None means True."},
     {0, NULL},
 };
 

@@ -211,6 +211,7 @@ struct PoolObject {
     int money_int_cents; /* psqlpy 0.13's reading of an int for money */
     int started, closed;
     double command_timeout; /* default timeout of statements, 0 for none */
+    int auto_pipeline;   /* queued statements go out as bursts (opqueue.c) */
     Op *whead, *wtail;   /* waiting for a connection */
     PyObject *weakreflist;
     /* session setup and visibility (sessions.c) */
@@ -226,6 +227,7 @@ struct PoolObject {
     Op *close_op;          /* close(timeout=): done when the last connection is */
     PyObject *close_timer; /* ... or when this fires (then lent ones are closed) */
     long long n_opened, n_closed, n_failed;
+    long long n_bursts, n_pipelined; /* bursts sent, statements in them */
 };
 
 /* ---- raw connection ---------------------------------------------------- */
@@ -261,6 +263,13 @@ struct RawConn {
     int opened;         /* it was set up and counted in n_opened */
     double born;        /* sessions_now() when it started connecting */
     double idle_since;  /* ... when it last went back to the pool */
+    int holding;        /* rawconn_submit queues without starting (the pool
+                           hands over several waiters, then rawconn_pump) */
+    int in_burst;       /* the running operations are one burst */
+    /* the running burst's statements, for pgd_conn_send_burst */
+    const char *bsqls[PGD_BURST_MAX];
+    size_t bnp[PGD_BURST_MAX];
+    const pgd_value *bpv[PGD_BURST_MAX];
 };
 
 /* rawconn.c
@@ -288,6 +297,10 @@ RawConn *rawconn_new(module_state *st, PoolObject *pool, const rawconn_owner *ow
 void rawconn_release(RawConn *rc);
 int rawconn_connect(RawConn *rc);          /* start connecting; -1 + exception */
 void rawconn_submit(RawConn *rc, Op *op);   /* steals nothing; takes its own ref */
+/* Start what was queued while rc->holding was set. */
+void rawconn_pump(RawConn *rc);
+/* op could join a burst on rc now (the queue's rules, pgd_opq_start_burst). */
+int rawconn_may_pipeline(RawConn *rc, Op *op);
 void rawconn_close(RawConn *rc);            /* unregister; the pool frees the pgd_conn */
 int rawconn_unqueue(RawConn *rc, Op *op);        /* 1 if op was queued on rc */
 int rawconn_forget_waiter(RawConn *rc, Op *op); /* 1 if op waited for rc to connect */

@@ -252,6 +252,7 @@ rawconn_new(module_state *st, PoolObject *pool, const rawconn_owner *owner, pgd_
     rc->inited = 0;
     rc->opened = 0;
     rc->born = rc->idle_since = 0;
+    rc->holding = rc->in_burst = 0;
     PyObject_GC_Track(rc);
     rc->on_read = PyObject_GetAttr((PyObject *)rc, st->s_on_read);
     rc->on_write = PyObject_GetAttr((PyObject *)rc, st->s_on_write);
@@ -404,6 +405,24 @@ rc_on_connect_timeout(PyObject *self, PyObject *unused)
 
 static void pump(RawConn *rc);
 
+/* The outcome of a single statement (RES_QUERY, RES_ROW) from its result
+ * (stolen; NULL: none came): new reference, or NULL with an exception set. */
+static PyObject *
+statement_outcome(module_state *st, Op *op, pgd_result *res)
+{
+    if (res == NULL) {
+        PyErr_SetString(st->InterfaceError, "the statement returned no result");
+        return NULL;
+    }
+    op->rows = pgd_result_affected(res);
+    if (op->result_mode == RES_ROW && pgd_result_nrows(res) == 0) {
+        pgd_result_free(res);
+        PyErr_SetString(st->NoRowsError, "the query returned no rows");
+        return NULL;
+    }
+    return op->result_mode == RES_QUERY ? queryresult_new(st, res) : singleresult_new(st, res);
+}
+
 /* The Python outcome of a finished operation: new reference, or NULL with
  * an exception set.  Frees every result the connection still holds. */
 static PyObject *
@@ -416,19 +435,7 @@ build_outcome(RawConn *rc, Op *op)
     switch (op->result_mode) {
     case RES_QUERY:
     case RES_ROW:
-        res = pgd_conn_take_result(rc->conn);
-        if (res == NULL) {
-            PyErr_SetString(st->InterfaceError, "the statement returned no result");
-            break;
-        }
-        op->rows = pgd_result_affected(res);
-        if (op->result_mode == RES_ROW && pgd_result_nrows(res) == 0) {
-            pgd_result_free(res);
-            PyErr_SetString(st->NoRowsError, "the query returned no rows");
-            break;
-        }
-        out = op->result_mode == RES_QUERY ? queryresult_new(st, res)
-                                           : singleresult_new(st, res);
+        out = statement_outcome(st, op, pgd_conn_take_result(rc->conn));
         break;
     case RES_LIST:
         out = PyList_New(0);
@@ -577,8 +584,9 @@ conn_lost(RawConn *rc, PyObject *exc)
     cancel_deadline(rc);
     rc->state = RC_CLOSED;
     Op *op;
-    pgd_aop *a = pgd_opq_take_current(&rc->q);
-    if (a != NULL) {
+    pgd_aop *a;
+    rc->in_burst = 0;
+    while ((a = pgd_opq_take_current(&rc->q)) != NULL) { /* every member of a burst */
         op = OP_OF(a);
         if (op->t0 != 0)
             sessions_report(rc, op, NULL, exc);
@@ -628,9 +636,118 @@ queue_tx_abort(RawConn *rc)
     return 0;
 }
 
+static void after_finished(RawConn *rc, pgd_after after);
+
+/* The running burst ended (status as from pgd_conn_io): each member gets
+ * its own outcome, in order; a whole-burst failure (the connection lost,
+ * out of memory) fails them all. */
+static void
+finish_burst(RawConn *rc, int status)
+{
+    pgd_after after = PGD_AFTER_NEXT;
+    size_t i = 0;
+    pgd_aop *a;
+    /* the members' outcomes are read from this connection even if Python
+     * code run for an earlier member (a query hook) made the pool let go
+     * of it: the step that called us holds its memory (pgd_conn_hold) */
+    pgd_conn *c = rc->conn;
+
+    rc->in_burst = 0;
+    if (rc->deadline_op != NULL && rc->deadline_op->aop.state == PGD_AOP_RUNNING)
+        cancel_deadline(rc);
+    if (want_writer(rc, 0) < 0)
+        PyErr_Clear();
+    int alive = pgd_conn_is_ok(c);
+    pgd_txstate tx = alive ? pgd_conn_txstate(c) : PGD_TX_UNKNOWN;
+    /* off the queue one by one before its outcome is made: Python code
+     * that runs meanwhile sees it over */
+    for (; (a = pgd_opq_take_current(&rc->q)) != NULL; i++) {
+        Op *op = OP_OF(a);
+        PyObject *value = NULL, *exc = NULL;
+        int st = status;
+        if (status == PGD_OK) {
+            pgd_result *res = pgd_conn_burst_take(c, i);
+            if (res == NULL)
+                st = PGD_ERROR;
+            else if ((value = statement_outcome(rc->st, op, res)) == NULL)
+                exc = psqlpy_current_exception();
+        }
+        if (st != PGD_OK && exc == NULL) {
+            exc = psqlpy_error_from_conn(rc->st, c);
+            if (exc == NULL)
+                exc = psqlpy_current_exception();
+        }
+        pgd_after one = pgd_aop_finished(&op->aop, st, alive, tx);
+        if (one > after)
+            after = one;
+        if (op->t0 != 0)
+            sessions_report(rc, op, value, exc);
+        deliver(op, value, exc);
+        Py_DECREF(op);
+    }
+    after_finished(rc, after);
+}
+
+/* Start a burst of the n operations the queue made current
+ * (pgd_opq_start_burst). */
+static void
+start_burst(RawConn *rc, pgd_aop **ops, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        Op *op = OP_OF(ops[i]);
+        op->state = OPS_RUNNING;
+        if (rc->pool != NULL && rc->pool->query_hooks != NULL)
+            op->t0 = sessions_now();
+        rc->bsqls[i] = PyUnicode_AsUTF8(op->sql);
+        rc->bnp[i] = op->nparams;
+        rc->bpv[i] = op->vals;
+    }
+    rc->in_burst = 1;
+    if (rc->pool != NULL) {
+        rc->pool->n_bursts++;
+        rc->pool->n_pipelined += (long long)n;
+    }
+    pgd_conn_set_unnamed(rc->conn, 0);
+    int status = pgd_conn_send_burst(rc->conn, n, rc->bsqls, rc->bnp, rc->bpv);
+    if (status == PGD_ERROR || status == PGD_OK) {
+        finish_burst(rc, status);
+        return;
+    }
+    if (want_writer(rc, (status & PGD_WANT_WRITE) != 0) < 0)
+        conn_lost(rc, psqlpy_current_exception());
+}
+
+/* The queue's pgd_aop_ready_fn: op's statement may join a burst. */
+static int
+burst_ready(void *arg, pgd_aop *a)
+{
+    RawConn *rc = arg;
+    Op *op = OP_OF(a);
+    if (op->kind != OP_QUERY || op->unnamed ||
+        (op->result_mode != RES_QUERY && op->result_mode != RES_ROW))
+        return 0;
+    const char *sql = PyUnicode_AsUTF8(op->sql);
+    if (sql == NULL) {
+        PyErr_Clear();
+        return 0;
+    }
+    return pgd_conn_may_pipeline(rc->conn, sql, op->nparams, op->vals);
+}
+
+int
+rawconn_may_pipeline(RawConn *rc, Op *op)
+{
+    return rc->state == RC_READY && rc->conn != NULL && !op->aop.timed &&
+           !op->aop.internal && !op->aop.abandoned && burst_ready(rc, &op->aop);
+}
+
 static void
 finish_current(RawConn *rc, int status)
 {
+    if (rc->in_burst) {
+        finish_burst(rc, status);
+        return;
+    }
     /* off the queue before anything else: Python code that runs while the
      * results are turned into objects sees it over */
     Op *op = OP_OF(pgd_opq_take_current(&rc->q));
@@ -659,7 +776,13 @@ finish_current(RawConn *rc, int status)
         sessions_report(rc, op, value, exc);
     deliver(op, value, exc);
     Py_DECREF(op);
+    after_finished(rc, after);
+}
 
+/* What the queue said about the end of the operation(s) that just ended. */
+static void
+after_finished(RawConn *rc, pgd_after after)
+{
     if (after == PGD_AFTER_LOST || after == PGD_AFTER_CHECK_FAILED) {
         PyObject *lost = psqlpy_make_error(
             rc->st, rc->st->ConnectionFailedError,
@@ -737,7 +860,16 @@ static void
 pump(RawConn *rc)
 {
     pgd_conn *held = step_begin(rc);
-    while (rc->state == RC_READY) {
+    while (rc->state == RC_READY && !rc->holding) {
+        pgd_aop *burst[PGD_BURST_MAX];
+        size_t n = pgd_opq_start_burst(
+            &rc->q, pgd_conn_txstate(rc->conn),
+            rc->pool != NULL && !rc->leased && rc->pool->auto_pipeline, burst_ready, rc,
+            burst, PGD_BURST_MAX);
+        if (n > 0) {
+            start_burst(rc, burst, n);
+            continue;
+        }
         pgd_aop *dropped, *next = pgd_opq_start_next(&rc->q, pgd_conn_txstate(rc->conn),
                                                      &dropped);
         if (dropped != NULL) { /* abandoned while it waited */
@@ -749,7 +881,7 @@ pump(RawConn *rc)
             break;
         start_op(rc, OP_OF(next));
     }
-    if (pgd_opq_idle(&rc->q) && rc->state == RC_READY && !rc->leased &&
+    if (pgd_opq_idle(&rc->q) && rc->state == RC_READY && !rc->leased && !rc->holding &&
         !rc->in_pool && rc->pool != NULL)
         rc->owner->idle(rc->pool, rc);
     step_end(rc, held);
@@ -775,7 +907,14 @@ rawconn_submit(RawConn *rc, Op *op)
     Py_INCREF(op); /* the queue's reference */
     op->state = OPS_QUEUED;
     pgd_opq_push(&rc->q, &op->aop);
-    if (rc->q.cur == NULL && rc->state == RC_READY)
+    if (rc->q.cur == NULL && rc->state == RC_READY && !rc->holding)
+        pump(rc);
+}
+
+void
+rawconn_pump(RawConn *rc)
+{
+    if (rc->q.cur == NULL && rc->state == RC_READY && !rc->holding)
         pump(rc);
 }
 

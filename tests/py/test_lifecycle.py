@@ -190,7 +190,8 @@ async def test_status_before_startup_and_close_without_timeout(dsn):
     pool = PSQLPool(dsn=dsn, max_db_pool_size=2, min_size=1)
     st = pool.status()
     assert st == {"max_size": 2, "min_size": 1, "size": 0, "idle": 0, "lent": 0,
-                  "connecting": 0, "waiting": 0, "opened": 0, "closed": 0, "failed": 0}
+                  "connecting": 0, "waiting": 0, "opened": 0, "closed": 0, "failed": 0,
+                  "bursts": 0, "pipelined": 0}
     await pool.startup()
     await pool.close()
     assert pool.status()["size"] == 0

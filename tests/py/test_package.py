@@ -115,7 +115,7 @@ STUBBED = [
 # their names and order.
 EXTENSIONS = {"timeout", "command_timeout", "sslmode", "sslrootcert", "sslcert", "sslkey",
               "target_session_attrs", "load_balance_hosts", "connect_timeout",
-              "statement_cache_size", "prepared",
+              "statement_cache_size", "auto_pipeline", "prepared",
               "server_settings", "init", "on_notice", "min_size", "max_lifetime",
               "max_idle"}
 

@@ -461,6 +461,166 @@ static void test_lost_live(void)
     pgd_conn_free(c);
 }
 
+/* ---- automatic pipelining ------------------------------------------------- */
+
+static int ready_flag(void *arg, pgd_aop *op)
+{
+    (void)arg;
+    return op->retries == 0; /* the tests mark "not prepared" with retries = 1 */
+}
+
+/* Which waiting operations start together as one burst. */
+static void test_burst_policy(void)
+{
+    pgd_opq q;
+    pgd_aop a, b, c, d, e, f, *ops[PGD_BURST_MAX], *dropped;
+
+    pgd_opq_init(&q);
+    pgd_aop_init(&a, PGD_OPK_QUERY);
+    pgd_aop_init(&b, PGD_OPK_QUERY);
+    pgd_aop_init(&c, PGD_OPK_QUERY);
+    pgd_aop_init(&d, PGD_OPK_QUERY);
+    pgd_aop_init(&e, PGD_OPK_QUERY);
+    pgd_aop_init(&f, PGD_OPK_BATCH);
+    c.timed = 1; /* a timeout of its own: it runs alone */
+    pgd_opq_push(&q, &a);
+    pgd_opq_push(&q, &b);
+    pgd_opq_push(&q, &c);
+    pgd_opq_push(&q, &d);
+    pgd_opq_push(&q, &e);
+    pgd_opq_push(&q, &f);
+
+    /* not on a lent connection / with pipelining off, not in a transaction */
+    CHECK(pgd_opq_start_burst(&q, PGD_TX_IDLE, 0, ready_flag, NULL, ops, PGD_BURST_MAX) == 0);
+    CHECK(pgd_opq_start_burst(&q, PGD_TX_INTRANS, 1, ready_flag, NULL, ops, PGD_BURST_MAX) == 0);
+    CHECK(pgd_opq_start_burst(&q, PGD_TX_IDLE, 1, ready_flag, NULL, ops, 1) == 0);
+    CHECK(a.state == PGD_AOP_QUEUED && q.cur == NULL);
+
+    /* a and b go together; the run ends at c (timed) */
+    CHECK(pgd_opq_start_burst(&q, PGD_TX_IDLE, 1, ready_flag, NULL, ops, PGD_BURST_MAX) == 2);
+    CHECK(ops[0] == &a && ops[1] == &b && q.cur == &a && q.nrun == 2);
+    CHECK(a.state == PGD_AOP_RUNNING && b.state == PGD_AOP_RUNNING && a.run_next == &b);
+    CHECK(q.head == &c);
+    /* nothing else starts while the burst runs */
+    CHECK(pgd_opq_start_burst(&q, PGD_TX_IDLE, 1, ready_flag, NULL, ops, PGD_BURST_MAX) == 0);
+    CHECK(pgd_opq_start_next(&q, PGD_TX_IDLE, &dropped) == NULL);
+    /* a member that gives up is only dropped: a cancel request could stop
+     * another caller's statement */
+    CHECK(pgd_opq_stop(&q, &b, 1, 0, 0) == PGD_STOP_DROP && b.abandoned);
+    CHECK(pgd_opq_stop(&q, &a, 1, 0, 0) == PGD_STOP_DROP && a.abandoned);
+    CHECK(pgd_opq_deadline(&q, &a, PGD_STOP_DROP) == 0);
+    /* taken back in order */
+    CHECK(pgd_opq_take_current(&q) == &a && q.cur == &b && q.nrun == 1);
+    CHECK(pgd_opq_take_current(&q) == &b && q.cur == NULL && q.nrun == 0);
+    CHECK(a.state == PGD_AOP_DONE && b.state == PGD_AOP_DONE && a.run_next == NULL);
+    CHECK(pgd_opq_take_current(&q) == NULL);
+
+    /* c (timed) runs alone, and a stop of it is a real one */
+    CHECK(pgd_opq_start_burst(&q, PGD_TX_IDLE, 1, ready_flag, NULL, ops, PGD_BURST_MAX) == 0);
+    CHECK(pgd_opq_start_next(&q, PGD_TX_IDLE, &dropped) == &c && q.nrun == 1);
+    CHECK(pgd_opq_stop(&q, &c, 1, 0, 0) == PGD_STOP_CANCEL);
+    CHECK(pgd_opq_take_current(&q) == &c);
+
+    /* d is ready but e is not prepared yet: one alone is no burst */
+    e.retries = 1;
+    CHECK(pgd_opq_start_burst(&q, PGD_TX_IDLE, 1, ready_flag, NULL, ops, PGD_BURST_MAX) == 0);
+    CHECK(pgd_opq_start_next(&q, PGD_TX_IDLE, &dropped) == &d);
+    CHECK(pgd_opq_take_current(&q) == &d);
+    CHECK(pgd_opq_start_next(&q, PGD_TX_IDLE, &dropped) == &e);
+    CHECK(pgd_opq_take_current(&q) == &e);
+    /* a batch never joins one */
+    CHECK(pgd_opq_start_burst(&q, PGD_TX_IDLE, 1, ready_flag, NULL, ops, PGD_BURST_MAX) == 0);
+    CHECK(pgd_opq_pop(&q) == &f && pgd_opq_idle(&q));
+
+    /* internal and abandoned operations end a run; max bounds it */
+    pgd_aop_init(&a, PGD_OPK_QUERY);
+    pgd_aop_init(&b, PGD_OPK_QUERY);
+    pgd_aop_init(&c, PGD_OPK_QUERY);
+    pgd_aop_init(&d, PGD_OPK_SIMPLE);
+    d.internal = 1;
+    pgd_opq_push(&q, &a);
+    pgd_opq_push(&q, &b);
+    pgd_opq_push(&q, &c);
+    pgd_opq_push(&q, &d);
+    CHECK(pgd_opq_start_burst(&q, PGD_TX_IDLE, 1, ready_flag, NULL, ops, 2) == 2);
+    CHECK(pgd_opq_take_current(&q) == &a && pgd_opq_take_current(&q) == &b);
+    CHECK(pgd_opq_start_burst(&q, PGD_TX_IDLE, 1, ready_flag, NULL, ops, PGD_BURST_MAX) == 0);
+    CHECK(pgd_opq_start_next(&q, PGD_TX_IDLE, &dropped) == &c);
+    CHECK(pgd_opq_take_current(&q) == &c);
+    CHECK(pgd_opq_pop(&q) == &d && pgd_opq_idle(&q));
+}
+
+/* Bursts over a real connection: which statements may join one, results
+ * in order, an error that fails only its own statement, a bad parameter
+ * that fails only its own, and the connection idle and usable after. */
+static void test_burst_live(void)
+{
+    pgd_conn *c = t_connect();
+    const char *ok_sql = "SELECT $1::int4 * 2";
+    const char *div_sql = "SELECT 10 / $1::int4";
+    pgd_value v[4] = {t_int(1), t_int(0), t_int(3), t_int(5)};
+    const char *sqls[4];
+    size_t np[4];
+    const pgd_value *pv[4];
+    pgd_result *r;
+    char *cell;
+
+    /* not run here yet: not prepared, so not pipelined */
+    CHECK(!pgd_conn_may_pipeline(c, ok_sql, 1, &v[0]));
+    CHECK(t_query(c, ok_sql, 1, &v[0]) == PGD_OK);
+    CHECK(pgd_conn_may_pipeline(c, ok_sql, 1, &v[0]));
+    CHECK(t_query(c, div_sql, 1, &v[0]) == PGD_OK);
+    CHECK(pgd_conn_may_pipeline(c, div_sql, 1, &v[0]));
+    /* BEGIN left a transaction block open: never pipelined; and nothing is
+     * inside a transaction block */
+    CHECK(t_query(c, "BEGIN", 0, NULL) == PGD_OK);
+    CHECK(!pgd_conn_may_pipeline(c, ok_sql, 1, &v[0]));
+    CHECK(t_query(c, "ROLLBACK", 0, NULL) == PGD_OK);
+    CHECK(!pgd_conn_may_pipeline(c, "BEGIN", 0, NULL));
+    CHECK(pgd_conn_may_pipeline(c, ok_sql, 1, &v[0]));
+
+    /* ok(1), 10/0, ok(3), 10/5 */
+    sqls[0] = ok_sql, sqls[1] = div_sql, sqls[2] = ok_sql, sqls[3] = div_sql;
+    for (int i = 0; i < 4; i++) {
+        np[i] = 1;
+        pv[i] = &v[i];
+    }
+    CHECK(t_run(c, pgd_conn_send_burst(c, 4, sqls, np, pv)) == PGD_OK);
+    r = pgd_conn_burst_take(c, 0);
+    CHECK(r != NULL);
+    cell = r ? t_cell(r, 0, 0) : NULL;
+    CHECK_STREQ(cell, "2");
+    free(cell);
+    pgd_result_free(r);
+    CHECK(pgd_conn_burst_take(c, 1) == NULL);
+    CHECK_STREQ(pgd_conn_error(c)->sqlstate, "22012");
+    r = pgd_conn_burst_take(c, 2);
+    cell = r ? t_cell(r, 0, 0) : NULL;
+    CHECK_STREQ(cell, "6");
+    free(cell);
+    pgd_result_free(r);
+    r = pgd_conn_burst_take(c, 3);
+    cell = r ? t_cell(r, 0, 0) : NULL;
+    CHECK_STREQ(cell, "2");
+    free(cell);
+    pgd_result_free(r);
+    CHECK(pgd_conn_burst_take(c, 4) == NULL); /* out of range */
+    CHECK(pgd_conn_is_ok(c) && pgd_conn_txstate(c) == PGD_TX_IDLE);
+
+    /* a statement given the wrong number of parameters fails alone */
+    np[1] = 0;
+    pv[1] = NULL;
+    sqls[1] = ok_sql;
+    CHECK(t_run(c, pgd_conn_send_burst(c, 2, sqls, np, pv)) == PGD_OK);
+    r = pgd_conn_burst_take(c, 0);
+    CHECK(r != NULL);
+    pgd_result_free(r);
+    CHECK(pgd_conn_burst_take(c, 1) == NULL);
+    CHECK(pgd_conn_error(c)->kind == PGD_E_USAGE);
+    CHECK_SCALAR(c, "SELECT 40 + 2", "42");
+    pgd_conn_free(c);
+}
+
 int main(void)
 {
     test_fifo();
@@ -470,5 +630,7 @@ int main(void)
     test_abort_tx_live();
     test_cancel_in_tx_live();
     test_lost_live();
+    test_burst_policy();
+    test_burst_live();
     return t_done("test_opqueue");
 }
