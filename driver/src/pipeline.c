@@ -349,8 +349,24 @@ static int send_failed(pgd_conn *c)
     return PGD_ERROR;
 }
 
+/* Into pipeline mode, busy, with any pending DEALLOCATEs queued first;
+ * PGD_OK, or what abort_unsent()/send_failed() return. */
+static int enter_pipeline(pgd_conn *c, pgd_op *op)
+{
+    if (!PQenterPipelineMode(c->pg)) {
+        pgd_error_from_conn(&c->err, c->pg, PGD_E_IO, -1);
+        return abort_unsent(c);
+    }
+    op->pipeline = 1;
+    c->state = PGD_CS_BUSY;
+    if (queue_deallocs(c) != PGD_OK)
+        return send_failed(c);
+    return PGD_OK;
+}
+
 static int start_extended(pgd_conn *c)
 {
+    int entered;
     pgd_op *op = &c->op;
     size_t q, n = op_nstmts(op);
     int need_prepare = 0, wants;
@@ -383,14 +399,8 @@ static int start_extended(pgd_conn *c)
     if (!need_prepare && encode_all(c) != PGD_OK)
         return abort_unsent(c);
 
-    if (!PQenterPipelineMode(c->pg)) {
-        pgd_error_from_conn(&c->err, c->pg, PGD_E_IO, -1);
-        return abort_unsent(c);
-    }
-    op->pipeline = 1;
-    c->state = PGD_CS_BUSY;
-    if (queue_deallocs(c) != PGD_OK)
-        return send_failed(c);
+    if ((entered = enter_pipeline(c, op)) != PGD_OK)
+        return entered;
     if (need_prepare) {
         op->phase = PGD_PH_PREPARE;
         if (queue_prepares(c) != PGD_OK)
@@ -942,6 +952,7 @@ int pgd_conn_may_pipeline(pgd_conn *c, const char *sql, size_t nparams, const pg
 int pgd_conn_send_burst(pgd_conn *c, size_t n, const char *const *sqls, const size_t *nparams,
                         const pgd_value *const *params)
 {
+    int entered;
     pgd_op *op = &c->op;
     size_t q;
     int wants;
@@ -978,14 +989,8 @@ int pgd_conn_send_burst(pgd_conn *c, size_t n, const char *const *sqls, const si
         s->inuse++;
         op->stmts[q] = s;
     }
-    if (!PQenterPipelineMode(c->pg)) {
-        pgd_error_from_conn(&c->err, c->pg, PGD_E_IO, -1);
-        return abort_unsent(c);
-    }
-    op->pipeline = 1;
-    c->state = PGD_CS_BUSY;
-    if (queue_deallocs(c) != PGD_OK)
-        return send_failed(c);
+    if ((entered = enter_pipeline(c, op)) != PGD_OK)
+        return entered;
     for (q = 0; q < n; q++) {
         pgd_stmt *s = op->stmts[q];
         size_t np = nparams[q];

@@ -200,7 +200,10 @@ static void test_end_with_output_pending(pgd_conn *c)
     CHECK(i == 1000000);
     CHECK(pgd_conn_copy_buffered(c) > ((size_t)32 << 20));
     rc = pgd_conn_copy_end(c, NULL);
-    CHECK_MSG(rc == (PGD_WANT_READ | PGD_WANT_WRITE), "copy_end returned %d", rc);
+    /* usually WANT_WRITE too (the socket is full); when the server drained
+     * it meanwhile, only WANT_READ: either way the COPY must now complete,
+     * where before the fix it waited for an answer that never came */
+    CHECK_MSG(rc & PGD_WANT_READ, "copy_end returned %d", rc);
     CHECK(run(c, rc) == PGD_OK);
     CHECK(end_rows(c) == 1000000);
     CHECK_SCALAR(c, "SELECT count(*) || '/' || sum(id) FROM pgd_copy_t", "'1000000/499999500000'");
