@@ -108,9 +108,9 @@ typedef struct module_state {
 } module_state;
 
 /* 1 when the interpreter is exiting or the module state was cleared:
- * no loop method may be called and nothing new may start (rawconn.c). */
+ * no loop method may be called and nothing new may start (looptime.c). */
 int psqlpy_tearing_down(const module_state *st);
-/* Loop timers (rawconn.c).  psqlpy_seconds: a positive finite number of
+/* Loop timers (looptime.c).  psqlpy_seconds: a positive finite number of
  * seconds (not a bool) into *out: 0, or -1 with no exception set.
  * psqlpy_call_later: loop.call_later(secs, <def bound to self>), a new
  * TimerHandle or NULL + exception.  psqlpy_cancel_timer: cancel and clear
@@ -304,7 +304,22 @@ int rawconn_may_pipeline(RawConn *rc, Op *op);
 void rawconn_close(RawConn *rc);            /* unregister; the pool frees the pgd_conn */
 int rawconn_unqueue(RawConn *rc, Op *op);        /* 1 if op was queued on rc */
 int rawconn_forget_waiter(RawConn *rc, Op *op); /* 1 if op waited for rc to connect */
-void rawconn_set_notify(RawConn *rc, PyObject *cb); /* NULL or None: stop */
+/* notify.c: LISTEN/NOTIFY delivery.  rawconn_set_notify: the callback
+ * (NULL or None: stop); rawconn_dispatch_notifies: what the last step
+ * collected to the callback; rawconn_lost_notify: None to it, the
+ * connection being gone. */
+void rawconn_set_notify(RawConn *rc, PyObject *cb);
+void rawconn_dispatch_notifies(RawConn *rc);
+void rawconn_lost_notify(RawConn *rc);
+/* outcome.c: the Python outcome of rc's finished operation op (new
+ * reference, or NULL + exception; frees every result rc still holds), and
+ * its delivery to op's future (value and exc stolen; dropped for abandoned
+ * and internal operations). */
+PyObject *rawconn_outcome(RawConn *rc, Op *op);
+/* The outcome of op, a single statement (RES_QUERY, RES_ROW), from its
+ * result (stolen; NULL: none came). */
+PyObject *op_statement_outcome(module_state *st, Op *op, pgd_result *res);
+void op_deliver(Op *op, PyObject *value, PyObject *exc);
 /* The task awaiting `op`, rc's running operation, was cancelled (or its
  * timeout expired).  Carries out the queue's plan (pgd_opq_stop,
  * driver/src/opqueue.c): close the connection without sending more, or send

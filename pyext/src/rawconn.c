@@ -13,7 +13,8 @@
  * add_reader/remove_reader/add_writer/remove_writer).  Which operation runs,
  * what its end means for the connection and how a running one is stopped
  * are the driver's queue's decisions (pgd_opq, driver/src/opqueue.c); this
- * file carries them out and turns outcomes into Python objects.
+ * file carries them out.  The outcomes' Python objects are outcome.c's,
+ * LISTEN/NOTIFY delivery is notify.c's, loop timers are looptime.c's.
  *
  * Re-entrancy: completing an operation wakes Python code only through
  * Future callbacks, which asyncio runs later, so nothing here is re-entered
@@ -34,65 +35,6 @@
  * loop method is called any more; the duplicate is still closed.
  */
 #include "pyext.h"
-#include "pycompat.h"
-
-#include <math.h>
-
-int
-psqlpy_tearing_down(const module_state *st)
-{
-    if (psqlpy_is_finalizing())
-        return 1;
-    return st == NULL || st->s_remove_reader == NULL;
-}
-
-int
-psqlpy_seconds(PyObject *arg, double *out)
-{
-    double t = -1;
-    if ((PyLong_Check(arg) || PyFloat_Check(arg)) && !PyBool_Check(arg)) {
-        t = PyFloat_AsDouble(arg);
-        if (t == -1 && PyErr_Occurred())
-            PyErr_Clear();
-    }
-    if (!(t > 0) || isinf(t))
-        return -1;
-    *out = t;
-    return 0;
-}
-
-PyObject *
-psqlpy_call_later(module_state *st, PyObject *loop, double secs, PyMethodDef *def,
-                  PyObject *self)
-{
-    PyObject *cb = PyCFunction_New(def, self);
-    PyObject *delay = cb ? PyFloat_FromDouble(secs) : NULL;
-    PyObject *timer = delay ? PyObject_CallMethodObjArgs(loop, st->s_call_later, delay, cb,
-                                                         NULL)
-                            : NULL;
-    Py_XDECREF(delay);
-    Py_XDECREF(cb);
-    return timer;
-}
-
-void
-psqlpy_cancel_timer(module_state *st, PyObject **timer)
-{
-    PyObject *h = *timer;
-    if (h == NULL)
-        return;
-    *timer = NULL;
-    if (!psqlpy_tearing_down(st)) {
-        PyObject *t, *v, *tb;
-        PyErr_Fetch(&t, &v, &tb);
-        PyObject *r = PyObject_CallMethodNoArgs(h, st->s_cancel);
-        if (r == NULL)
-            PyErr_Clear();
-        Py_XDECREF(r);
-        PyErr_Restore(t, v, tb);
-    }
-    Py_DECREF(h);
-}
 
 static int
 loop_call(RawConn *rc, PyObject *name, int fd, PyObject *cb)
@@ -405,93 +347,6 @@ rc_on_connect_timeout(PyObject *self, PyObject *unused)
 
 static void pump(RawConn *rc);
 
-/* The outcome of a single statement (RES_QUERY, RES_ROW) from its result
- * (stolen; NULL: none came): new reference, or NULL with an exception set. */
-static PyObject *
-statement_outcome(module_state *st, Op *op, pgd_result *res)
-{
-    if (res == NULL) {
-        PyErr_SetString(st->InterfaceError, "the statement returned no result");
-        return NULL;
-    }
-    op->rows = pgd_result_affected(res);
-    if (op->result_mode == RES_ROW && pgd_result_nrows(res) == 0) {
-        pgd_result_free(res);
-        PyErr_SetString(st->NoRowsError, "the query returned no rows");
-        return NULL;
-    }
-    return op->result_mode == RES_QUERY ? queryresult_new(st, res) : singleresult_new(st, res);
-}
-
-/* The Python outcome of a finished operation: new reference, or NULL with
- * an exception set.  Frees every result the connection still holds. */
-static PyObject *
-build_outcome(RawConn *rc, Op *op)
-{
-    module_state *st = rc->st;
-    PyObject *out = NULL;
-    pgd_result *res;
-
-    switch (op->result_mode) {
-    case RES_QUERY:
-    case RES_ROW:
-        out = statement_outcome(st, op, pgd_conn_take_result(rc->conn));
-        break;
-    case RES_LIST:
-        out = PyList_New(0);
-        while (out != NULL && (res = pgd_conn_take_result(rc->conn)) != NULL) {
-            PyObject *qr = queryresult_new(st, res);
-            if (qr == NULL || PyList_Append(out, qr) < 0) {
-                Py_XDECREF(qr);
-                Py_CLEAR(out);
-                break;
-            }
-            Py_DECREF(qr);
-        }
-        break;
-    case RES_COPY:
-        out = copyop_outcome(rc, op);
-        break;
-    default:
-        out = Py_NewRef(Py_None);
-        break;
-    }
-    while ((res = pgd_conn_take_result(rc->conn)) != NULL)
-        pgd_result_free(res);
-    return out;
-}
-
-/* Hand an outcome to its op (or drop it for abandoned/internal ops). */
-static void
-deliver(Op *op, PyObject *value, PyObject *exc)
-{
-    if (op->timed_out && !op->aop.abandoned && exc != NULL && op->aop.took_no_effect &&
-        op->cancel_exc == NULL) {
-        /* waited for the outcome of a timed-out batch: the cancel took
-         * effect, nothing of it stays */
-        char msg[128];
-        snprintf(msg, sizeof msg, "the statement did not finish within its timeout (%g s)",
-                 op->timeout);
-        PyObject *te = psqlpy_make_error(op->st, op->st->QueryTimeoutError, msg);
-        if (te != NULL) {
-            PyException_SetContext(te, exc); /* steals exc */
-            exc = te;
-        } else {
-            PyErr_Clear();
-        }
-    }
-    if (op->aop.abandoned || op->aop.internal) {
-        Py_XDECREF(value);
-        Py_XDECREF(exc);
-        op->state = OPS_DONE;
-        return;
-    }
-    if (exc != NULL)
-        op_fail(op, exc);
-    else
-        op_complete(op, value);
-}
-
 /* The first waiting op, unlinked: the queue's reference passes to the caller. */
 static Op *
 pop_queue(RawConn *rc)
@@ -501,82 +356,6 @@ pop_queue(RawConn *rc)
 }
 
 /* The connection is gone: fail everything on it and drop it from the pool. */
-/* ---- LISTEN/NOTIFY --------------------------------------------------------- */
-
-/* The driver's hook (inside pgd_conn_io): only collect; the callback runs
- * once the step is over (dispatch_notifies), when the connection is in a
- * state Python code may look at. */
-static void
-on_notify(void *arg, int pid, const char *channel, const char *payload)
-{
-    RawConn *rc = arg;
-    PyObject *item = NULL, *ch = NULL, *pl = NULL;
-
-    if (rc->notify_cb == NULL)
-        return;
-    if (rc->notifies == NULL && (rc->notifies = PyList_New(0)) == NULL)
-        goto error;
-    ch = PyUnicode_DecodeUTF8(channel, (Py_ssize_t)strlen(channel), "replace");
-    pl = PyUnicode_DecodeUTF8(payload, (Py_ssize_t)strlen(payload), "replace");
-    if (ch == NULL || pl == NULL)
-        goto error;
-    item = Py_BuildValue("(iOO)", pid, ch, pl);
-    if (item == NULL || PyList_Append(rc->notifies, item) < 0)
-        goto error;
-    Py_DECREF(item);
-    Py_DECREF(ch);
-    Py_DECREF(pl);
-    return;
-error:
-    Py_XDECREF(item);
-    Py_XDECREF(ch);
-    Py_XDECREF(pl);
-    PyErr_WriteUnraisable((PyObject *)rc); /* out of memory: this one is lost */
-}
-
-static void
-dispatch_notifies(RawConn *rc)
-{
-    if (rc->notifies == NULL)
-        return;
-    PyObject *list = rc->notifies;
-    rc->notifies = NULL;
-    if (rc->notify_cb != NULL && PyList_GET_SIZE(list) > 0) {
-        PyObject *cb = Py_NewRef(rc->notify_cb);
-        PyObject *r = PyObject_CallOneArg(cb, list);
-        if (r == NULL)
-            PyErr_WriteUnraisable(cb);
-        Py_XDECREF(r);
-        Py_DECREF(cb);
-    }
-    Py_DECREF(list);
-}
-
-/* The connection is gone: the callback learns it from the loop (None), after
- * what was read before the end. */
-static void
-lost_notify(RawConn *rc)
-{
-    if (rc->notify_cb == NULL || psqlpy_tearing_down(rc->st) || rc->loop == NULL)
-        return;
-    PyObject *r = PyObject_CallMethod(rc->loop, "call_soon", "OO", rc->notify_cb, Py_None);
-    if (r == NULL)
-        PyErr_WriteUnraisable((PyObject *)rc);
-    Py_XDECREF(r);
-}
-
-void
-rawconn_set_notify(RawConn *rc, PyObject *cb)
-{
-    if (cb == Py_None)
-        cb = NULL;
-    Py_XSETREF(rc->notify_cb, Py_XNewRef(cb));
-    if (cb == NULL)
-        Py_CLEAR(rc->notifies);
-    if (rc->conn != NULL)
-        pgd_conn_set_notify_hook(rc->conn, cb != NULL ? on_notify : NULL, rc);
-}
-
 static void
 conn_lost(RawConn *rc, PyObject *exc)
 {
@@ -590,7 +369,7 @@ conn_lost(RawConn *rc, PyObject *exc)
         op = OP_OF(a);
         if (op->t0 != 0)
             sessions_report(rc, op, NULL, exc);
-        deliver(op, NULL, Py_XNewRef(exc));
+        op_deliver(op, NULL, Py_XNewRef(exc));
         Py_DECREF(op);
     }
     while ((op = pop_queue(rc)) != NULL) {
@@ -604,13 +383,13 @@ conn_lost(RawConn *rc, PyObject *exc)
             rc->owner->resubmit(rc->pool, op);
             break;
         default:
-            deliver(op, NULL, Py_XNewRef(exc));
+            op_deliver(op, NULL, Py_XNewRef(exc));
             break;
         }
         Py_DECREF(op);
     }
     Py_XDECREF(exc);
-    lost_notify(rc);
+    rawconn_lost_notify(rc);
     if (rc->pool != NULL)
         rc->owner->lost(rc->pool, rc);
 }
@@ -669,7 +448,7 @@ finish_burst(RawConn *rc, int status)
             pgd_result *res = pgd_conn_burst_take(c, i);
             if (res == NULL)
                 st = PGD_ERROR;
-            else if ((value = statement_outcome(rc->st, op, res)) == NULL)
+            else if ((value = op_statement_outcome(rc->st, op, res)) == NULL)
                 exc = psqlpy_current_exception();
         }
         if (st != PGD_OK && exc == NULL) {
@@ -682,7 +461,7 @@ finish_burst(RawConn *rc, int status)
             after = one;
         if (op->t0 != 0)
             sessions_report(rc, op, value, exc);
-        deliver(op, value, exc);
+        op_deliver(op, value, exc);
         Py_DECREF(op);
     }
     after_finished(rc, after);
@@ -758,7 +537,7 @@ finish_current(RawConn *rc, int status)
     if (want_writer(rc, 0) < 0)
         PyErr_Clear();
     if (status == PGD_OK) {
-        value = build_outcome(rc, op);
+        value = rawconn_outcome(rc, op);
         if (value == NULL)
             exc = psqlpy_current_exception();
     } else {
@@ -774,7 +553,7 @@ finish_current(RawConn *rc, int status)
                                        alive ? pgd_conn_txstate(rc->conn) : PGD_TX_UNKNOWN);
     if (op->t0 != 0)
         sessions_report(rc, op, value, exc);
-    deliver(op, value, exc);
+    op_deliver(op, value, exc);
     Py_DECREF(op);
     after_finished(rc, after);
 }
@@ -899,7 +678,7 @@ rawconn_submit(RawConn *rc, Op *op)
 {
     Py_XSETREF(op->rc, (RawConn *)Py_NewRef((PyObject *)rc));
     if (rc->state == RC_CLOSED) {
-        deliver(op, NULL,
+        op_deliver(op, NULL,
                 psqlpy_make_error(rc->st, rc->st->ConnectionFailedError,
                                   "the connection is closed"));
         return;
@@ -1104,7 +883,7 @@ rc_on_io(PyObject *self, PyObject *unused)
         }
         io_step(rc);
     }
-    dispatch_notifies(rc);
+    rawconn_dispatch_notifies(rc);
     step_end(rc, held);
     if (PyErr_Occurred()) /* never let a step's stray error escape into the loop */
         PyErr_WriteUnraisable(self);
