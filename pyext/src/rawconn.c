@@ -59,12 +59,6 @@ loop_call(RawConn *rc, PyObject *name, int fd, PyObject *cb)
  * add_reader/remove_reader/add_writer/remove_writer on the duplicate it
  * owns.  A failed add leaves its exception set; a failed remove (a closed
  * loop) does not matter and leaves any pending exception alone. */
-static int
-hook_add(RawConn *rc, PyObject *name, int fd, PyObject *cb)
-{
-    return loop_call(rc, name, fd, cb);
-}
-
 static void
 hook_del(RawConn *rc, PyObject *name, int fd)
 {
@@ -79,7 +73,7 @@ static int
 add_read(void *arg, int fd)
 {
     RawConn *rc = arg;
-    return hook_add(rc, rc->st->s_add_reader, fd, rc->on_read);
+    return loop_call(rc, rc->st->s_add_reader, fd, rc->on_read);
 }
 
 static void
@@ -93,7 +87,7 @@ static int
 add_write(void *arg, int fd)
 {
     RawConn *rc = arg;
-    return hook_add(rc, rc->st->s_add_writer, fd, rc->on_write);
+    return loop_call(rc, rc->st->s_add_writer, fd, rc->on_write);
 }
 
 static void

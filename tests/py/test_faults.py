@@ -180,10 +180,7 @@ async def test_restart_under_load(cluster, observer, loop_name) -> None:
             await asyncio.sleep(0.5)
             before = load.ok
             t0 = time.monotonic()
-            await asyncio.to_thread(
-                cluster._run, [cluster._bin("pg_ctl"), "-D", cluster.datadir, "-l",
-                               cluster.logfile, "-o", f"-p {cluster.port}", "-m", "fast", "-w",
-                               "-t", "60", "restart"])
+            await asyncio.to_thread(cluster.restart)
             t_up = time.monotonic()
             # recovered: a query answered after the server came back
             deadline = t_up + 15

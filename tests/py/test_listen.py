@@ -364,10 +364,7 @@ async def test_reconnects_after_terminate_and_restart(cluster: pgcluster.PgClust
         # 2. the server is restarted
         col.got.clear()
         t0 = time.monotonic()
-        await asyncio.to_thread(
-            cluster._run, [cluster._bin("pg_ctl"), "-D", cluster.datadir, "-l",
-                           cluster.logfile, "-o", f"-p {cluster.port}", "-m", "fast", "-w",
-                           "-t", "60", "restart"])
+        await asyncio.to_thread(cluster.restart)
         t_up = time.monotonic()
         # send until one arrives: the listener is back when it does
         seq = 0

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 import struct
-from typing import AsyncIterator, List, Sequence
+from typing import AsyncIterator, Iterator, List, Optional, Sequence
 
 import pgcluster
 import pgvector_server
@@ -34,7 +34,7 @@ def f4(values: Sequence[float]) -> List[float]:
 
 
 @pytest.fixture(scope="module")
-def vector_dsn() -> AsyncIterator[str]:
+def vector_dsn() -> Iterator[str]:
     if not pgvector_server.ready():
         pytest.fail("no pgvector server: run scripts/setup.sh "
                     f"(it unpacks {pgvector_server.PIN} into {pgvector_server.home()})")
@@ -49,7 +49,7 @@ async def vpool(vector_dsn: str) -> AsyncIterator[PSQLPool]:
         yield p
 
 
-async def one(pool: PSQLPool, sql: str, params: list = None) -> dict:
+async def one(pool: PSQLPool, sql: str, params: Optional[list] = None) -> dict:
     rows = (await pool.execute(sql, params or [])).result()
     assert len(rows) == 1
     return rows[0]
