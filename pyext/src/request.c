@@ -10,6 +10,7 @@
  */
 #include "pyext.h"
 
+/* fmt is always "O|OOp:<name>": querystring, parameters, timeout, prepared. */
 int
 request_parse(request *r, PyObject *args, PyObject *kwds, const char *fmt)
 {
@@ -18,6 +19,18 @@ request_parse(request *r, PyObject *args, PyObject *kwds, const char *fmt)
     r->timeout = Py_None;
     r->prepared = 1;
     r->default_timeout = 1;
+    Py_ssize_t n = PyTuple_GET_SIZE(args);
+    if ((kwds == NULL || PyDict_GET_SIZE(kwds) == 0) && n >= 1 && n <= 4) {
+        /* positional only, the common call: no format to interpret */
+        r->sql = PyTuple_GET_ITEM(args, 0);
+        if (n > 1)
+            r->params = PyTuple_GET_ITEM(args, 1);
+        if (n > 2)
+            r->timeout = PyTuple_GET_ITEM(args, 2);
+        if (n > 3 && (r->prepared = PyObject_IsTrue(PyTuple_GET_ITEM(args, 3))) < 0)
+            return -1;
+        return 0;
+    }
     return PyArg_ParseTupleAndKeywords(args, kwds, fmt, kwlist, &r->sql, &r->params,
                                        &r->timeout, &r->prepared)
                ? 0

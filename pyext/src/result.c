@@ -409,6 +409,10 @@ parse_result_args(PyObject *args, PyObject *kwds, PyObject **decoders, int *shap
     static char *kwlist[] = {"custom_decoders", "as_tuple", NULL};
     PyObject *as_tuple = Py_None;
     *decoders = Py_None;
+    if (PyTuple_GET_SIZE(args) == 0 && (kwds == NULL || PyDict_GET_SIZE(kwds) == 0)) {
+        *shape = ROW_DICT; /* result(): the common call */
+        return 0;
+    }
     if (!PyArg_ParseTupleAndKeywords(args, kwds, "|$OO:result", kwlist, decoders, &as_tuple))
         return -1;
     int t = as_tuple == Py_None ? 0 : PyObject_IsTrue(as_tuple);

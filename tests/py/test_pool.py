@@ -498,3 +498,48 @@ async def test_recycling_runs_a_statement_only_when_it_should(dsn, observer, met
             assert await backend_pid(conn) == pid
         finally:
             conn.close()
+
+
+# ---------------------------------------------------------------------------
+# call signatures: positional and keyword arguments mean the same
+
+
+async def test_execute_arguments_positional_or_keyword(pool):
+    marker = "SELECT $1::int4 + 1 AS n /* positional-prepared-check */"
+    conn = await pool.connection()
+    try:
+        # querystring, parameters, timeout, prepared: all four positional
+        res = await conn.execute(marker, [41], None, False)
+        assert res.result() == [{"n": 42}]
+        res = await conn.execute("SELECT count(*)::int4 AS n FROM pg_prepared_statements "
+                                 "WHERE statement LIKE '%positional-prepared-check%' "
+                                 "AND statement NOT LIKE '%pg_prepared_statements%'")
+        assert res.result() == [{"n": 0}]
+        res = await conn.execute(marker, [1], None, True)
+        assert res.result(as_tuple=True) == [(2,)]
+        res = await conn.execute("SELECT count(*)::int4 AS n FROM pg_prepared_statements "
+                                 "WHERE statement LIKE '%positional-prepared-check%' "
+                                 "AND statement NOT LIKE '%pg_prepared_statements%'")
+        assert res.result() == [{"n": 1}]
+        res = await conn.execute(querystring=marker, parameters=[2], prepared=False)
+        assert res.result() == [{"n": 3}]
+        with pytest.raises(TypeError):
+            await conn.execute(marker, [1], None, True, "one too many")
+        with pytest.raises(TypeError):
+            await conn.execute(marker, [1], querystring=marker)
+
+        class NoTruth:
+            def __bool__(self):
+                raise ZeroDivisionError("no truth value")
+
+        with pytest.raises(ZeroDivisionError):
+            await conn.execute(marker, [1], None, NoTruth())
+        with pytest.raises(TypeError):
+            res.result(True)   # as_tuple is keyword-only
+        # the connection is still usable after every refusal
+        assert (await conn.execute("SELECT 7 AS n")).result() == [{"n": 7}]
+    finally:
+        conn.close()
+    assert (await pool.execute("SELECT $1::int4 AS n", [5], None, False)).result() == [{"n": 5}]
+    with pytest.raises(TypeError):
+        await pool.execute("SELECT 1", None, None, True, 1)
