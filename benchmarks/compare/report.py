@@ -288,9 +288,10 @@ def write_charts(chart_dir, meta, drivers, results, pgbench):
     os.makedirs(chart_dir, exist_ok=True)
     present = [d for d in DRIVER_ORDER if d in drivers]
     loops = [lp for lp in LOOP_ORDER if lp in meta["loops"]]
-    wl = [w for w in workloads.WORKLOADS if w.name in meta["workloads"]]
-    # The charts show the held view (every workload has it); the pool view
-    # gets a ratio chart of its own.
+    run_wl = [w for w in workloads.WORKLOADS if w.name in meta["workloads"]]
+    # The charts show the held view (the workloads that have it: shared_pool
+    # is pool-only); the pool view gets a ratio chart of its own.
+    wl = [w for w in run_wl if "held" in w.views]
     idx = {(r["workload"], r["loop"], r["driver"]): r for r in results if r["view"] == "held"}
     pool_idx = {(r["workload"], r["loop"], r["driver"]): r for r in results
                 if r["view"] == "pool"}
@@ -348,7 +349,7 @@ def write_charts(chart_dir, meta, drivers, results, pgbench):
                 "Throughput relative to asyncpg, a connection held per task (higher is better)",
                 "× asyncpg (same workload, same loop)",
                 "dashed line: asyncpg; every bar is a median over rounds")
-    pool_wl = [w for w in wl if "pool" in w.views]
+    pool_wl = [w for w in run_wl if "pool" in w.views]
     if pool_idx and pool_wl:
         ratio_chart("ratio_vs_asyncpg_pool.png", "ratio_to_asyncpg",
                     "Throughput relative to asyncpg, pool per query (higher is better)",
