@@ -22,14 +22,11 @@ installed, else asyncio (--loop).
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import subprocess
-import sys
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(HERE))
+from common import ROOT, arg_parser, server
 
 CASES = [("psqlpy", "dict"), ("psqlpy", "tuple"), ("psqlpy", "record"),
          ("asyncpg", "record")]
@@ -103,22 +100,11 @@ asyncio.run(main())
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--ours", default=os.path.join(ROOT, ".venv", "bin", "python"))
-    ap.add_argument("--peers", help="interpreter with asyncpg")
-    ap.add_argument("--dsn")
+    ap = arg_parser(__doc__, "interpreter with asyncpg")
     ap.add_argument("--loop", default="uvloop", choices=("uvloop", "asyncio"))
     args = ap.parse_args()
 
-    cluster = None
-    dsn = args.dsn
-    if dsn is None:
-        sys.path.insert(0, os.path.join(ROOT, "tests", "py"))
-        from pgcluster import PgCluster
-        cluster = PgCluster()
-        cluster.start()
-        dsn = cluster.dsn
-    try:
+    with server(args.dsn) as dsn:
         print(f"{'driver':<8} {'rows':<7} {'connected MB':>12} {'raw result MB':>13} "
               f"{'rows B/row':>10} {'peak RSS MB':>11}")
         for driver, shape in CASES:
@@ -135,9 +121,6 @@ def main():
             print(f"{driver:<8} {shape:<7} {r['connected_rss_mb']:>12.1f} "
                   f"{'–' if raw is None else format(raw, '.1f'):>13} "
                   f"{r['rows_bytes_per_row']:>10.0f} {r['peak_rss_mb']:>11.1f}", flush=True)
-    finally:
-        if cluster is not None:
-            cluster.stop()
 
 
 if __name__ == "__main__":

@@ -20,7 +20,6 @@ unless --dsn is given.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import shutil
@@ -28,8 +27,7 @@ import subprocess
 import sys
 import tempfile
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(HERE))
+from common import ROOT, arg_parser, server
 
 CHILD = r'''
 import asyncio, json, sys, time
@@ -117,23 +115,12 @@ def pgbench_ms(dsn, n):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--ours", default=os.path.join(ROOT, ".venv", "bin", "python"))
-    ap.add_argument("--peers", help="interpreter with asyncpg")
-    ap.add_argument("--dsn")
+    ap = arg_parser(__doc__, "interpreter with asyncpg")
     ap.add_argument("--loop", default="uvloop", choices=("uvloop", "asyncio"))
     ap.add_argument("--queries", type=int, default=9)
     args = ap.parse_args()
 
-    cluster = None
-    dsn = args.dsn
-    if dsn is None:
-        sys.path.insert(0, os.path.join(ROOT, "tests", "py"))
-        from pgcluster import PgCluster
-        cluster = PgCluster()
-        cluster.start()
-        dsn = cluster.dsn
-    try:
+    with server(args.dsn) as dsn:
         print(f"200,000-row result, {args.loop}, medians of {args.queries} queries, ms")
         print(f"pgbench (C, libpq, no Python rows): {pgbench_ms(dsn, args.queries):.1f}")
         for shape, t in child(args.ours, "psqlpy", dsn, args.loop, args.queries).items():
@@ -145,9 +132,6 @@ def main():
             print(f"asyncpg record  fetch {t['fetch']:6.1f}, rows built as they arrive "
                   "(the previous result's rows are freed inside it: its finished future "
                   "keeps them until the next call)")
-    finally:
-        if cluster is not None:
-            cluster.stop()
 
 
 if __name__ == "__main__":

@@ -26,18 +26,15 @@ protocol code, with start-up and connecting cancelled out.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import re
 import resource
 import shutil
 import subprocess
-import sys
 import tempfile
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(os.path.dirname(HERE))
+from common import arg_parser, server
 SQL = "SELECT 1 + 1 AS r"
 
 CHILD = r'''
@@ -147,10 +144,7 @@ def run_pgbench(dsn, n, c):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--ours", default=os.path.join(ROOT, ".venv", "bin", "python"))
-    ap.add_argument("--peers", help="interpreter with asyncpg and psycopg")
-    ap.add_argument("--dsn")
+    ap = arg_parser(__doc__, "interpreter with asyncpg and psycopg")
     ap.add_argument("--loops", default="uvloop,asyncio")
     ap.add_argument("--concurrency", type=int, default=10)
     ap.add_argument("--queries", type=int, default=300000)
@@ -158,15 +152,7 @@ def main():
                     help="also count user-space instructions per query (uvloop; slow)")
     args = ap.parse_args()
 
-    cluster = None
-    dsn = args.dsn
-    if dsn is None:
-        sys.path.insert(0, os.path.join(ROOT, "tests", "py"))
-        from pgcluster import PgCluster
-        cluster = PgCluster()
-        cluster.start()
-        dsn = cluster.dsn
-    try:
+    with server(args.dsn) as dsn:
         rows = [("pgbench (C)", "-", run_pgbench(dsn, args.queries, args.concurrency))]
         for loop in args.loops.split(","):
             rows.append(("psqlpy", loop, run_driver(args.ours, "psqlpy", dsn, loop,
@@ -190,9 +176,6 @@ def main():
             for driver, python in cases:
                 n = instructions_per_query(python, driver, dsn, loop, args.concurrency)
                 print(f"{driver:<12} {n:>10,.0f}", flush=True)
-    finally:
-        if cluster is not None:
-            cluster.stop()
 
 
 if __name__ == "__main__":
