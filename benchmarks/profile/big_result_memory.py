@@ -32,8 +32,9 @@ CASES = [("psqlpy", "dict"), ("psqlpy", "tuple"), ("psqlpy", "record"),
          ("asyncpg", "record")]
 
 CHILD = r'''
-import asyncio, gc, json, sys, tracemalloc
-sys.path.insert(0, sys.argv[4])
+import asyncio, gc, json, os, sys, tracemalloc
+sys.path[:0] = [sys.argv[4], os.path.join(os.path.dirname(sys.argv[4]), "profile")]
+from common import held_connection
 import workloads
 w = workloads.BY_NAME["big_result"]
 driver, shape, dsn, _, loop = sys.argv[1:6]
@@ -47,10 +48,7 @@ def status(key):
 async def main():
     out = {}
     if driver == "psqlpy":
-        import psqlpy
-        pool = psqlpy.PSQLPool(dsn=dsn, max_db_pool_size=1)
-        await pool.startup()
-        conn = await pool.connection()
+        pool, conn = await held_connection(dsn)
         async def raw():
             return await conn.execute(w.sql, list(w.params))
         def build(res):

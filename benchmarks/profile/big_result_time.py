@@ -30,8 +30,9 @@ import tempfile
 from common import ROOT, arg_parser, server
 
 CHILD = r'''
-import asyncio, json, sys, time
-sys.path.insert(0, sys.argv[5])
+import asyncio, json, os, sys, time
+sys.path[:0] = [sys.argv[5], os.path.join(os.path.dirname(sys.argv[5]), "profile")]
+from common import held_connection
 import workloads
 w = workloads.BY_NAME["big_result"]
 driver, dsn, loop, n = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
@@ -42,10 +43,7 @@ def median(xs):
 async def main():
     out = {}
     if driver == "psqlpy":
-        import psqlpy
-        pool = psqlpy.PSQLPool(dsn=dsn, max_db_pool_size=1)
-        await pool.startup()
-        conn = await pool.connection()
+        pool, conn = await held_connection(dsn)
         shapes = {"dict": lambda r: r.result(), "tuple": lambda r: r.result(as_tuple=True),
                   "record": lambda r: r.records()}
         for shape, build in shapes.items():

@@ -36,3 +36,13 @@ def server(dsn: str | None):
         yield cluster.dsn
     finally:
         cluster.stop()
+
+
+async def held_connection(dsn: str):
+    """For a profile's child process: our pool of one connection, started,
+    and that connection borrowed for good (the comparison's held view).
+    Returns (pool, connection)."""
+    import psqlpy
+    pool = psqlpy.PSQLPool(dsn=dsn, max_db_pool_size=1)
+    await pool.startup()
+    return pool, await pool.connection()
