@@ -411,6 +411,30 @@ queue_tx_abort(RawConn *rc)
 
 static void after_finished(RawConn *rc, pgd_after after);
 
+/* The error of a failed statement on c: the server's or libpq's, or the
+ * one raised while making it. */
+static PyObject *
+statement_error(RawConn *rc, const pgd_conn *c)
+{
+    PyObject *exc = psqlpy_error_from_conn(rc->st, c);
+    return exc != NULL ? exc : psqlpy_current_exception();
+}
+
+/* Operation op (taken off the queue, our reference) ended with status:
+ * the queue's verdict on it, the query hooks' report, then its caller's
+ * outcome (value and exc are stolen). */
+static pgd_after
+op_ended(RawConn *rc, Op *op, int status, int alive, pgd_txstate tx, PyObject *value,
+         PyObject *exc)
+{
+    pgd_after after = pgd_aop_finished(&op->aop, status, alive, tx);
+    if (op->t0 != 0)
+        sessions_report(rc, op, value, exc);
+    op_deliver(op, value, exc);
+    Py_DECREF(op);
+    return after;
+}
+
 /* The running burst ended (status as from pgd_conn_io): each member gets
  * its own outcome, in order; a whole-burst failure (the connection lost,
  * out of memory) fails them all. */
@@ -445,18 +469,11 @@ finish_burst(RawConn *rc, int status)
             else if ((value = op_statement_outcome(rc->st, op, res)) == NULL)
                 exc = psqlpy_current_exception();
         }
-        if (st != PGD_OK && exc == NULL) {
-            exc = psqlpy_error_from_conn(rc->st, c);
-            if (exc == NULL)
-                exc = psqlpy_current_exception();
-        }
-        pgd_after one = pgd_aop_finished(&op->aop, st, alive, tx);
+        if (st != PGD_OK && exc == NULL)
+            exc = statement_error(rc, c);
+        pgd_after one = op_ended(rc, op, st, alive, tx, value, exc);
         if (one > after)
             after = one;
-        if (op->t0 != 0)
-            sessions_report(rc, op, value, exc);
-        op_deliver(op, value, exc);
-        Py_DECREF(op);
     }
     after_finished(rc, after);
 }
@@ -535,21 +552,15 @@ finish_current(RawConn *rc, int status)
         if (value == NULL)
             exc = psqlpy_current_exception();
     } else {
-        exc = psqlpy_error_from_conn(rc->st, rc->conn);
-        if (exc == NULL)
-            exc = psqlpy_current_exception();
+        exc = statement_error(rc, rc->conn);
         pgd_result *res;
         while ((res = pgd_conn_take_result(rc->conn)) != NULL)
             pgd_result_free(res);
     }
     int alive = pgd_conn_is_ok(rc->conn);
-    pgd_after after = pgd_aop_finished(&op->aop, status, alive,
-                                       alive ? pgd_conn_txstate(rc->conn) : PGD_TX_UNKNOWN);
-    if (op->t0 != 0)
-        sessions_report(rc, op, value, exc);
-    op_deliver(op, value, exc);
-    Py_DECREF(op);
-    after_finished(rc, after);
+    after_finished(rc, op_ended(rc, op, status, alive,
+                                alive ? pgd_conn_txstate(rc->conn) : PGD_TX_UNKNOWN, value,
+                                exc));
 }
 
 /* What the queue said about the end of the operation(s) that just ended. */
