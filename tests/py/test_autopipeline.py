@@ -80,6 +80,28 @@ async def _queued(pool: PSQLPool, n: int) -> None:
     assert await wait_until(waiting, timeout=HANG), pool.status()
 
 
+async def _burst_in_flight(pool: PSQLPool, locker, observer, n: int) -> tuple:
+    """n callers whose statements are sent in one burst that stays in flight:
+    the first blocks on the server on a second lock.  Returns (their tasks,
+    that lock's key, the backend pid, the pool's status before the burst)."""
+    await _warm(pool, (LOCKED, [0, 0]))
+    occupier, key, pid = await _occupy(pool, locker, observer)
+    key2 = _key()
+    await locker.execute("SELECT pg_advisory_lock($1::int8)", [key2])
+    before = pool.status()
+    calls = [asyncio.ensure_future(pool.execute(LOCKED, [key2, i])) for i in range(n)]
+    await _queued(pool, n)
+    await locker.execute("SELECT pg_advisory_unlock($1::int8)", [key])
+    await asyncio.wait_for(occupier, HANG)
+
+    async def in_flight():
+        a = await activity(observer, pid)
+        return (pool.status()["bursts"] > before["bursts"] and a is not None
+                and a["state"] == "active")
+    assert await wait_until(in_flight, timeout=HANG)
+    return calls, key2, pid, before
+
+
 async def test_results_go_to_their_callers_in_order(single, locker, observer):
     await _warm(single, (PLAIN, [0]), (LOCKED, [0, 0]))
     occupier, key, _ = await _occupy(single, locker, observer)
@@ -152,22 +174,7 @@ async def test_a_bad_parameter_fails_only_its_own_caller(single, locker, observe
 
 
 async def test_cancelling_one_pipelined_caller(single, locker, observer):
-    await _warm(single, (LOCKED, [0, 0]))
-    occupier, key, pid = await _occupy(single, locker, observer)
-    key2 = _key()
-    await locker.execute("SELECT pg_advisory_lock($1::int8)", [key2])
-    before = single.status()
-    # the first member blocks on key2 on the server: the burst stays in flight
-    calls = [asyncio.ensure_future(single.execute(LOCKED, [key2, i])) for i in range(5)]
-    await _queued(single, 5)
-    await locker.execute("SELECT pg_advisory_unlock($1::int8)", [key])
-    await asyncio.wait_for(occupier, HANG)
-
-    async def in_flight():
-        a = await activity(observer, pid)
-        return (single.status()["bursts"] > before["bursts"] and a is not None
-                and a["state"] == "active")
-    assert await wait_until(in_flight, timeout=HANG)
+    calls, key2, pid, before = await _burst_in_flight(single, locker, observer, 5)
     calls[2].cancel()
     done, _ = await asyncio.wait({calls[2]}, timeout=HANG)
     assert calls[2] in done and calls[2].cancelled()
@@ -209,20 +216,7 @@ async def test_a_timeout_within_a_burst(single, locker, observer):
 
 
 async def test_backend_terminated_mid_burst(single, locker, observer):
-    await _warm(single, (LOCKED, [0, 0]))
-    occupier, key, pid = await _occupy(single, locker, observer)
-    key2 = _key()
-    await locker.execute("SELECT pg_advisory_lock($1::int8)", [key2])
-    before = single.status()["bursts"]
-    calls = [asyncio.ensure_future(single.execute(LOCKED, [key2, i])) for i in range(6)]
-    await _queued(single, 6)
-    await locker.execute("SELECT pg_advisory_unlock($1::int8)", [key])
-    await asyncio.wait_for(occupier, HANG)
-
-    async def in_flight():
-        a = await activity(observer, pid)
-        return single.status()["bursts"] > before and a is not None and a["state"] == "active"
-    assert await wait_until(in_flight, timeout=HANG)
+    calls, key2, pid, _ = await _burst_in_flight(single, locker, observer, 6)
     await observer.execute("SELECT pg_terminate_backend($1)", [pid])
     got = await asyncio.wait_for(asyncio.gather(*calls, return_exceptions=True), HANG)
     assert all(isinstance(g, ConnectionFailedError) for g in got), got
